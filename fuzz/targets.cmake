@@ -1,0 +1,3 @@
+# The fuzz targets; each needs fuzz/<name>_fuzz.cpp and fuzz/corpus/<name>/.
+set(BLUETRACE_FUZZ_TARGETS
+)

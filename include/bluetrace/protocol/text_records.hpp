@@ -1,0 +1,75 @@
+// The record formats of the original's text files (ASSIGNMENT.md 2), each with a strict
+// parser and a writer. Single spaces separate fields; nothing else is tolerated inside a
+// line. Parsers take one line without its line end (see text_lines.hpp for files) and
+// return kInvalidArgument with a message naming the field and the problem; writers return
+// the line without a line end. Pure functions, thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bluetrace/protocol/tempid.hpp"
+#include "bluetrace/protocol/timestamp.hpp"
+#include "bluetrace/util/secret.hpp"
+#include "bluetrace/util/status.hpp"
+
+namespace bluetrace::protocol {
+
+// --- credentials.txt: "<UserID> <password>" or "<UserID> $argon2id$v=19$m=..,t=..,p=..$salt$hash"
+
+struct CredentialsEntry {
+  std::string user;           // canonical phone number
+  util::SecretString secret;  // the plaintext password or the Argon2id encoded hash
+  bool hashed = false;        // true when `secret` is an "$argon2id$" encoding
+};
+
+// The UserID may be in any accepted phone form without spaces (it is canonicalised). The
+// password is everything after the single separating space: non-empty, printable ASCII
+// (0x21-0x7e plus inner spaces), no leading or trailing space. A secret starting with
+// "$argon2" must be a well-formed Argon2id encoding (syntax checked here; verifying is the
+// store's job).
+util::Result<CredentialsEntry> ParseCredentialsLine(std::string_view line);
+std::string FormatCredentialsLine(std::string_view user, std::string_view secret);
+
+// Parses a whole credentials.txt; errors name `file_name` and the line. Duplicate users
+// (after canonicalisation) are an error.
+util::Result<std::vector<CredentialsEntry>> ParseCredentialsFile(std::string_view content,
+                                                                 std::string_view file_name);
+
+// --- tempIDs.txt: "<UserID> <TempID> <start> <expiry>"
+
+struct TempIdRecord {
+  std::string user;  // canonical phone number
+  TempId id;
+  std::int64_t start = 0;   // seconds since the epoch
+  std::int64_t expiry = 0;  // >= start
+  friend bool operator==(const TempIdRecord&, const TempIdRecord&) = default;
+};
+
+util::Result<TempIdRecord> ParseTempIdLine(std::string_view line,
+                                           TimeZoneMode mode = TimeZoneMode::kUtc);
+std::string FormatTempIdLine(const TempIdRecord& record, TimeZoneMode mode = TimeZoneMode::kUtc);
+
+// --- contact log (contactlog.txt): "<TempID> <start> <expiry>"
+
+struct ContactLogEntry {
+  TempId id;
+  std::int64_t start = 0;
+  std::int64_t expiry = 0;  // >= start
+  friend bool operator==(const ContactLogEntry&, const ContactLogEntry&) = default;
+};
+
+util::Result<ContactLogEntry> ParseContactLogLine(std::string_view line,
+                                                  TimeZoneMode mode = TimeZoneMode::kUtc);
+std::string FormatContactLogLine(const ContactLogEntry& entry,
+                                 TimeZoneMode mode = TimeZoneMode::kUtc);
+
+// Parses a whole contact log; more than `max_entries` entries is kResourceExhausted.
+util::Result<std::vector<ContactLogEntry>> ParseContactLog(std::string_view content,
+                                                           std::string_view file_name,
+                                                           TimeZoneMode mode,
+                                                           std::size_t max_entries);
+
+}  // namespace bluetrace::protocol

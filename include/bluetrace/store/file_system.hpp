@@ -1,0 +1,121 @@
+// FileSystem: the durable-file primitives every store is built on, behind an interface so
+// tests can inject faults (a failing fsync, a full disk, a torn write) and so stores never
+// call the OS directly.
+//
+// Durability contract (STYLE.md rule 11):
+//  - ReplaceFileAtomically writes a temporary file in the same directory, fsyncs it,
+//    renames it over the target and fsyncs the directory. After OK, a crash leaves either
+//    the old or the new contents, never a mix.
+//  - AppendFile::Append only buffers in the kernel; Sync() (fdatasync) makes everything
+//    appended so far durable. A record is acknowledged only after the Sync that covers it.
+//  - A failed Sync is reported, never retried blindly: the caller must treat the file's
+//    unsynced tail as unknown (PostgreSQL's fsync lesson).
+// Every error is a Status naming the path and the operation. Implementations are
+// thread-safe; a single AppendFile/ReadableFile must be used by one thread at a time.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bluetrace/util/status.hpp"
+
+namespace bluetrace::store {
+
+using util::Result;
+using util::Status;
+
+// A file opened for appending. Closing without Sync() gives no durability guarantee.
+class AppendFile {
+ public:
+  virtual ~AppendFile() = default;
+  // Appends all of `data` (retrying short writes); a partial write is an error.
+  virtual Status Append(std::string_view data) = 0;
+  // fdatasync: everything appended so far survives a crash once this returns OK.
+  virtual Status Sync() = 0;
+  // Bytes in the file (what existed at open plus what was appended).
+  virtual std::uint64_t Size() const = 0;
+  virtual Status Close() = 0;
+};
+
+// A file read from start to end in pieces (for files too large to slurp).
+class ReadableFile {
+ public:
+  virtual ~ReadableFile() = default;
+  // Reads up to `n` bytes into `buf`; returns the count, 0 at end of file.
+  virtual Result<std::size_t> Read(char* buf, std::size_t n) = 0;
+};
+
+// An advisory exclusive lock (flock) held until destroyed; lets bluetrace-admin and the
+// server coordinate rewrites of the same state files.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
+class FileSystem {
+ public:
+  virtual ~FileSystem() = default;
+
+  // Whole contents of a file. kNotFound when it does not exist; kResourceExhausted when it
+  // is larger than `max_bytes`.
+  virtual Result<std::string> ReadFile(const std::string& path,
+                                       std::uint64_t max_bytes = 64ull << 20) = 0;
+
+  virtual Result<std::unique_ptr<ReadableFile>> OpenForRead(const std::string& path) = 0;
+
+  // Opens (creating with `mode` when missing, and then fsyncing the directory) for append.
+  virtual Result<std::unique_ptr<AppendFile>> OpenForAppend(const std::string& path,
+                                                            mode_t mode = 0600) = 0;
+
+  // Replaces `path` with `contents` atomically and durably (see the contract above).
+  virtual Status ReplaceFileAtomically(const std::string& path, std::string_view contents,
+                                       mode_t mode = 0600) = 0;
+
+  // Shortens a file to `size` bytes and fsyncs it (repairing a torn tail).
+  virtual Status Truncate(const std::string& path, std::uint64_t size) = 0;
+
+  virtual Result<bool> Exists(const std::string& path) = 0;
+  virtual Result<std::uint64_t> FileSize(const std::string& path) = 0;
+  // Permission bits of the file (st_mode & 07777).
+  virtual Result<mode_t> FileMode(const std::string& path) = 0;
+  // Creates a directory (and missing parents); OK when it exists already.
+  virtual Status CreateDirs(const std::string& path, mode_t mode = 0700) = 0;
+  // Names (not paths) of the entries of a directory, sorted, without "." and "..".
+  virtual Result<std::vector<std::string>> ListDir(const std::string& path) = 0;
+  // Removes a file and fsyncs its directory.
+  virtual Status RemoveFile(const std::string& path) = 0;
+  // Takes an exclusive advisory lock on `path` (created if missing). With `wait` false,
+  // kUnavailable when another process holds it.
+  virtual Result<std::unique_ptr<FileLock>> LockFile(const std::string& path, bool wait) = 0;
+};
+
+// The real filesystem (POSIX calls, O_CLOEXEC everywhere).
+class PosixFileSystem final : public FileSystem {
+ public:
+  Result<std::string> ReadFile(const std::string& path, std::uint64_t max_bytes) override;
+  Result<std::unique_ptr<ReadableFile>> OpenForRead(const std::string& path) override;
+  Result<std::unique_ptr<AppendFile>> OpenForAppend(const std::string& path,
+                                                    mode_t mode) override;
+  Status ReplaceFileAtomically(const std::string& path, std::string_view contents,
+                               mode_t mode) override;
+  Status Truncate(const std::string& path, std::uint64_t size) override;
+  Result<bool> Exists(const std::string& path) override;
+  Result<std::uint64_t> FileSize(const std::string& path) override;
+  Result<mode_t> FileMode(const std::string& path) override;
+  Status CreateDirs(const std::string& path, mode_t mode) override;
+  Result<std::vector<std::string>> ListDir(const std::string& path) override;
+  Status RemoveFile(const std::string& path) override;
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path, bool wait) override;
+
+  static PosixFileSystem& Instance();
+};
+
+// "<dir>/<name>" without doubling the slash.
+std::string JoinPath(std::string_view dir, std::string_view name);
+
+}  // namespace bluetrace::store

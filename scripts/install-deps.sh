@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages bluetrace needs to build, test, fuzz, benchmark and
+# package itself. Idempotent: when every package is already present it does nothing (no
+# apt-get update, no network). Must run as root when something is missing.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  cmake ninja-build pkg-config g++ clang libclang-rt-14-dev clang-format
+  # libraries
+  openssl libssl-dev libboost-dev libargon2-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
+  libcli11-dev libgtest-dev libgmock-dev libedit-dev libbenchmark-dev
+  # packaging and checks
+  debhelper dh-sequence-installsysusers lintian fakeroot dpkg-dev systemd
+  # test tooling
+  python3 procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  # dh-sequence-installsysusers is a virtual package provided by debhelper's companions.
+  if [ "$p" = dh-sequence-installsysusers ]; then
+    dpkg-query -W -f='${Provides}\n' 2>/dev/null | grep -q 'dh-sequence-installsysusers' && continue
+  fi
+  if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages: ${missing[*]}" >&2
+  echo "install-deps: run this script as root to install them" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,3 @@
+bluetrace_test(util status)
+bluetrace_test(util random)
+bluetrace_test(util secret)
