@@ -10,7 +10,9 @@
 //    appended so far durable. A record is acknowledged only after the Sync that covers it.
 //  - A failed Sync is reported, never retried blindly: the caller must treat the file's
 //    unsynced tail as unknown (PostgreSQL's fsync lesson).
-// Every error is a Status naming the path and the operation. Implementations are
+// Every error is a Status naming the operation, the path and the OS reason ("fsync <path>:
+// Input/output error"); a missing file is kNotFound, a refused permission
+// kPermissionDenied, anything else kIoError. Implementations are
 // thread-safe; a single AppendFile/ReadableFile must be used by one thread at a time.
 #pragma once
 
@@ -35,7 +37,9 @@ class AppendFile {
   virtual ~AppendFile() = default;
   // Appends all of `data` (retrying short writes); a partial write is an error.
   virtual Status Append(std::string_view data) = 0;
-  // fdatasync: everything appended so far survives a crash once this returns OK.
+  // fdatasync: everything appended so far survives a crash once this returns OK. After a
+  // failed Sync the file refuses further Append/Sync (kFailedPrecondition): the caller
+  // reopens it and decides what the unsynced tail is worth.
   virtual Status Sync() = 0;
   // Bytes in the file (what existed at open plus what was appended).
   virtual std::uint64_t Size() const = 0;
@@ -95,19 +99,23 @@ class FileSystem {
 };
 
 // The real filesystem (POSIX calls, O_CLOEXEC everywhere).
+// Temporary files of ReplaceFileAtomically are named ".<name>.tmp.<pid>.<n>" next to the
+// target and removed on every failure before the rename. If only the final directory fsync
+// fails, the new contents are already visible but the error is still returned.
 class PosixFileSystem final : public FileSystem {
  public:
-  Result<std::string> ReadFile(const std::string& path, std::uint64_t max_bytes) override;
+  Result<std::string> ReadFile(const std::string& path,
+                               std::uint64_t max_bytes = 64ull << 20) override;
   Result<std::unique_ptr<ReadableFile>> OpenForRead(const std::string& path) override;
   Result<std::unique_ptr<AppendFile>> OpenForAppend(const std::string& path,
-                                                    mode_t mode) override;
+                                                    mode_t mode = 0600) override;
   Status ReplaceFileAtomically(const std::string& path, std::string_view contents,
-                               mode_t mode) override;
+                               mode_t mode = 0600) override;
   Status Truncate(const std::string& path, std::uint64_t size) override;
   Result<bool> Exists(const std::string& path) override;
   Result<std::uint64_t> FileSize(const std::string& path) override;
   Result<mode_t> FileMode(const std::string& path) override;
-  Status CreateDirs(const std::string& path, mode_t mode) override;
+  Status CreateDirs(const std::string& path, mode_t mode = 0700) override;
   Result<std::vector<std::string>> ListDir(const std::string& path) override;
   Status RemoveFile(const std::string& path) override;
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path, bool wait) override;
