@@ -1,0 +1,90 @@
+// ServerConfig: every knob of bluetrace-server, each with its default and its reason, in
+// one place (leveldb options.h style). config/server.toml documents the same keys for
+// operators; ParseServerConfig reads that TOML, validates every range and names the key
+// that is wrong. Plain data, thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "bluetrace/protocol/timestamp.hpp"
+#include "bluetrace/util/status.hpp"
+
+namespace bluetrace::service {
+
+// A token bucket: `burst` events at once, refilled at `per_second` events per second.
+struct RateLimit {
+  double per_second = 1.0;
+  double burst = 1.0;
+};
+
+struct ServerConfig {
+  // --- [server]
+  std::string bind_address = "0.0.0.0";  // IPv4 or IPv6 literal
+  std::uint16_t port = 4000;             // 0 picks a free port (tests)
+  std::string state_dir = ".";           // credentials.txt, tempIDs.txt, lockouts, reports
+  std::uint32_t io_threads = 2;          // Asio threads; each session runs on its own strand
+  bool console_output = true;            // the original's console lines on stdout
+  protocol::TimeZoneMode time_mode = protocol::TimeZoneMode::kUtc;  // "utc" | "local"
+  std::string log_level = "info";                                   // spdlog level name, on stderr
+
+  // --- [auth]
+  std::int64_t block_duration_seconds = 60;  // the original's block_duration
+  std::uint32_t max_failed_logins = 3;       // consecutive failures before a block
+  bool registration_enabled = true;
+  std::uint32_t min_password_length = 8;
+  std::uint32_t max_password_length = 1024;  // bytes; Argon2 cost does not grow with it
+  std::uint32_t argon2_memory_kib = 19456;   // OWASP minimum for Argon2id: 19 MiB
+  std::uint32_t argon2_iterations = 2;
+  std::uint32_t argon2_parallelism = 1;
+  std::uint32_t argon2_workers = 2;               // threads hashing passwords, off the I/O threads
+  std::uint32_t argon2_queue_depth = 64;          // logins waiting beyond this get "busy"
+  std::size_t max_tracked_unknown_users = 10000;  // lockout entries for unknown names
+
+  // --- [tempid]
+  std::int64_t tempid_lifetime_seconds = 15 * 60;          // expiry = start + lifetime - 1
+  std::int64_t tempid_retention_seconds = 21 * 24 * 3600;  // compaction drops older ones
+
+  // --- [tls]
+  std::string certificate_file;         // empty: <state_dir>/server.crt, created when missing
+  std::string private_key_file;         // empty: <state_dir>/server.key
+  std::string tls_min_version = "1.3";  // "1.3" or "1.2"
+
+  // --- [limits]
+  std::uint32_t max_frame_bytes = 1u << 20;    // one protocol frame
+  std::uint64_t max_upload_bytes = 16u << 20;  // one contact log upload
+  std::uint32_t max_upload_entries = 200000;   // lines in one upload
+  std::uint32_t max_connections = 1024;        // open at once, in total
+  std::uint32_t max_connections_per_address = 32;
+  RateLimit connection_rate{5.0, 20.0};              // new connections per source address
+  RateLimit login_rate{1.0, 10.0};                   // login/register attempts per source address
+  RateLimit tempid_rate{0.2, 10.0};                  // Download_tempID per user
+  std::uint32_t max_pending_write_bytes = 4u << 20;  // unread replies before a drop
+
+  // --- [timeouts] (seconds)
+  std::uint32_t handshake_timeout = 10;  // TCP accept to finished TLS handshake
+  std::uint32_t login_timeout = 60;      // connect to completed login
+  std::uint32_t idle_timeout = 300;      // no frame from a logged-in client (it pings)
+  std::uint32_t write_timeout = 30;      // one reply reaching the client
+  std::uint32_t shutdown_grace = 10;     // SIGTERM: time sessions get to finish
+
+  // --- [ops]
+  std::string metrics_address;  // empty: off; e.g. "127.0.0.1:9464"
+};
+
+// Reads TOML text into `config` (keys not present keep their current values, so a
+// caller can apply defaults, then the file, then flags). Unknown keys and tables are
+// errors (a typo must not silently fall back to a default). Errors name `source_name`,
+// the key and the problem, e.g. "server.toml: limits.max_frame_bytes: must be between 64
+// and 67108864, got 12".
+util::Status ParseServerConfig(std::string_view toml_text, std::string_view source_name,
+                               ServerConfig& config);
+
+// Cross-field checks after every source has been applied (flags included).
+util::Status ValidateServerConfig(const ServerConfig& config);
+
+// The configuration as TOML, every key present (for --print-config and tests).
+std::string FormatServerConfig(const ServerConfig& config);
+
+}  // namespace bluetrace::service

@@ -1,0 +1,211 @@
+#include "bluetrace/service/server_config.hpp"
+
+#include <arpa/inet.h>
+
+#include <cstdio>
+#include <string>
+
+#include "bluetrace/util/config_reader.hpp"
+
+namespace bluetrace::service {
+namespace {
+
+using util::ConfigReader;
+using util::InvalidArgument;
+using util::Status;
+
+constexpr std::int64_t kDay = 24 * 3600;
+
+Status ReadRate(ConfigReader& r, const std::string& prefix, RateLimit& rate) {
+  BLUETRACE_RETURN_IF_ERROR(r.Get(prefix + "_per_second", rate.per_second, 0.001, 1e6));
+  BLUETRACE_RETURN_IF_ERROR(r.Get(prefix + "_burst", rate.burst, 1.0, 1e6));
+  return Status::Ok();
+}
+
+bool IsIpLiteral(const std::string& s) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+std::string Quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string Num(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  std::string s = buf;
+  if (s.find_first_of(".e") == std::string::npos) s += ".0";
+  return s;
+}
+
+}  // namespace
+
+Status ParseServerConfig(std::string_view toml_text, std::string_view source_name,
+                         ServerConfig& c) {
+  auto parsed = ConfigReader::Parse(toml_text, source_name);
+  if (!parsed.ok()) return parsed.status();
+  ConfigReader& r = *parsed;
+
+  BLUETRACE_RETURN_IF_ERROR(r.Get("server.bind_address", c.bind_address));
+  BLUETRACE_RETURN_IF_ERROR(r.Get("server.port", c.port, 0, 65535));
+  BLUETRACE_RETURN_IF_ERROR(r.Get("server.state_dir", c.state_dir));
+  BLUETRACE_RETURN_IF_ERROR(r.Get("server.io_threads", c.io_threads, 1, 64));
+  BLUETRACE_RETURN_IF_ERROR(r.Get("server.console_output", c.console_output));
+  std::string time_zone;
+  BLUETRACE_RETURN_IF_ERROR(r.Get("server.time_zone", time_zone));
+  if (!time_zone.empty()) {
+    if (time_zone == "utc") {
+      c.time_mode = protocol::TimeZoneMode::kUtc;
+    } else if (time_zone == "local") {
+      c.time_mode = protocol::TimeZoneMode::kLocal;
+    } else {
+      return InvalidArgument(std::string(source_name) +
+                             ": server.time_zone: must be \"utc\" or \"local\", got \"" +
+                             time_zone + "\"");
+    }
+  }
+  BLUETRACE_RETURN_IF_ERROR(r.Get("server.log_level", c.log_level));
+
+  BLUETRACE_RETURN_IF_ERROR(r.Get("auth.block_duration", c.block_duration_seconds, 1, 30 * kDay));
+  BLUETRACE_RETURN_IF_ERROR(r.Get("auth.max_failed_logins", c.max_failed_logins, 1, 100));
+  BLUETRACE_RETURN_IF_ERROR(r.Get("auth.registration", c.registration_enabled));
+  BLUETRACE_RETURN_IF_ERROR(r.Get("auth.min_password_length", c.min_password_length, 1, 64));
+  BLUETRACE_RETURN_IF_ERROR(
+      r.Get("auth.max_password_length", c.max_password_length, 64, 64 * 1024));
+  BLUETRACE_RETURN_IF_ERROR(
+      r.Get("auth.argon2_memory_kib", c.argon2_memory_kib, 8, 4 * 1024 * 1024));
+  BLUETRACE_RETURN_IF_ERROR(r.Get("auth.argon2_iterations", c.argon2_iterations, 1, 100));
+  BLUETRACE_RETURN_IF_ERROR(r.Get("auth.argon2_parallelism", c.argon2_parallelism, 1, 64));
+  BLUETRACE_RETURN_IF_ERROR(r.Get("auth.argon2_workers", c.argon2_workers, 1, 256));
+  BLUETRACE_RETURN_IF_ERROR(r.Get("auth.argon2_queue_depth", c.argon2_queue_depth, 1, 100000));
+  BLUETRACE_RETURN_IF_ERROR(
+      r.Get("auth.max_tracked_unknown_users", c.max_tracked_unknown_users, 16, 10000000));
+
+  BLUETRACE_RETURN_IF_ERROR(r.Get("tempid.lifetime", c.tempid_lifetime_seconds, 1, 7 * kDay));
+  BLUETRACE_RETURN_IF_ERROR(r.Get("tempid.retention", c.tempid_retention_seconds, 60, 3650 * kDay));
+
+  BLUETRACE_RETURN_IF_ERROR(r.Get("tls.certificate", c.certificate_file));
+  BLUETRACE_RETURN_IF_ERROR(r.Get("tls.private_key", c.private_key_file));
+  BLUETRACE_RETURN_IF_ERROR(r.Get("tls.min_version", c.tls_min_version));
+
+  BLUETRACE_RETURN_IF_ERROR(r.Get("limits.max_frame_bytes", c.max_frame_bytes, 64, 64 << 20));
+  BLUETRACE_RETURN_IF_ERROR(
+      r.Get("limits.max_upload_bytes", c.max_upload_bytes, 64, std::int64_t{1} << 32));
+  BLUETRACE_RETURN_IF_ERROR(r.Get("limits.max_upload_entries", c.max_upload_entries, 1, 100000000));
+  BLUETRACE_RETURN_IF_ERROR(r.Get("limits.max_connections", c.max_connections, 1, 1000000));
+  BLUETRACE_RETURN_IF_ERROR(
+      r.Get("limits.max_connections_per_address", c.max_connections_per_address, 1, 1000000));
+  BLUETRACE_RETURN_IF_ERROR(ReadRate(r, "limits.connections", c.connection_rate));
+  BLUETRACE_RETURN_IF_ERROR(ReadRate(r, "limits.logins", c.login_rate));
+  BLUETRACE_RETURN_IF_ERROR(ReadRate(r, "limits.tempids", c.tempid_rate));
+  BLUETRACE_RETURN_IF_ERROR(
+      r.Get("limits.max_pending_write_bytes", c.max_pending_write_bytes, 4096, 1 << 30));
+
+  BLUETRACE_RETURN_IF_ERROR(r.Get("timeouts.handshake", c.handshake_timeout, 1, 3600));
+  BLUETRACE_RETURN_IF_ERROR(r.Get("timeouts.login", c.login_timeout, 1, 3600));
+  BLUETRACE_RETURN_IF_ERROR(r.Get("timeouts.idle", c.idle_timeout, 1, 86400));
+  BLUETRACE_RETURN_IF_ERROR(r.Get("timeouts.write", c.write_timeout, 1, 3600));
+  BLUETRACE_RETURN_IF_ERROR(r.Get("timeouts.shutdown_grace", c.shutdown_grace, 0, 3600));
+
+  BLUETRACE_RETURN_IF_ERROR(r.Get("ops.metrics_address", c.metrics_address));
+
+  return r.CheckNoUnknownKeys();
+}
+
+Status ValidateServerConfig(const ServerConfig& c) {
+  if (!IsIpLiteral(c.bind_address)) {
+    return InvalidArgument("server.bind_address: must be an IPv4 or IPv6 address, got \"" +
+                           c.bind_address + "\"");
+  }
+  if (c.state_dir.empty()) return InvalidArgument("server.state_dir: must not be empty");
+  if (c.tls_min_version != "1.3" && c.tls_min_version != "1.2") {
+    return InvalidArgument("tls.min_version: must be \"1.3\" or \"1.2\", got \"" +
+                           c.tls_min_version + "\"");
+  }
+  if (c.certificate_file.empty() != c.private_key_file.empty()) {
+    return InvalidArgument(
+        "tls.certificate and tls.private_key: set both, or neither (then the server uses "
+        "<state_dir>/server.crt and server.key, creating them when missing)");
+  }
+  if (c.min_password_length > c.max_password_length) {
+    return InvalidArgument("auth.min_password_length: must not exceed auth.max_password_length");
+  }
+  if (c.tempid_retention_seconds < c.tempid_lifetime_seconds) {
+    return InvalidArgument("tempid.retention: must be at least tempid.lifetime");
+  }
+  static const char* const kLevels[] = {"trace", "debug",    "info", "warn",
+                                        "error", "critical", "off"};
+  bool level_ok = false;
+  for (const char* l : kLevels) level_ok = level_ok || c.log_level == l;
+  if (!level_ok) {
+    return InvalidArgument(
+        "server.log_level: must be one of trace, debug, info, warn, error, critical, off; "
+        "got \"" +
+        c.log_level + "\"");
+  }
+  return Status::Ok();
+}
+
+std::string FormatServerConfig(const ServerConfig& c) {
+  auto u = [](auto v) { return std::to_string(v); };
+  auto b = [](bool v) { return std::string(v ? "true" : "false"); };
+  std::string s;
+  s += "[server]\n";
+  s += "bind_address = " + Quote(c.bind_address) + "\n";
+  s += "port = " + u(c.port) + "\n";
+  s += "state_dir = " + Quote(c.state_dir) + "\n";
+  s += "io_threads = " + u(c.io_threads) + "\n";
+  s += "console_output = " + b(c.console_output) + "\n";
+  s += std::string("time_zone = ") +
+       (c.time_mode == protocol::TimeZoneMode::kUtc ? "\"utc\"" : "\"local\"") + "\n";
+  s += "log_level = " + Quote(c.log_level) + "\n";
+  s += "\n[auth]\n";
+  s += "block_duration = " + u(c.block_duration_seconds) + "\n";
+  s += "max_failed_logins = " + u(c.max_failed_logins) + "\n";
+  s += "registration = " + b(c.registration_enabled) + "\n";
+  s += "min_password_length = " + u(c.min_password_length) + "\n";
+  s += "max_password_length = " + u(c.max_password_length) + "\n";
+  s += "argon2_memory_kib = " + u(c.argon2_memory_kib) + "\n";
+  s += "argon2_iterations = " + u(c.argon2_iterations) + "\n";
+  s += "argon2_parallelism = " + u(c.argon2_parallelism) + "\n";
+  s += "argon2_workers = " + u(c.argon2_workers) + "\n";
+  s += "argon2_queue_depth = " + u(c.argon2_queue_depth) + "\n";
+  s += "max_tracked_unknown_users = " + u(c.max_tracked_unknown_users) + "\n";
+  s += "\n[tempid]\n";
+  s += "lifetime = " + u(c.tempid_lifetime_seconds) + "\n";
+  s += "retention = " + u(c.tempid_retention_seconds) + "\n";
+  s += "\n[tls]\n";
+  s += "certificate = " + Quote(c.certificate_file) + "\n";
+  s += "private_key = " + Quote(c.private_key_file) + "\n";
+  s += "min_version = " + Quote(c.tls_min_version) + "\n";
+  s += "\n[limits]\n";
+  s += "max_frame_bytes = " + u(c.max_frame_bytes) + "\n";
+  s += "max_upload_bytes = " + u(c.max_upload_bytes) + "\n";
+  s += "max_upload_entries = " + u(c.max_upload_entries) + "\n";
+  s += "max_connections = " + u(c.max_connections) + "\n";
+  s += "max_connections_per_address = " + u(c.max_connections_per_address) + "\n";
+  s += "connections_per_second = " + Num(c.connection_rate.per_second) + "\n";
+  s += "connections_burst = " + Num(c.connection_rate.burst) + "\n";
+  s += "logins_per_second = " + Num(c.login_rate.per_second) + "\n";
+  s += "logins_burst = " + Num(c.login_rate.burst) + "\n";
+  s += "tempids_per_second = " + Num(c.tempid_rate.per_second) + "\n";
+  s += "tempids_burst = " + Num(c.tempid_rate.burst) + "\n";
+  s += "max_pending_write_bytes = " + u(c.max_pending_write_bytes) + "\n";
+  s += "\n[timeouts]\n";
+  s += "handshake = " + u(c.handshake_timeout) + "\n";
+  s += "login = " + u(c.login_timeout) + "\n";
+  s += "idle = " + u(c.idle_timeout) + "\n";
+  s += "write = " + u(c.write_timeout) + "\n";
+  s += "shutdown_grace = " + u(c.shutdown_grace) + "\n";
+  s += "\n[ops]\n";
+  s += "metrics_address = " + Quote(c.metrics_address) + "\n";
+  return s;
+}
+
+}  // namespace bluetrace::service

@@ -1,0 +1,3 @@
+target_sources(bluetrace_core PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/server_config.cpp
+)

@@ -1,0 +1,120 @@
+#include "bluetrace/service/server_config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "support/temp_dir.hpp"
+
+namespace bluetrace::service {
+namespace {
+
+TEST(ServerConfigTest, DefaultsAreValid) {
+  ServerConfig c;
+  EXPECT_TRUE(ValidateServerConfig(c).ok());
+  EXPECT_EQ(c.max_failed_logins, 3u);
+  EXPECT_EQ(c.tempid_lifetime_seconds, 900);
+  EXPECT_EQ(c.tempid_retention_seconds, 21 * 24 * 3600);
+  EXPECT_EQ(c.max_frame_bytes, 1u << 20);
+  EXPECT_EQ(c.tls_min_version, "1.3");
+  EXPECT_GE(c.argon2_memory_kib, 19456u);
+}
+
+TEST(ServerConfigTest, FileOverridesOnlyWhatItSets) {
+  ServerConfig c;
+  ASSERT_TRUE(ParseServerConfig("[server]\nport = 4100\n[auth]\nblock_duration = 10\n"
+                                "[limits]\nlogins_per_second = 0.5\n",
+                                "test.toml", c)
+                  .ok());
+  EXPECT_EQ(c.port, 4100);
+  EXPECT_EQ(c.block_duration_seconds, 10);
+  EXPECT_DOUBLE_EQ(c.login_rate.per_second, 0.5);
+  EXPECT_DOUBLE_EQ(c.login_rate.burst, 10.0);  // untouched default
+  EXPECT_EQ(c.state_dir, ".");
+}
+
+TEST(ServerConfigTest, OutOfRangeNamesTheKeyAndTheValue) {
+  ServerConfig c;
+  auto st = ParseServerConfig("[limits]\nmax_frame_bytes = 12\n", "server.toml", c);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("server.toml"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("limits.max_frame_bytes"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("got 12"), std::string::npos) << st.message();
+}
+
+TEST(ServerConfigTest, WrongTypeNamesTheKey) {
+  ServerConfig c;
+  auto st = ParseServerConfig("[server]\nport = \"4000\"\n", "server.toml", c);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("server.port: must be an integer"), std::string::npos)
+      << st.message();
+}
+
+TEST(ServerConfigTest, UnknownKeysAreErrors) {
+  ServerConfig c;
+  auto st = ParseServerConfig("[auth]\nblock_durration = 10\n", "server.toml", c);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("auth.block_durration"), std::string::npos) << st.message();
+}
+
+TEST(ServerConfigTest, SyntaxErrorNamesTheLine) {
+  ServerConfig c;
+  auto st = ParseServerConfig("[server]\nport = 4000\nstate_dir = \n", "server.toml", c);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("server.toml: line 3"), std::string::npos) << st.message();
+}
+
+TEST(ServerConfigTest, RejectsNonAsciiAndNestedTablesAndArrays) {
+  ServerConfig c;
+  EXPECT_FALSE(ParseServerConfig("[server]\nstate_dir = \"\xc3\xa9\"\n", "x", c).ok());
+  EXPECT_FALSE(ParseServerConfig("[server.sub]\nport = 1\n", "x", c).ok());
+  EXPECT_FALSE(ParseServerConfig("[server]\nport = [1, 2]\n", "x", c).ok());
+  EXPECT_FALSE(ParseServerConfig("port = 1\n", "x", c).ok());
+  // toml++ 3.3 asserts on "[[[" in debug builds; ours must return an error instead.
+  EXPECT_FALSE(ParseServerConfig("[[[\n", "x", c).ok());
+}
+
+TEST(ServerConfigTest, TimeZoneAndTlsVersionAreChecked) {
+  ServerConfig c;
+  ASSERT_TRUE(ParseServerConfig("[server]\ntime_zone = \"local\"\n", "x", c).ok());
+  EXPECT_EQ(c.time_mode, protocol::TimeZoneMode::kLocal);
+  EXPECT_FALSE(ParseServerConfig("[server]\ntime_zone = \"AEST\"\n", "x", c).ok());
+  c.tls_min_version = "1.1";
+  EXPECT_FALSE(ValidateServerConfig(c).ok());
+}
+
+TEST(ServerConfigTest, CrossFieldChecks) {
+  ServerConfig c;
+  c.certificate_file = "/etc/bluetrace/server.crt";
+  EXPECT_FALSE(ValidateServerConfig(c).ok());  // key missing
+  c.private_key_file = "/etc/bluetrace/server.key";
+  EXPECT_TRUE(ValidateServerConfig(c).ok());
+  c.bind_address = "localhost";
+  EXPECT_FALSE(ValidateServerConfig(c).ok());  // must be a literal address
+  c.bind_address = "::1";
+  c.tempid_retention_seconds = 60;
+  EXPECT_FALSE(ValidateServerConfig(c).ok());  // shorter than the lifetime
+}
+
+TEST(ServerConfigTest, FormattedConfigParsesBackToTheSameValues) {
+  ServerConfig a;
+  a.port = 5555;
+  a.registration_enabled = false;
+  a.login_rate = {2.5, 7.0};
+  a.state_dir = "/var/lib/bluetrace";
+  ServerConfig b;
+  ASSERT_TRUE(ParseServerConfig(FormatServerConfig(a), "formatted", b).ok());
+  EXPECT_EQ(FormatServerConfig(a), FormatServerConfig(b));
+}
+
+TEST(ServerConfigTest, ShippedConfigFileParsesAndMatchesTheDefaults) {
+  ServerConfig shipped;
+  const std::string text = test::ReadFileForTest(test::SourcePath("config/server.toml"));
+  auto st = ParseServerConfig(text, "config/server.toml", shipped);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  // The shipped file documents every key with its default value.
+  EXPECT_EQ(FormatServerConfig(shipped), FormatServerConfig(ServerConfig{}));
+}
+
+}  // namespace
+}  // namespace bluetrace::service
