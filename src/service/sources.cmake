@@ -1,3 +1,4 @@
 target_sources(bluetrace_core PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/rate_limiter.cpp
   ${CMAKE_CURRENT_LIST_DIR}/server_config.cpp
 )

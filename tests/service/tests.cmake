@@ -1,1 +1,2 @@
 bluetrace_test(service server_config)
+bluetrace_test(service rate_limiter)
