@@ -1,0 +1,99 @@
+// FaultInjectingFileSystem: a store::FileSystem that forwards to a real one (usually
+// PosixFileSystem over a TempDir) and fails chosen operations the way a real disk does, so
+// a test can check that a store reports the failure as a Status and keeps its previous good
+// state.
+//
+// Faults, each armed by one call and reported as the Status the real failure would give
+// (operation, path, OS text, marked "(injected)"):
+//  - FailSync(n): the n-th sync from now fails with EIO ("Input/output error"). Syncs are
+//    counted over AppendFile::Sync, ReplaceFileAtomically (its fsync of the temporary, so
+//    the target keeps its old contents) and Truncate. As with PosixFileSystem, an
+//    AppendFile whose Sync failed refuses every later Append/Sync.
+//  - SetDiskFull(true): until SetDiskFull(false), every Append and ReplaceFileAtomically
+//    fails with ENOSPC ("No space left on device") and writes nothing.
+//  - TearNextAppend(prefix): the next Append really writes only the first `prefix` bytes
+//    of its data to the underlying file, then fails with EIO (a torn write).
+//  - FailRename(n): the n-th ReplaceFileAtomically from now fails at its rename; the
+//    target keeps its old contents.
+// ClearFaults() disarms everything. The counters tell how often the disk was touched
+// (e.g. to assert that something was never persisted).
+//
+// Example:
+//   PosixFileSystem& real = PosixFileSystem::Instance();
+//   FaultInjectingFileSystem fs(real);
+//   fs.FailSync();            // the next sync fails
+//   EXPECT_FALSE(store->AddUser("+61410000000", "pw").ok());
+//
+// Thread-safe. The wrapped FileSystem must outlive this object and every file it opened.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bluetrace/store/file_system.hpp"
+
+namespace bluetrace::test {
+
+class FaultInjectingFileSystem final : public store::FileSystem {
+  using Status = util::Status;
+  template <typename T>
+  using Result = util::Result<T>;
+
+ public:
+  explicit FaultInjectingFileSystem(store::FileSystem& base) : base_(base) {}
+
+  // Arms a one-shot fault: the `nth` (1 = the very next) operation of its kind fails.
+  void FailSync(int nth = 1);
+  void FailRename(int nth = 1);
+  // The next Append writes `prefix_bytes` of its data (at most all of it), then fails.
+  void TearNextAppend(std::size_t prefix_bytes);
+  void SetDiskFull(bool full);
+  void ClearFaults();
+
+  // Operations seen so far (failed ones included).
+  int sync_calls() const;
+  int replace_calls() const;
+  int append_calls() const;
+
+  Result<std::string> ReadFile(const std::string& path,
+                               std::uint64_t max_bytes = 64ull << 20) override;
+  Result<std::unique_ptr<store::ReadableFile>> OpenForRead(const std::string& path) override;
+  Result<std::unique_ptr<store::AppendFile>> OpenForAppend(const std::string& path,
+                                                           mode_t mode = 0600) override;
+  Status ReplaceFileAtomically(const std::string& path, std::string_view contents,
+                               mode_t mode = 0600) override;
+  Status Truncate(const std::string& path, std::uint64_t size) override;
+  Result<bool> Exists(const std::string& path) override;
+  Result<std::uint64_t> FileSize(const std::string& path) override;
+  Result<mode_t> FileMode(const std::string& path) override;
+  Status CreateDirs(const std::string& path, mode_t mode = 0700) override;
+  Result<std::vector<std::string>> ListDir(const std::string& path) override;
+  Status RemoveFile(const std::string& path) override;
+  Result<std::unique_ptr<store::FileLock>> LockFile(const std::string& path, bool wait) override;
+
+ private:
+  class File;  // the AppendFile wrapper
+
+  // Counts one sync and says whether it must fail.
+  bool TakeSyncFault();
+  // Counts one append; returns the bytes it may write (all of `size` unless torn) and
+  // whether it must fail afterwards with `err`.
+  bool TakeAppendFault(std::size_t size, std::size_t& allowed, int& err);
+
+  store::FileSystem& base_;
+  mutable std::mutex mu_;
+  int sync_countdown_ = 0;  // 0 = disarmed
+  int rename_countdown_ = 0;
+  bool torn_armed_ = false;
+  std::size_t torn_prefix_ = 0;
+  bool disk_full_ = false;
+  int sync_calls_ = 0;
+  int replace_calls_ = 0;
+  int append_calls_ = 0;
+};
+
+}  // namespace bluetrace::test
