@@ -1,2 +1,3 @@
 bluetrace_test(service server_config)
 bluetrace_test(service rate_limiter)
+bluetrace_test(service worker_pool)

@@ -1,0 +1,61 @@
+#include "bluetrace/service/worker_pool.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace bluetrace::service {
+
+WorkerPool::WorkerPool(std::size_t threads, std::size_t queue_depth)
+    : queue_depth_(std::max<std::size_t>(queue_depth, 1)) {
+  threads = std::max<std::size_t>(threads, 1);
+  threads_.reserve(threads);
+  for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+}
+
+WorkerPool::~WorkerPool() {
+  {
+    util::MutexLock lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+bool WorkerPool::TrySubmit(std::function<void()> job) {
+  {
+    util::MutexLock lock(mu_);
+    if (stopping_ || queue_.size() >= queue_depth_) {
+      ++rejected_;
+      return false;
+    }
+    queue_.push_back(std::move(job));
+  }
+  cv_.notify_one();
+  return true;
+}
+
+std::size_t WorkerPool::queued() const {
+  util::MutexLock lock(mu_);
+  return queue_.size();
+}
+
+std::uint64_t WorkerPool::rejected() const {
+  util::MutexLock lock(mu_);
+  return rejected_;
+}
+
+void WorkerPool::Run() {
+  for (;;) {
+    std::function<void()> job;
+    {
+      std::unique_lock<util::Mutex> lock(mu_);
+      cv_.wait(lock, [this]() NO_THREAD_SAFETY_ANALYSIS { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and drained
+      job = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    job();
+  }
+}
+
+}  // namespace bluetrace::service
