@@ -1,3 +1,4 @@
 target_sources(bluetrace_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/file_system.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/password_hash.cpp
 )

@@ -1,2 +1,3 @@
 bluetrace_test(store file_system)
 bluetrace_test(store fault_injection_fs)
+bluetrace_test(store password_hash)
