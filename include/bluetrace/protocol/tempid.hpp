@@ -14,6 +14,10 @@
 
 namespace bluetrace::protocol {
 
+// A 128-bit unsigned integer. `__extension__` keeps -Wpedantic quiet about the GNU type;
+// code that names the type should use this alias rather than `unsigned __int128`.
+__extension__ typedef unsigned __int128 TempIdInteger;
+
 class TempId {
  public:
   static constexpr std::size_t kSize = 20;
@@ -29,8 +33,8 @@ class TempId {
   std::string ToString() const { return std::string(view()); }
 
   // A compact 128-bit form (the decimal value) for indexes, and back.
-  unsigned __int128 ToInteger() const;
-  static TempId FromInteger(unsigned __int128 value);  // value < 10^20
+  TempIdInteger ToInteger() const;
+  static TempId FromInteger(TempIdInteger value);  // value < 10^20; higher digits are dropped
 
   friend bool operator==(const TempId&, const TempId&) = default;
   friend auto operator<=>(const TempId&, const TempId&) = default;

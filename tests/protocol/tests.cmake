@@ -1,0 +1,2 @@
+bluetrace_test(protocol tempid)
+bluetrace_test(protocol timestamp)
