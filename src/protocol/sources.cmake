@@ -1,4 +1,6 @@
 target_sources(bluetrace_core PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/phone.cpp
   ${CMAKE_CURRENT_LIST_DIR}/tempid.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/text_lines.cpp
   ${CMAKE_CURRENT_LIST_DIR}/timestamp.cpp
 )

@@ -1,6 +1,8 @@
 // UserIDs are international mobile numbers (ASSIGNMENT.md 6.8). Accepted forms:
-// "+61410888888", "+61-410-888-888", "+61 410 888 888": a leading '+', then digit groups
-// separated by single '-' or ' ' (not mixed with nothing between). The canonical form is
+// "+61410888888", "+61-410-888-888", "+61 410 888 888": a leading '+', then groups of
+// digits separated by a single '-' or a single ' '. One number uses one kind of separator
+// ("+61-410 888 888" is rejected: mixed forms are more likely typos than intent); no
+// separator may follow '+' directly, end the number or double up. The canonical form is
 // '+' followed by the digits only. E.164 limits: the first digit is not 0, 8 to 15 digits
 // in all. Pure functions, thread-safe.
 #pragma once

@@ -26,24 +26,28 @@ util::Status ForEachLine(std::string_view content, std::string_view file_name,
                          const std::function<util::Status(const TextLine&)>& fn);
 
 // Incremental form for files read in chunks (tempIDs.txt can hold millions of lines):
-// Feed() pieces split anywhere, then Finish(). Holds at most one partial line; a single
-// line longer than `max_line_bytes` is an error.
+// Feed() pieces split anywhere, then Finish(). Lines within the length limit are delivered
+// (and errors reported) exactly as ForEachLine would for the whole content, however it is
+// split. Holds at most one partial line; a single line longer than `max_line_bytes` (line
+// end excluded) is an error. After an error, Feed() and Finish() return that error again
+// without delivering anything.
 class LineSplitter {
  public:
   explicit LineSplitter(std::string_view file_name, std::size_t max_line_bytes = 4096)
       : file_name_(file_name), max_line_bytes_(max_line_bytes) {}
 
-  util::Status Feed(std::string_view chunk,
-                    const std::function<util::Status(const TextLine&)>& fn);
-  // Delivers a last line without a final newline.
+  util::Status Feed(std::string_view chunk, const std::function<util::Status(const TextLine&)>& fn);
+  // Delivers a last line without a final newline. Calling it again does nothing.
   util::Status Finish(const std::function<util::Status(const TextLine&)>& fn);
 
-  // Byte offset just past the last complete line end ('\n') seen so far.
+  // Byte offset just past the '\n' of the last line accepted so far (delivered, or skipped
+  // as blank): where a reader may truncate a file whose tail failed.
   std::uint64_t complete_bytes() const { return complete_bytes_; }
   // Bytes of a trailing partial line (no '\n' yet).
   std::size_t partial_bytes() const { return partial_.size(); }
 
  private:
+  // Checks and delivers one line, `raw` ending in '\n' unless called from Finish().
   util::Status Deliver(std::string_view raw,
                        const std::function<util::Status(const TextLine&)>& fn);
 
@@ -52,6 +56,7 @@ class LineSplitter {
   std::string partial_;
   std::uint64_t line_number_ = 0;
   std::uint64_t complete_bytes_ = 0;
+  util::Status error_;  // the first error, repeated by later calls
 };
 
 }  // namespace bluetrace::protocol

@@ -1,0 +1,62 @@
+#include "bluetrace/protocol/phone.hpp"
+
+#include <string>
+
+#include "text_detail.hpp"
+
+namespace bluetrace::protocol {
+namespace {
+
+bool IsSeparator(char c) { return c == '-' || c == ' '; }
+
+util::Status PhoneError(const std::string& what) {
+  return util::InvalidArgument("phone number " + what);
+}
+
+}  // namespace
+
+util::Result<std::string> CanonicalPhone(std::string_view text) {
+  if (text.empty()) return PhoneError("is empty");
+  if (text[0] != '+') return PhoneError("must start with '+' and the country code");
+  std::string canonical = "+";
+  char separator = 0;  // the kind this number uses, once seen
+  for (std::size_t i = 1; i < text.size(); ++i) {
+    const char c = text[i];
+    if (detail::IsDigit(c)) {
+      // Stop early, so an enormous input never builds an enormous string.
+      if (canonical.size() > kMaxPhoneDigits) {
+        return PhoneError("has more than " + std::to_string(kMaxPhoneDigits) + " digits");
+      }
+      canonical += c;
+      continue;
+    }
+    if (!IsSeparator(c)) {
+      return PhoneError("contains " + detail::DescribeByte(c) + " at byte " +
+                        std::to_string(i + 1) + "; only digits, '-' and ' ' may follow '+'");
+    }
+    if (i == 1) return PhoneError("has a separator right after '+'");
+    if (IsSeparator(text[i - 1])) return PhoneError("has two separators in a row");
+    if (separator != 0 && separator != c) return PhoneError("mixes '-' and ' ' separators");
+    separator = c;
+  }
+  if (IsSeparator(text.back())) return PhoneError("ends with a separator");
+  const std::size_t digits = canonical.size() - 1;
+  if (digits < kMinPhoneDigits || digits > kMaxPhoneDigits) {
+    return PhoneError("has " + std::to_string(digits) + " digits, needs " +
+                      std::to_string(kMinPhoneDigits) + " to " + std::to_string(kMaxPhoneDigits));
+  }
+  if (canonical[1] == '0')
+    return PhoneError("cannot start with 0 after '+' (no country code does)");
+  return canonical;
+}
+
+bool IsCanonicalPhone(std::string_view text) {
+  if (text.size() < 1 + kMinPhoneDigits || text.size() > 1 + kMaxPhoneDigits) return false;
+  if (text[0] != '+' || text[1] == '0') return false;
+  for (std::size_t i = 1; i < text.size(); ++i) {
+    if (!detail::IsDigit(text[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace bluetrace::protocol
