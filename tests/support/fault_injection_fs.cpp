@@ -157,7 +157,7 @@ Result<std::unique_ptr<store::AppendFile>> FaultInjectingFileSystem::OpenForAppe
 
 Status FaultInjectingFileSystem::ReplaceFileAtomically(const std::string& path,
                                                        std::string_view contents, mode_t mode) {
-  const std::string temp = path + ".tmp (injected)";
+  const std::string temp = path + ".tmp";
   {
     std::lock_guard lock(mu_);
     ++replace_calls_;

@@ -1,0 +1,283 @@
+#include "bluetrace/store/lockout_store.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <utility>
+
+#include "bluetrace/protocol/text_lines.hpp"
+
+namespace bluetrace::store {
+namespace {
+
+constexpr std::int64_t kMaxBlockSeconds = 366 * 24 * 3600;
+
+bool IsUserField(std::string_view s) {
+  if (s.empty() || s.size() > 256) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return c > ' ' && c < 0x7f; });
+}
+
+template <typename Int>
+bool ParseDecimal(std::string_view s, Int& out) {
+  if (s.empty() || s.size() > 20 || s[0] == '-' || s[0] == '+') return false;
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && ptr == s.data() + s.size();
+}
+
+}  // namespace
+
+Status ValidateLockoutPolicy(const LockoutPolicy& policy) {
+  if (policy.max_failures < 1) return util::InvalidArgument("lockout max_failures must be >= 1");
+  if (policy.block_seconds < 1 || policy.block_seconds > kMaxBlockSeconds) {
+    return util::InvalidArgument("lockout block_seconds must be 1-" +
+                                 std::to_string(kMaxBlockSeconds) + ", got " +
+                                 std::to_string(policy.block_seconds));
+  }
+  if (policy.max_unknown_entries < 1) {
+    return util::InvalidArgument("lockout max_unknown_entries must be >= 1");
+  }
+  return Status::Ok();
+}
+
+LockoutStore::LockoutStore(FileSystem& fs, std::string path, LockoutPolicy policy,
+                           const util::Clock& clock)
+    : fs_(fs), path_(std::move(path)), policy_(policy), clock_(clock) {}
+
+Result<std::unique_ptr<LockoutStore>> LockoutStore::Open(FileSystem& fs, std::string path,
+                                                         LockoutPolicy policy,
+                                                         const util::Clock& clock) {
+  BLUETRACE_RETURN_IF_ERROR(ValidateLockoutPolicy(policy));
+  std::unique_ptr<LockoutStore> store(new LockoutStore(fs, std::move(path), policy, clock));
+  BLUETRACE_RETURN_IF_ERROR(store->Reload());
+  return store;
+}
+
+Result<LockoutStore::KnownMap> LockoutStore::LoadFile() const {
+  auto content = fs_.ReadFile(path_);
+  if (!content.ok()) {
+    if (content.status().code() == util::StatusCode::kNotFound) return KnownMap{};
+    return content.status();
+  }
+  const std::int64_t now = clock_.NowUnixSeconds();
+  KnownMap map;
+  const Status st =
+      protocol::ForEachLine(*content, path_, [&](const protocol::TextLine& line) -> Status {
+        const std::string_view text = line.text;
+        const std::size_t a = text.find(' ');
+        const std::size_t b = a == std::string_view::npos ? a : text.find(' ', a + 1);
+        if (b == std::string_view::npos || text.find(' ', b + 1) != std::string_view::npos) {
+          return util::InvalidArgument(
+              "expected \"<user> <consecutive_failures> <blocked_until_unix>\"");
+        }
+        const std::string_view user = text.substr(0, a);
+        Entry entry;
+        if (!IsUserField(user)) return util::InvalidArgument("bad user field");
+        if (!ParseDecimal(text.substr(a + 1, b - a - 1), entry.failures)) {
+          return util::InvalidArgument("bad consecutive_failures field");
+        }
+        if (!ParseDecimal(text.substr(b + 1), entry.blocked_until)) {
+          return util::InvalidArgument("bad blocked_until_unix field");
+        }
+        if (map.count(std::string(user)) != 0) {
+          return util::InvalidArgument("duplicate user " + std::string(user));
+        }
+        // The policy may have changed since the file was written (or the clock moved
+        // back): no count above the limit, no block longer than the policy allows.
+        entry.failures = std::min(entry.failures, policy_.max_failures);
+        entry.blocked_until = std::min(entry.blocked_until, now + policy_.block_seconds);
+        Expire(entry, now);
+        if (entry.failures > 0 || entry.blocked_until > 0) map.emplace(user, entry);
+        return Status::Ok();
+      });
+  if (!st.ok()) return st;
+  return map;
+}
+
+Status LockoutStore::Reload() {
+  // Both locks across the read, so no change made meanwhile is overwritten by the file.
+  util::MutexLock w(write_mu_);
+  util::MutexLock l(mu_);
+  auto map = LoadFile();
+  if (!map.ok()) return map.status();
+  known_ = std::move(map).value();
+  persisted_version_ = version_;
+  return Status::Ok();
+}
+
+void LockoutStore::Expire(Entry& entry, std::int64_t now) const {
+  if (entry.blocked_until != 0 && entry.blocked_until <= now) entry = Entry{};
+}
+
+const LockoutStore::Entry* LockoutStore::Find(std::string_view user) const {
+  const std::string key(user);
+  if (auto it = known_.find(key); it != known_.end()) return &it->second;
+  if (auto it = unknown_index_.find(key); it != unknown_index_.end()) return &it->second->second;
+  return nullptr;
+}
+
+BlockState LockoutStore::Check(std::string_view user) const {
+  const std::int64_t now = clock_.NowUnixSeconds();
+  util::MutexLock l(mu_);
+  const Entry* entry = Find(user);
+  if (entry == nullptr || entry->blocked_until <= now) return BlockState{};
+  return BlockState{true, entry->blocked_until - now};
+}
+
+Result<FailureResult> LockoutStore::RecordFailure(std::string_view user, bool known_user) {
+  const std::int64_t now = clock_.NowUnixSeconds();
+  FailureResult result;
+  std::uint64_t version = 0;
+  bool persist = false;
+  {
+    util::MutexLock l(mu_);
+    const std::string key(user);
+    Entry* entry = nullptr;
+    auto known_it = known_.find(key);
+    auto lru_it = unknown_index_.find(key);
+    if (known_it != known_.end()) {
+      entry = &known_it->second;
+      persist = true;
+    } else if (known_user) {
+      // A name that failed before it was registered keeps its count.
+      Entry carried;
+      if (lru_it != unknown_index_.end()) {
+        carried = lru_it->second->second;
+        unknown_lru_.erase(lru_it->second);
+        unknown_index_.erase(lru_it);
+      }
+      entry = &known_.emplace(key, carried).first->second;
+      persist = true;
+    } else if (lru_it != unknown_index_.end()) {
+      unknown_lru_.splice(unknown_lru_.begin(), unknown_lru_, lru_it->second);
+      entry = &unknown_lru_.front().second;
+    } else {
+      unknown_lru_.emplace_front(key, Entry{});
+      unknown_index_.emplace(key, unknown_lru_.begin());
+      if (unknown_lru_.size() > policy_.max_unknown_entries) {
+        unknown_index_.erase(unknown_lru_.back().first);
+        unknown_lru_.pop_back();
+      }
+      entry = &unknown_lru_.front().second;
+    }
+    Expire(*entry, now);
+    if (entry->blocked_until > now) {
+      // Already blocked: the caller should not have verified at all; nothing changes.
+      return FailureResult{true, 0, entry->blocked_until - now};
+    }
+    entry->failures = std::min(entry->failures + 1, policy_.max_failures);
+    if (entry->failures >= policy_.max_failures) {
+      entry->blocked_until = now + policy_.block_seconds;
+      result = FailureResult{true, 0, policy_.block_seconds};
+    } else {
+      result = FailureResult{false, policy_.max_failures - entry->failures, 0};
+    }
+    if (persist) version = ++version_;
+  }
+  if (persist) BLUETRACE_RETURN_IF_ERROR(Persist(version));
+  return result;
+}
+
+Status LockoutStore::RecordSuccess(std::string_view user) {
+  std::uint64_t version = 0;
+  {
+    util::MutexLock l(mu_);
+    const std::string key(user);
+    if (auto it = unknown_index_.find(key); it != unknown_index_.end()) {
+      unknown_lru_.erase(it->second);
+      unknown_index_.erase(it);
+    }
+    if (known_.erase(key) == 0) return Status::Ok();
+    version = ++version_;
+  }
+  return Persist(version);
+}
+
+Status LockoutStore::Unblock(std::string_view user) {
+  const std::int64_t now = clock_.NowUnixSeconds();
+  std::uint64_t version = 0;
+  {
+    util::MutexLock l(mu_);
+    const Entry* entry = Find(user);
+    if (entry == nullptr || entry->blocked_until <= now) {
+      return util::NotFound(std::string(user) + " is not blocked");
+    }
+    const std::string key(user);
+    if (auto it = unknown_index_.find(key); it != unknown_index_.end()) {
+      unknown_lru_.erase(it->second);
+      unknown_index_.erase(it);
+    }
+    if (known_.erase(key) == 0) return Status::Ok();
+    version = ++version_;
+  }
+  return Persist(version);
+}
+
+std::vector<BlockedUser> LockoutStore::ListBlocked() const {
+  const std::int64_t now = clock_.NowUnixSeconds();
+  std::vector<BlockedUser> out;
+  {
+    util::MutexLock l(mu_);
+    for (const auto& [user, entry] : known_) {
+      if (entry.blocked_until > now) {
+        out.push_back({user, entry.blocked_until, entry.blocked_until - now, true});
+      }
+    }
+    for (const auto& [user, entry] : unknown_lru_) {
+      if (entry.blocked_until > now) {
+        out.push_back({user, entry.blocked_until, entry.blocked_until - now, false});
+      }
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const BlockedUser& a, const BlockedUser& b) { return a.user < b.user; });
+  return out;
+}
+
+std::size_t LockoutStore::known_entries() const {
+  util::MutexLock l(mu_);
+  return known_.size();
+}
+
+std::size_t LockoutStore::unknown_entries() const {
+  util::MutexLock l(mu_);
+  return unknown_lru_.size();
+}
+
+std::string LockoutStore::Serialize(std::int64_t now) const {
+  std::vector<std::pair<std::string_view, Entry>> rows;
+  for (const auto& [user, entry] : known_) {
+    Entry e = entry;
+    Expire(e, now);
+    if (e.failures > 0 || e.blocked_until > 0) rows.emplace_back(user, e);
+  }
+  std::sort(rows.begin(), rows.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string out;
+  for (const auto& [user, e] : rows) {
+    out += user;
+    out += ' ';
+    out += std::to_string(e.failures);
+    out += ' ';
+    out += std::to_string(e.blocked_until);
+    out += '\n';
+  }
+  return out;
+}
+
+Status LockoutStore::Persist(std::uint64_t version) {
+  util::MutexLock w(write_mu_);
+  // A rewrite made while this thread waited may already contain its change.
+  if (persisted_version_ >= version) return Status::Ok();
+  std::string contents;
+  std::uint64_t snapshot_version = 0;
+  {
+    util::MutexLock l(mu_);
+    contents = Serialize(clock_.NowUnixSeconds());
+    snapshot_version = version_;
+  }
+  BLUETRACE_RETURN_IF_ERROR(
+      fs_.ReplaceFileAtomically(path_, contents, 0600).WithContext("persist lockouts"));
+  persisted_version_ = snapshot_version;
+  return Status::Ok();
+}
+
+}  // namespace bluetrace::store
