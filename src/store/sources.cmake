@@ -1,6 +1,9 @@
 target_sources(bluetrace_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/file_system.cpp
   ${CMAKE_CURRENT_LIST_DIR}/tempid_index.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/tempid_file.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/tempid_store.cpp
   ${CMAKE_CURRENT_LIST_DIR}/password_hash.cpp
   ${CMAKE_CURRENT_LIST_DIR}/lockout_store.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/credentials_store.cpp
 )

@@ -1,0 +1,305 @@
+#include "bluetrace/store/tempid_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bluetrace/protocol/text_lines.hpp"
+#include "support/fake_random.hpp"
+#include "support/fault_injection_fs.hpp"
+#include "support/temp_dir.hpp"
+
+namespace bluetrace::store {
+namespace {
+
+using protocol::TempId;
+using protocol::TempIdRecord;
+using test::ReadFileForTest;
+using test::WriteFileForTest;
+using util::StatusCode;
+
+constexpr std::int64_t kDay = 24 * 3600;
+
+std::string OriginalSample(bool final_newline) {
+  return ReadFileForTest(test::SourcePath(final_newline
+                                              ? "tests/data/original/tempIDs-final-newline.txt"
+                                              : "tests/data/original/tempIDs.txt"));
+}
+
+TempIdRecord Rec(std::string user, std::string_view id, std::string_view start,
+                 std::string_view expiry) {
+  TempIdRecord r;
+  r.user = std::move(user);
+  r.id = *TempId::Parse(id);
+  r.start = *protocol::ParseTimestamp(start);
+  r.expiry = *protocol::ParseTimestamp(expiry);
+  return r;
+}
+
+// Every record of a file, read independently of the store.
+std::vector<TempIdRecord> RecordsInFile(const std::string& path) {
+  std::vector<TempIdRecord> out;
+  const std::string content = ReadFileForTest(path);
+  util::Status st = protocol::ForEachLine(content, path, [&](const protocol::TextLine& line) {
+    auto r = protocol::ParseTempIdLine(line.text);
+    if (!r.ok()) return r.status();
+    out.push_back(*r);
+    return util::Status::Ok();
+  });
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  return out;
+}
+
+class TempIdStoreTest : public ::testing::Test {
+ protected:
+  TempIdStoreOptions Options() const {
+    TempIdStoreOptions options;
+    options.path = path_;
+    return options;
+  }
+
+  std::unique_ptr<TempIdStore> Open(RecoveryReport* report = nullptr) {
+    return OpenWith(fs_, Options(), report);
+  }
+
+  std::unique_ptr<TempIdStore> OpenWith(FileSystem& fs, const TempIdStoreOptions& options,
+                                        RecoveryReport* report = nullptr) {
+    auto store = TempIdStore::Open(fs, clock_, options, report);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+
+  test::TempDir dir_;
+  std::string path_ = dir_.File("tempIDs.txt");
+  util::ManualClock clock_{1'589'391'906};  // 13/05/2020 17:45:06 UTC
+  test::FaultInjectingFileSystem fs_{PosixFileSystem::Instance()};
+};
+
+const TempIdRecord kSample2 =
+    Rec("+61410888888", "12345678901234567891", "13/05/2020 17:54:06", "13/05/2020 18:09:05");
+const TempIdRecord kNew =
+    Rec("+61410666666", "98765432109876543210", "15/05/2020 10:00:00", "15/05/2020 10:14:59");
+
+TEST_F(TempIdStoreTest, CreatesAMissingFile) {
+  RecoveryReport report;
+  auto store = Open(&report);
+  ASSERT_NE(store, nullptr);
+  EXPECT_TRUE(report.created);
+  EXPECT_EQ(store->size(), 0u);
+  EXPECT_EQ(ReadFileForTest(path_), "");
+  auto mode = fs_.FileMode(path_);
+  ASSERT_TRUE(mode.ok());
+  EXPECT_EQ(*mode, 0600u);
+}
+
+TEST_F(TempIdStoreTest, LoadsTheOriginalSampleWithAFinalNewline) {
+  WriteFileForTest(path_, OriginalSample(true));
+  RecoveryReport report;
+  auto store = Open(&report);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->size(), 3u);
+  EXPECT_EQ(report.records, 3u);
+  EXPECT_EQ(report.lines, 3u);
+  EXPECT_FALSE(report.missing_final_newline);
+  EXPECT_EQ(report.torn_bytes_removed, 0u);
+  EXPECT_EQ(store->Lookup(kSample2.id), kSample2);
+}
+
+TEST_F(TempIdStoreTest, AppendAfterAFileWithoutFinalNewlineKeepsBothRecordsParseable) {
+  const std::string sample = OriginalSample(false);
+  WriteFileForTest(path_, sample);
+  RecoveryReport report;
+  auto store = Open(&report);
+  ASSERT_NE(store, nullptr);
+  EXPECT_TRUE(report.missing_final_newline);
+  EXPECT_EQ(report.torn_bytes_removed, 0u);
+  EXPECT_EQ(store->size(), 3u);
+
+  ASSERT_TRUE(store->Append(kNew).ok());
+  // The last line is completed first, and the new one keeps the file's CRLF style.
+  EXPECT_EQ(ReadFileForTest(path_), sample + "\r\n" + protocol::FormatTempIdLine(kNew) + "\r\n");
+  store.reset();
+
+  auto reopened = Open(&report);
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(reopened->size(), 4u);
+  EXPECT_FALSE(report.missing_final_newline);
+  EXPECT_EQ(reopened->Lookup(kNew.id), kNew);
+  EXPECT_EQ(RecordsInFile(path_).size(), 4u);
+}
+
+TEST_F(TempIdStoreTest, AppendsUseLfInALfFile) {
+  WriteFileForTest(path_, protocol::FormatTempIdLine(kSample2) + "\n");
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Append(kNew).ok());
+  EXPECT_EQ(ReadFileForTest(path_),
+            protocol::FormatTempIdLine(kSample2) + "\n" + protocol::FormatTempIdLine(kNew) + "\n");
+}
+
+TEST_F(TempIdStoreTest, AcceptsBlankLinesAndMixedLineEnds) {
+  WriteFileForTest(path_, "\r\n" + protocol::FormatTempIdLine(kSample2) + "\n  \t\r\n" +
+                              protocol::FormatTempIdLine(kNew) + "\r\n\n");
+  RecoveryReport report;
+  auto store = Open(&report);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->size(), 2u);
+  EXPECT_EQ(report.lines, 5u);
+}
+
+TEST_F(TempIdStoreTest, AMalformedMiddleLineStopsStartUpNamingFileAndLine) {
+  const std::string content = OriginalSample(true);
+  std::string broken = content;
+  broken.replace(broken.find("13/05/2020 17:54:06"), 2, "32");  // day 32, line 2
+  WriteFileForTest(path_, broken);
+  auto store = TempIdStore::Open(fs_, clock_, Options());
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(store.status().message().find(path_ + " line 2"), std::string::npos)
+      << store.status().ToString();
+  EXPECT_EQ(ReadFileForTest(path_), broken);  // nothing is "repaired" in the middle
+}
+
+TEST_F(TempIdStoreTest, AMalformedTerminatedLastLineIsAnErrorNotATornTail) {
+  // A torn append never ends in a line end, so this is corruption, not a crash.
+  WriteFileForTest(path_, OriginalSample(true) + "+61410666666 1234\r\n");
+  auto store = TempIdStore::Open(fs_, clock_, Options());
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.status().message().find("line 4"), std::string::npos);
+}
+
+TEST_F(TempIdStoreTest, ADuplicateTempIdKeepsItsFirstRecord) {
+  const TempIdRecord other =
+      Rec("+61410777777", "12345678901234567891", "14/05/2020 09:00:00", "14/05/2020 09:14:59");
+  WriteFileForTest(path_, protocol::FormatTempIdLine(kSample2) + "\n" +
+                              protocol::FormatTempIdLine(other) + "\n");
+  RecoveryReport report;
+  auto store = Open(&report);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(report.duplicate_lines, 1u);
+  EXPECT_EQ(store->size(), 1u);
+  EXPECT_EQ(store->Lookup(kSample2.id), kSample2);
+}
+
+TEST_F(TempIdStoreTest, AppendRejectsAKnownTempId) {
+  WriteFileForTest(path_, OriginalSample(true));
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  TempIdRecord again = kNew;
+  again.id = kSample2.id;
+  EXPECT_EQ(store->Append(again).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(ReadFileForTest(path_), OriginalSample(true));
+  EXPECT_EQ(store->Lookup(kSample2.id), kSample2);
+}
+
+TEST_F(TempIdStoreTest, IssueRecordsAFreshTempIdDurably) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  test::SeededRandom random(1);
+  const std::int64_t start = clock_.NowUnixSeconds();
+  auto issued = store->Issue("+61410888888", start, start + 899, random);
+  ASSERT_TRUE(issued.ok()) << issued.status().ToString();
+  EXPECT_EQ(issued->user, "+61410888888");
+  EXPECT_EQ(issued->expiry, start + 899);
+  EXPECT_EQ(store->Lookup(issued->id), *issued);
+  EXPECT_EQ(ReadFileForTest(path_), protocol::FormatTempIdLine(*issued) + "\n");
+  EXPECT_EQ(store->stats().syncs, 1u);
+  EXPECT_EQ(store->stats().records_appended, 1u);
+}
+
+TEST_F(TempIdStoreTest, IssueRejectsRecordsThatWouldNotReadBack) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  test::SeededRandom random(1);
+  const std::int64_t now = clock_.NowUnixSeconds();
+  // Not canonical (the file would say +61410888888), a space inside, expiry before start,
+  // a year the format cannot write.
+  EXPECT_EQ(store->Issue("+61-410-888-888", now, now + 899, random).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->Issue("+61410 888888", now, now + 899, random).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->Issue("+61410888888", now, now - 1, random).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->Issue("+61410888888", -100, 0, random).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->size(), 0u);
+  EXPECT_EQ(ReadFileForTest(path_), "");
+}
+
+TEST_F(TempIdStoreTest, IssueDrawsAgainWhenTheTempIdIsTaken) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  const std::int64_t now = clock_.NowUnixSeconds();
+  test::SeededRandom first_random(7);
+  auto first = store->Issue("+61410888888", now, now + 899, first_random);
+  ASSERT_TRUE(first.ok());
+  // The same seed draws the same TempID first: the store must notice and draw again.
+  test::SeededRandom probe(7);
+  ASSERT_EQ(*TempId::Generate(probe), first->id);
+  test::SeededRandom repeat(7);
+  auto second = store->Issue("+61410999999", now, now + 899, repeat);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_NE(second->id, first->id);
+  EXPECT_EQ(store->Lookup(first->id)->user, "+61410888888");
+  EXPECT_EQ(store->Lookup(second->id)->user, "+61410999999");
+  EXPECT_EQ(RecordsInFile(path_).size(), 2u);
+}
+
+TEST_F(TempIdStoreTest, IssueGivesUpAfterTheConfiguredDraws) {
+  TempIdStoreOptions options = Options();
+  options.max_issue_attempts = 1;
+  auto store = OpenWith(fs_, options);
+  ASSERT_NE(store, nullptr);
+  const std::int64_t now = clock_.NowUnixSeconds();
+  test::SeededRandom a(7);
+  ASSERT_TRUE(store->Issue("+61410888888", now, now + 899, a).ok());
+  test::SeededRandom b(7);
+  EXPECT_EQ(store->Issue("+61410999999", now, now + 899, b).status().code(),
+            StatusCode::kResourceExhausted);
+  EXPECT_EQ(store->size(), 1u);
+}
+
+TEST_F(TempIdStoreTest, IssuePropagatesAGeneratorFailure) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  test::ScriptedRandom empty({});
+  EXPECT_EQ(store->Issue("+61410888888", 0, 899, empty).status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(store->size(), 0u);
+}
+
+TEST_F(TempIdStoreTest, ReopenSeesEveryAppendedRecord) {
+  WriteFileForTest(path_, OriginalSample(false));
+  std::vector<TempIdRecord> issued;
+  {
+    auto store = Open();
+    ASSERT_NE(store, nullptr);
+    test::SeededRandom random(3);
+    for (int i = 0; i < 20; ++i) {
+      auto r = store->Issue("+6141088888" + std::to_string(i % 10), 1589391906 + i,
+                            1589391906 + i + 899, random);
+      ASSERT_TRUE(r.ok());
+      issued.push_back(*r);
+    }
+  }
+  RecoveryReport report;
+  auto store = Open(&report);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->size(), 23u);
+  EXPECT_EQ(report.torn_bytes_removed, 0u);
+  for (const TempIdRecord& r : issued) EXPECT_EQ(store->Lookup(r.id), r);
+}
+
+TEST_F(TempIdStoreTest, RejectsBadOptions) {
+  TempIdStoreOptions options = Options();
+  options.retention_seconds = -1;
+  EXPECT_EQ(TempIdStore::Open(fs_, clock_, options).status().code(), StatusCode::kInvalidArgument);
+  options = Options();
+  options.path.clear();
+  EXPECT_EQ(TempIdStore::Open(fs_, clock_, options).status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace bluetrace::store
