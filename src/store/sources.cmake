@@ -5,4 +5,5 @@ target_sources(bluetrace_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/tempid_store.cpp
   ${CMAKE_CURRENT_LIST_DIR}/password_hash.cpp
   ${CMAKE_CURRENT_LIST_DIR}/lockout_store.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/credentials_store.cpp
 )

@@ -1,0 +1,291 @@
+#include "bluetrace/store/credentials_store.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <array>
+#include <utility>
+
+#include "bluetrace/protocol/phone.hpp"
+#include "bluetrace/protocol/text_records.hpp"
+
+namespace bluetrace::store {
+namespace {
+
+using Digest = std::array<unsigned char, 32>;
+
+// SHA-256 of `data`; the digests of two strings compare in constant time whatever their
+// lengths.
+Status Sha256(std::string_view data, Digest& out) {
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) != 1 ||
+      len != out.size()) {
+    return util::Internal("SHA-256 failed");
+  }
+  return Status::Ok();
+}
+
+// Wipes the plaintext passwords a rendered file text may hold once it is written.
+class WipeOnExit {
+ public:
+  explicit WipeOnExit(std::string& s) : s_(s) {}
+  ~WipeOnExit() { util::WipeString(s_); }
+  WipeOnExit(const WipeOnExit&) = delete;
+  WipeOnExit& operator=(const WipeOnExit&) = delete;
+
+ private:
+  std::string& s_;
+};
+
+}  // namespace
+
+CredentialsStore::CredentialsStore(FileSystem& fs, std::string path, Argon2Params params,
+                                   util::Random& random)
+    : fs_(fs), path_(std::move(path)), params_(params), random_(random) {}
+
+Result<std::unique_ptr<CredentialsStore>> CredentialsStore::Open(FileSystem& fs, std::string path,
+                                                                 Argon2Params params,
+                                                                 util::Random& random) {
+  BLUETRACE_RETURN_IF_ERROR(ValidateArgon2Params(params));
+  std::unique_ptr<CredentialsStore> store(
+      new CredentialsStore(fs, std::move(path), params, random));
+  // The dummy's password is random and thrown away: nothing can match it.
+  std::array<std::uint8_t, 16> dummy_password{};
+  BLUETRACE_RETURN_IF_ERROR(random.Fill(dummy_password));
+  std::string dummy(dummy_password.begin(), dummy_password.end());
+  for (char& c : dummy) c = static_cast<char>('a' + static_cast<unsigned char>(c) % 26);
+  auto dummy_hash = HashPassword(dummy, params, random);
+  util::WipeString(dummy);
+  if (!dummy_hash.ok()) return dummy_hash.status();
+  store->dummy_hash_ = std::move(dummy_hash).value();
+  BLUETRACE_RETURN_IF_ERROR(store->Reload());
+  return store;
+}
+
+Result<CredentialsStore::Contents> CredentialsStore::LoadFile() const {
+  auto text = fs_.ReadFile(path_);
+  if (!text.ok()) {
+    if (text.status().code() == util::StatusCode::kNotFound) return Contents{};
+    return text.status();
+  }
+  WipeOnExit wipe(*text);
+  auto parsed = protocol::ParseCredentialsFile(*text, path_);
+  if (!parsed.ok()) return parsed.status();
+  Contents contents;
+  const std::size_t nl = text->find('\n');
+  contents.crlf = nl != std::string::npos && nl > 0 && (*text)[nl - 1] == '\r';
+  for (protocol::CredentialsEntry& e : *parsed) {
+    contents.entries.push_back(Entry{std::move(e.user), std::move(e.secret), e.hashed});
+  }
+  return contents;
+}
+
+void CredentialsStore::Install(Contents contents) {
+  contents_ = std::move(contents);
+  index_.clear();
+  for (std::size_t i = 0; i < contents_.entries.size(); ++i) {
+    index_.emplace(contents_.entries[i].user, i);
+  }
+}
+
+Status CredentialsStore::Reload() {
+  util::MutexLock w(write_mu_);
+  auto contents = LoadFile();
+  if (!contents.ok()) return contents.status();
+  util::MutexLock l(mu_);
+  Install(std::move(contents).value());
+  return Status::Ok();
+}
+
+std::string CredentialsStore::Render(
+    const std::vector<std::pair<std::string, std::string>>& replace,
+    std::string_view remove) const {
+  const std::string_view eol = contents_.crlf ? "\r\n" : "\n";
+  std::string out;
+  const auto find_replacement = [&](std::string_view user) -> const std::string* {
+    for (const auto& [u, secret] : replace) {
+      if (u == user) return &secret;
+    }
+    return nullptr;
+  };
+  for (const Entry& e : contents_.entries) {
+    if (e.user == remove) continue;
+    const std::string* secret = find_replacement(e.user);
+    std::string line = protocol::FormatCredentialsLine(e.user, secret ? *secret : e.secret.view());
+    out += line;
+    out += eol;
+    util::WipeString(line);
+  }
+  for (const auto& [user, secret] : replace) {
+    if (index_.count(user) == 0) {
+      out += protocol::FormatCredentialsLine(user, secret);
+      out += eol;
+    }
+  }
+  return out;
+}
+
+Status CredentialsStore::Commit(const std::vector<std::pair<std::string, std::string>>& replace,
+                                std::string_view remove) {
+  std::string text;
+  {
+    util::MutexLock l(mu_);
+    text = Render(replace, remove);
+  }
+  WipeOnExit wipe(text);
+  // Only changes hold write_mu_, so the entries rendered above are still current.
+  BLUETRACE_RETURN_IF_ERROR(fs_.ReplaceFileAtomically(path_, text, 0600));
+  util::MutexLock l(mu_);
+  for (const auto& [user, secret] : replace) {
+    if (auto it = index_.find(user); it != index_.end()) {
+      Entry& e = contents_.entries[it->second];
+      e.secret = util::SecretString(secret);
+      e.hashed = true;
+    } else {
+      index_.emplace(user, contents_.entries.size());
+      contents_.entries.push_back(Entry{user, util::SecretString(secret), true});
+    }
+  }
+  if (auto it = index_.find(std::string(remove)); it != index_.end()) {
+    contents_.entries.erase(contents_.entries.begin() + static_cast<std::ptrdiff_t>(it->second));
+    Install(std::move(contents_));
+  }
+  return Status::Ok();
+}
+
+Result<VerifyResult> CredentialsStore::Verify(std::string_view user, std::string_view password,
+                                              Status* upgrade_status) {
+  if (upgrade_status != nullptr) *upgrade_status = Status::Ok();
+  auto canonical = protocol::CanonicalPhone(user);
+  // Copy the entry under the lock; Argon2 runs after it is released.
+  bool found = false;
+  bool hashed = false;
+  util::SecretString stored;
+  if (canonical.ok()) {
+    util::MutexLock l(mu_);
+    if (auto it = index_.find(*canonical); it != index_.end()) {
+      const Entry& e = contents_.entries[it->second];
+      found = true;
+      hashed = e.hashed;
+      stored = util::SecretString(e.secret.view());
+    }
+  }
+  if (!found) {
+    auto ignored = VerifyPassword(dummy_hash_, password);
+    if (!ignored.ok()) return ignored.status();
+    return VerifyResult::kUnknownUser;
+  }
+  if (!hashed) return VerifyPlaintext(*canonical, stored, password, upgrade_status);
+  auto match = VerifyPassword(stored.view(), password);
+  if (!match.ok()) return match.status().WithContext("credentials of " + *canonical);
+  return *match ? VerifyResult::kOk : VerifyResult::kWrongPassword;
+}
+
+Result<VerifyResult> CredentialsStore::VerifyPlaintext(const std::string& user,
+                                                       const util::SecretString& stored,
+                                                       std::string_view password,
+                                                       Status* upgrade_status) {
+  Digest a{};
+  Digest b{};
+  const Status sa = Sha256(stored.view(), a);
+  const Status sb = Sha256(password, b);
+  const bool match = sa.ok() && sb.ok() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+  OPENSSL_cleanse(a.data(), a.size());
+  OPENSSL_cleanse(b.data(), b.size());
+  BLUETRACE_RETURN_IF_ERROR(sa);
+  BLUETRACE_RETURN_IF_ERROR(sb);
+  // The same Argon2 cost as every other Verify.
+  auto ignored = VerifyPassword(dummy_hash_, password);
+  if (!ignored.ok()) return ignored.status();
+  if (!match) return VerifyResult::kWrongPassword;
+
+  Status upgrade = [&]() -> Status {
+    auto hash = HashPassword(password, params_, random_);
+    if (!hash.ok()) return hash.status();
+    util::MutexLock w(write_mu_);
+    {
+      // Another thread may have upgraded, changed or removed the entry meanwhile.
+      util::MutexLock l(mu_);
+      auto it = index_.find(user);
+      if (it == index_.end()) return Status::Ok();
+      const Entry& e = contents_.entries[it->second];
+      if (e.hashed || !(e.secret == stored)) return Status::Ok();
+    }
+    return Commit({{user, std::move(hash).value()}}, {});
+  }();
+  if (upgrade_status != nullptr) {
+    *upgrade_status = upgrade.WithContext("upgrading the plaintext password of " + user);
+  }
+  return VerifyResult::kOk;
+}
+
+Status CredentialsStore::AddUser(std::string_view user, std::string_view password) {
+  auto canonical = protocol::CanonicalPhone(user);
+  if (!canonical.ok()) return canonical.status();
+  if (Contains(*canonical)) return util::AlreadyExists("user " + *canonical + " exists");
+  auto hash = HashPassword(password, params_, random_);
+  if (!hash.ok()) return hash.status();
+  util::MutexLock w(write_mu_);
+  if (Contains(*canonical)) return util::AlreadyExists("user " + *canonical + " exists");
+  return Commit({{*canonical, std::move(hash).value()}}, {});
+}
+
+Status CredentialsStore::SetPassword(std::string_view user, std::string_view password) {
+  auto canonical = protocol::CanonicalPhone(user);
+  if (!canonical.ok()) return canonical.status();
+  if (!Contains(*canonical)) return util::NotFound("no user " + *canonical);
+  auto hash = HashPassword(password, params_, random_);
+  if (!hash.ok()) return hash.status();
+  util::MutexLock w(write_mu_);
+  if (!Contains(*canonical)) return util::NotFound("no user " + *canonical);
+  return Commit({{*canonical, std::move(hash).value()}}, {});
+}
+
+Status CredentialsStore::RemoveUser(std::string_view user) {
+  auto canonical = protocol::CanonicalPhone(user);
+  if (!canonical.ok()) return canonical.status();
+  util::MutexLock w(write_mu_);
+  if (!Contains(*canonical)) return util::NotFound("no user " + *canonical);
+  return Commit({}, *canonical);
+}
+
+Status CredentialsStore::MigrateAll() {
+  util::MutexLock w(write_mu_);
+  std::vector<std::pair<std::string, util::SecretString>> plaintext;
+  {
+    util::MutexLock l(mu_);
+    for (const Entry& e : contents_.entries) {
+      if (!e.hashed) plaintext.emplace_back(e.user, util::SecretString(e.secret.view()));
+    }
+  }
+  if (plaintext.empty()) return Status::Ok();
+  // Hashing outside mu_ keeps logins going; write_mu_ keeps the entries unchanged.
+  std::vector<std::pair<std::string, std::string>> replace;
+  for (const auto& [user, password] : plaintext) {
+    auto hash = HashPassword(password.view(), params_, random_);
+    if (!hash.ok()) return hash.status().WithContext("hashing the password of " + user);
+    replace.emplace_back(user, std::move(hash).value());
+  }
+  return Commit(replace, {});
+}
+
+bool CredentialsStore::Contains(std::string_view user) const {
+  auto canonical = protocol::CanonicalPhone(user);
+  if (!canonical.ok()) return false;
+  util::MutexLock l(mu_);
+  return index_.count(*canonical) != 0;
+}
+
+std::size_t CredentialsStore::size() const {
+  util::MutexLock l(mu_);
+  return contents_.entries.size();
+}
+
+std::size_t CredentialsStore::plaintext_count() const {
+  util::MutexLock l(mu_);
+  std::size_t n = 0;
+  for (const Entry& e : contents_.entries) n += e.hashed ? 0 : 1;
+  return n;
+}
+
+}  // namespace bluetrace::store

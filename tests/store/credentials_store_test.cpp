@@ -1,0 +1,288 @@
+#include "bluetrace/store/credentials_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/fake_random.hpp"
+#include "support/fault_injection_fs.hpp"
+#include "support/temp_dir.hpp"
+
+namespace bluetrace::store {
+namespace {
+
+using test::ReadFileForTest;
+using test::WriteFileForTest;
+
+constexpr Argon2Params kFast{.memory_kib = 8, .iterations = 1, .parallelism = 1};
+
+// The original's sample, byte for byte: CRLF line ends, no final newline.
+const char kOriginal[] =
+    "+61410666666 kara1234\r\n"
+    "+61410777777 datha457\r\n"
+    "+61410888888 comp3331\r\n"
+    "+61410999999 bada4568";
+
+class CredentialsStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { WriteFileForTest(path_, kOriginal); }
+
+  std::unique_ptr<CredentialsStore> Open() {
+    auto store = CredentialsStore::Open(fs_, path_, kFast, random_);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+
+  // Lines of the file without their CRLF.
+  std::vector<std::string> Lines() {
+    std::vector<std::string> out;
+    const std::string text = ReadFileForTest(path_);
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+      std::size_t end = text.find("\r\n", pos);
+      if (end == std::string::npos) end = text.size();
+      out.push_back(text.substr(pos, end - pos));
+      pos = end + 2;
+    }
+    return out;
+  }
+
+  test::TempDir dir_;
+  std::string path_ = dir_.File("credentials.txt");
+  test::SeededRandom random_{99};
+  test::FaultInjectingFileSystem fs_{PosixFileSystem::Instance()};
+};
+
+TEST_F(CredentialsStoreTest, TheCheckedInSampleIsTheOriginalBytes) {
+  EXPECT_EQ(ReadFileForTest(test::SourcePath("tests/data/original/credentials.txt")), kOriginal);
+}
+
+TEST_F(CredentialsStoreTest, OriginalSampleVerifiesAllFourUsers) {
+  auto store = Open();
+  EXPECT_EQ(store->size(), 4u);
+  EXPECT_EQ(store->plaintext_count(), 4u);
+  const std::pair<const char*, const char*> users[] = {{"+61410666666", "kara1234"},
+                                                       {"+61410777777", "datha457"},
+                                                       {"+61410888888", "comp3331"},
+                                                       {"+61410999999", "bada4568"}};
+  for (const auto& [user, password] : users) {
+    Status upgrade;
+    auto got = store->Verify(user, password, &upgrade);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(*got, VerifyResult::kOk) << user;
+    EXPECT_TRUE(upgrade.ok()) << upgrade.ToString();
+  }
+  EXPECT_EQ(store->plaintext_count(), 0u);
+  // Every line is now a hash, and each still verifies, also after a restart.
+  for (const std::string& line : Lines()) {
+    EXPECT_NE(line.find(" $argon2id$v=19$m=8,t=1,p=1$"), std::string::npos) << line;
+  }
+  auto reopened = Open();
+  for (const auto& [user, password] : users) {
+    EXPECT_EQ(*reopened->Verify(user, password), VerifyResult::kOk);
+    EXPECT_EQ(*reopened->Verify(user, "kara1234x"), VerifyResult::kWrongPassword);
+  }
+}
+
+TEST_F(CredentialsStoreTest, UpgradeReplacesOnlyThatLine) {
+  auto store = Open();
+  ASSERT_EQ(*store->Verify("+61410888888", "comp3331"), VerifyResult::kOk);
+  const std::string text = ReadFileForTest(path_);
+  EXPECT_EQ(text.substr(text.size() - 2), "\r\n");  // CRLF kept, final newline added
+  const auto lines = Lines();
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0], "+61410666666 kara1234");
+  EXPECT_EQ(lines[1], "+61410777777 datha457");
+  EXPECT_EQ(lines[2].rfind("+61410888888 $argon2id$", 0), 0u) << lines[2];
+  EXPECT_EQ(lines[3], "+61410999999 bada4568");
+  EXPECT_EQ(*store->Verify("+61410888888", "comp3331"), VerifyResult::kOk);
+  EXPECT_EQ(*store->Verify("+61410888888", "kara1234"), VerifyResult::kWrongPassword);
+}
+
+TEST_F(CredentialsStoreTest, WrongPasswordAndUnknownUserChangeNothing) {
+  auto store = Open();
+  const int replaces = fs_.replace_calls();
+  EXPECT_EQ(*store->Verify("+61410666666", "kara12345"), VerifyResult::kWrongPassword);
+  EXPECT_EQ(*store->Verify("+61410666666", "kara123"), VerifyResult::kWrongPassword);
+  EXPECT_EQ(*store->Verify("+61410666666", ""), VerifyResult::kWrongPassword);
+  EXPECT_EQ(*store->Verify("+61410000000", "kara1234"), VerifyResult::kUnknownUser);
+  EXPECT_EQ(*store->Verify("bob", "kara1234"), VerifyResult::kUnknownUser);
+  EXPECT_EQ(fs_.replace_calls(), replaces);
+  EXPECT_EQ(ReadFileForTest(path_), kOriginal);
+}
+
+TEST_F(CredentialsStoreTest, AcceptsEveryPhoneForm) {
+  auto store = Open();
+  EXPECT_EQ(*store->Verify("+61-410-777-777", "datha457"), VerifyResult::kOk);
+  EXPECT_EQ(*store->Verify("+61 410 999 999", "bada4568"), VerifyResult::kOk);
+  EXPECT_TRUE(store->Contains("+61-410-666-666"));
+}
+
+TEST_F(CredentialsStoreTest, AddSetRemoveAreDurable) {
+  auto store = Open();
+  ASSERT_TRUE(store->AddUser("+61-400-111-222", "new password").ok());
+  EXPECT_EQ(store->AddUser("+61400111222", "other").code(), util::StatusCode::kAlreadyExists);
+  EXPECT_EQ(store->AddUser("not a phone", "pw").code(), util::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->AddUser("+61400111333", "").code(), util::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->size(), 5u);
+  const auto lines = Lines();
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(lines[4].rfind("+61400111222 $argon2id$", 0), 0u) << lines[4];  // never plaintext
+  EXPECT_EQ(*fs_.FileMode(path_), 0600u);
+
+  ASSERT_TRUE(store->SetPassword("+61410666666", "changed!").ok());
+  EXPECT_EQ(store->SetPassword("+61400999999", "x").code(), util::StatusCode::kNotFound);
+  ASSERT_TRUE(store->RemoveUser("+61410777777").ok());
+  EXPECT_EQ(store->RemoveUser("+61410777777").code(), util::StatusCode::kNotFound);
+
+  auto reopened = Open();
+  EXPECT_EQ(reopened->size(), 4u);
+  EXPECT_FALSE(reopened->Contains("+61410777777"));
+  EXPECT_EQ(*reopened->Verify("+61400111222", "new password"), VerifyResult::kOk);
+  EXPECT_EQ(*reopened->Verify("+61410666666", "kara1234"), VerifyResult::kWrongPassword);
+  EXPECT_EQ(*reopened->Verify("+61410666666", "changed!"), VerifyResult::kOk);
+  EXPECT_EQ(*reopened->Verify("+61410777777", "datha457"), VerifyResult::kUnknownUser);
+  const auto after = Lines();
+  ASSERT_EQ(after.size(), 4u);
+  EXPECT_EQ(after[1], "+61410888888 comp3331");  // order kept
+  EXPECT_EQ(after[2], "+61410999999 bada4568");
+}
+
+TEST_F(CredentialsStoreTest, MissingFileIsAnEmptyStoreCreatedByTheFirstAdd) {
+  const std::string path = dir_.File("fresh.txt");
+  auto store = CredentialsStore::Open(fs_, path, kFast, random_);
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->size(), 0u);
+  EXPECT_EQ(*(*store)->Verify("+61410666666", "kara1234"), VerifyResult::kUnknownUser);
+  EXPECT_FALSE(*fs_.Exists(path));
+  ASSERT_TRUE((*store)->AddUser("+61410666666", "kara1234").ok());
+  const std::string text = ReadFileForTest(path);
+  EXPECT_EQ(text.rfind("+61410666666 $argon2id$", 0), 0u);
+  EXPECT_EQ(text.back(), '\n');
+  EXPECT_EQ(text.find('\r'), std::string::npos);
+}
+
+TEST_F(CredentialsStoreTest, MalformedFileIsAnErrorNamingFileAndLine) {
+  WriteFileForTest(path_, "+61410666666 kara1234\n\n+61410777777\n");
+  auto store = CredentialsStore::Open(fs_, path_, kFast, random_);
+  ASSERT_FALSE(store.ok());
+  const std::string msg = store.status().message();
+  EXPECT_NE(msg.find(path_), std::string::npos) << msg;
+  EXPECT_NE(msg.find("line 3"), std::string::npos) << msg;
+}
+
+TEST_F(CredentialsStoreTest, HashWithOutOfRangeCostIsAnErrorNotAWrongPassword) {
+  // Syntactically an Argon2id encoding, but asking for 4 GiB: refused before Argon2 runs.
+  WriteFileForTest(path_,
+                   "+61410666666 $argon2id$v=19$m=4194304,t=1,p=1$c29tZXNhbHQ$"
+                   "nf65EOgLrQMR/uIPnA4rEsF5h7TKyQwu9U1bMCHGi/4\n");
+  auto store = Open();
+  auto got = store->Verify("+61410666666", "password");
+  ASSERT_FALSE(got.ok());
+  EXPECT_NE(got.status().message().find("+61410666666"), std::string::npos);
+}
+
+TEST_F(CredentialsStoreTest, MigrateAllHashesEverythingInOneRewrite) {
+  auto store = Open();
+  const int replaces = fs_.replace_calls();
+  ASSERT_TRUE(store->MigrateAll().ok());
+  EXPECT_EQ(fs_.replace_calls(), replaces + 1);
+  EXPECT_EQ(store->plaintext_count(), 0u);
+  for (const std::string& line : Lines()) EXPECT_NE(line.find("$argon2id$"), std::string::npos);
+  EXPECT_EQ(*store->Verify("+61410999999", "bada4568"), VerifyResult::kOk);
+  ASSERT_TRUE(store->MigrateAll().ok());
+  EXPECT_EQ(fs_.replace_calls(), replaces + 1);  // nothing left to do: no write
+}
+
+TEST_F(CredentialsStoreTest, ReloadSeesChangesOfAnotherProcess) {
+  auto server = Open();
+  auto admin = Open();
+  ASSERT_TRUE(admin->AddUser("+61400111222", "registered").ok());
+  ASSERT_TRUE(admin->RemoveUser("+61410666666").ok());
+  EXPECT_FALSE(server->Contains("+61400111222"));
+  ASSERT_TRUE(server->Reload().ok());
+  EXPECT_TRUE(server->Contains("+61400111222"));
+  EXPECT_FALSE(server->Contains("+61410666666"));
+  WriteFileForTest(path_, "garbage\n");
+  EXPECT_FALSE(server->Reload().ok());
+  EXPECT_TRUE(server->Contains("+61400111222"));  // kept its previous contents
+}
+
+TEST_F(CredentialsStoreTest, ConcurrentVerifiesAgreeAndUpgradeEachLineOnce) {
+  auto store = Open();
+  const int replaces = fs_.replace_calls();
+  const std::pair<const char*, const char*> users[] = {{"+61410666666", "kara1234"},
+                                                       {"+61410777777", "datha457"},
+                                                       {"+61410888888", "comp3331"},
+                                                       {"+61410999999", "bada4568"}};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 8; ++i) {
+        const auto& [user, password] = users[(t + i) % 4];
+        auto ok = store->Verify(user, password);
+        ASSERT_TRUE(ok.ok());
+        EXPECT_EQ(*ok, VerifyResult::kOk);
+        EXPECT_EQ(*store->Verify(user, "wrong"), VerifyResult::kWrongPassword);
+        EXPECT_EQ(*store->Verify("+61400000001", password), VerifyResult::kUnknownUser);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(fs_.replace_calls(), replaces + 4);
+  EXPECT_EQ(store->plaintext_count(), 0u);
+  EXPECT_EQ(Open()->plaintext_count(), 0u);
+}
+
+TEST_F(CredentialsStoreTest, FailedSyncDuringAddLeavesUserOutAndFileIntact) {
+  auto store = Open();
+  fs_.FailSync();
+  const Status st = store->AddUser("+61400111222", "password1");
+  EXPECT_EQ(st.code(), util::StatusCode::kIoError);
+  EXPECT_NE(st.message().find(path_), std::string::npos) << st.ToString();
+  EXPECT_FALSE(store->Contains("+61400111222"));
+  EXPECT_EQ(store->size(), 4u);
+  EXPECT_EQ(ReadFileForTest(path_), kOriginal);
+  ASSERT_TRUE(store->AddUser("+61400111222", "password1").ok());  // works once the disk does
+  EXPECT_TRUE(Open()->Contains("+61400111222"));
+}
+
+TEST_F(CredentialsStoreTest, EveryFaultKindKeepsThePreviousState) {
+  auto store = Open();
+  fs_.SetDiskFull(true);
+  EXPECT_NE(store->SetPassword("+61410666666", "newpass1").message().find("No space left"),
+            std::string::npos);
+  fs_.SetDiskFull(false);
+  fs_.FailRename();
+  EXPECT_FALSE(store->RemoveUser("+61410777777").ok());
+  fs_.FailSync();
+  EXPECT_FALSE(store->MigrateAll().ok());
+  EXPECT_EQ(ReadFileForTest(path_), kOriginal);
+  EXPECT_EQ(store->plaintext_count(), 4u);
+  EXPECT_EQ(*store->Verify("+61410666666", "kara1234"), VerifyResult::kOk);  // upgraded now
+  EXPECT_TRUE(store->Contains("+61410777777"));
+  EXPECT_EQ(store->plaintext_count(), 3u);
+}
+
+TEST_F(CredentialsStoreTest, FailedUpgradeStillLogsIn) {
+  auto store = Open();
+  fs_.FailSync();
+  Status upgrade;
+  auto got = store->Verify("+61410666666", "kara1234", &upgrade);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, VerifyResult::kOk);
+  EXPECT_FALSE(upgrade.ok());
+  EXPECT_NE(upgrade.message().find("+61410666666"), std::string::npos) << upgrade.ToString();
+  EXPECT_EQ(upgrade.message().find("kara1234"), std::string::npos);  // never the password
+  EXPECT_EQ(ReadFileForTest(path_), kOriginal);
+  EXPECT_EQ(store->plaintext_count(), 4u);
+  // The next login tries again and succeeds.
+  EXPECT_EQ(*store->Verify("+61410666666", "kara1234", &upgrade), VerifyResult::kOk);
+  EXPECT_TRUE(upgrade.ok());
+  EXPECT_EQ(store->plaintext_count(), 3u);
+}
+
+}  // namespace
+}  // namespace bluetrace::store
