@@ -1,6 +1,9 @@
 target_sources(bluetrace_core PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/beacon.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/credentials_line.cpp
   ${CMAKE_CURRENT_LIST_DIR}/phone.cpp
   ${CMAKE_CURRENT_LIST_DIR}/tempid.cpp
   ${CMAKE_CURRENT_LIST_DIR}/text_lines.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/text_records.cpp
   ${CMAKE_CURRENT_LIST_DIR}/timestamp.cpp
 )

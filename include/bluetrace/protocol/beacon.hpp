@@ -27,10 +27,13 @@ struct Beacon {
   friend bool operator==(const Beacon&, const Beacon&) = default;
 };
 
-// Exactly 59 bytes, else kInvalidArgument; an unknown version is kInvalidArgument too.
+// Exactly 59 bytes, else kInvalidArgument; an unknown version, a malformed TempID or
+// timestamp is kInvalidArgument too, naming the part.
 // A beacon whose expiry precedes its start parses (it is simply never valid).
 util::Result<Beacon> ParseBeacon(std::span<const std::uint8_t> datagram,
                                  TimeZoneMode mode = TimeZoneMode::kUtc);
+// The 59 bytes of `beacon`; the version is written as an ASCII digit ('1' for version 1).
+// Times outside the timestamp range are clamped as FormatTimestamp does.
 std::string EncodeBeacon(const Beacon& beacon, TimeZoneMode mode = TimeZoneMode::kUtc);
 
 // start <= now <= expiry, at one-second resolution (ASSIGNMENT.md 6.4).

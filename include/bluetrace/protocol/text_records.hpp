@@ -23,18 +23,23 @@ struct CredentialsEntry {
   std::string user;           // canonical phone number
   util::SecretString secret;  // the plaintext password or the Argon2id encoded hash
   bool hashed = false;        // true when `secret` is an "$argon2id$" encoding
+  friend bool operator==(const CredentialsEntry&, const CredentialsEntry&) = default;
 };
 
 // The UserID may be in any accepted phone form without spaces (it is canonicalised). The
 // password is everything after the single separating space: non-empty, printable ASCII
 // (0x21-0x7e plus inner spaces), no leading or trailing space. A secret starting with
-// "$argon2" must be a well-formed Argon2id encoding (syntax checked here; verifying is the
-// store's job).
+// "$argon2" must be a well-formed Argon2id encoding: "$argon2id$v=19$m=<n>,t=<n>,p=<n>$"
+// then salt '$' hash in unpadded base64 as libargon2 writes it (decimal parameters without
+// leading zeros, within libargon2's limits: p 1-16777215, t >= 1, m >= 8*p; salt >= 8 bytes,
+// hash >= 4 bytes). So no plaintext password can start with "$argon2". This is a syntax
+// check; cost policy and verification are the store's job. Error messages never quote the
+// secret.
 util::Result<CredentialsEntry> ParseCredentialsLine(std::string_view line);
 std::string FormatCredentialsLine(std::string_view user, std::string_view secret);
 
 // Parses a whole credentials.txt; errors name `file_name` and the line. Duplicate users
-// (after canonicalisation) are an error.
+// (after canonicalisation) are an error naming both lines.
 util::Result<std::vector<CredentialsEntry>> ParseCredentialsFile(std::string_view content,
                                                                  std::string_view file_name);
 
@@ -48,6 +53,8 @@ struct TempIdRecord {
   friend bool operator==(const TempIdRecord&, const TempIdRecord&) = default;
 };
 
+// The UserID may be in any accepted phone form without spaces (it is canonicalised); an
+// expiry before the start, a tab, or a doubled, leading or trailing space is an error.
 util::Result<TempIdRecord> ParseTempIdLine(std::string_view line,
                                            TimeZoneMode mode = TimeZoneMode::kUtc);
 std::string FormatTempIdLine(const TempIdRecord& record, TimeZoneMode mode = TimeZoneMode::kUtc);
@@ -61,6 +68,7 @@ struct ContactLogEntry {
   friend bool operator==(const ContactLogEntry&, const ContactLogEntry&) = default;
 };
 
+// Same rules as ParseTempIdLine, without the UserID.
 util::Result<ContactLogEntry> ParseContactLogLine(std::string_view line,
                                                   TimeZoneMode mode = TimeZoneMode::kUtc);
 std::string FormatContactLogLine(const ContactLogEntry& entry,
