@@ -93,8 +93,8 @@ Status TempIdStore::Load(RecoveryReport& report) {
       BLUETRACE_RETURN_IF_ERROR(fs_.Truncate(path, scan->complete_bytes));
       expected_size = scan->complete_bytes;
       report.torn_bytes_removed = scan->bytes - scan->complete_bytes;
-      report.torn_tail_description = scan->torn_reason + "; cut off " +
-                                     std::to_string(report.torn_bytes_removed) +
+      report.torn_tail_description = "torn last line (no line end): " + scan->torn_reason +
+                                     "; cut off " + std::to_string(report.torn_bytes_removed) +
                                      " bytes after offset " + std::to_string(expected_size);
     }
     if (!scan->line_end.empty()) line_end = scan->line_end;

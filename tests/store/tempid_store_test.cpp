@@ -7,10 +7,8 @@
 #include <thread>
 #include <vector>
 
-#include "bluetrace/protocol/text_lines.hpp"
+#include "store/tempid_test_util.hpp"
 #include "support/fake_random.hpp"
-#include "support/fault_injection_fs.hpp"
-#include "support/temp_dir.hpp"
 
 namespace bluetrace::store {
 namespace {
@@ -21,62 +19,10 @@ using test::ReadFileForTest;
 using test::WriteFileForTest;
 using util::StatusCode;
 
-constexpr std::int64_t kDay = 24 * 3600;
-
-std::string OriginalSample(bool final_newline) {
-  return ReadFileForTest(test::SourcePath(final_newline
-                                              ? "tests/data/original/tempIDs-final-newline.txt"
-                                              : "tests/data/original/tempIDs.txt"));
-}
-
-TempIdRecord Rec(std::string user, std::string_view id, std::string_view start,
-                 std::string_view expiry) {
-  TempIdRecord r;
-  r.user = std::move(user);
-  r.id = *TempId::Parse(id);
-  r.start = *protocol::ParseTimestamp(start);
-  r.expiry = *protocol::ParseTimestamp(expiry);
-  return r;
-}
-
-// Every record of a file, read independently of the store.
-std::vector<TempIdRecord> RecordsInFile(const std::string& path) {
-  std::vector<TempIdRecord> out;
-  const std::string content = ReadFileForTest(path);
-  util::Status st = protocol::ForEachLine(content, path, [&](const protocol::TextLine& line) {
-    auto r = protocol::ParseTempIdLine(line.text);
-    if (!r.ok()) return r.status();
-    out.push_back(*r);
-    return util::Status::Ok();
-  });
-  EXPECT_TRUE(st.ok()) << st.ToString();
-  return out;
-}
-
-class TempIdStoreTest : public ::testing::Test {
- protected:
-  TempIdStoreOptions Options() const {
-    TempIdStoreOptions options;
-    options.path = path_;
-    return options;
-  }
-
-  std::unique_ptr<TempIdStore> Open(RecoveryReport* report = nullptr) {
-    return OpenWith(fs_, Options(), report);
-  }
-
-  std::unique_ptr<TempIdStore> OpenWith(FileSystem& fs, const TempIdStoreOptions& options,
-                                        RecoveryReport* report = nullptr) {
-    auto store = TempIdStore::Open(fs, clock_, options, report);
-    EXPECT_TRUE(store.ok()) << store.status().ToString();
-    return store.ok() ? std::move(store).value() : nullptr;
-  }
-
-  test::TempDir dir_;
-  std::string path_ = dir_.File("tempIDs.txt");
-  util::ManualClock clock_{1'589'391'906};  // 13/05/2020 17:45:06 UTC
-  test::FaultInjectingFileSystem fs_{PosixFileSystem::Instance()};
-};
+using tempid_test::OriginalSample;
+using tempid_test::Rec;
+using tempid_test::RecordsInFile;
+using TempIdStoreTest = tempid_test::TempIdStoreFixture;
 
 const TempIdRecord kSample2 =
     Rec("+61410888888", "12345678901234567891", "13/05/2020 17:54:06", "13/05/2020 18:09:05");
@@ -251,7 +197,7 @@ TEST_F(TempIdStoreTest, IssueDrawsAgainWhenTheTempIdIsTaken) {
 TEST_F(TempIdStoreTest, IssueGivesUpAfterTheConfiguredDraws) {
   TempIdStoreOptions options = Options();
   options.max_issue_attempts = 1;
-  auto store = OpenWith(fs_, options);
+  auto store = OpenWith(options);
   ASSERT_NE(store, nullptr);
   const std::int64_t now = clock_.NowUnixSeconds();
   test::SeededRandom a(7);

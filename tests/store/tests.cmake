@@ -1,6 +1,8 @@
 bluetrace_test(store file_system)
 bluetrace_test(store tempid_index)
 bluetrace_test(store tempid_store)
+bluetrace_test(store tempid_store_recovery)
+bluetrace_test(store tempid_store_commit)
 bluetrace_test(store fault_injection_fs)
 bluetrace_test(store password_hash)
 bluetrace_test(store lockout_store)
