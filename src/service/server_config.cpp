@@ -76,8 +76,7 @@ Status ParseServerConfig(std::string_view toml_text, std::string_view source_nam
   BLUETRACE_RETURN_IF_ERROR(r.Get("auth.max_failed_logins", c.max_failed_logins, 1, 100));
   BLUETRACE_RETURN_IF_ERROR(r.Get("auth.registration", c.registration_enabled));
   BLUETRACE_RETURN_IF_ERROR(r.Get("auth.min_password_length", c.min_password_length, 1, 64));
-  BLUETRACE_RETURN_IF_ERROR(
-      r.Get("auth.max_password_length", c.max_password_length, 64, 64 * 1024));
+  BLUETRACE_RETURN_IF_ERROR(r.Get("auth.max_password_length", c.max_password_length, 64, 1024));
   BLUETRACE_RETURN_IF_ERROR(
       r.Get("auth.argon2_memory_kib", c.argon2_memory_kib, 8, 4 * 1024 * 1024));
   BLUETRACE_RETURN_IF_ERROR(r.Get("auth.argon2_iterations", c.argon2_iterations, 1, 100));

@@ -6,4 +6,5 @@ target_sources(bluetrace_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/password_hash.cpp
   ${CMAKE_CURRENT_LIST_DIR}/lockout_store.cpp
   ${CMAKE_CURRENT_LIST_DIR}/credentials_store.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/report_store.cpp
 )

@@ -1,3 +1,5 @@
 bluetrace_test(service server_config)
 bluetrace_test(service rate_limiter)
 bluetrace_test(service worker_pool)
+bluetrace_test(service contact_check)
+bluetrace_test(service reporting_service)

@@ -1,0 +1,340 @@
+#include "protocol_session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <utility>
+
+#include "bluetrace/protocol/text_records.hpp"
+#include "bluetrace/service/contact_check.hpp"
+#include "bluetrace/version.hpp"
+
+namespace bluetrace::service {
+
+using protocol::ErrorCode;
+using protocol::Message;
+
+namespace {
+
+SessionReply One(Message m, bool close = false) {
+  SessionReply r;
+  r.messages.push_back(std::move(m));
+  r.close = close;
+  return r;
+}
+
+constexpr std::uint32_t kBusyRetryMs = 1000;
+
+std::uint32_t ClampU32(std::int64_t v) {
+  if (v < 0) return 0;
+  if (v > 0xffffffffLL) return 0xffffffffu;
+  return static_cast<std::uint32_t>(v);
+}
+
+}  // namespace
+
+ProtocolSession::ProtocolSession(ReportingService& service, std::string peer_address)
+    : service_(service),
+      peer_(std::move(peer_address)),
+      state_(std::make_shared<State>()),
+      upload_(service.config_.max_upload_bytes) {}
+
+ProtocolSession::~ProtocolSession() { Closed(); }
+
+ProtocolSession::Phase ProtocolSession::phase() const {
+  std::lock_guard lock(state_->mu);
+  return state_->phase;
+}
+
+std::string ProtocolSession::user() const {
+  std::lock_guard lock(state_->mu);
+  return state_->user;
+}
+
+bool ProtocolSession::logged_in() const { return phase() == Phase::kLoggedIn; }
+
+void ProtocolSession::Closed() {
+  std::string vanished;
+  {
+    std::lock_guard lock(state_->mu);
+    if (state_->phase == Phase::kLoggedIn) vanished = state_->user;
+    state_->phase = Phase::kClosed;
+  }
+  upload_.Reset();
+  if (!vanished.empty()) {
+    // A client that disappears counts as logged out (ASSIGNMENT.md 6.10).
+    spdlog::info("{} from {} disconnected without logout; logged out", vanished, peer_);
+    service_.env_.console.Print(vanished + " logout\n");
+  }
+}
+
+void ProtocolSession::Refuse(ReplyFn& done, ErrorCode code, std::string text, bool close) {
+  if (code == ErrorCode::kUnexpectedMessage) ++service_.stats_.protocol_errors;
+  done(One(protocol::Error{code, std::move(text)}, close));
+}
+
+void ProtocolSession::Handle(Message message, ReplyFn done) {
+  const protocol::MessageType type = protocol::TypeOf(message);
+  if (auto* ping = std::get_if<protocol::Ping>(&message)) {
+    done(One(protocol::Pong{ping->nonce}));
+    return;
+  }
+  const Phase p = phase();
+  if (p == Phase::kClosed) {
+    Refuse(done, ErrorCode::kUnexpectedMessage, "the session is over", true);
+    return;
+  }
+  if (p == Phase::kAwaitHello) {
+    if (auto* hello = std::get_if<protocol::Hello>(&message)) {
+      OnHello(*hello, done);
+    } else {
+      Refuse(done, ErrorCode::kUnexpectedMessage,
+             "the first message must be Hello, not " + std::string(protocol::MessageName(type)),
+             true);
+    }
+    return;
+  }
+  switch (type) {
+    case protocol::MessageType::kLogin:
+      if (p != Phase::kAwaitLogin) break;
+      OnLogin(std::get<protocol::Login>(std::move(message)), done);
+      return;
+    case protocol::MessageType::kRegister:
+      if (p != Phase::kAwaitLogin) break;
+      OnRegister(std::get<protocol::Register>(std::move(message)), done);
+      return;
+    case protocol::MessageType::kLogout:
+      OnLogout(done);
+      return;
+    case protocol::MessageType::kTempIdRequest:
+      if (p != Phase::kLoggedIn) break;
+      OnTempIdRequest(done);
+      return;
+    case protocol::MessageType::kUploadBegin:
+    case protocol::MessageType::kUploadChunk: {
+      if (p != Phase::kLoggedIn) break;
+      util::Status st = type == protocol::MessageType::kUploadBegin
+                            ? upload_.Begin(std::get<protocol::UploadBegin>(message))
+                            : upload_.Add(std::get<protocol::UploadChunk>(message));
+      if (!st.ok()) {
+        ++service_.stats_.uploads_rejected;
+        upload_.Reset();
+        Refuse(done,
+               st.code() == util::StatusCode::kResourceExhausted    ? ErrorCode::kTooLarge
+               : st.code() == util::StatusCode::kFailedPrecondition ? ErrorCode::kUnexpectedMessage
+                                                                    : ErrorCode::kInvalidArgument,
+               st.message(), false);
+        return;
+      }
+      // Begin and chunks need no answer of their own; the transport sends nothing.
+      done(SessionReply{});
+      return;
+    }
+    case protocol::MessageType::kUploadEnd:
+      if (p != Phase::kLoggedIn) break;
+      OnUploadEnd(done);
+      return;
+    case protocol::MessageType::kHello:
+      Refuse(done, ErrorCode::kUnexpectedMessage, "Hello was already received", false);
+      return;
+    default:
+      // A server-to-client message sent by a client: it does not speak the protocol.
+      Refuse(done, ErrorCode::kUnexpectedMessage,
+             std::string(protocol::MessageName(type)) + " is sent by servers only", true);
+      return;
+  }
+  Refuse(done, ErrorCode::kUnexpectedMessage,
+         std::string(protocol::MessageName(type)) +
+             (p == Phase::kLoggedIn ? " is not allowed after login" : " needs a login first"),
+         false);
+}
+
+void ProtocolSession::OnHello(const protocol::Hello& hello, ReplyFn& done) {
+  if (hello.min_version > protocol::kProtocolVersion ||
+      hello.max_version < protocol::kProtocolVersion || hello.min_version > hello.max_version) {
+    Refuse(done, ErrorCode::kUnsupportedVersion,
+           "this server speaks protocol version " + std::to_string(protocol::kProtocolVersion),
+           true);
+    return;
+  }
+  {
+    std::lock_guard lock(state_->mu);
+    state_->phase = Phase::kAwaitLogin;
+  }
+  protocol::HelloOk ok;
+  ok.version = protocol::kProtocolVersion;
+  ok.software = std::string("bluetrace-server ") + kVersion;
+  ok.max_frame_bytes = service_.config_.max_frame_bytes;
+  ok.max_upload_bytes = service_.config_.max_upload_bytes;
+  done(One(std::move(ok)));
+}
+
+void ProtocolSession::OnLogin(protocol::Login login, ReplyFn& done) {
+  if (!service_.login_limiter_->Allow(peer_)) {
+    ++service_.stats_.rate_limited_logins;
+    Refuse(done, ErrorCode::kRateLimited, "too many login attempts from this address; retry later",
+           false);
+    return;
+  }
+  auto state = state_;
+  std::string peer = peer_;
+  const std::int64_t block_seconds = service_.config_.block_duration_seconds;
+  service_.auth_->Login(
+      std::move(login.user), std::move(login.password),
+      [state, peer, block_seconds, done = std::move(done)](LoginOutcome o) {
+        switch (o.status) {
+          case LoginStatus::kWelcome: {
+            if (!o.error.ok()) {
+              spdlog::warn("{}: password upgrade to Argon2id failed: {}", o.user,
+                           o.error.ToString());
+            }
+            {
+              std::lock_guard lock(state->mu);
+              if (state->phase != Phase::kAwaitLogin) return done(SessionReply{});
+              state->phase = Phase::kLoggedIn;
+              state->user = o.user;
+            }
+            spdlog::info("{} logged in from {}", o.user, peer);
+            return done(One(protocol::Welcome{o.user, std::string(protocol::kWelcomeText)}));
+          }
+          case LoginStatus::kWrongPassword:
+            return done(One(protocol::WrongPassword{
+                static_cast<std::uint8_t>(std::min<std::uint32_t>(o.attempts_left, 255))}));
+          case LoginStatus::kBlocked:
+            spdlog::info("a user was blocked for {} s after failed logins from {}", block_seconds,
+                         peer);
+            return done(One(protocol::Blocked{ClampU32(o.seconds)}, true));
+          case LoginStatus::kStillBlocked:
+            return done(One(protocol::StillBlocked{ClampU32(o.seconds)}, true));
+          case LoginStatus::kBusy:
+            return done(One(protocol::Busy{kBusyRetryMs}));
+          case LoginStatus::kError:
+            spdlog::error("login from {} failed internally: {}", peer, o.error.ToString());
+            return done(One(protocol::Error{ErrorCode::kInternal, "internal error; retry later"}));
+        }
+      });
+}
+
+void ProtocolSession::OnRegister(protocol::Register reg, ReplyFn& done) {
+  if (!service_.login_limiter_->Allow(peer_)) {
+    ++service_.stats_.rate_limited_logins;
+    Refuse(done, ErrorCode::kRateLimited, "too many attempts from this address; retry later",
+           false);
+    return;
+  }
+  std::string peer = peer_;
+  service_.auth_->Register(
+      std::move(reg.user), std::move(reg.password),
+      [peer, done = std::move(done)](RegisterOutcome o) {
+        switch (o.status) {
+          case RegisterStatus::kRegistered:
+            spdlog::info("{} registered from {}", o.user, peer);
+            return done(One(protocol::RegisterOk{o.user}));
+          case RegisterStatus::kDisabled:
+            return done(One(protocol::Error{ErrorCode::kRegistrationDisabled,
+                                            "this server does not accept registrations"}));
+          case RegisterStatus::kInvalid:
+            return done(One(protocol::Error{ErrorCode::kInvalidArgument, o.error.message()}));
+          case RegisterStatus::kAlreadyExists:
+            return done(
+                One(protocol::Error{ErrorCode::kAlreadyExists, "this UserID is already taken"}));
+          case RegisterStatus::kBusy:
+            return done(One(protocol::Busy{kBusyRetryMs}));
+          case RegisterStatus::kError:
+            spdlog::error("registration from {} failed: {}", peer, o.error.ToString());
+            return done(One(protocol::Error{ErrorCode::kInternal, "internal error; retry later"}));
+        }
+      });
+}
+
+void ProtocolSession::OnTempIdRequest(ReplyFn& done) {
+  const std::string u = user();
+  if (!service_.tempid_limiter_->Allow(u)) {
+    ++service_.stats_.rate_limited_tempids;
+    Refuse(done, ErrorCode::kRateLimited, "too many TempID requests; retry later", false);
+    return;
+  }
+  ReportingService& s = service_;
+  auto job = std::make_shared<ReplyFn>(std::move(done));
+  const bool queued = s.store_pool_->TrySubmit([&s, u, job] {
+    const std::int64_t start = s.env_.clock.NowUnixSeconds();
+    const std::int64_t expiry = start + s.config_.tempid_lifetime_seconds - 1;
+    auto record = s.tempids_->Issue(u, start, expiry, s.env_.random);
+    if (!record.ok()) {
+      ++s.stats_.internal_errors;
+      spdlog::error("issuing a TempID for {} failed: {}", u, record.status().ToString());
+      return (*job)(One(protocol::Error{ErrorCode::kInternal, "could not issue a TempID"}));
+    }
+    ++s.stats_.tempids_issued;
+    s.env_.console.Print("user: " + u + "\nTempID:\n" + record->id.ToString() + "\n");
+    (*job)(One(protocol::TempIdResponse{record->id, record->start, record->expiry}));
+  });
+  if (!queued) (*job)(One(protocol::Busy{kBusyRetryMs}));
+}
+
+void ProtocolSession::OnUploadEnd(ReplyFn& done) {
+  auto text = upload_.Finish();
+  if (!text.ok()) {
+    ++service_.stats_.uploads_rejected;
+    Refuse(done,
+           text.status().code() == util::StatusCode::kFailedPrecondition
+               ? ErrorCode::kUnexpectedMessage
+               : ErrorCode::kInvalidArgument,
+           text.status().message(), false);
+    return;
+  }
+  const std::string u = user();
+  ReportingService& s = service_;
+  auto job = std::make_shared<std::pair<std::string, ReplyFn>>(std::move(*text), std::move(done));
+  const bool queued = s.store_pool_->TrySubmit([&s, u, job] {
+    auto& [log_text, reply] = *job;
+    auto entries = protocol::ParseContactLog(log_text, "contact log", s.config_.time_mode,
+                                             s.config_.max_upload_entries);
+    if (!entries.ok()) {
+      ++s.stats_.uploads_rejected;
+      return reply(
+          One(protocol::Error{entries.status().code() == util::StatusCode::kResourceExhausted
+                                  ? ErrorCode::kTooLarge
+                                  : ErrorCode::kInvalidArgument,
+                              entries.status().message()}));
+    }
+    const std::int64_t now = s.env_.clock.NowUnixSeconds();
+    const auto count = static_cast<std::uint32_t>(entries->size());
+    ContactCheckResult result =
+        CheckContacts(u, now, std::move(*entries),
+                      [&s](const protocol::TempId& id) { return s.tempids_->Lookup(id); });
+    auto report = s.reports_->Write(u, now, FormatReport(result, s.config_.time_mode));
+    if (!report.ok()) {
+      ++s.stats_.internal_errors;
+      spdlog::error("writing the contact report of {} failed: {}", u, report.status().ToString());
+      return reply(One(protocol::Error{ErrorCode::kInternal, "could not store the contact log"}));
+    }
+    ++s.stats_.uploads;
+    s.stats_.entries_matched += result.matched.size();
+    s.stats_.entries_mismatched += result.mismatched.size();
+    s.stats_.entries_unknown += result.unknown.size();
+    s.env_.console.Print(FormatConsoleLines(result, s.config_.time_mode));
+    spdlog::info(
+        "contact log from {}: {} entries, {} matched, {} mismatched, {} unknown; "
+        "report {}",
+        u, count, result.matched.size(), result.mismatched.size(), result.unknown.size(), *report);
+    reply(One(protocol::UploadAck{count}));
+  });
+  if (!queued) (*job).second(One(protocol::Busy{kBusyRetryMs}));
+}
+
+void ProtocolSession::OnLogout(ReplyFn& done) {
+  std::string u;
+  {
+    std::lock_guard lock(state_->mu);
+    if (state_->phase == Phase::kLoggedIn) u = state_->user;
+    state_->phase = Phase::kClosed;
+  }
+  upload_.Reset();
+  if (!u.empty()) {
+    spdlog::info("{} logged out", u);
+    service_.env_.console.Print(u + " logout\n");
+  }
+  done(One(protocol::LogoutOk{}, true));
+}
+
+}  // namespace bluetrace::service

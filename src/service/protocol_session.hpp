@@ -1,0 +1,57 @@
+// ProtocolSession: the server side of one connection, the state machine of
+// docs/PROTOCOL.md ("Session"). Private to the service layer; created by
+// ReportingService::NewSession.
+//
+//   kAwaitHello --Hello--> kAwaitLogin --Welcome--> kLoggedIn --Logout--> kClosed
+//
+// Blocking work (Argon2, fsyncs, report writes) runs on the service's worker pools; the
+// jobs hold the session's State through a shared_ptr, so a connection that closes while a
+// job runs is harmless. Handle() is called one message at a time (session.hpp).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "bluetrace/protocol/upload.hpp"
+#include "bluetrace/service/reporting_service.hpp"
+#include "bluetrace/service/session.hpp"
+
+namespace bluetrace::service {
+
+class ProtocolSession final : public Session {
+ public:
+  ProtocolSession(ReportingService& service, std::string peer_address);
+  ~ProtocolSession() override;
+
+  void Handle(protocol::Message message, ReplyFn done) override;
+  bool logged_in() const override;
+  void Closed() override;
+
+ private:
+  enum class Phase { kAwaitHello, kAwaitLogin, kLoggedIn, kClosed };
+
+  struct State {
+    std::mutex mu;
+    Phase phase = Phase::kAwaitHello;
+    std::string user;  // canonical, once logged in
+  };
+
+  void OnHello(const protocol::Hello& hello, ReplyFn& done);
+  void OnLogin(protocol::Login login, ReplyFn& done);
+  void OnRegister(protocol::Register reg, ReplyFn& done);
+  void OnTempIdRequest(ReplyFn& done);
+  void OnUploadEnd(ReplyFn& done);
+  void OnLogout(ReplyFn& done);
+  Phase phase() const;
+  std::string user() const;
+  // Replies Error{code, text}; closes the connection when `close`.
+  void Refuse(ReplyFn& done, protocol::ErrorCode code, std::string text, bool close);
+
+  ReportingService& service_;
+  const std::string peer_;
+  std::shared_ptr<State> state_;
+  protocol::UploadAssembler upload_;
+};
+
+}  // namespace bluetrace::service

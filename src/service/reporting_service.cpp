@@ -1,0 +1,116 @@
+#include "bluetrace/service/reporting_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <utility>
+
+#include "protocol_session.hpp"
+
+namespace bluetrace::service {
+
+ReportingService::ReportingService(const ServerConfig& config, ServiceEnv env)
+    : config_(config), env_(env) {}
+
+util::Result<std::unique_ptr<ReportingService>> ReportingService::Open(const ServerConfig& config,
+                                                                       ServiceEnv env) {
+  BLUETRACE_RETURN_IF_ERROR(ValidateServerConfig(config));
+  std::unique_ptr<ReportingService> s(new ReportingService(config, env));
+  const std::string& dir = config.state_dir;
+  BLUETRACE_RETURN_IF_ERROR(env.fs.CreateDirs(dir, 0750));
+
+  store::Argon2Params argon2{config.argon2_memory_kib, config.argon2_iterations,
+                             config.argon2_parallelism};
+  auto credentials = store::CredentialsStore::Open(env.fs, store::JoinPath(dir, "credentials.txt"),
+                                                   argon2, env.random);
+  if (!credentials.ok()) return credentials.status();
+  s->credentials_ = std::move(*credentials);
+  s->notes_.push_back("credentials.txt: " + std::to_string(s->credentials_->size()) + " users (" +
+                      std::to_string(s->credentials_->plaintext_count()) +
+                      " with plaintext passwords, upgraded at their next login)");
+
+  store::LockoutPolicy policy;
+  policy.max_failures = config.max_failed_logins;
+  policy.block_seconds = config.block_duration_seconds;
+  policy.max_unknown_entries = config.max_tracked_unknown_users;
+  auto lockouts =
+      store::LockoutStore::Open(env.fs, store::JoinPath(dir, "lockouts.txt"), policy, env.clock);
+  if (!lockouts.ok()) return lockouts.status();
+  s->lockouts_ = std::move(*lockouts);
+  const auto blocked = s->lockouts_->ListBlocked();
+  if (!blocked.empty()) {
+    s->notes_.push_back("lockouts.txt: " + std::to_string(blocked.size()) + " users still blocked");
+  }
+
+  store::TempIdStoreOptions tempid_options;
+  tempid_options.path = store::JoinPath(dir, "tempIDs.txt");
+  tempid_options.time_mode = config.time_mode;
+  tempid_options.retention_seconds = config.tempid_retention_seconds;
+  store::RecoveryReport recovery;
+  auto tempids = store::TempIdStore::Open(env.fs, env.clock, tempid_options, &recovery);
+  if (!tempids.ok()) return tempids.status();
+  s->tempids_ = std::move(*tempids);
+  s->notes_.push_back("tempIDs.txt: " + std::to_string(recovery.records) + " TempIDs");
+  if (recovery.torn_bytes_removed > 0) {
+    s->notes_.push_back("tempIDs.txt: repaired a torn last line left by a crash (" +
+                        std::to_string(recovery.torn_bytes_removed) +
+                        " bytes removed): " + recovery.torn_tail_description);
+  }
+  if (recovery.duplicate_lines > 0) {
+    s->notes_.push_back("tempIDs.txt: " + std::to_string(recovery.duplicate_lines) +
+                        " lines repeat an earlier TempID and are ignored");
+  }
+
+  auto reports = store::ReportStore::Open(env.fs, store::JoinPath(dir, "reports"));
+  if (!reports.ok()) return reports.status();
+  s->reports_ = std::move(*reports);
+
+  s->connection_limiter_ = std::make_unique<KeyedRateLimiter>(env.clock, config.connection_rate);
+  s->login_limiter_ = std::make_unique<KeyedRateLimiter>(env.clock, config.login_rate);
+  s->tempid_limiter_ = std::make_unique<KeyedRateLimiter>(env.clock, config.tempid_rate);
+
+  s->auth_pool_ = std::make_unique<WorkerPool>(config.argon2_workers, config.argon2_queue_depth);
+  s->store_pool_ = std::make_unique<WorkerPool>(2, 1024);
+  AuthOptions auth_options;
+  auth_options.registration_enabled = config.registration_enabled;
+  auth_options.min_password_length = config.min_password_length;
+  auth_options.max_password_length = config.max_password_length;
+  auth_options.block_seconds = config.block_duration_seconds;
+  s->auth_ =
+      std::make_unique<AuthService>(*s->credentials_, *s->lockouts_, *s->auth_pool_, auth_options);
+
+  auto compacted = s->CompactTempIds();
+  if (!compacted.ok()) return compacted.status();
+  if (compacted->records_dropped > 0) {
+    s->notes_.push_back("tempIDs.txt: dropped " + std::to_string(compacted->records_dropped) +
+                        " TempIDs past the retention period");
+  }
+  return s;
+}
+
+ReportingService::~ReportingService() {
+  // Finish every accepted request before the stores they use go away.
+  auth_pool_.reset();
+  store_pool_.reset();
+}
+
+bool ReportingService::AdmitConnection(std::string_view peer_address) {
+  if (connection_limiter_->Allow(peer_address)) return true;
+  ++stats_.rate_limited_connections;
+  return false;
+}
+
+std::unique_ptr<Session> ReportingService::NewSession(std::string peer_address) {
+  ++stats_.sessions_started;
+  return std::make_unique<ProtocolSession>(*this, std::move(peer_address));
+}
+
+util::Result<store::CompactionStats> ReportingService::CompactTempIds() {
+  return tempids_->Compact();
+}
+
+util::Status ReportingService::ReloadUsers() {
+  BLUETRACE_RETURN_IF_ERROR(credentials_->Reload());
+  return lockouts_->Reload();
+}
+
+}  // namespace bluetrace::service

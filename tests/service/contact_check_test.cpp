@@ -1,0 +1,106 @@
+#include "bluetrace/service/contact_check.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+namespace bluetrace::service {
+namespace {
+
+using protocol::ContactLogEntry;
+using protocol::ParseTimestamp;
+using protocol::TempId;
+using protocol::TempIdRecord;
+
+std::int64_t Ts(const char* text) { return *ParseTimestamp(text); }
+TempId Id(const char* digits) { return *TempId::Parse(digits); }
+
+// The original's sample tempIDs.txt as an index.
+class ContactCheckTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Add("+61410999999", "12345678901234567890", "13/05/2020 17:45:06", "13/05/2020 18:00:05");
+    Add("+61410888888", "12345678901234567891", "13/05/2020 17:54:06", "13/05/2020 18:09:05");
+    Add("+61410777777", "12345678901234567892", "14/05/2020 17:45:06", "14/05/2020 18:00:05");
+  }
+  void Add(const char* user, const char* id, const char* start, const char* expiry) {
+    index_[Id(id)] = TempIdRecord{user, Id(id), Ts(start), Ts(expiry)};
+  }
+  TempIdLookup Lookup() {
+    return [this](const TempId& id) -> std::optional<TempIdRecord> {
+      auto it = index_.find(id);
+      if (it == index_.end()) return std::nullopt;
+      return it->second;
+    };
+  }
+  std::map<TempId, TempIdRecord> index_;
+};
+
+TEST_F(ContactCheckTest, OriginalSampleMatchesBothEntries) {
+  std::vector<ContactLogEntry> log = {
+      {Id("12345678901234567890"), Ts("13/05/2020 17:45:06"), Ts("13/05/2020 18:00:05")},
+      {Id("12345678901234567891"), Ts("13/05/2020 17:54:06"), Ts("13/05/2020 18:09:05")},
+  };
+  auto r = CheckContacts("+61410666666", Ts("13/05/2020 18:10:00"), log, Lookup());
+  ASSERT_EQ(r.matched.size(), 2u);
+  EXPECT_TRUE(r.unknown.empty());
+  EXPECT_TRUE(r.mismatched.empty());
+  EXPECT_EQ(r.matched[0].record.user, "+61410999999");
+  EXPECT_EQ(r.matched[1].record.user, "+61410888888");
+
+  // Byte for byte what the original's server printed.
+  EXPECT_EQ(FormatConsoleLines(r, protocol::TimeZoneMode::kUtc),
+            "received contact log from +61410666666\n"
+            "12345678901234567890,\n13/05/2020 17:45:06,\n13/05/2020 18:00:05;\n"
+            "12345678901234567891,\n13/05/2020 17:54:06,\n13/05/2020 18:09:05;\n"
+            "Contact log checking\n"
+            "+61410999999,\n13/05/2020 17:45:06,\n12345678901234567890;\n"
+            "+61410888888,\n13/05/2020 17:54:06,\n12345678901234567891;\n");
+}
+
+TEST_F(ContactCheckTest, UnknownAndMismatchedEntriesAreKeptInTheirOwnSections) {
+  std::vector<ContactLogEntry> log = {
+      {Id("99999999999999999999"), Ts("13/05/2020 17:45:06"), Ts("13/05/2020 18:00:05")},
+      {Id("12345678901234567892"), Ts("14/05/2020 17:45:07"), Ts("14/05/2020 18:00:05")},
+      {Id("12345678901234567890"), Ts("13/05/2020 17:45:06"), Ts("13/05/2020 18:00:05")},
+  };
+  auto r = CheckContacts("+61410666666", 0, log, Lookup());
+  EXPECT_EQ(r.matched.size() + r.mismatched.size() + r.unknown.size(), log.size());
+  ASSERT_EQ(r.unknown.size(), 1u);
+  EXPECT_EQ(r.unknown[0].id, Id("99999999999999999999"));
+  ASSERT_EQ(r.mismatched.size(), 1u);
+  EXPECT_EQ(r.mismatched[0].record.user, "+61410777777");
+  ASSERT_EQ(r.matched.size(), 1u);
+
+  const std::string console = FormatConsoleLines(r, protocol::TimeZoneMode::kUtc);
+  EXPECT_NE(console.find("Contact log checking\n+61410999999,\n"), std::string::npos);
+  EXPECT_NE(console.find("Unknown TempIDs: 1\n99999999999999999999,\n"), std::string::npos);
+  EXPECT_NE(console.find("Mismatched times: 1\n12345678901234567892,\n14/05/2020 17:45:07,\n"),
+            std::string::npos);
+  // The mismatched contact's phone number is not announced as a match.
+  EXPECT_EQ(console.find("+61410777777"), std::string::npos);
+
+  const std::string report = FormatReport(r, protocol::TimeZoneMode::kUtc);
+  EXPECT_NE(report.find("uploader: +61410666666\n"), std::string::npos);
+  EXPECT_NE(report.find("entries: 3\nmatched: 1\nmismatched: 1\nunknown: 1\n"), std::string::npos);
+  EXPECT_NE(report.find("+61410999999 13/05/2020 17:45:06 12345678901234567890\n"),
+            std::string::npos);
+  EXPECT_NE(report.find("12345678901234567892 14/05/2020 17:45:07 14/05/2020 18:00:05 "
+                        "+61410777777 14/05/2020 17:45:06 14/05/2020 18:00:05\n"),
+            std::string::npos);
+  EXPECT_NE(report.find("[unknown]\n# <TempID> <uploaded start> <uploaded expiry>\n"
+                        "99999999999999999999 13/05/2020 17:45:06 13/05/2020 18:00:05\n"),
+            std::string::npos);
+}
+
+TEST_F(ContactCheckTest, EmptyLogGivesEmptySectionsAndNoExtraConsoleSections) {
+  auto r = CheckContacts("+61410666666", 0, {}, Lookup());
+  EXPECT_EQ(FormatConsoleLines(r, protocol::TimeZoneMode::kUtc),
+            "received contact log from +61410666666\nContact log checking\n");
+  EXPECT_NE(FormatReport(r, protocol::TimeZoneMode::kUtc).find("entries: 0\nmatched: 0\n"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace bluetrace::service

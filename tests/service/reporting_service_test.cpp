@@ -1,0 +1,329 @@
+// The reporting server's rules, driven through protocol Sessions in memory: the original
+// assignment's behaviour (messages, lockout, TempIDs, contact checking, console lines)
+// and bluetrace's decisions on its gaps.
+#include "bluetrace/service/reporting_service.hpp"
+
+#include <gtest/gtest.h>
+
+#include "bluetrace/protocol/text_records.hpp"
+#include "bluetrace/protocol/upload.hpp"
+#include "service_harness.hpp"
+#include "support/temp_dir.hpp"
+
+namespace bluetrace::service {
+namespace {
+
+using namespace bluetrace::protocol;  // NOLINT: message types read best unqualified
+using test::Call;
+using test::LoginMsg;
+using test::Only;
+
+class ReportingServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    h_.UseOriginal("credentials.txt");
+    h_.UseOriginal("tempIDs.txt");
+    ASSERT_TRUE(h_.Open().ok());
+  }
+
+  std::unique_ptr<Session> Greeted(const std::string& peer = "127.0.0.1") {
+    auto s = h_.NewSession(peer);
+    auto ok = Only<HelloOk>(Call(*s, Hello{1, 1, "test"}));
+    EXPECT_EQ(ok.version, 1);
+    return s;
+  }
+
+  std::unique_ptr<Session> LoggedIn(const std::string& user, const std::string& password) {
+    auto s = Greeted();
+    auto w = Only<Welcome>(Call(*s, LoginMsg(user, password)));
+    EXPECT_EQ(w.text, "Welcome to the BlueTrace Simulator!");
+    EXPECT_TRUE(s->logged_in());
+    return s;
+  }
+
+  SessionReply Upload(Session& s, const std::string& text, std::size_t chunk = 4096) {
+    SessionReply last;
+    for (auto& m : SplitUpload(text, chunk)) last = Call(s, std::move(m));
+    return last;
+  }
+
+  test::ServiceHarness h_;
+};
+
+TEST_F(ReportingServiceTest, OriginalSessionFromLoginToLogout) {
+  auto s = LoggedIn("+61410888888", "comp3331");
+
+  // Download_tempID: a fresh TempID valid 15 minutes, printed as the original did.
+  auto t = Only<TempIdResponse>(Call(*s, TempIdRequest{}));
+  EXPECT_EQ(t.start_unix, h_.clock().NowUnixSeconds());
+  EXPECT_EQ(t.expiry_unix - t.start_unix, 15 * 60 - 1);
+  EXPECT_NE(h_.console.Text().find("user: +61410888888\nTempID:\n" + t.id.ToString() + "\n"),
+            std::string::npos);
+  // Durable in tempIDs.txt before the client saw it.
+  const std::string tempids = test::ReadFileForTest(h_.dir.File("tempIDs.txt"));
+  EXPECT_NE(tempids.find("+61410888888 " + t.id.ToString() +
+                         " 13/05/2020 17:50:00 "
+                         "13/05/2020 18:04:59"),
+            std::string::npos);
+
+  // Upload_contact_log with the original's sample log.
+  const std::string log =
+      test::ReadFileForTest(test::SourcePath("tests/data/original/contactlog.txt"));
+  EXPECT_EQ(Only<UploadAck>(Upload(*s, log)).entries_received, 2u);
+  EXPECT_NE(
+      h_.console.Text().find("received contact log from +61410888888\n"
+                             "12345678901234567890,\n13/05/2020 17:45:06,\n13/05/2020 18:00:05;\n"
+                             "12345678901234567891,\n13/05/2020 17:54:06,\n13/05/2020 18:09:05;\n"
+                             "Contact log checking\n"
+                             "+61410999999,\n13/05/2020 17:45:06,\n12345678901234567890;\n"
+                             "+61410888888,\n13/05/2020 17:54:06,\n12345678901234567891;\n"),
+      std::string::npos)
+      << h_.console.Text();
+
+  // The same result is stored for the health authority.
+  auto reports = store::PosixFileSystem::Instance().ListDir(h_.dir.File("reports"));
+  ASSERT_TRUE(reports.ok());
+  ASSERT_EQ(reports->size(), 1u);
+  const std::string report = test::ReadFileForTest(h_.dir.File("reports/" + (*reports)[0]));
+  EXPECT_NE(report.find("matched: 2\n"), std::string::npos) << report;
+
+  auto bye = Call(*s, Logout{});
+  Only<LogoutOk>(bye);
+  EXPECT_TRUE(bye.close);
+  EXPECT_NE(h_.console.Text().find("+61410888888 logout\n"), std::string::npos);
+}
+
+TEST_F(ReportingServiceTest, PlaintextPasswordIsUpgradedToArgon2idOnLogin) {
+  LoggedIn("+61410777777", "datha457");
+  const std::string creds = test::ReadFileForTest(h_.dir.File("credentials.txt"));
+  EXPECT_NE(creds.find("+61410777777 $argon2id$"), std::string::npos) << creds;
+  EXPECT_EQ(creds.find("datha457"), std::string::npos);
+  EXPECT_NE(creds.find("+61410666666 kara1234"), std::string::npos);  // others untouched
+  // And the upgraded user still logs in, also after a restart.
+  ASSERT_TRUE(h_.Open().ok());
+  LoggedIn("+61410777777", "datha457");
+}
+
+TEST_F(ReportingServiceTest, ThreeFailuresBlockEvenTheRightPasswordUntilTheBlockEnds) {
+  auto s = Greeted();
+  EXPECT_EQ(Only<WrongPassword>(Call(*s, LoginMsg("+61410888888", "x"))).attempts_left, 2);
+  EXPECT_EQ(Only<WrongPassword>(Call(*s, LoginMsg("+61410888888", "y"))).attempts_left, 1);
+  auto blocked = Call(*s, LoginMsg("+61410888888", "z"));
+  EXPECT_EQ(Only<Blocked>(blocked).block_seconds, 60u);
+  EXPECT_TRUE(blocked.close);
+
+  // From another address and with the right password: still blocked.
+  auto other = Greeted("127.0.0.2");
+  auto still = Call(*other, LoginMsg("+61-410-888-888", "comp3331"));
+  EXPECT_GT(Only<StillBlocked>(still).seconds_left, 0u);
+  EXPECT_TRUE(still.close);
+
+  // A restart does not lift the block.
+  ASSERT_TRUE(h_.Open().ok());
+  EXPECT_EQ(Only<StillBlocked>(Call(*Greeted(), LoginMsg("+61410888888", "comp3331"))).seconds_left,
+            60u);
+
+  h_.clock().AdvanceSeconds(60);
+  LoggedIn("+61410888888", "comp3331");
+}
+
+TEST_F(ReportingServiceTest, ASuccessResetsTheFailureCount) {
+  auto s = Greeted();
+  Only<WrongPassword>(Call(*s, LoginMsg("+61410999999", "x")));
+  Only<WrongPassword>(Call(*s, LoginMsg("+61410999999", "y")));
+  Only<Welcome>(Call(*s, LoginMsg("+61410999999", "bada4568")));
+  auto again = Greeted();
+  EXPECT_EQ(Only<WrongPassword>(Call(*again, LoginMsg("+61410999999", "x"))).attempts_left, 2);
+}
+
+TEST_F(ReportingServiceTest, UnknownUsersGetTheSameAnswersAsWrongPasswords) {
+  for (const std::string name : {"+61400000001", "not-a-phone-number"}) {
+    auto s = Greeted();
+    EXPECT_EQ(Only<WrongPassword>(Call(*s, LoginMsg(name, "guess1"))).attempts_left, 2);
+    EXPECT_EQ(Only<WrongPassword>(Call(*s, LoginMsg(name, "guess2"))).attempts_left, 1);
+    EXPECT_EQ(Only<Blocked>(Call(*s, LoginMsg(name, "guess3"))).block_seconds, 60u);
+    EXPECT_EQ(Only<StillBlocked>(Call(*Greeted(), LoginMsg(name, "guess4"))).seconds_left, 60u);
+  }
+}
+
+TEST_F(ReportingServiceTest, MessagesOutOfOrderGetTypedErrors) {
+  // Before Hello: refused and closed.
+  auto fresh = h_.NewSession();
+  auto r = Call(*fresh, LoginMsg("+61410888888", "comp3331"));
+  EXPECT_EQ(Only<Error>(r).code, ErrorCode::kUnexpectedMessage);
+  EXPECT_TRUE(r.close);
+
+  // Before login: refused, connection kept.
+  auto s = Greeted();
+  r = Call(*s, TempIdRequest{});
+  EXPECT_EQ(Only<Error>(r).code, ErrorCode::kUnexpectedMessage);
+  EXPECT_FALSE(r.close);
+  EXPECT_EQ(Only<Error>(Call(*s, UploadBegin{10})).code, ErrorCode::kUnexpectedMessage);
+  // A server-only message from a client: closed.
+  r = Call(*s, Welcome{"+61410888888", "hi"});
+  EXPECT_TRUE(r.close);
+
+  // After login, no second login.
+  auto in = LoggedIn("+61410888888", "comp3331");
+  EXPECT_EQ(Only<Error>(Call(*in, LoginMsg("+61410888888", "comp3331"))).code,
+            ErrorCode::kUnexpectedMessage);
+  EXPECT_EQ(Only<Pong>(Call(*in, Ping{77})).nonce, 77u);
+}
+
+TEST_F(ReportingServiceTest, UnsupportedVersionIsRefused) {
+  auto s = h_.NewSession();
+  auto r = Call(*s, Hello{2, 3, "future"});
+  EXPECT_EQ(Only<Error>(r).code, ErrorCode::kUnsupportedVersion);
+  EXPECT_TRUE(r.close);
+}
+
+TEST_F(ReportingServiceTest, RegistrationCanonicalisesAndRefusesDuplicates) {
+  auto s = Greeted();
+  EXPECT_EQ(
+      Only<RegisterOk>(Call(*s, Register{"+61-400-111-222", util::SecretString("longpassword")}))
+          .user,
+      "+61400111222");
+  EXPECT_EQ(
+      Only<Error>(Call(*s, Register{"+61400111222", util::SecretString("otherpassword")})).code,
+      ErrorCode::kAlreadyExists);
+  EXPECT_EQ(Only<Error>(Call(*s, Register{"+61400111333", util::SecretString("short")})).code,
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(Only<Error>(Call(*s, Register{"0400111333", util::SecretString("longpassword")})).code,
+            ErrorCode::kInvalidArgument);
+  Only<Welcome>(Call(*s, LoginMsg("+61 400 111 222", "longpassword")));
+  const std::string creds = test::ReadFileForTest(h_.dir.File("credentials.txt"));
+  EXPECT_NE(creds.find("+61400111222 $argon2id$"), std::string::npos);
+}
+
+TEST_F(ReportingServiceTest, RegistrationCanBeTurnedOff) {
+  h_.config.registration_enabled = false;
+  ASSERT_TRUE(h_.Open().ok());
+  auto s = Greeted();
+  EXPECT_EQ(
+      Only<Error>(Call(*s, Register{"+61400111222", util::SecretString("longpassword")})).code,
+      ErrorCode::kRegistrationDisabled);
+}
+
+TEST_F(ReportingServiceTest, UnknownAndMismatchedEntriesAreReportedNotDropped) {
+  auto s = LoggedIn("+61410666666", "kara1234");
+  const std::string log =
+      "99999999999999999999 13/05/2020 17:45:06 13/05/2020 18:00:05\n"
+      "12345678901234567892 14/05/2020 17:45:07 14/05/2020 18:00:05\n"
+      "12345678901234567890 13/05/2020 17:45:06 13/05/2020 18:00:05\n";
+  EXPECT_EQ(Only<UploadAck>(Upload(*s, log)).entries_received, 3u);
+  const std::string out = h_.console.Text();
+  EXPECT_NE(out.find("Unknown TempIDs: 1\n99999999999999999999,\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("Mismatched times: 1\n12345678901234567892,\n"), std::string::npos) << out;
+  EXPECT_EQ(h_.service->stats().entries_matched.load(), 1u);
+  EXPECT_EQ(h_.service->stats().entries_unknown.load(), 1u);
+  EXPECT_EQ(h_.service->stats().entries_mismatched.load(), 1u);
+}
+
+TEST_F(ReportingServiceTest, AMalformedLogIsRefusedNamingTheLineAndTheSessionGoesOn) {
+  auto s = LoggedIn("+61410666666", "kara1234");
+  auto r = Upload(*s, "12345678901234567890 13/05/2020 17:45:06 13/05/2020 18:00:05\nbad\n");
+  auto e = Only<Error>(r);
+  EXPECT_EQ(e.code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(e.message.find("line 2"), std::string::npos) << e.message;
+  EXPECT_FALSE(r.close);
+  Only<TempIdResponse>(Call(*s, TempIdRequest{}));
+}
+
+TEST_F(ReportingServiceTest, ALogLargerThanOneFrameArrivesInChunks) {
+  auto s = LoggedIn("+61410666666", "kara1234");
+  std::string log;
+  for (int i = 0; i < 5000; ++i) {
+    log += "12345678901234567890 13/05/2020 17:45:06 13/05/2020 18:00:05\r\n";
+  }
+  ASSERT_GT(log.size(), 300000u);
+  EXPECT_EQ(Only<UploadAck>(Upload(*s, log, 1000)).entries_received, 5000u);
+}
+
+TEST_F(ReportingServiceTest, UploadOverTheLimitIsRefused) {
+  h_.config.max_upload_bytes = 100;
+  ASSERT_TRUE(h_.Open().ok());
+  auto s = LoggedIn("+61410666666", "kara1234");
+  EXPECT_EQ(Only<Error>(Call(*s, UploadBegin{101})).code, ErrorCode::kTooLarge);
+}
+
+TEST_F(ReportingServiceTest, AVanishedClientCountsAsLoggedOut) {
+  auto s = LoggedIn("+61410999999", "bada4568");
+  s->Closed();
+  EXPECT_NE(h_.console.Text().find("+61410999999 logout\n"), std::string::npos);
+  s.reset();  // no second logout line
+  const std::string out = h_.console.Text();
+  EXPECT_EQ(out.find("+61410999999 logout\n"), out.rfind("+61410999999 logout\n"));
+}
+
+TEST_F(ReportingServiceTest, SeveralSessionsOfOneUserAreAllowed) {
+  auto a = LoggedIn("+61410888888", "comp3331");
+  auto b = LoggedIn("+61410888888", "comp3331");
+  auto ta = Only<TempIdResponse>(Call(*a, TempIdRequest{}));
+  auto tb = Only<TempIdResponse>(Call(*b, TempIdRequest{}));
+  EXPECT_NE(ta.id, tb.id);
+}
+
+TEST_F(ReportingServiceTest, LoginAttemptsAreRateLimitedPerAddress) {
+  h_.config.login_rate = {0.001, 2.0};
+  ASSERT_TRUE(h_.Open().ok());
+  auto s = Greeted();
+  Only<WrongPassword>(Call(*s, LoginMsg("+61410888888", "x")));
+  Only<Welcome>(Call(*s, LoginMsg("+61410888888", "comp3331")));
+  auto t = Greeted();
+  auto r = Call(*t, LoginMsg("+61410888888", "comp3331"));
+  EXPECT_EQ(Only<Error>(r).code, ErrorCode::kRateLimited);
+  EXPECT_FALSE(r.close);
+  // Another address is still served.
+  Only<Welcome>(Call(*Greeted("127.0.0.2"), LoginMsg("+61410888888", "comp3331")));
+}
+
+TEST_F(ReportingServiceTest, TempIdRequestsAreRateLimitedPerUser) {
+  h_.config.tempid_rate = {0.001, 2.0};
+  ASSERT_TRUE(h_.Open().ok());
+  auto s = LoggedIn("+61410888888", "comp3331");
+  Only<TempIdResponse>(Call(*s, TempIdRequest{}));
+  Only<TempIdResponse>(Call(*s, TempIdRequest{}));
+  EXPECT_EQ(Only<Error>(Call(*s, TempIdRequest{})).code, ErrorCode::kRateLimited);
+  // Another user is still served.
+  Only<TempIdResponse>(Call(*LoggedIn("+61410999999", "bada4568"), TempIdRequest{}));
+}
+
+TEST_F(ReportingServiceTest, NewConnectionsAreRateLimitedPerAddress) {
+  h_.config.connection_rate = {0.001, 3.0};
+  ASSERT_TRUE(h_.Open().ok());
+  EXPECT_TRUE(h_.service->AdmitConnection("127.0.0.1"));
+  EXPECT_TRUE(h_.service->AdmitConnection("127.0.0.1"));
+  EXPECT_TRUE(h_.service->AdmitConnection("127.0.0.1"));
+  EXPECT_FALSE(h_.service->AdmitConnection("127.0.0.1"));
+  EXPECT_TRUE(h_.service->AdmitConnection("127.0.0.2"));
+}
+
+TEST(ReportingServiceStartupTest, ABadStateFileStopsStartUpNamingFileAndLine) {
+  test::ServiceHarness h;
+  test::WriteFileForTest(h.dir.File("credentials.txt"), "+61410666666 kara1234\nnonsense\n");
+  auto st = h.Open();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("credentials.txt"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("line 2"), std::string::npos) << st.message();
+}
+
+TEST(ReportingServiceStartupTest, BothOriginalTempIdFilesLoad) {
+  for (const char* name : {"tempIDs.txt", "tempIDs-final-newline.txt"}) {
+    test::ServiceHarness h;
+    h.UseOriginal("credentials.txt");
+    h.UseOriginal(name, "tempIDs.txt");
+    ASSERT_TRUE(h.Open().ok()) << name;
+    EXPECT_EQ(h.service->tempids().size(), 3u) << name;
+  }
+}
+
+TEST(ReportingServiceStartupTest, ExpiredTempIdsAreCompactedAtStartUp) {
+  test::ServiceHarness h;
+  h.UseOriginal("tempIDs.txt");
+  h.clock().AdvanceSeconds(365 * 24 * 3600);  // long past the 21-day retention
+  ASSERT_TRUE(h.Open().ok());
+  EXPECT_EQ(h.service->tempids().size(), 0u);
+}
+
+}  // namespace
+}  // namespace bluetrace::service
