@@ -44,9 +44,9 @@ int main(int argc, char** argv) {
         if (e.is_regular_file()) files.push_back(e.path());
       }
       std::sort(files.begin(), files.end());
-      for (const auto& f : files) count += RunFile(f) ? 1 : 0;
+      for (const auto& f : files) count += RunFile(f) ? 1u : 0u;
     } else {
-      count += RunFile(arg) ? 1 : 0;
+      count += RunFile(arg) ? 1u : 0u;
     }
   }
   // An empty input is always worth one run too.
