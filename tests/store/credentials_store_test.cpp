@@ -211,7 +211,10 @@ TEST_F(CredentialsStoreTest, ReloadSeesChangesOfAnotherProcess) {
 }
 
 TEST_F(CredentialsStoreTest, ConcurrentVerifiesAgreeAndUpgradeEachLineOnce) {
-  auto store = Open();
+  // SeededRandom is not thread-safe; the upgrades draw salts from several threads.
+  auto opened = CredentialsStore::Open(fs_, path_, kFast, util::OpenSslRandom::Instance());
+  ASSERT_TRUE(opened.ok());
+  auto& store = *opened;
   const int replaces = fs_.replace_calls();
   const std::pair<const char*, const char*> users[] = {{"+61410666666", "kara1234"},
                                                        {"+61410777777", "datha457"},
