@@ -114,6 +114,13 @@ const LockoutStore::Entry* LockoutStore::Find(std::string_view user) const {
   return nullptr;
 }
 
+void LockoutStore::ForgetUnknown(const std::string& user) {
+  if (auto it = unknown_index_.find(user); it != unknown_index_.end()) {
+    unknown_lru_.erase(it->second);
+    unknown_index_.erase(it);
+  }
+}
+
 BlockState LockoutStore::Check(std::string_view user) const {
   const std::int64_t now = clock_.NowUnixSeconds();
   util::MutexLock l(mu_);
@@ -139,11 +146,8 @@ Result<FailureResult> LockoutStore::RecordFailure(std::string_view user, bool kn
     } else if (known_user) {
       // A name that failed before it was registered keeps its count.
       Entry carried;
-      if (lru_it != unknown_index_.end()) {
-        carried = lru_it->second->second;
-        unknown_lru_.erase(lru_it->second);
-        unknown_index_.erase(lru_it);
-      }
+      if (lru_it != unknown_index_.end()) carried = lru_it->second->second;
+      ForgetUnknown(key);
       entry = &known_.emplace(key, carried).first->second;
       persist = true;
     } else if (lru_it != unknown_index_.end()) {
@@ -181,10 +185,7 @@ Status LockoutStore::RecordSuccess(std::string_view user) {
   {
     util::MutexLock l(mu_);
     const std::string key(user);
-    if (auto it = unknown_index_.find(key); it != unknown_index_.end()) {
-      unknown_lru_.erase(it->second);
-      unknown_index_.erase(it);
-    }
+    ForgetUnknown(key);
     if (known_.erase(key) == 0) return Status::Ok();
     version = ++version_;
   }
@@ -201,10 +202,7 @@ Status LockoutStore::Unblock(std::string_view user) {
       return util::NotFound(std::string(user) + " is not blocked");
     }
     const std::string key(user);
-    if (auto it = unknown_index_.find(key); it != unknown_index_.end()) {
-      unknown_lru_.erase(it->second);
-      unknown_index_.erase(it);
-    }
+    ForgetUnknown(key);
     if (known_.erase(key) == 0) return Status::Ok();
     version = ++version_;
   }

@@ -121,6 +121,8 @@ class LockoutStore {
   Result<KnownMap> LoadFile() const;
   // The entry of `user` (known map first, then the LRU), or nullptr.
   const Entry* Find(std::string_view user) const REQUIRES(mu_);
+  // Drops `user` from the unknown-name LRU, if there.
+  void ForgetUnknown(const std::string& user) REQUIRES(mu_);
   // Forgets a block that has run out: the count starts again from zero.
   void Expire(Entry& entry, std::int64_t now) const;
   // Makes the state of version `version` (or a later one) durable.
