@@ -1,0 +1,4 @@
+target_sources(bluetrace_core PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/certificate.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/openssl_helpers.cpp
+)

@@ -1,0 +1,1 @@
+bluetrace_test(net certificate)
