@@ -1,4 +1,5 @@
 target_sources(bluetrace_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/certificate.cpp
   ${CMAKE_CURRENT_LIST_DIR}/openssl_helpers.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/tls_context.cpp
 )

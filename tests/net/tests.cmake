@@ -1,1 +1,2 @@
 bluetrace_test(net certificate)
+bluetrace_test(net tls_context)
