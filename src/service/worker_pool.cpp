@@ -48,8 +48,9 @@ void WorkerPool::Run() {
   for (;;) {
     std::function<void()> job;
     {
-      std::unique_lock<util::Mutex> lock(mu_);
-      cv_.wait(lock, [this]() NO_THREAD_SAFETY_ANALYSIS { return stopping_ || !queue_.empty(); });
+      util::MutexLock lock(mu_);
+      // condition_variable_any releases and retakes mu_ through its lock()/unlock().
+      while (!stopping_ && queue_.empty()) cv_.wait(mu_);
       if (queue_.empty()) return;  // stopping and drained
       job = std::move(queue_.front());
       queue_.pop_front();
