@@ -40,20 +40,56 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ ${#hosts[@]} -gt 0 ] || { usage >&2; exit 2; }
-[[ "$days" =~ ^[0-9]+$ ]] && [ "$days" -ge 1 ] && [ "$days" -le 3650 ] ||
+if ! [[ "$days" =~ ^[0-9]{1,4}$ ]] || [ "$days" -lt 1 ] || [ "$days" -gt 3650 ]; then
   die "--days must be a whole number from 1 to 3650, got '$days'"
+fi
 command -v openssl >/dev/null || die "the openssl command is not installed"
 
 # Each HOST becomes one subjectAltName entry. Only these characters can reach the openssl
 # configuration below, so a HOST cannot inject other settings.
 dns_re='^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$'
-ipv4_re='^[0-9]{1,3}(\.[0-9]{1,3}){3}$'
-ipv6_re='^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$'
+
+is_ipv4() {
+  local IFS=. octets o
+  [[ "$1" =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]] || return 1
+  read -r -a octets <<<"$1"
+  for o in "${octets[@]}"; do [ "$((10#$o))" -le 255 ] || return 1; done
+}
+
+# RFC 4291 text form: up to 8 groups of 1-4 hex digits, at most one "::", optionally an
+# IPv4 address in place of the last two groups.
+is_ipv6() {
+  local a="$1" head tail g n=0
+  [[ "$a" == *:* && "$a" =~ ^[0-9A-Fa-f:.]+$ ]] || return 1
+  if [[ "$a" =~ ^(.*:)([0-9.]+)$ ]] && [[ "${BASH_REMATCH[2]}" == *.* ]]; then
+    local prefix="${BASH_REMATCH[1]}"
+    is_ipv4 "${BASH_REMATCH[2]}" || return 1
+    a="${prefix}0:0"
+  fi
+  [[ "$a" == *::*::* ]] && return 1
+  if [[ "$a" == *::* ]]; then
+    head="${a%%::*}" tail="${a#*::}"
+    [[ "$head" == :* || "$head" == *: || "$tail" == :* || "$tail" == *: ]] && return 1
+    for g in ${head//:/ } ${tail//:/ }; do n=$((n + 1)); done
+    [ "$n" -le 7 ] || return 1
+    a="${head}:${tail}"
+    a="${a#:}" a="${a%:}"
+    [ -z "$a" ] && return 0
+  else
+    for g in ${a//:/ }; do n=$((n + 1)); done
+    [ "$n" -eq 8 ] || return 1
+    [[ "$a" == :* || "$a" == *: ]] && return 1
+  fi
+  [[ "$a" == *::* ]] && return 1
+  local IFS=:
+  for g in $a; do [[ "$g" =~ ^[0-9A-Fa-f]{1,4}$ ]] || return 1; done
+}
+
 san=""
 for h in "${hosts[@]}"; do
-  if [[ "$h" =~ $ipv4_re || "$h" =~ $ipv6_re ]]; then
+  if is_ipv4 "$h" || is_ipv6 "$h"; then
     entry="IP:$h"
-  elif [[ "$h" =~ $dns_re ]]; then
+  elif [[ "$h" =~ $dns_re && ! "$h" =~ (^|\.)[0-9]+$ ]]; then  # 1.2.3.256 is no name
     entry="DNS:$h"
   else
     die "'$h' is neither a DNS name nor an IP address"

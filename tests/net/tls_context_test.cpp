@@ -420,9 +420,11 @@ TEST_F(TlsContextTest, MakeCaScriptIssuesACertificateClientsVerify) {
   EXPECT_NE(ReadFileForTest(ca_key), ca_key_bytes);
   EXPECT_EQ(*fs_.FileMode(ca_key), 0600u);
 
-  auto bad = RunCommandForTest(script + " " + ShellQuoteForTest("evil,IP:10.0.0.1"));
-  EXPECT_NE(bad.exit_code, 0);
-  EXPECT_TRUE(Has(bad.output, "neither a DNS name nor an IP address")) << bad.output;
+  for (const char* bad_host : {"evil,IP:10.0.0.1", "1.2.3.256", ":::", "a_b.example"}) {
+    auto bad = RunCommandForTest(script + " " + ShellQuoteForTest(bad_host));
+    EXPECT_NE(bad.exit_code, 0) << bad_host;
+    EXPECT_TRUE(Has(bad.output, "neither a DNS name nor an IP address")) << bad.output;
+  }
 }
 
 // An SSL-library error as Asio 1.74 stores it: ERR_get_error()'s value (ERR_PACK without its
