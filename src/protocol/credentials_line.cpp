@@ -6,7 +6,6 @@
 #include <unordered_map>
 #include <utility>
 
-#include "bluetrace/protocol/phone.hpp"
 #include "bluetrace/protocol/text_lines.hpp"
 #include "bluetrace/protocol/text_records.hpp"
 #include "text_detail.hpp"
@@ -124,8 +123,8 @@ util::Result<CredentialsEntry> ParseCredentialsLine(std::string_view line) {
     }
     return util::InvalidArgument("missing password; expected \"<UserID> <password>\"");
   }
-  auto user = CanonicalPhone(line.substr(0, space));
-  if (!user.ok()) return user.status().WithContext("UserID");
+  auto user = detail::ParseUserIdField(line);
+  if (!user.ok()) return user.status();
   const std::string_view secret = line.substr(space + 1);
   BLUETRACE_RETURN_IF_ERROR(CheckPassword(secret));
   CredentialsEntry entry;

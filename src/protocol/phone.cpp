@@ -50,6 +50,29 @@ util::Result<std::string> CanonicalPhone(std::string_view text) {
   return canonical;
 }
 
+namespace detail {
+
+util::Result<std::string> ParseUserIdField(std::string_view line) {
+  const std::size_t space = line.find(' ');
+  auto user = CanonicalPhone(line.substr(0, space));
+  if (user.ok()) return user;
+  // Each try stops within a few bytes (at a bad byte or the 16th digit), and a spaced number
+  // has at most kMaxPhoneDigits groups, so this stays cheap on any line.
+  std::size_t end = space;
+  for (std::size_t groups = 1; end != std::string_view::npos && groups < kMaxPhoneDigits;
+       ++groups) {
+    end = line.find(' ', end + 1);
+    if (CanonicalPhone(line.substr(0, end)).ok()) {
+      return util::InvalidArgument(
+          "UserID: a space ends the UserID here; write the number without spaces, e.g. "
+          "+61410888888 or +61-410-888-888");
+    }
+  }
+  return user.status().WithContext("UserID");
+}
+
+}  // namespace detail
+
 bool IsCanonicalPhone(std::string_view text) {
   if (text.size() < 1 + kMinPhoneDigits || text.size() > 1 + kMaxPhoneDigits) return false;
   if (text[0] != '+' || text[1] == '0') return false;

@@ -2,6 +2,9 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+
+#include "bluetrace/util/status.hpp"
 
 namespace bluetrace::protocol::detail {
 
@@ -15,5 +18,10 @@ inline std::string DescribeByte(char c) {
 }
 
 inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// The canonical UserID that starts a record line and ends at its first space (or the line's
+// end). Errors start with "UserID: "; a number written with spaces gets a hint, since that
+// form is valid elsewhere but not inside a space-separated record. Defined in phone.cpp.
+util::Result<std::string> ParseUserIdField(std::string_view line);
 
 }  // namespace bluetrace::protocol::detail

@@ -5,7 +5,6 @@
 #include <string>
 #include <utility>
 
-#include "bluetrace/protocol/phone.hpp"
 #include "bluetrace/protocol/text_lines.hpp"
 #include "text_detail.hpp"
 
@@ -91,8 +90,8 @@ std::string FormatIdAndTimes(const TempId& id, std::int64_t start, std::int64_t 
 util::Result<TempIdRecord> ParseTempIdLine(std::string_view line, TimeZoneMode mode) {
   BLUETRACE_RETURN_IF_ERROR(CheckSingleSpaces(line));
   const std::size_t space = line.find(' ');
-  auto user = CanonicalPhone(line.substr(0, space));
-  if (!user.ok()) return user.status().WithContext("UserID");
+  auto user = detail::ParseUserIdField(line);
+  if (!user.ok()) return user.status();
   if (space == std::string_view::npos) {
     return util::InvalidArgument("missing TempID, start and expiry after the UserID");
   }

@@ -43,8 +43,12 @@ TEST(ParseCredentialsLineTest, CanonicalisesTheUser) {
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e->user, "+61410666666");
   // The spaced form cannot appear here: the first space ends the UserID.
-  EXPECT_EQ(ErrorOf("+61 410 666 666 kara1234"),
-            "UserID: phone number has 2 digits, needs 8 to 15");
+  const std::string hint =
+      "UserID: a space ends the UserID here; write the number without spaces, e.g. "
+      "+61410888888 or +61-410-888-888";
+  EXPECT_EQ(ErrorOf("+61 410 666 666 kara1234"), hint);
+  EXPECT_EQ(ErrorOf("+61 410 666 666"), hint);
+  EXPECT_EQ(ErrorOf("+61 kara1234"), "UserID: phone number has 2 digits, needs 8 to 15");
 }
 
 TEST(ParseCredentialsLineTest, AcceptsEveryPrintableByteAndInnerSpaces) {

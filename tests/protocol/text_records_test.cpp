@@ -96,6 +96,9 @@ TEST(TempIdLineTest, NamesTheBadField) {
             "TempID must be 20 digits, byte 20 is not a digit");
   EXPECT_EQ(TempIdError("61410999999 12345678901234567890" + times),
             "UserID: phone number must start with '+' and the country code");
+  EXPECT_EQ(TempIdError("+61 410 999 999 12345678901234567890" + times),
+            "UserID: a space ends the UserID here; write the number without spaces, e.g. "
+            "+61410888888 or +61-410-888-888");
   EXPECT_EQ(
       TempIdError("+61410999999 12345678901234567890 13/05/2020 17:45:06 31/04/2020 18:00:05"),
       "expiry: day 31 does not exist in month 04 of 2020");
