@@ -1,5 +1,10 @@
 # The fuzz targets; each needs fuzz/<name>_fuzz.cpp and fuzz/corpus/<name>/.
 set(BLUETRACE_FUZZ_TARGETS
+  beacon
+  contact_log
+  credentials_line
+  tempid_line
+  timestamp
   frame_decoder
   message
 )
