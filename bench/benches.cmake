@@ -1,0 +1,1 @@
+bluetrace_bench(tempid_store)
