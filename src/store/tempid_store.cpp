@@ -18,9 +18,9 @@ using util::Status;
 // dividing the file size by it gives an upper bound on the records to make room for.
 constexpr std::uint64_t kMinLineBytes = 64;
 
-// Inserts loaded records a few lines behind the parser, prefetching each one's slot as it
-// is parsed, so the cache misses of a large index overlap instead of queueing (this made
-// loading 10 million lines about twice as fast). Records keep their file order.
+// Inserts loaded records a few lines behind the parser, prefetching each one's slots as it
+// is parsed, so the cache misses of a large index overlap instead of queueing (loading got
+// about 1.4 times faster). Records keep their file order.
 class BulkLoader {
  public:
   BulkLoader(TempIdIndex& index, const std::string& path) : index_(index), path_(path) {}

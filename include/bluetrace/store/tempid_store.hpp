@@ -7,7 +7,8 @@
 // with one Append and one Sync, and hands the shared result to the others. A failed write
 // or sync leaves the file's tail unknown (STYLE.md rule 11), so the store then refuses
 // every further write with kUnavailable until it is reopened; the records of the failed
-// batch are removed from the index.
+// batch are removed from the index. A TempID is reserved in the index before its write, so
+// Lookup can see it a moment before Issue returns; no one holds that TempID yet.
 //
 // Start-up (Open) reads the file in chunks, never whole:
 //  - LF or CRLF, blank lines and a missing final newline are accepted; appended lines use
@@ -22,7 +23,9 @@
 //    counted in RecoveryReport::duplicate_lines, ignored, and dropped by the next Compact.
 //
 // Compaction rewrites the file atomically without the records that expired more than
-// `retention_seconds` ago, while writes wait; lookups keep working throughout.
+// `retention_seconds` ago. Writes wait for all of it (about 6 s for 10 million lines, see
+// docs/BENCHMARKS.md) and the kept contents are held in memory for the rewrite; lookups
+// keep working throughout. Run it at a quiet hour.
 //
 // Thread-safe: every method may be called from any thread. The FileSystem and Clock must
 // outlive the store.
