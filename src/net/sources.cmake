@@ -1,5 +1,8 @@
 target_sources(bluetrace_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/certificate.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/client_connection.cpp
   ${CMAKE_CURRENT_LIST_DIR}/openssl_helpers.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/server.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/server_session.cpp
   ${CMAKE_CURRENT_LIST_DIR}/tls_context.cpp
 )

@@ -1,0 +1,310 @@
+#include "server_session.hpp"
+
+#include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/error.hpp>
+#include <span>
+
+#include "bluetrace/net/tls_context.hpp"
+#include "bluetrace/protocol/messages.hpp"
+#include "bluetrace/util/secret.hpp"
+
+namespace bluetrace::net::detail {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using boost::system::error_code;
+using protocol::ErrorCode;
+
+namespace {
+
+// Message is move-only, so it cannot come from an initializer list.
+std::vector<protocol::Message> OneMessage(protocol::Message message) {
+  std::vector<protocol::Message> messages;
+  messages.push_back(std::move(message));
+  return messages;
+}
+
+}  // namespace
+
+ServerSession::ServerSession(asio::ip::tcp::socket socket, std::shared_ptr<asio::ssl::context> tls,
+                             std::unique_ptr<service::Session> app, std::string peer_address,
+                             std::uint64_t id, Context context)
+    : options_(*context.options),
+      stats_(*context.stats),
+      owner_(*context.owner),
+      gate_(std::move(context.gate)),
+      peer_(std::move(peer_address)),
+      id_(id),
+      tls_(std::move(tls)),
+      stream_(beast::tcp_stream(std::move(socket)), *tls_),
+      deadline_(stream_.get_executor()),
+      app_(std::move(app)),
+      decoder_(options_.max_frame_bytes),
+      login_deadline_(Clock::now() + options_.login_timeout) {}
+
+ServerSession::~ServerSession() {
+  OPENSSL_cleanse(read_buffer_.data(), read_buffer_.size());
+  util::WipeString(write_buffer_);
+}
+
+void ServerSession::Start() {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] { self->DoHandshake(); });
+}
+
+void ServerSession::RequestStop() {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    if (self->phase_ == Phase::kDone) return;
+    self->stop_requested_ = true;
+    error_code ignored;
+    switch (self->phase_) {
+      case Phase::kHandshake:
+        return self->CloseNow();
+      case Phase::kReading:
+        // OnRead sees stop_requested_ and sends the close_notify.
+        beast::get_lowest_layer(self->stream_).socket().cancel(ignored);
+        return;
+      default:
+        return;  // the reply in progress is written first (OnWrite)
+    }
+  });
+}
+
+void ServerSession::Abort() {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] { self->CloseNow(); });
+}
+
+void ServerSession::DoHandshake() {
+  if (phase_ == Phase::kDone) return;
+  if (stop_requested_) return CloseNow();
+  spdlog::debug("connection #{} from {}: accepted", id_, peer_);
+  beast::get_lowest_layer(stream_).expires_after(options_.handshake_timeout);
+  stream_.async_handshake(
+      asio::ssl::stream_base::server,
+      beast::bind_front_handler(&ServerSession::OnHandshake, shared_from_this()));
+}
+
+void ServerSession::OnHandshake(error_code ec) {
+  if (phase_ == Phase::kDone) return;
+  if (ec) {
+    if (ec == beast::error::timeout) {
+      stats_.timeouts.fetch_add(1, std::memory_order_relaxed);
+      spdlog::debug("connection #{} from {}: TLS handshake timed out", id_, peer_);
+    } else {
+      stats_.tls_handshakes_failed.fetch_add(1, std::memory_order_relaxed);
+      spdlog::debug("connection #{} from {}: TLS handshake failed: {}", id_, peer_,
+                    DescribeTlsError(ec, stream_.native_handle()));
+    }
+    return CloseNow();
+  }
+  beast::get_lowest_layer(stream_).expires_never();
+  spdlog::debug("connection #{} from {}: {} established", id_, peer_,
+                SSL_get_version(stream_.native_handle()));
+  WaitForFrame();
+}
+
+// At a frame boundary: the client may send its next request.
+void ServerSession::WaitForFrame() {
+  if (stop_requested_) return StartShutdown();
+  ArmDeadline();
+  ProcessInput();
+}
+
+void ServerSession::ArmDeadline() {
+  // Before login the deadline is absolute from accept; after it, idle time per frame.
+  const Clock::time_point expiry =
+      app_->logged_in() ? Clock::now() + options_.idle_timeout : login_deadline_;
+  deadline_.expires_at(expiry);
+  const std::uint64_t generation = ++deadline_generation_;
+  deadline_.async_wait(
+      [self = shared_from_this(), generation](error_code ec) { self->OnDeadline(ec, generation); });
+}
+
+void ServerSession::DisarmDeadline() {
+  ++deadline_generation_;  // a expiry already queued is ignored
+  deadline_.cancel();
+}
+
+void ServerSession::OnDeadline(error_code ec, std::uint64_t generation) {
+  if (ec || generation != deadline_generation_ || phase_ != Phase::kReading) return;
+  timed_out_ = true;
+  stats_.timeouts.fetch_add(1, std::memory_order_relaxed);
+  spdlog::debug("connection #{} from {}: {} deadline passed", id_, peer_,
+                app_->logged_in() ? "idle" : "login");
+  // OnRead sees timed_out_ and sends Error{kTimeout}.
+  error_code ignored;
+  beast::get_lowest_layer(stream_).socket().cancel(ignored);
+}
+
+// Hands the next complete message to the Session, or reads more. The decoder takes bytes
+// only up to the end of the frame being assembled, so unconsumed bytes wait in
+// read_buffer_ while a request is with the Session.
+void ServerSession::ProcessInput() {
+  phase_ = Phase::kReading;
+  const std::span<const std::uint8_t> rest(read_buffer_.data() + read_begin_,
+                                           read_end_ - read_begin_);
+  read_begin_ += decoder_.Feed(rest);
+  util::Result<std::optional<protocol::Message>> next = decoder_.NextMessage();
+  if (!next.ok()) return ProtocolError(next.status());
+  if (next->has_value()) return HandleMessage(std::move(**next));
+  WipeReadBuffer();  // every byte is in the decoder now
+  DoRead();
+}
+
+void ServerSession::DoRead() {
+  stream_.async_read_some(asio::buffer(read_buffer_),
+                          beast::bind_front_handler(&ServerSession::OnRead, shared_from_this()));
+}
+
+void ServerSession::OnRead(error_code ec, std::size_t bytes) {
+  if (phase_ != Phase::kReading) return;
+  if (timed_out_) {
+    return Send(
+        OneMessage(protocol::Error{
+            ErrorCode::kTimeout, app_->logged_in() ? "idle for too long" : "login took too long"}),
+        /*close_after=*/true, options_.close_timeout);
+  }
+  if (stop_requested_) return StartShutdown();
+  if (ec) return OnReadError(ec);
+  read_begin_ = 0;
+  read_end_ = bytes;
+  ProcessInput();
+}
+
+void ServerSession::OnReadError(error_code ec) {
+  if (ec == asio::error::eof) {
+    // A TLS close_notify: answer with ours.
+    spdlog::debug("connection #{} from {}: closed by the client", id_, peer_);
+    return StartShutdown();
+  }
+  if (IsTruncation(ec) || ec == asio::error::connection_reset) {
+    spdlog::debug("connection #{} from {}: the client disconnected", id_, peer_);
+  } else {
+    spdlog::debug("connection #{} from {}: read failed: {}", id_, peer_,
+                  DescribeTlsError(ec, stream_.native_handle()));
+  }
+  CloseNow();
+}
+
+void ServerSession::HandleMessage(protocol::Message message) {
+  DisarmDeadline();
+  stats_.frames_in.fetch_add(1, std::memory_order_relaxed);
+  phase_ = Phase::kHandling;
+  std::weak_ptr<ServerSession> weak = weak_from_this();
+  // `app` keeps the Session alive for a `done` that runs after the connection is over.
+  app_->Handle(std::move(message),
+               [weak, gate = gate_, app = app_,
+                executor = stream_.get_executor()](service::SessionReply reply) {
+                 gate->IfOpen([&] {
+                   asio::post(executor, [weak, reply = std::move(reply)]() mutable {
+                     if (std::shared_ptr<ServerSession> self = weak.lock())
+                       self->OnReply(std::move(reply));
+                   });
+                 });
+               });
+}
+
+void ServerSession::OnReply(service::SessionReply reply) {
+  if (phase_ != Phase::kHandling) return;  // closed meanwhile (stopped, aborted)
+  if (reply.messages.empty()) return reply.close ? StartShutdown() : WaitForFrame();
+  Send(std::move(reply.messages), reply.close, options_.write_timeout);
+}
+
+void ServerSession::ProtocolError(const util::Status& status) {
+  stats_.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+  spdlog::debug("connection #{} from {}: protocol error: {}", id_, peer_, status.ToString());
+  DisarmDeadline();
+  Send(OneMessage(protocol::Error{protocol::FrameErrorCode(status), status.message()}),
+       /*close_after=*/true, options_.close_timeout);
+}
+
+void ServerSession::Send(std::vector<protocol::Message> messages, bool close_after,
+                         std::chrono::milliseconds timeout) {
+  phase_ = Phase::kWriting;
+  close_after_write_ = close_after;
+  frames_in_write_ = 0;
+  util::WipeString(write_buffer_);
+  for (const protocol::Message& message : messages) {
+    util::Result<std::string> frame = protocol::EncodeFrame(message);
+    if (!frame.ok()) {
+      spdlog::error("connection #{} from {}: cannot encode a {} reply: {}", id_, peer_,
+                    protocol::MessageName(protocol::TypeOf(message)), frame.status().ToString());
+      return CloseNow();
+    }
+    protocol::AppendWiping(write_buffer_, *frame);
+    util::WipeString(*frame);
+    ++frames_in_write_;
+    if (write_buffer_.size() > options_.max_pending_write_bytes) {
+      spdlog::warn("connection #{} from {}: reply exceeds max_pending_write_bytes ({}); closing",
+                   id_, peer_, options_.max_pending_write_bytes);
+      util::WipeString(write_buffer_);
+      return CloseNow();
+    }
+  }
+  beast::get_lowest_layer(stream_).expires_after(timeout);
+  asio::async_write(stream_, asio::buffer(write_buffer_),
+                    beast::bind_front_handler(&ServerSession::OnWrite, shared_from_this()));
+}
+
+void ServerSession::OnWrite(error_code ec, std::size_t /*bytes*/) {
+  util::WipeString(write_buffer_);
+  if (phase_ != Phase::kWriting) return;
+  if (ec) {
+    if (ec == beast::error::timeout) {
+      stats_.timeouts.fetch_add(1, std::memory_order_relaxed);
+      spdlog::debug("connection #{} from {}: write timed out (the client is not reading)", id_,
+                    peer_);
+    } else {
+      spdlog::debug("connection #{} from {}: write failed: {}", id_, peer_,
+                    DescribeTlsError(ec, stream_.native_handle()));
+    }
+    return CloseNow();
+  }
+  beast::get_lowest_layer(stream_).expires_never();
+  stats_.frames_out.fetch_add(frames_in_write_, std::memory_order_relaxed);
+  if (close_after_write_) return StartShutdown();
+  WaitForFrame();
+}
+
+// Sends our close_notify and waits, briefly, for the client's.
+void ServerSession::StartShutdown() {
+  phase_ = Phase::kClosing;
+  DisarmDeadline();
+  beast::get_lowest_layer(stream_).expires_after(options_.close_timeout);
+  stream_.async_shutdown(beast::bind_front_handler(&ServerSession::OnShutdown, shared_from_this()));
+}
+
+void ServerSession::OnShutdown(error_code ec) {
+  if (phase_ != Phase::kClosing) return;
+  if (ec == beast::error::timeout) stats_.timeouts.fetch_add(1, std::memory_order_relaxed);
+  if (ec && ec != asio::error::eof && !IsTruncation(ec)) {
+    spdlog::debug("connection #{} from {}: TLS shutdown: {}", id_, peer_,
+                  DescribeTlsError(ec, stream_.native_handle()));
+  }
+  CloseNow();
+}
+
+void ServerSession::CloseNow() {
+  if (phase_ == Phase::kDone) return;
+  phase_ = Phase::kDone;
+  DisarmDeadline();
+  // The buffers are wiped by OnWrite and the destructor: an operation still pending may
+  // refer to them until it completes.
+  beast::get_lowest_layer(stream_).close();
+  spdlog::debug("connection #{} from {}: closed", id_, peer_);
+  app_->Closed();
+  owner_.SessionFinished(id_, peer_);
+}
+
+void ServerSession::WipeReadBuffer() {
+  OPENSSL_cleanse(read_buffer_.data(), read_end_);
+  read_begin_ = 0;
+  read_end_ = 0;
+}
+
+}  // namespace bluetrace::net::detail
