@@ -43,7 +43,8 @@ ServerSession::ServerSession(asio::ip::tcp::socket socket, std::shared_ptr<asio:
       id_(id),
       tls_(std::move(tls)),
       stream_(beast::tcp_stream(std::move(socket)), *tls_),
-      deadline_(stream_.get_executor()),
+      strand_(stream_.get_executor()),
+      deadline_(strand_),
       app_(std::move(app)),
       decoder_(options_.max_frame_bytes),
       login_deadline_(Clock::now() + options_.login_timeout) {}
@@ -54,11 +55,11 @@ ServerSession::~ServerSession() {
 }
 
 void ServerSession::Start() {
-  asio::post(stream_.get_executor(), [self = shared_from_this()] { self->DoHandshake(); });
+  asio::post(strand_, [self = shared_from_this()] { self->DoHandshake(); });
 }
 
 void ServerSession::RequestStop() {
-  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+  asio::post(strand_, [self = shared_from_this()] {
     if (self->phase_ == Phase::kDone) return;
     self->stop_requested_ = true;
     error_code ignored;
@@ -76,7 +77,7 @@ void ServerSession::RequestStop() {
 }
 
 void ServerSession::Abort() {
-  asio::post(stream_.get_executor(), [self = shared_from_this()] { self->CloseNow(); });
+  asio::post(strand_, [self = shared_from_this()] { self->CloseNow(); });
 }
 
 void ServerSession::DoHandshake() {
@@ -111,6 +112,11 @@ void ServerSession::OnHandshake(error_code ec) {
 // At a frame boundary: the client may send its next request.
 void ServerSession::WaitForFrame() {
   if (stop_requested_) return StartShutdown();
+  if (!app_->logged_in() && Clock::now() >= login_deadline_) {
+    // Frames already buffered must not let a client outrun its login deadline.
+    stats_.timeouts.fetch_add(1, std::memory_order_relaxed);
+    return SendTimeout();
+  }
   ArmDeadline();
   ProcessInput();
 }
@@ -126,7 +132,7 @@ void ServerSession::ArmDeadline() {
 }
 
 void ServerSession::DisarmDeadline() {
-  ++deadline_generation_;  // a expiry already queued is ignored
+  ++deadline_generation_;  // an expiry already queued is ignored
   deadline_.cancel();
 }
 
@@ -134,8 +140,6 @@ void ServerSession::OnDeadline(error_code ec, std::uint64_t generation) {
   if (ec || generation != deadline_generation_ || phase_ != Phase::kReading) return;
   timed_out_ = true;
   stats_.timeouts.fetch_add(1, std::memory_order_relaxed);
-  spdlog::debug("connection #{} from {}: {} deadline passed", id_, peer_,
-                app_->logged_in() ? "idle" : "login");
   // OnRead sees timed_out_ and sends Error{kTimeout}.
   error_code ignored;
   beast::get_lowest_layer(stream_).socket().cancel(ignored);
@@ -163,17 +167,20 @@ void ServerSession::DoRead() {
 
 void ServerSession::OnRead(error_code ec, std::size_t bytes) {
   if (phase_ != Phase::kReading) return;
-  if (timed_out_) {
-    return Send(
-        OneMessage(protocol::Error{
-            ErrorCode::kTimeout, app_->logged_in() ? "idle for too long" : "login took too long"}),
-        /*close_after=*/true, options_.close_timeout);
-  }
+  if (timed_out_) return SendTimeout();
   if (stop_requested_) return StartShutdown();
   if (ec) return OnReadError(ec);
   read_begin_ = 0;
   read_end_ = bytes;
   ProcessInput();
+}
+
+void ServerSession::SendTimeout() {
+  spdlog::debug("connection #{} from {}: {} deadline passed", id_, peer_,
+                app_->logged_in() ? "idle" : "login");
+  Send(OneMessage(protocol::Error{ErrorCode::kTimeout,
+                                  app_->logged_in() ? "idle for too long" : "login took too long"}),
+       /*close_after=*/true, options_.close_timeout);
 }
 
 void ServerSession::OnReadError(error_code ec) {
@@ -195,15 +202,18 @@ void ServerSession::HandleMessage(protocol::Message message) {
   DisarmDeadline();
   stats_.frames_in.fetch_add(1, std::memory_order_relaxed);
   phase_ = Phase::kHandling;
-  std::weak_ptr<ServerSession> weak = weak_from_this();
-  // `app` keeps the Session alive for a `done` that runs after the connection is over.
+  // `done` may outlive the Server (a slow worker, a Session that holds it), so it holds
+  // nothing of Asio's: a strand copied into it would be destroyed after its io_context.
+  // The gate says whether the io_context still exists; `app` keeps the Session alive for
+  // a `done` that runs after the connection is over.
   app_->Handle(std::move(message),
-               [weak, gate = gate_, app = app_,
-                executor = stream_.get_executor()](service::SessionReply reply) {
+               [weak = weak_from_this(), gate = gate_, app = app_](service::SessionReply reply) {
                  gate->IfOpen([&] {
-                   asio::post(executor, [weak, reply = std::move(reply)]() mutable {
-                     if (std::shared_ptr<ServerSession> self = weak.lock())
-                       self->OnReply(std::move(reply));
+                   std::shared_ptr<ServerSession> self = weak.lock();
+                   if (!self) return;  // the connection is over
+                   const boost::asio::any_io_executor strand = self->strand_;
+                   asio::post(strand, [self = std::move(self), reply = std::move(reply)]() mutable {
+                     self->OnReply(std::move(reply));
                    });
                  });
                });

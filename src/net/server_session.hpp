@@ -14,6 +14,7 @@
 #include <utility>  // before Asio: g++ 12 in C++20 needs it (BUILD-NOTES pitfall 1)
 
 #include <array>
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -98,6 +99,7 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   void DoRead();
   void OnRead(boost::system::error_code ec, std::size_t bytes);
   void OnReadError(boost::system::error_code ec);
+  void SendTimeout();
   void HandleMessage(protocol::Message message);
   void OnReply(service::SessionReply reply);
   void ProtocolError(const util::Status& status);
@@ -120,6 +122,7 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   // Declared before stream_, which refers to it: kept alive across certificate reloads.
   const std::shared_ptr<boost::asio::ssl::context> tls_;
   Stream stream_;
+  const boost::asio::any_io_executor strand_;  // the socket's strand: every handler runs on it
   boost::asio::steady_timer deadline_;
   const std::shared_ptr<service::Session> app_;
   protocol::FrameDecoder decoder_;

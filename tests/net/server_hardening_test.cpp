@@ -129,6 +129,24 @@ TEST_F(ServerHardeningTest, LoginDeadlineCountsFromAcceptNotFromTheLastFrame) {
   ExpectClosedByServer(*c);
 }
 
+TEST_F(ServerHardeningTest, PipelinedFramesDoNotOutrunTheLoginDeadline) {
+  options_.login_timeout = 1s;
+  StartServer();
+  auto c = Connect();
+  ASSERT_TRUE(c);
+  // The first request is answered after the deadline; the one buffered behind it is not
+  // handled at all.
+  ASSERT_TRUE(c->SendRaw(*protocol::EncodeFrame(protocol::Ping{kDelayBase + 1200}) +
+                         *protocol::EncodeFrame(protocol::Ping{2}))
+                  .ok());
+  auto late = c->Receive(3s);
+  ASSERT_TRUE(late.ok()) << late.status().ToString();
+  EXPECT_EQ(*late, Message{protocol::Pong{kDelayBase + 1200}});
+  ExpectError(*c, ErrorCode::kTimeout, 1s);
+  ExpectClosedByServer(*c);
+  EXPECT_EQ(factory_.counters->handled.load(), 1);
+}
+
 TEST_F(ServerHardeningTest, IdleDeadlineAfterLoginIsResetByEachFrame) {
   options_.idle_timeout = 1s;
   options_.login_timeout = 10s;
