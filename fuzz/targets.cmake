@@ -7,4 +7,5 @@ set(BLUETRACE_FUZZ_TARGETS
   timestamp
   frame_decoder
   message
+  session
 )

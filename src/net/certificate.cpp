@@ -288,8 +288,8 @@ Status CheckPrivateKeyFileMode(store::FileSystem& fs, const std::string& path) {
   Result<mode_t> mode = fs.FileMode(path);
   if (!mode.ok()) return mode.status();
   if ((*mode & 077) == 0) return Status::Ok();
-  std::array<char, 8> octal{};
-  std::snprintf(octal.data(), octal.size(), "%04o", static_cast<unsigned>(*mode));
+  std::array<char, 16> octal{};  // "%04o" of a value <= 07777 needs 5 bytes
+  std::snprintf(octal.data(), octal.size(), "%04o", static_cast<unsigned>(*mode & 07777));
   return util::PermissionDenied(path + " has mode " + octal.data() +
                                 "; the private key must not be accessible by group or others "
                                 "(chmod 600 " +

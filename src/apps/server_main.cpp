@@ -1,0 +1,237 @@
+// bluetrace-server: parses flags and configuration, wires the stores, the service and the
+// TLS transport together, and runs until SIGTERM/SIGINT. SIGHUP reloads the certificate
+// (keeping the old one when the new one is bad) and re-reads the user files.
+//
+//   bluetrace-server <server_port> <block_duration>          (the original's command line)
+//   bluetrace-server --config /etc/bluetrace/server.toml [flags]
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "bluetrace/net/certificate.hpp"
+#include "bluetrace/net/server.hpp"
+#include "bluetrace/net/tls_context.hpp"
+#include "bluetrace/service/console.hpp"
+#include "bluetrace/service/reporting_service.hpp"
+#include "bluetrace/service/server_config.hpp"
+#include "bluetrace/store/file_system.hpp"
+#include "bluetrace/util/clock.hpp"
+#include "bluetrace/util/random.hpp"
+#include "bluetrace/version.hpp"
+
+namespace {
+
+using namespace bluetrace;  // NOLINT: a program's main wires every layer
+
+constexpr int kExitUsage = 2;    // bad flags or configuration
+constexpr int kExitStartup = 1;  // state files, certificate, port
+
+struct Flags {
+  std::optional<std::uint16_t> positional_port;
+  std::optional<std::int64_t> positional_block;
+  std::string config_file;
+  std::optional<std::string> state_dir, bind, log_level, time_zone, ready_file;
+  std::optional<std::uint16_t> port;
+  std::optional<std::int64_t> block_duration;
+  std::optional<std::uint32_t> threads;
+  bool no_console = false;
+  bool no_registration = false;
+  bool check_config = false;
+  bool print_config = false;
+};
+
+int Fail(int code, const std::string& message) {
+  std::fprintf(stderr, "bluetrace-server: %s\n", message.c_str());
+  return code;
+}
+
+// Defaults, then the file, then flags, then the original's positional arguments.
+util::Status BuildConfig(const Flags& f, service::ServerConfig& c) {
+  if (!f.config_file.empty()) {
+    auto text = store::PosixFileSystem::Instance().ReadFile(f.config_file, 1 << 20);
+    if (!text.ok()) return text.status();
+    BLUETRACE_RETURN_IF_ERROR(service::ParseServerConfig(*text, f.config_file, c));
+  }
+  if (f.state_dir) c.state_dir = *f.state_dir;
+  if (f.bind) c.bind_address = *f.bind;
+  if (f.port) c.port = *f.port;
+  if (f.block_duration) c.block_duration_seconds = *f.block_duration;
+  if (f.threads) c.io_threads = *f.threads;
+  if (f.log_level) c.log_level = *f.log_level;
+  if (f.time_zone) {
+    BLUETRACE_RETURN_IF_ERROR(service::ParseServerConfig(
+        "[server]\ntime_zone = \"" + *f.time_zone + "\"\n", "--time-zone", c));
+  }
+  if (f.no_console) c.console_output = false;
+  if (f.no_registration) c.registration_enabled = false;
+  if (f.positional_port) c.port = *f.positional_port;
+  if (f.positional_block) {
+    if (*f.positional_block < 1) {
+      return util::InvalidArgument("block_duration must be a positive number of seconds");
+    }
+    c.block_duration_seconds = *f.positional_block;
+  }
+  return service::ValidateServerConfig(c);
+}
+
+void SetUpLogging(const std::string& level) {
+  // Plain lines on stderr: journald adds its own timestamps and colours mean nothing there.
+  auto logger = spdlog::stderr_logger_mt("bluetrace");
+  logger->set_pattern(isatty(STDERR_FILENO) ? "%Y-%m-%d %H:%M:%S.%e %^%l%$ %v" : "%l %v");
+  logger->set_level(spdlog::level::from_str(level));
+  spdlog::set_default_logger(logger);
+}
+
+net::TlsServerOptions TlsOptions(const net::ServerCertificate& cert,
+                                 const service::ServerConfig& c) {
+  return net::TlsServerOptions{cert.certificate_file, cert.private_key_file, c.tls_min_version};
+}
+
+void ReloadOnHangup(net::Server& server, service::ReportingService& service,
+                    const net::ServerCertificate& cert, const service::ServerConfig& c) {
+  auto& fs = store::PosixFileSystem::Instance();
+  auto tls = net::MakeServerContext(TlsOptions(cert, c), fs);
+  if (!tls.ok()) {
+    spdlog::error("SIGHUP: keeping the current certificate: {}", tls.status().ToString());
+  } else {
+    server.ReplaceTlsContext(*tls);
+    auto pem = fs.ReadFile(cert.certificate_file, 1 << 20);
+    auto fp = pem.ok() ? net::CertificateFingerprintSha256(*pem) : pem.status();
+    spdlog::info("SIGHUP: certificate reloaded from {} ({})", cert.certificate_file,
+                 fp.ok() ? *fp : fp.status().ToString());
+  }
+  util::Status users = service.ReloadUsers();
+  if (!users.ok()) spdlog::error("SIGHUP: user files not reloaded: {}", users.ToString());
+}
+
+int Run(const service::ServerConfig& c, const std::string& ready_file) {
+  auto& fs = store::PosixFileSystem::Instance();
+  auto& clock = util::SystemClock::Instance();
+
+  if (auto st = fs.CreateDirs(c.state_dir, 0750); !st.ok())
+    return Fail(kExitStartup, st.ToString());
+  auto cert = net::EnsureServerCertificate(fs, c.state_dir, c.certificate_file, c.private_key_file);
+  if (!cert.ok()) return Fail(kExitStartup, cert.status().ToString());
+  spdlog::info("{} certificate {} ({})", cert->created ? "created self-signed" : "using",
+               cert->certificate_file, cert->fingerprint_sha256);
+  auto tls = net::MakeServerContext(TlsOptions(*cert, c), fs);
+  if (!tls.ok()) return Fail(kExitStartup, tls.status().ToString());
+
+  std::unique_ptr<service::Console> console;
+  if (c.console_output) {
+    console = std::make_unique<service::StreamConsole>(stdout);
+  } else {
+    console = std::make_unique<service::NullConsole>();
+  }
+  auto service = service::ReportingService::Open(
+      c, service::ServiceEnv{fs, clock, util::OpenSslRandom::Instance(), *console});
+  if (!service.ok()) return Fail(kExitStartup, service.status().ToString());
+  for (const auto& note : (*service)->startup_notes()) spdlog::info("{}", note);
+
+  net::Server server(net::ServerOptionsFromConfig(c), *tls, **service);
+  if (auto st = server.Start(); !st.ok()) return Fail(kExitStartup, st.ToString());
+  spdlog::info("bluetrace-server {} listening on {} port {} (TLS {}+), state in {}", kVersion,
+               c.bind_address, server.port(), c.tls_min_version, c.state_dir);
+  if (!ready_file.empty()) {
+    auto st = fs.ReplaceFileAtomically(ready_file, std::to_string(server.port()) + "\n", 0644);
+    if (!st.ok()) spdlog::warn("cannot write the ready file: {}", st.ToString());
+  }
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
+  auto next_compaction = std::chrono::steady_clock::now() + std::chrono::hours(1);
+  for (;;) {
+    timespec wait{60, 0};
+    const int sig = sigtimedwait(&signals, nullptr, &wait);
+    if (sig == SIGTERM || sig == SIGINT) {
+      spdlog::info("{}: stopping (sessions get {} s to finish)",
+                   sig == SIGTERM ? "SIGTERM" : "SIGINT", c.shutdown_grace);
+      break;
+    }
+    if (sig == SIGHUP) ReloadOnHangup(server, **service, *cert, c);
+    if (std::chrono::steady_clock::now() >= next_compaction) {
+      next_compaction += std::chrono::hours(1);
+      auto compacted = (*service)->CompactTempIds();
+      if (!compacted.ok()) {
+        spdlog::error("TempID compaction failed: {}", compacted.status().ToString());
+      } else if (compacted->records_dropped > 0) {
+        spdlog::info("TempID compaction dropped {} expired records", compacted->records_dropped);
+      }
+    }
+  }
+  server.Stop(std::chrono::seconds(c.shutdown_grace));
+  service->reset();  // finishes accepted requests, then closes the stores
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Signals are taken synchronously by the main thread (sigtimedwait); every thread
+  // started later inherits this mask. A peer closing mid-write must not kill us.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  Flags f;
+  CLI::App app{"bluetrace-server: the BlueTrace contact-tracing reporting server (TLS)"};
+  app.set_version_flag("--version", std::string("bluetrace-server ") + bluetrace::kVersion);
+  app.add_option("server_port", f.positional_port, "TCP port (the original's first argument)");
+  app.add_option("block_duration", f.positional_block,
+                 "seconds a user stays blocked after 3 failed logins");
+  app.add_option("-c,--config", f.config_file, "TOML configuration file (config/server.toml)");
+  app.add_option("--state-dir", f.state_dir, "directory of credentials.txt, tempIDs.txt, ...");
+  app.add_option("--bind", f.bind, "address to listen on (IP literal)");
+  app.add_option("--port", f.port, "TCP port; 0 picks a free one");
+  app.add_option("--block-duration", f.block_duration, "seconds a block lasts");
+  app.add_option("--threads", f.threads, "network I/O threads");
+  app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error, critical, off");
+  app.add_option("--time-zone", f.time_zone, "utc or local: time zone of text timestamps");
+  app.add_option("--ready-file", f.ready_file,
+                 "write the bound port to this file once accepting connections");
+  app.add_flag("--no-console", f.no_console, "do not print the original's console lines");
+  app.add_flag("--no-registration", f.no_registration, "refuse new registrations");
+  app.add_flag("--check-config", f.check_config, "validate the configuration and exit");
+  app.add_flag("--print-config", f.print_config, "print the effective configuration and exit");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version end here too, with status 0.
+    return app.exit(e) == 0 ? 0 : kExitUsage;
+  }
+
+  service::ServerConfig config;
+  if (auto st = BuildConfig(f, config); !st.ok()) return Fail(kExitUsage, st.message());
+  if (f.print_config) {
+    std::fputs(service::FormatServerConfig(config).c_str(), stdout);
+    return 0;
+  }
+  if (f.check_config) {
+    if (!config.certificate_file.empty()) {
+      auto tls = net::MakeServerContext(
+          net::TlsServerOptions{config.certificate_file, config.private_key_file,
+                                config.tls_min_version},
+          store::PosixFileSystem::Instance());
+      if (!tls.ok()) return Fail(kExitUsage, tls.status().ToString());
+    }
+    std::printf("configuration OK\n");
+    return 0;
+  }
+  SetUpLogging(config.log_level);
+  return Run(config, f.ready_file.value_or(""));
+}

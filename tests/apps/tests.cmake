@@ -1,0 +1,2 @@
+bluetrace_test(apps server)
+add_dependencies(server_test bluetrace-server)
