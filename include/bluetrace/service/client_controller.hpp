@@ -1,0 +1,113 @@
+// ClientController: everything bluetrace-client does, without its terminal.
+//
+// It owns the TLS connection to the reporting server, the UDP beacon endpoint, the
+// contact log and the current TempID. The program's front end (apps/client_main.cpp:
+// prompts, libedit, scripted stdin) calls these methods and prints what they return;
+// this class never prints. Output that arrives unprompted (a beacon received) is handed
+// to the BeaconSink as complete lines.
+//
+// Threads: the front end calls from one thread. Internally a background thread pings the
+// server (idle deadline) and renews the TempID before it expires while logged in, and an
+// Asio thread receives beacons; connection use is serialised by a mutex, so these never
+// interleave frames. The destructor logs out (best effort, bounded) and stops everything.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bluetrace/protocol/beacon.hpp"
+#include "bluetrace/protocol/text_records.hpp"
+#include "bluetrace/protocol/timestamp.hpp"
+#include "bluetrace/util/clock.hpp"
+#include "bluetrace/util/secret.hpp"
+#include "bluetrace/util/status.hpp"
+
+namespace bluetrace::service {
+
+struct ClientOptions {
+  std::string server_host;  // IP literal or name
+  std::uint16_t server_port = 0;
+  std::uint16_t udp_port = 0;  // beacons are received here (0: any, tests)
+  std::string udp_bind_address = "0.0.0.0";
+  std::string data_dir = ".";      // contactlog.txt (and its receipt-time sidecar)
+  std::string ca_file;             // empty: trust on first use (known_servers_file)
+  std::string known_servers_file;  // TOFU fingerprints; default in the user's state dir
+  protocol::TimeZoneMode time_mode = protocol::TimeZoneMode::kUtc;
+  std::int64_t contact_retention_seconds = 21 * 24 * 3600;  // the original: 180
+  std::int64_t tempid_renew_margin_seconds = 60;            // renew this long before expiry
+  std::uint32_t ping_interval_seconds = 60;                 // keeps the server's idle deadline away
+  std::uint32_t timeout_seconds = 10;                       // connect and each request
+};
+
+// What the TLS connect learned about the server's identity.
+struct ServerIdentity {
+  std::string fingerprint;  // "SHA256:AB:..."
+  bool verified_by_ca = false;
+  bool known = false;  // TOFU: the fingerprint was already in known_servers_file
+};
+
+enum class ClientLoginStatus { kWelcome, kWrongPassword, kBlocked, kStillBlocked, kBusy, kError };
+
+struct ClientLoginResult {
+  ClientLoginStatus status = ClientLoginStatus::kError;
+  std::uint32_t attempts_left = 0;
+  std::int64_t seconds = 0;
+  std::string message;  // for kError: what went wrong, for people
+};
+
+// Called (from the receiving thread) with the lines the original printed for a beacon:
+// "received beacon:", "<TempID>,", "<start>,", "<expiry>.", "Current time is:", "<now>.",
+// "The beacon is valid." / "The beacon is invalid."
+using BeaconSink = std::function<void(const std::vector<std::string>& lines)>;
+
+// Decides whether to trust an unknown server certificate (interactive TOFU). Return true
+// to trust and remember it.
+using TrustPrompt = std::function<bool(const std::string& host_port, const std::string& fp)>;
+
+class ClientController {
+ public:
+  virtual ~ClientController() = default;
+
+  // Opens the UDP endpoint, loads and prunes the contact log, connects with TLS and says
+  // Hello. With no CA file: a known fingerprint must match (kPermissionDenied with a clear
+  // message when it changed); an unknown one is offered to `trust` (nullptr: refuse with a
+  // message saying to pass --ca-file or confirm interactively).
+  virtual util::Result<ServerIdentity> Connect(const TrustPrompt& trust) = 0;
+
+  virtual util::Result<ClientLoginResult> Login(const std::string& user,
+                                                const util::SecretString& password) = 0;
+  // kAlreadyExists / kInvalidArgument / kFailedPrecondition (disabled) with the server's text.
+  virtual util::Status Register(const std::string& user, const util::SecretString& password) = 0;
+
+  // Download_tempID: always a fresh TempID, which becomes the current one.
+  virtual util::Result<protocol::TempIdRecord> DownloadTempId() = 0;
+
+  // Upload_contact_log: prunes, reads contactlog.txt, sends it; returns the entries sent
+  // and how many the server received.
+  struct UploadResult {
+    std::vector<protocol::ContactLogEntry> entries;
+    std::uint32_t received = 0;
+  };
+  virtual util::Result<UploadResult> UploadContactLog() = 0;
+
+  // Beacon <ip> <port>: sends the current TempID (fetching a fresh one first when there is
+  // none or it expired); returns what was sent.
+  virtual util::Result<protocol::Beacon> SendBeacon(const std::string& ip, std::uint16_t port) = 0;
+
+  virtual util::Status Logout() = 0;
+
+  virtual void SetBeaconSink(BeaconSink sink) = 0;
+  virtual std::uint16_t udp_port() const = 0;
+  // Datagrams dropped as malformed or oversized, since start.
+  virtual std::uint64_t dropped_datagrams() const = 0;
+};
+
+// The real one. `clock` must outlive it.
+std::unique_ptr<ClientController> MakeClientController(const ClientOptions& options,
+                                                       util::Clock& clock);
+
+}  // namespace bluetrace::service
