@@ -112,12 +112,19 @@ void ProtocolSession::Handle(Message message, ReplyFn done) {
     case protocol::MessageType::kUploadBegin:
     case protocol::MessageType::kUploadChunk: {
       if (p != Phase::kLoggedIn) break;
-      util::Status st = type == protocol::MessageType::kUploadBegin
-                            ? upload_.Begin(std::get<protocol::UploadBegin>(message))
-                            : upload_.Add(std::get<protocol::UploadChunk>(message));
+      const bool begin = type == protocol::MessageType::kUploadBegin;
+      if (begin) upload_failed_ = false;
+      if (upload_failed_) {
+        // The rest of an upload that already got its one answer (an Error).
+        done(SessionReply{});
+        return;
+      }
+      util::Status st = begin ? upload_.Begin(std::get<protocol::UploadBegin>(message))
+                              : upload_.Add(std::get<protocol::UploadChunk>(message));
       if (!st.ok()) {
         ++service_.stats_.uploads_rejected;
         upload_.Reset();
+        upload_failed_ = st.code() != util::StatusCode::kFailedPrecondition;
         Refuse(done,
                st.code() == util::StatusCode::kResourceExhausted    ? ErrorCode::kTooLarge
                : st.code() == util::StatusCode::kFailedPrecondition ? ErrorCode::kUnexpectedMessage
@@ -131,6 +138,11 @@ void ProtocolSession::Handle(Message message, ReplyFn done) {
     }
     case protocol::MessageType::kUploadEnd:
       if (p != Phase::kLoggedIn) break;
+      if (upload_failed_) {
+        upload_failed_ = false;  // its Error was the upload's one answer
+        done(SessionReply{});
+        return;
+      }
       OnUploadEnd(done);
       return;
     case protocol::MessageType::kHello:

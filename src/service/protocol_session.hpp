@@ -52,6 +52,9 @@ class ProtocolSession final : public Session {
   const std::string peer_;
   std::shared_ptr<State> state_;
   protocol::UploadAssembler upload_;
+  // An upload failed and its Error was sent: its remaining chunks and its UploadEnd are
+  // taken without a reply, so the client gets exactly one answer per upload.
+  bool upload_failed_ = false;
 };
 
 }  // namespace bluetrace::service

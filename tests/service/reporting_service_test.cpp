@@ -327,3 +327,31 @@ TEST(ReportingServiceStartupTest, ExpiredTempIdsAreCompactedAtStartUp) {
 
 }  // namespace
 }  // namespace bluetrace::service
+
+namespace bluetrace::service {
+namespace {
+
+TEST_F(ReportingServiceTest, AFailedUploadGetsExactlyOneAnswer) {
+  h_.config.max_upload_bytes = 200;
+  ASSERT_TRUE(h_.Open().ok());
+  auto s = LoggedIn("+61410666666", "kara1234");
+  // Announce 100 bytes, then send 150: the chunk that overflows gets the Error; the rest of
+  // that upload, its UploadEnd included, gets no further answer.
+  EXPECT_TRUE(Call(*s, UploadBegin{100}).messages.empty());
+  EXPECT_TRUE(Call(*s, UploadChunk{std::string(60, 'x')}).messages.empty());
+  EXPECT_EQ(Only<Error>(Call(*s, UploadChunk{std::string(60, 'x')})).code,
+            ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(Call(*s, UploadChunk{std::string(30, 'x')}).messages.empty());
+  EXPECT_TRUE(Call(*s, UploadEnd{}).messages.empty());
+  // The session is in step again: a good upload is acknowledged.
+  EXPECT_EQ(Only<UploadAck>(Upload(*s,
+                                   "12345678901234567890 13/05/2020 17:45:06 "
+                                   "13/05/2020 18:00:05\n"))
+                .entries_received,
+            1u);
+  // A stray UploadEnd with no upload is still an error.
+  EXPECT_EQ(Only<Error>(Call(*s, UploadEnd{})).code, ErrorCode::kUnexpectedMessage);
+}
+
+}  // namespace
+}  // namespace bluetrace::service
