@@ -1,1 +1,2 @@
 bluetrace_bench(tempid_store)
+bluetrace_bench(auth_timing)
