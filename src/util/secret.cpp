@@ -17,9 +17,7 @@ SecretString::SecretString(std::string_view s) {
   value_.assign(s.data(), s.size());
 }
 
-SecretString::SecretString(std::string&& s) : SecretString(std::string_view(s)) {
-  WipeString(s);
-}
+SecretString::SecretString(std::string&& s) : SecretString(std::string_view(s)) { WipeString(s); }
 
 SecretString::~SecretString() { WipeString(value_); }
 

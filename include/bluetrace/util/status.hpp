@@ -83,7 +83,7 @@ inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(v_).ok() && "Result built from an OK status");
   }
@@ -118,8 +118,8 @@ class [[nodiscard]] Result {
 }  // namespace bluetrace::util
 
 // Returns early from the enclosing function when `expr` yields a non-OK Status.
-#define BLUETRACE_RETURN_IF_ERROR(expr)        \
-  do {                                         \
-    ::bluetrace::util::Status _st = (expr);    \
-    if (!_st.ok()) return _st;                 \
+#define BLUETRACE_RETURN_IF_ERROR(expr)     \
+  do {                                      \
+    ::bluetrace::util::Status _st = (expr); \
+    if (!_st.ok()) return _st;              \
   } while (false)
