@@ -1,2 +1,3 @@
 bluetrace_bench(tempid_store)
 bluetrace_bench(auth_timing)
+bluetrace_bench(server_load)
