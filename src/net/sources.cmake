@@ -5,4 +5,5 @@ target_sources(bluetrace_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/server.cpp
   ${CMAKE_CURRENT_LIST_DIR}/server_session.cpp
   ${CMAKE_CURRENT_LIST_DIR}/tls_context.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/beacon_endpoint.cpp
 )

@@ -7,4 +7,6 @@ target_sources(bluetrace_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/lockout_store.cpp
   ${CMAKE_CURRENT_LIST_DIR}/credentials_store.cpp
   ${CMAKE_CURRENT_LIST_DIR}/report_store.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/contact_log_store.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/known_servers.cpp
 )

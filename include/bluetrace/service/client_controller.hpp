@@ -12,6 +12,7 @@
 // interleave frames. The destructor logs out (best effort, bounded) and stops everything.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -38,6 +39,7 @@ struct ClientOptions {
   std::string known_servers_file;  // TOFU fingerprints; default in the user's state dir
   protocol::TimeZoneMode time_mode = protocol::TimeZoneMode::kUtc;
   std::int64_t contact_retention_seconds = 21 * 24 * 3600;  // the original: 180
+  std::size_t max_contact_log_entries = 100000;             // beacons stored beyond it are dropped
   std::int64_t tempid_renew_margin_seconds = 60;            // renew this long before expiry
   std::uint32_t ping_interval_seconds = 60;                 // keeps the server's idle deadline away
   std::uint32_t timeout_seconds = 10;                       // connect and each request
