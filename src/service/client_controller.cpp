@@ -10,12 +10,10 @@
 #include <utility>
 
 #include "bluetrace/net/beacon_endpoint.hpp"
-#include "bluetrace/net/client_connection.hpp"
 #include "bluetrace/protocol/upload.hpp"
 #include "bluetrace/store/contact_log_store.hpp"
-#include "bluetrace/store/known_servers.hpp"
 #include "bluetrace/util/thread_annotations.hpp"
-#include "bluetrace/version.hpp"
+#include "client_session.hpp"
 
 namespace bluetrace::service {
 namespace {
@@ -25,47 +23,15 @@ using protocol::Message;
 using util::Result;
 using util::Status;
 
-constexpr int kBusyRetries = 3;
 // The background thread wakes this often to look at its (injected) clock.
 constexpr auto kTick = 250ms;
 constexpr auto kPruneInterval = 2s;
 // After a failed background renewal, wait this long before the next try.
 constexpr auto kRenewRetry = 10s;
-// The destructor's logout must not hold up the program's exit for long.
-constexpr auto kShutdownTimeout = 2000ms;
 
 bool IsIpLiteral(const std::string& s) {
   unsigned char buf[16];
   return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
-}
-
-// Errors after which the server closes the connection (docs/PROTOCOL.md).
-bool ServerCloses(protocol::ErrorCode code) {
-  using protocol::ErrorCode;
-  return code == ErrorCode::kBadFrame || code == ErrorCode::kUnsupportedVersion ||
-         code == ErrorCode::kUnknownMessage || code == ErrorCode::kTimeout;
-}
-
-Status ErrorToStatus(const protocol::Error& e) {
-  using protocol::ErrorCode;
-  switch (e.code) {
-    case ErrorCode::kInvalidArgument:
-      return util::InvalidArgument(e.message);
-    case ErrorCode::kAlreadyExists:
-      return util::AlreadyExists(e.message);
-    case ErrorCode::kNotFound:
-      return util::NotFound(e.message);
-    case ErrorCode::kRegistrationDisabled:
-    case ErrorCode::kUnexpectedMessage:
-      return util::FailedPrecondition(e.message);
-    case ErrorCode::kTooLarge:
-      return util::ResourceExhausted(e.message);
-    case ErrorCode::kRateLimited:
-    case ErrorCode::kBusy:
-      return util::Unavailable(e.message);
-    default:
-      return util::Unavailable("the server reported an error: " + e.message);
-  }
 }
 
 // The renewal margin, at most half the TempID's lifetime so that a short lifetime cannot
@@ -78,19 +44,17 @@ bool NeedsRenewal(const protocol::TempIdRecord& r, std::int64_t now, std::int64_
 class Controller final : public ClientController {
  public:
   Controller(const ClientOptions& options, util::Clock& clock)
-      : options_(options), clock_(clock), fs_(store::PosixFileSystem::Instance()) {}
+      : options_(options),
+        clock_(clock),
+        fs_(store::PosixFileSystem::Instance()),
+        session_(options_, fs_, clock_) {}
 
   ~Controller() override {
     StopBackground();
     {
       util::MutexLock lock(mu_);
-      if (conn_ && logged_in_) {
-        auto bye = conn_->Call(protocol::Logout{},
-                               std::min<std::chrono::milliseconds>(Timeout(), kShutdownTimeout));
-        if (!bye.ok()) spdlog::debug("logout at exit: {}", bye.status().ToString());
-      }
-      if (conn_) conn_->Close();
-      conn_.reset();
+      if (LoggedInLocked()) session_.LogoutQuietly();
+      session_.Close(util::FailedPrecondition("the client is shutting down"));
     }
     if (endpoint_) endpoint_->Stop();
   }
@@ -115,25 +79,12 @@ class Controller final : public ClientController {
   std::uint64_t dropped_datagrams() const override { return endpoint_ ? endpoint_->dropped() : 0; }
 
  private:
-  std::chrono::milliseconds Timeout() const {
-    return std::chrono::seconds(std::max<std::uint32_t>(options_.timeout_seconds, 1));
-  }
-
   Status OpenLocalParts();
-  Status CheckTrustOnFirstUse(ServerIdentity& identity, const TrustPrompt& trust);
   void OnBeacon(const protocol::Beacon& beacon);
 
-  // OK when there is a connection; else why not (kUnavailable after a loss).
-  Status UsableLocked() const REQUIRES(mu_);
-  // Ends the connection after `why` and returns the Status every later call reports.
-  Status LoseLocked(const Status& why) REQUIRES(mu_);
-  // Closes the connection on purpose; later calls report `reason`.
-  void CloseLocked(Status reason) REQUIRES(mu_);
-  Status SendLocked(const Message& m) REQUIRES(mu_);
-  Result<Message> CallLocked(const Message& m) REQUIRES(mu_);
-  // CallLocked, retried with backoff while the server answers Busy.
-  Result<Message> CallRetryingBusyLocked(const Message& m) REQUIRES(mu_);
-  Status UnexpectedLocked(const Message& reply, std::string_view request) REQUIRES(mu_);
+  bool LoggedInLocked() const REQUIRES(mu_) { return logged_in_ && session_.is_open(); }
+  // OK when connected and logged in; else why not.
+  Status RequireLoginLocked() const REQUIRES(mu_);
   Result<protocol::TempIdRecord> FetchTempIdLocked() REQUIRES(mu_);
 
   void StartBackground();
@@ -149,14 +100,10 @@ class Controller final : public ClientController {
   std::unique_ptr<net::BeaconEndpoint> endpoint_;
 
   mutable util::Mutex mu_;  // the connection and the session's state
-  std::unique_ptr<net::ClientConnection> conn_ GUARDED_BY(mu_);
-  Status lost_ GUARDED_BY(mu_);  // why there is no connection, once there was one
-  std::uint32_t max_frame_bytes_ GUARDED_BY(mu_) = protocol::kDefaultMaxFrameBytes;
-  std::uint64_t max_upload_bytes_ GUARDED_BY(mu_) = 0;
+  ClientSession session_ GUARDED_BY(mu_);
   bool logged_in_ GUARDED_BY(mu_) = false;
   std::string user_ GUARDED_BY(mu_);
   std::optional<protocol::TempIdRecord> current_ GUARDED_BY(mu_);
-  std::chrono::steady_clock::time_point last_request_ GUARDED_BY(mu_);
   std::chrono::steady_clock::time_point renew_not_before_ GUARDED_BY(mu_);
   std::uint64_t ping_nonce_ GUARDED_BY(mu_) = 0;
 
@@ -191,157 +138,33 @@ Status Controller::OpenLocalParts() {
   return Status::Ok();
 }
 
-Status Controller::CheckTrustOnFirstUse(ServerIdentity& identity, const TrustPrompt& trust) {
-  std::string path = options_.known_servers_file;
-  if (path.empty()) {
-    auto d = store::DefaultKnownServersPath();
-    if (!d.ok()) return d.status();
-    path = *d;
-  }
-  store::KnownServers known(fs_, path);
-  const std::string key = store::KnownServerKey(options_.server_host, options_.server_port);
-  auto remembered = known.Lookup(key);
-  if (!remembered.ok()) return remembered.status();
-  const std::string& fp = identity.fingerprint;
-  if (*remembered) {
-    if (**remembered == fp) {
-      identity.known = true;
-      return Status::Ok();
-    }
-    return util::PermissionDenied("the server's certificate changed (was " + **remembered +
-                                  ", now " + fp + "); if this is expected, remove its line from " +
-                                  path);
-  }
-  if (!trust) {
-    return util::PermissionDenied("unknown server certificate " + fp +
-                                  "; pass --ca-file <server certificate> or run interactively "
-                                  "to confirm it");
-  }
-  if (!trust(key, fp)) {
-    return util::PermissionDenied("the certificate " + fp + " of " + key + " was not accepted");
-  }
-  return known.Remember(key, fp);
-}
-
 Result<ServerIdentity> Controller::Connect(const TrustPrompt& trust) {
   BLUETRACE_RETURN_IF_ERROR(OpenLocalParts());
-  ServerIdentity identity;
+  Result<ServerIdentity> identity = util::Internal("unset");
   {
     util::MutexLock lock(mu_);
-    if (conn_) return util::FailedPrecondition("already connected");
-    net::TlsClientOptions tls;
-    tls.ca_file = options_.ca_file;
-    tls.expected_host = options_.server_host;
-    net::ClientConnectOptions co;
-    co.timeout = Timeout();
-    co.close_timeout = std::min<std::chrono::milliseconds>(Timeout(), 1000ms);
-    auto c = net::ClientConnection::Connect(options_.server_host, options_.server_port, tls, co);
-    if (!c.ok()) return c.status();
-    identity.fingerprint = (*c)->peer_fingerprint();
-    identity.verified_by_ca = !options_.ca_file.empty();
-    // Nothing is sent before the server's identity is settled.
-    if (!identity.verified_by_ca) BLUETRACE_RETURN_IF_ERROR(CheckTrustOnFirstUse(identity, trust));
-    auto hello = (*c)->Call(protocol::Hello{protocol::kProtocolVersion, protocol::kProtocolVersion,
-                                            std::string("bluetrace-client ") + kVersion},
-                            Timeout());
-    if (!hello.ok()) return hello.status().WithContext("saying hello to the server");
-    if (auto* e = std::get_if<protocol::Error>(&*hello)) {
-      return util::Unavailable("the server refused the session: " + e->message);
-    }
-    auto* ok = std::get_if<protocol::HelloOk>(&*hello);
-    if (ok == nullptr) {
-      return util::Unavailable("the server answered Hello with " +
-                               std::string(protocol::MessageName(protocol::TypeOf(*hello))));
-    }
-    max_frame_bytes_ = ok->max_frame_bytes;
-    max_upload_bytes_ = ok->max_upload_bytes;
-    conn_ = std::move(*c);
-    lost_ = Status::Ok();
+    identity = session_.Open(trust);
+    if (!identity.ok()) return identity;
     logged_in_ = false;
-    last_request_ = clock_.SteadyNow();
+    current_.reset();
   }
   StartBackground();
   return identity;
 }
 
-Status Controller::UsableLocked() const {
-  if (conn_) return Status::Ok();
-  if (!lost_.ok()) return lost_;
-  return util::FailedPrecondition("not connected to the server");
-}
-
-Status Controller::LoseLocked(const Status& why) {
-  std::string text;
-  if (why.code() == util::StatusCode::kUnavailable &&
-      why.message().find("timed out") != std::string::npos) {
-    text = "the server did not answer within " + std::to_string(Timeout().count() / 1000) +
-           " s (timed out); the connection was closed";
-  } else if (why.code() == util::StatusCode::kUnavailable ||
-             why.code() == util::StatusCode::kFailedPrecondition) {
-    text = "the server closed the connection";
-  } else {
-    text = "the connection to the server failed (" + why.ToString() + ") and was closed";
-  }
-  spdlog::debug("connection lost: {}", why.ToString());
-  CloseLocked(util::Unavailable(text));
-  return lost_;
-}
-
-void Controller::CloseLocked(Status reason) {
-  if (conn_) conn_->Close();
-  conn_.reset();
-  logged_in_ = false;
-  lost_ = std::move(reason);
-}
-
-Status Controller::SendLocked(const Message& m) {
-  BLUETRACE_RETURN_IF_ERROR(UsableLocked());
-  Status st = conn_->Send(m);
-  last_request_ = clock_.SteadyNow();
-  if (!st.ok() && !conn_->is_open()) return LoseLocked(st);
-  return st;
-}
-
-Result<Message> Controller::CallLocked(const Message& m) {
-  BLUETRACE_RETURN_IF_ERROR(UsableLocked());
-  auto reply = conn_->Call(m, Timeout());
-  last_request_ = clock_.SteadyNow();
-  // A reply that arrives after a timeout would be taken for the answer to the next
-  // request, so a timeout ends the connection too.
-  if (!reply.ok()) return LoseLocked(reply.status());
-  if (auto* e = std::get_if<protocol::Error>(&*reply); e != nullptr && ServerCloses(e->code)) {
-    return LoseLocked(util::Unavailable("closed by the server: " + e->message));
-  }
-  return reply;
-}
-
-Result<Message> Controller::CallRetryingBusyLocked(const Message& m) {
-  for (int attempt = 0;; ++attempt) {
-    auto reply = CallLocked(m);
-    if (!reply.ok() || attempt == kBusyRetries) return reply;
-    auto* busy = std::get_if<protocol::Busy>(&*reply);
-    if (busy == nullptr) return reply;
-    const auto wait =
-        std::chrono::milliseconds(std::clamp<std::uint32_t>(busy->retry_after_ms, 50, 1000)) *
-        (attempt + 1);
-    std::this_thread::sleep_for(wait);
-  }
-}
-
-Status Controller::UnexpectedLocked(const Message& reply, std::string_view request) {
-  const std::string text = "the server answered " + std::string(request) + " with " +
-                           std::string(protocol::MessageName(protocol::TypeOf(reply))) +
-                           "; the connection was closed";
-  CloseLocked(util::Unavailable(text));
-  return lost_;
+Status Controller::RequireLoginLocked() const {
+  BLUETRACE_RETURN_IF_ERROR(session_.Usable());
+  if (!logged_in_) return util::FailedPrecondition("log in first");
+  return Status::Ok();
 }
 
 Result<ClientLoginResult> Controller::Login(const std::string& user,
                                             const util::SecretString& password) {
   util::MutexLock lock(mu_);
-  BLUETRACE_RETURN_IF_ERROR(UsableLocked());
+  BLUETRACE_RETURN_IF_ERROR(session_.Usable());
   if (logged_in_) return util::FailedPrecondition("already logged in as " + user_);
-  auto reply = CallRetryingBusyLocked(protocol::Login{user, util::SecretString(password.view())});
+  auto reply =
+      session_.CallRetryingBusy(protocol::Login{user, util::SecretString(password.view())});
   if (!reply.ok()) return reply.status();
   ClientLoginResult out;
   if (auto* w = std::get_if<protocol::Welcome>(&*reply)) {
@@ -357,12 +180,12 @@ Result<ClientLoginResult> Controller::Login(const std::string& user,
   } else if (auto* blocked = std::get_if<protocol::Blocked>(&*reply)) {
     out.status = ClientLoginStatus::kBlocked;
     out.seconds = blocked->block_seconds;
-    CloseLocked(
+    session_.Close(
         util::FailedPrecondition("the account is blocked; the server closed the connection"));
   } else if (auto* still = std::get_if<protocol::StillBlocked>(&*reply)) {
     out.status = ClientLoginStatus::kStillBlocked;
     out.seconds = still->seconds_left;
-    CloseLocked(
+    session_.Close(
         util::FailedPrecondition("the account is blocked; the server closed the connection"));
   } else if (std::holds_alternative<protocol::Busy>(*reply)) {
     out.status = ClientLoginStatus::kBusy;
@@ -371,34 +194,33 @@ Result<ClientLoginResult> Controller::Login(const std::string& user,
     out.status = ClientLoginStatus::kError;
     out.message = e->message;
   } else {
-    return UnexpectedLocked(*reply, "Login");
+    return session_.Unexpected(*reply, "Login");
   }
   return out;
 }
 
 Status Controller::Register(const std::string& user, const util::SecretString& password) {
   util::MutexLock lock(mu_);
-  BLUETRACE_RETURN_IF_ERROR(UsableLocked());
+  BLUETRACE_RETURN_IF_ERROR(session_.Usable());
   if (logged_in_) return util::FailedPrecondition("already logged in as " + user_);
   auto reply =
-      CallRetryingBusyLocked(protocol::Register{user, util::SecretString(password.view())});
+      session_.CallRetryingBusy(protocol::Register{user, util::SecretString(password.view())});
   if (!reply.ok()) return reply.status();
   if (std::holds_alternative<protocol::RegisterOk>(*reply)) return Status::Ok();
   if (std::holds_alternative<protocol::Busy>(*reply)) {
     return util::Unavailable("the server is busy; retry later");
   }
   if (auto* e = std::get_if<protocol::Error>(&*reply)) return ErrorToStatus(*e);
-  return UnexpectedLocked(*reply, "Register");
+  return session_.Unexpected(*reply, "Register");
 }
 
 Result<protocol::TempIdRecord> Controller::FetchTempIdLocked() {
-  BLUETRACE_RETURN_IF_ERROR(UsableLocked());
-  if (!logged_in_) return util::FailedPrecondition("log in first");
-  auto reply = CallRetryingBusyLocked(protocol::TempIdRequest{});
+  BLUETRACE_RETURN_IF_ERROR(RequireLoginLocked());
+  auto reply = session_.CallRetryingBusy(protocol::TempIdRequest{});
   if (!reply.ok()) return reply.status();
   if (auto* r = std::get_if<protocol::TempIdResponse>(&*reply)) {
     if (r->expiry_unix < r->start_unix) {
-      return UnexpectedLocked(*reply, "TempIdRequest (expiry before start)");
+      return session_.Unexpected(*reply, "TempIdRequest (expiry before start)");
     }
     current_ = protocol::TempIdRecord{user_, r->id, r->start_unix, r->expiry_unix};
     return *current_;
@@ -407,45 +229,45 @@ Result<protocol::TempIdRecord> Controller::FetchTempIdLocked() {
     return util::Unavailable("the server is busy; retry later");
   }
   if (auto* e = std::get_if<protocol::Error>(&*reply)) return ErrorToStatus(*e);
-  return UnexpectedLocked(*reply, "TempIdRequest");
+  return session_.Unexpected(*reply, "TempIdRequest");
 }
 
 Result<ClientController::UploadResult> Controller::UploadContactLog() {
   util::MutexLock lock(mu_);
-  BLUETRACE_RETURN_IF_ERROR(UsableLocked());
-  if (!logged_in_) return util::FailedPrecondition("log in first");
+  BLUETRACE_RETURN_IF_ERROR(RequireLoginLocked());
   auto snapshot = log_->PruneAndRead();
   if (!snapshot.ok()) return snapshot.status();
-  if (snapshot->text.size() > max_upload_bytes_) {
+  if (snapshot->text.size() > session_.max_upload_bytes()) {
     return util::ResourceExhausted("the contact log is " + std::to_string(snapshot->text.size()) +
                                    " bytes; the server accepts at most " +
-                                   std::to_string(max_upload_bytes_));
+                                   std::to_string(session_.max_upload_bytes()));
   }
-  const std::size_t chunk = protocol::MaxUploadChunkBytes(max_frame_bytes_);
+  const std::size_t chunk = protocol::MaxUploadChunkBytes(session_.max_frame_bytes());
   if (chunk == 0) {
     return util::FailedPrecondition("the server's frame limit of " +
-                                    std::to_string(max_frame_bytes_) +
+                                    std::to_string(session_.max_frame_bytes()) +
                                     " bytes leaves no room for upload data");
   }
   const std::vector<Message> parts = protocol::SplitUpload(snapshot->text, chunk);
   for (int attempt = 0;; ++attempt) {
-    for (std::size_t i = 0; i + 1 < parts.size(); ++i)
-      BLUETRACE_RETURN_IF_ERROR(SendLocked(parts[i]));
-    auto reply = CallLocked(parts.back());
+    for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+      BLUETRACE_RETURN_IF_ERROR(session_.Send(parts[i]));
+    }
+    auto reply = session_.Call(parts.back());
     if (!reply.ok()) return reply.status();
     if (auto* ack = std::get_if<protocol::UploadAck>(&*reply)) {
       return UploadResult{std::move(snapshot->entries), ack->entries_received};
     }
     if (auto* busy = std::get_if<protocol::Busy>(&*reply)) {
       // The server dropped the whole upload; it can be sent again from the start.
-      if (attempt == kBusyRetries) return util::Unavailable("the server is busy; retry later");
-      std::this_thread::sleep_for(
-          std::chrono::milliseconds(std::clamp<std::uint32_t>(busy->retry_after_ms, 50, 1000)) *
-          (attempt + 1));
+      if (attempt == ClientSession::kBusyRetries) {
+        return util::Unavailable("the server is busy; retry later");
+      }
+      ClientSession::BusyBackoff(*busy, attempt);
       continue;
     }
     if (auto* e = std::get_if<protocol::Error>(&*reply)) return ErrorToStatus(*e);
-    return UnexpectedLocked(*reply, "UploadEnd");
+    return session_.Unexpected(*reply, "UploadEnd");
   }
 }
 
@@ -479,14 +301,14 @@ Status Controller::Logout() {
   Status st;
   {
     util::MutexLock lock(mu_);
-    BLUETRACE_RETURN_IF_ERROR(UsableLocked());
-    auto reply = CallLocked(protocol::Logout{});
+    BLUETRACE_RETURN_IF_ERROR(session_.Usable());
+    auto reply = session_.Call(protocol::Logout{});
     if (!reply.ok()) {
       st = reply.status();
     } else if (!std::holds_alternative<protocol::LogoutOk>(*reply)) {
-      st = UnexpectedLocked(*reply, "Logout");
+      st = session_.Unexpected(*reply, "Logout");
     }
-    CloseLocked(util::FailedPrecondition("logged out; not connected to the server"));
+    session_.Close(util::FailedPrecondition("logged out; not connected to the server"));
     current_.reset();
   }
   StopBackground();
@@ -554,7 +376,7 @@ void Controller::Maintain() {
     if (!pruned.ok()) spdlog::warn("pruning the contact log: {}", pruned.status().ToString());
   }
   util::MutexLock lock(mu_);
-  if (!conn_ || !logged_in_) return;
+  if (!LoggedInLocked()) return;
   const std::int64_t now = clock_.NowUnixSeconds();
   if (current_ && NeedsRenewal(*current_, now, options_.tempid_renew_margin_seconds) &&
       steady >= renew_not_before_) {
@@ -565,10 +387,10 @@ void Controller::Maintain() {
     }
     return;
   }
-  if (steady - last_request_ >= std::chrono::seconds(options_.ping_interval_seconds)) {
-    auto pong = CallLocked(protocol::Ping{++ping_nonce_});
+  if (steady - session_.last_request() >= std::chrono::seconds(options_.ping_interval_seconds)) {
+    auto pong = session_.Call(protocol::Ping{++ping_nonce_});
     if (pong.ok() && !std::holds_alternative<protocol::Pong>(*pong)) {
-      (void)UnexpectedLocked(*pong, "Ping");
+      (void)session_.Unexpected(*pong, "Ping");
     }
   }
 }

@@ -167,6 +167,25 @@ Result<std::size_t> ContactLogStore::Prune() {
   return PruneLocked();
 }
 
+Status ContactLogStore::AppendLocked(const ContactLogRecord& record) {
+  if (!receipt_file_) {
+    auto f = fs_.OpenForAppend(receipt_path_, 0600);
+    if (!f.ok()) return f.status();
+    receipt_file_ = std::move(*f);
+  }
+  if (!log_file_) {
+    auto f = fs_.OpenForAppend(log_path_, 0600);
+    if (!f.ok()) return f.status();
+    log_file_ = std::move(*f);
+  }
+  // The receipt time first, so a stored entry always has one (see the header).
+  BLUETRACE_RETURN_IF_ERROR(receipt_file_->Append(ReceiptLine(record)));
+  BLUETRACE_RETURN_IF_ERROR(receipt_file_->Sync());
+  BLUETRACE_RETURN_IF_ERROR(
+      log_file_->Append(protocol::FormatContactLogLine(record.entry, options_.time_mode) + "\n"));
+  return log_file_->Sync();
+}
+
 Result<ContactLogStore::AddOutcome> ContactLogStore::Add(const protocol::ContactLogEntry& entry,
                                                          std::int64_t received_unix) {
   util::MutexLock lock(mu_);
@@ -176,29 +195,14 @@ Result<ContactLogStore::AddOutcome> ContactLogStore::Add(const protocol::Contact
                                    " entries, its limit; the beacon was not stored");
   }
   const ContactLogRecord record{entry, received_unix};
-  Status st = [&]() -> Status {
-    if (!receipt_file_) {
-      auto f = fs_.OpenForAppend(receipt_path_, 0600);
-      if (!f.ok()) return f.status();
-      receipt_file_ = std::move(*f);
-    }
-    if (!log_file_) {
-      auto f = fs_.OpenForAppend(log_path_, 0600);
-      if (!f.ok()) return f.status();
-      log_file_ = std::move(*f);
-    }
-    // The receipt time first, so a stored entry always has one (see the header).
-    BLUETRACE_RETURN_IF_ERROR(receipt_file_->Append(ReceiptLine(record)));
-    BLUETRACE_RETURN_IF_ERROR(receipt_file_->Sync());
-    BLUETRACE_RETURN_IF_ERROR(
-        log_file_->Append(protocol::FormatContactLogLine(entry, options_.time_mode) + "\n"));
-    return log_file_->Sync();
-  }();
+  Status st = AppendLocked(record);
   if (!st.ok()) {
     // The tails are unknown now (a torn or unsynced line): restore the files from memory.
     Status repair = Rewrite();
-    if (!repair.ok())
-      return st.WithContext("repairing the contact log failed too (" + repair.ToString() + ")");
+    if (!repair.ok()) {
+      return Status(st.code(),
+                    st.message() + "; repairing the contact log failed too: " + repair.ToString());
+    }
     return st;
   }
   index_.emplace(entry.id, records_.size());

@@ -5,11 +5,17 @@
 // shared by the server and the clients.
 #include "bluetrace/service/client_controller.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <latch>
+#include <thread>
 #include <vector>
 
 #include "bluetrace/net/certificate.hpp"
@@ -79,6 +85,7 @@ class ClientControllerTest : public ::testing::Test {
     net::ServerOptions o = net::ServerOptionsFromConfig(h_.config);
     o.bind_address = "127.0.0.1";
     o.port = 0;
+    o.idle_timeout = idle_timeout_;
     server_ = std::make_unique<net::Server>(o, *tls, *h_.service);
     ASSERT_TRUE(server_->Start().ok());
   }
@@ -130,6 +137,7 @@ class ClientControllerTest : public ::testing::Test {
   test::ServiceHarness h_;
   std::unique_ptr<net::Server> server_;
   std::string fingerprint_;
+  std::chrono::milliseconds idle_timeout_{300'000};
 };
 
 TEST_F(ClientControllerTest, ConnectsVerifyingTheCertificateWithTheCaFile) {
@@ -474,6 +482,84 @@ TEST_F(ClientControllerTest, AServerThatGoesAwayGivesAClearErrorWithoutHanging) 
   EXPECT_EQ(a->UploadContactLog().status().code(), StatusCode::kUnavailable);
   EXPECT_EQ(a->Logout().code(), StatusCode::kUnavailable);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 4s);
+}
+
+TEST_F(ClientControllerTest, PingsKeepAnIdleSessionOpen) {
+  idle_timeout_ = 2500ms;
+  StartServer();
+  // Real time here: the server's idle deadline is a real timer.
+  ClientOptions pinging = Options("a");
+  pinging.ping_interval_seconds = 1;
+  ClientOptions silent = Options("b");
+  silent.ping_interval_seconds = 3600;
+  auto a = Client(pinging, kKara, "kara1234", &util::SystemClock::Instance());
+  auto b = Client(silent, kDatha, "datha457", &util::SystemClock::Instance());
+  // Long enough for the server to drop the silent one.
+  EXPECT_TRUE(test::WaitFor(
+      [&] { return h_.console.Text().find(std::string(kDatha) + " logout") != std::string::npos; },
+      10s));
+  auto t = a->DownloadTempId();
+  EXPECT_TRUE(t.ok()) << t.status().ToString();
+  auto lost = b->DownloadTempId();
+  ASSERT_FALSE(lost.ok());
+  EXPECT_EQ(lost.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(lost.status().message().find("the server closed the connection"), std::string::npos)
+      << lost.status().message();
+}
+
+TEST_F(ClientControllerTest, BusyLoginsAreRetried) {
+  h_.config.argon2_workers = 1;
+  h_.config.argon2_queue_depth = 1;
+  h_.config.argon2_memory_kib = 19456;  // ~15 ms a hash: the queue fills, retries succeed
+  h_.config.argon2_iterations = 2;
+  StartServer();
+  constexpr int kClients = 6;
+  const char* users[][2] = {
+      {kKara, "kara1234"}, {kDatha, "datha457"}, {"+61410888888", "comp3331"}};
+  std::vector<std::unique_ptr<ClientController>> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(Client(Options("c" + std::to_string(i))));
+  }
+  std::latch go(kClients);
+  std::vector<ClientLoginStatus> outcome(kClients, ClientLoginStatus::kError);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kClients; ++i) {
+    threads.emplace_back([&, i] {
+      go.arrive_and_wait();
+      auto r = clients[static_cast<std::size_t>(i)]->Login(users[i % 3][0],
+                                                           util::SecretString(users[i % 3][1]));
+      if (r.ok()) outcome[static_cast<std::size_t>(i)] = r->status;
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < kClients; ++i) {
+    EXPECT_EQ(outcome[static_cast<std::size_t>(i)], ClientLoginStatus::kWelcome) << "client " << i;
+  }
+  EXPECT_GT(h_.service->auth_stats().logins_busy.load(), 0u);
+}
+
+TEST_F(ClientControllerTest, ASilentServerTimesOutInsteadOfHanging) {
+  // A TCP listener that never answers the TLS handshake (the kernel completes the TCP one).
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), len), 0);
+  ASSERT_EQ(::listen(fd, 4), 0);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  ClientOptions o = Options("a");
+  o.server_port = ntohs(addr.sin_port);
+  o.timeout_seconds = 1;
+  const auto start = std::chrono::steady_clock::now();
+  auto id = MakeClientController(o, h_.clock())->Connect(nullptr);
+  const auto took = std::chrono::steady_clock::now() - start;
+  ::close(fd);
+  ASSERT_FALSE(id.ok());
+  EXPECT_EQ(id.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(id.status().message().find("timed out"), std::string::npos) << id.status().message();
+  EXPECT_LT(took, 3s);
 }
 
 }  // namespace

@@ -63,7 +63,9 @@ struct ClientLoginResult {
 
 // Called (from the receiving thread) with the lines the original printed for a beacon:
 // "received beacon:", "<TempID>,", "<start>,", "<expiry>.", "Current time is:", "<now>.",
-// "The beacon is valid." / "The beacon is invalid."
+// "The beacon is valid." / "The beacon is invalid." A valid beacon is stored in the contact
+// log before the call; if storing failed, one more line follows: "The beacon could not be
+// stored in the contact log: <reason>".
 using BeaconSink = std::function<void(const std::vector<std::string>& lines)>;
 
 // Decides whether to trust an unknown server certificate (interactive TOFU). Return true
@@ -102,6 +104,8 @@ class ClientController {
 
   virtual util::Status Logout() = 0;
 
+  // The sink is called under a lock: once SetBeaconSink returns, the previous sink is no
+  // longer running. A sink must not call SetBeaconSink itself.
   virtual void SetBeaconSink(BeaconSink sink) = 0;
   virtual std::uint16_t udp_port() const = 0;
   // Datagrams dropped as malformed or oversized, since start.

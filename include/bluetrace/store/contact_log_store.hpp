@@ -105,6 +105,8 @@ class ContactLogStore {
   util::Result<std::size_t> PruneLocked() REQUIRES(mu_);
   // Rewrites both files from records_ (log first, then sidecar).
   util::Status Rewrite() REQUIRES(mu_);
+  // Appends and syncs the sidecar line, then the log line.
+  util::Status AppendLocked(const ContactLogRecord& record) REQUIRES(mu_);
   std::string LogText() const REQUIRES(mu_);
   std::string ReceiptText() const REQUIRES(mu_);
   void Reindex() REQUIRES(mu_);

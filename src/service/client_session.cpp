@@ -1,0 +1,207 @@
+#include "client_session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <random>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "bluetrace/store/known_servers.hpp"
+#include "bluetrace/version.hpp"
+
+namespace bluetrace::service {
+
+using namespace std::chrono_literals;
+using protocol::Message;
+using util::Result;
+using util::Status;
+
+namespace {
+
+// The logout at exit must not hold up the program for long.
+constexpr auto kShutdownTimeout = 2000ms;
+
+// Errors after which the server closes the connection (docs/PROTOCOL.md).
+bool ServerCloses(protocol::ErrorCode code) {
+  using protocol::ErrorCode;
+  return code == ErrorCode::kBadFrame || code == ErrorCode::kUnsupportedVersion ||
+         code == ErrorCode::kUnknownMessage || code == ErrorCode::kTimeout;
+}
+
+}  // namespace
+
+Status ErrorToStatus(const protocol::Error& e) {
+  using protocol::ErrorCode;
+  switch (e.code) {
+    case ErrorCode::kInvalidArgument:
+      return util::InvalidArgument(e.message);
+    case ErrorCode::kAlreadyExists:
+      return util::AlreadyExists(e.message);
+    case ErrorCode::kNotFound:
+      return util::NotFound(e.message);
+    case ErrorCode::kRegistrationDisabled:
+    case ErrorCode::kUnexpectedMessage:
+      return util::FailedPrecondition(e.message);
+    case ErrorCode::kTooLarge:
+      return util::ResourceExhausted(e.message);
+    case ErrorCode::kRateLimited:
+    case ErrorCode::kBusy:
+      return util::Unavailable(e.message);
+    default:
+      return util::Unavailable("the server reported an error: " + e.message);
+  }
+}
+
+std::chrono::milliseconds ClientSession::Timeout() const {
+  return std::chrono::seconds(std::max<std::uint32_t>(options_.timeout_seconds, 1));
+}
+
+Status ClientSession::CheckTrustOnFirstUse(ServerIdentity& identity, const TrustPrompt& trust) {
+  std::string path = options_.known_servers_file;
+  if (path.empty()) {
+    auto d = store::DefaultKnownServersPath();
+    if (!d.ok()) return d.status();
+    path = *d;
+  }
+  store::KnownServers known(fs_, path);
+  const std::string key = store::KnownServerKey(options_.server_host, options_.server_port);
+  auto remembered = known.Lookup(key);
+  if (!remembered.ok()) return remembered.status();
+  const std::string& fp = identity.fingerprint;
+  if (*remembered) {
+    if (**remembered == fp) {
+      identity.known = true;
+      return Status::Ok();
+    }
+    return util::PermissionDenied("the server's certificate changed (was " + **remembered +
+                                  ", now " + fp + "); if this is expected, remove its line from " +
+                                  path);
+  }
+  if (!trust) {
+    return util::PermissionDenied("unknown server certificate " + fp +
+                                  "; pass --ca-file <server certificate> or run interactively "
+                                  "to confirm it");
+  }
+  if (!trust(key, fp)) {
+    return util::PermissionDenied("the certificate " + fp + " of " + key + " was not accepted");
+  }
+  return known.Remember(key, fp);
+}
+
+Result<ServerIdentity> ClientSession::Open(const TrustPrompt& trust) {
+  if (conn_) return util::FailedPrecondition("already connected");
+  net::TlsClientOptions tls;
+  tls.ca_file = options_.ca_file;
+  tls.expected_host = options_.server_host;
+  net::ClientConnectOptions co;
+  co.timeout = Timeout();
+  co.close_timeout = std::min<std::chrono::milliseconds>(Timeout(), 1000ms);
+  auto c = net::ClientConnection::Connect(options_.server_host, options_.server_port, tls, co);
+  if (!c.ok()) return c.status();
+  ServerIdentity identity;
+  identity.fingerprint = (*c)->peer_fingerprint();
+  identity.verified_by_ca = !options_.ca_file.empty();
+  // Nothing is sent before the server's identity is settled.
+  if (!identity.verified_by_ca) BLUETRACE_RETURN_IF_ERROR(CheckTrustOnFirstUse(identity, trust));
+  auto hello = (*c)->Call(protocol::Hello{protocol::kProtocolVersion, protocol::kProtocolVersion,
+                                          std::string("bluetrace-client ") + kVersion},
+                          Timeout());
+  if (!hello.ok()) return hello.status().WithContext("saying hello to the server");
+  if (auto* e = std::get_if<protocol::Error>(&*hello)) {
+    return util::Unavailable("the server refused the session: " + e->message);
+  }
+  auto* ok = std::get_if<protocol::HelloOk>(&*hello);
+  if (ok == nullptr) {
+    return util::Unavailable("the server answered Hello with " +
+                             std::string(protocol::MessageName(protocol::TypeOf(*hello))));
+  }
+  max_frame_bytes_ = ok->max_frame_bytes;
+  max_upload_bytes_ = ok->max_upload_bytes;
+  conn_ = std::move(*c);
+  lost_ = Status::Ok();
+  last_request_ = clock_.SteadyNow();
+  return identity;
+}
+
+Status ClientSession::Usable() const { return conn_ ? Status::Ok() : lost_; }
+
+Status ClientSession::Lose(const Status& why) {
+  std::string text;
+  if (why.code() == util::StatusCode::kUnavailable &&
+      why.message().find("timed out") != std::string::npos) {
+    text = "the server did not answer within " + std::to_string(Timeout().count() / 1000) +
+           " s (timed out); the connection was closed";
+  } else if (why.code() == util::StatusCode::kUnavailable ||
+             why.code() == util::StatusCode::kFailedPrecondition) {
+    text = "the server closed the connection";
+  } else {
+    text = "the connection to the server failed (" + why.ToString() + ") and was closed";
+  }
+  spdlog::debug("connection lost: {}", why.ToString());
+  Close(util::Unavailable(text));
+  return lost_;
+}
+
+void ClientSession::Close(Status reason) {
+  if (conn_) conn_->Close();
+  conn_.reset();
+  lost_ = std::move(reason);
+}
+
+Status ClientSession::Send(const Message& m) {
+  BLUETRACE_RETURN_IF_ERROR(Usable());
+  Status st = conn_->Send(m);
+  last_request_ = clock_.SteadyNow();
+  if (!st.ok() && !conn_->is_open()) return Lose(st);
+  return st;
+}
+
+Result<Message> ClientSession::Call(const Message& m) {
+  BLUETRACE_RETURN_IF_ERROR(Usable());
+  auto reply = conn_->Call(m, Timeout());
+  last_request_ = clock_.SteadyNow();
+  if (!reply.ok()) return Lose(reply.status());
+  if (auto* e = std::get_if<protocol::Error>(&*reply); e != nullptr && ServerCloses(e->code)) {
+    return Lose(util::Unavailable("closed by the server: " + e->message));
+  }
+  return reply;
+}
+
+void ClientSession::BusyBackoff(const protocol::Busy& busy, int attempt) {
+  // Jitter (0.5x to 1.5x) spreads clients that were turned away together, so they do not
+  // all come back at the same moment and meet a full queue again. It needs no secrecy.
+  thread_local std::minstd_rand jitter(std::random_device{}());
+  const auto base = std::clamp<std::uint32_t>(busy.retry_after_ms, 50, 1000) *
+                    static_cast<std::uint32_t>(attempt + 1);
+  std::uniform_int_distribution<std::uint32_t> spread(base / 2, base + base / 2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(spread(jitter)));
+}
+
+Result<Message> ClientSession::CallRetryingBusy(const Message& m) {
+  for (int attempt = 0;; ++attempt) {
+    auto reply = Call(m);
+    if (!reply.ok() || attempt == kBusyRetries) return reply;
+    auto* busy = std::get_if<protocol::Busy>(&*reply);
+    if (busy == nullptr) return reply;
+    BusyBackoff(*busy, attempt);
+  }
+}
+
+Status ClientSession::Unexpected(const Message& reply, std::string_view request) {
+  Close(util::Unavailable("the server answered " + std::string(request) + " with " +
+                          std::string(protocol::MessageName(protocol::TypeOf(reply))) +
+                          "; the connection was closed"));
+  return lost_;
+}
+
+void ClientSession::LogoutQuietly() {
+  if (!conn_) return;
+  auto bye = conn_->Call(protocol::Logout{},
+                         std::min<std::chrono::milliseconds>(Timeout(), kShutdownTimeout));
+  if (!bye.ok()) spdlog::debug("logout at exit: {}", bye.status().ToString());
+  Close(util::FailedPrecondition("not connected to the server"));
+}
+
+}  // namespace bluetrace::service

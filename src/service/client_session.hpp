@@ -1,0 +1,90 @@
+// ClientSession: the client's end of its one TLS connection to the reporting server, for
+// ClientController. It settles the server's identity (CA verification, or trust on first
+// use against the known-servers file), says Hello, and then carries request/reply pairs
+// under the rules that keep the two sides in step:
+//  - every reply is awaited at most `timeout`; a timeout ends the connection, since a late
+//    reply would otherwise be taken for the answer to the next request;
+//  - a failed send, a closed connection or an Error after which the server closes ends it
+//    too, and every later call reports why ("the server closed the connection", "... did
+//    not answer within N s (timed out)") as kUnavailable instead of hanging;
+//  - Busy is retried a few times with backoff (CallRetryingBusy).
+// Not thread-safe: ClientController serialises all use under its connection mutex.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "bluetrace/net/client_connection.hpp"
+#include "bluetrace/protocol/messages.hpp"
+#include "bluetrace/service/client_controller.hpp"
+#include "bluetrace/store/file_system.hpp"
+#include "bluetrace/util/clock.hpp"
+#include "bluetrace/util/status.hpp"
+
+namespace bluetrace::service {
+
+class ClientSession {
+ public:
+  // `options`, `fs` and `clock` must outlive the session.
+  ClientSession(const ClientOptions& options, store::FileSystem& fs, const util::Clock& clock)
+      : options_(options), fs_(fs), clock_(clock) {}
+  ~ClientSession() { Close(util::FailedPrecondition("not connected to the server")); }
+  ClientSession(const ClientSession&) = delete;
+  ClientSession& operator=(const ClientSession&) = delete;
+
+  // Connects, checks the server's identity (see ClientController::Connect) and says Hello.
+  // kFailedPrecondition when already open; the connection's, the known-servers file's and
+  // the TOFU decision's errors (kPermissionDenied); kUnavailable when Hello is refused.
+  util::Result<ServerIdentity> Open(const TrustPrompt& trust);
+
+  bool is_open() const { return conn_ != nullptr; }
+  // OK while open; else why not (kUnavailable after a loss, kFailedPrecondition before
+  // the first Open or after Close).
+  util::Status Usable() const;
+
+  util::Status Send(const protocol::Message& m);
+  util::Result<protocol::Message> Call(const protocol::Message& m);
+  // Call, retried with backoff while the server answers Busy; the last Busy is returned
+  // when it persists.
+  util::Result<protocol::Message> CallRetryingBusy(const protocol::Message& m);
+  // Waits before the retry number `attempt` (0-based) after a Busy: the server's
+  // retry_after (clamped to 50-1000 ms) times attempt + 1, with jitter.
+  static void BusyBackoff(const protocol::Busy& busy, int attempt);
+  // Ends the connection after a reply that makes no sense for `request`.
+  util::Status Unexpected(const protocol::Message& reply, std::string_view request);
+  // Closes the connection (if open); later calls report `reason`.
+  void Close(util::Status reason);
+  // Logout with a short timeout, then Close: for the controller's destructor.
+  void LogoutQuietly();
+
+  std::uint32_t max_frame_bytes() const { return max_frame_bytes_; }
+  std::uint64_t max_upload_bytes() const { return max_upload_bytes_; }
+  // When the last request was sent (the clock's steady time), for idle pings.
+  std::chrono::steady_clock::time_point last_request() const { return last_request_; }
+
+  static constexpr int kBusyRetries = 3;
+
+ private:
+  std::chrono::milliseconds Timeout() const;
+  util::Status CheckTrustOnFirstUse(ServerIdentity& identity, const TrustPrompt& trust);
+  // Ends the connection after `why`; returns what later calls report.
+  util::Status Lose(const util::Status& why);
+
+  const ClientOptions& options_;
+  store::FileSystem& fs_;
+  const util::Clock& clock_;
+  std::unique_ptr<net::ClientConnection> conn_;
+  util::Status lost_ = util::FailedPrecondition("not connected to the server");
+  std::uint32_t max_frame_bytes_ = protocol::kDefaultMaxFrameBytes;
+  std::uint64_t max_upload_bytes_ = 0;
+  std::chrono::steady_clock::time_point last_request_;
+};
+
+// The Status for an Error reply: the server's text with a code the caller can act on
+// (kAlreadyExists, kInvalidArgument, kFailedPrecondition, kResourceExhausted, else
+// kUnavailable).
+util::Status ErrorToStatus(const protocol::Error& error);
+
+}  // namespace bluetrace::service
