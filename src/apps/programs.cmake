@@ -4,3 +4,16 @@ target_link_libraries(bluetrace-server PRIVATE bluetrace_core CLI11::CLI11)
 bluetrace_warnings(bluetrace-server)
 install(TARGETS bluetrace-server RUNTIME DESTINATION bin)
 set_target_properties(bluetrace-server PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bin)
+
+# The client's front end (prompts, libedit, scripted stdin) as a library, so tests can run
+# it over a fake ClientController.
+add_library(bluetrace_client_frontend STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/client_frontend.cpp ${CMAKE_CURRENT_LIST_DIR}/client_terminal.cpp)
+target_include_directories(bluetrace_client_frontend PUBLIC ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries(bluetrace_client_frontend PUBLIC bluetrace_core PkgConfig::LIBEDIT)
+bluetrace_warnings(bluetrace_client_frontend)
+add_executable(bluetrace-client ${CMAKE_CURRENT_LIST_DIR}/client_main.cpp)
+target_link_libraries(bluetrace-client PRIVATE bluetrace_client_frontend CLI11::CLI11)
+bluetrace_warnings(bluetrace-client)
+install(TARGETS bluetrace-client RUNTIME DESTINATION bin)
+set_target_properties(bluetrace-client PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bin)

@@ -1,0 +1,349 @@
+#include "client_frontend.hpp"
+
+#include <time.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace bluetrace::apps {
+namespace {
+
+using service::ClientLoginStatus;
+using util::StatusCode;
+
+// The original's texts (ASSIGNMENT.md 5).
+constexpr std::string_view kWelcome = "Welcome to the BlueTrace Simulator!\n";
+constexpr std::string_view kWrongPassword = "Invalid Password. Please try again\n";
+constexpr std::string_view kNowBlocked =
+    "Invalid Password. Your account has been blocked. Please try again later\n";
+constexpr std::string_view kStillBlocked =
+    "Your account is blocked due to multiple login failures. Please try again later\n";
+constexpr std::string_view kInvalidCommand = "Error. Invalid command\n";
+
+constexpr int kBusyRetries = 5;
+constexpr std::int64_t kMaxBusyWaitSeconds = 5;
+
+std::vector<std::string_view> Words(std::string_view line) {
+  std::vector<std::string_view> words;
+  std::size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    std::size_t j = i;
+    while (j < line.size() && line[j] != ' ' && line[j] != '\t') ++j;
+    if (j > i) words.push_back(line.substr(i, j - i));
+    i = j;
+  }
+  return words;
+}
+
+std::optional<std::uint16_t> ParsePort(std::string_view text) {
+  unsigned value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value == 0 || value > 65535) {
+    return std::nullopt;
+  }
+  return static_cast<std::uint16_t>(value);
+}
+
+void SleepSeconds(std::int64_t seconds) {
+  timespec ts{static_cast<time_t>(seconds), 0};
+  while (nanosleep(&ts, &ts) != 0) {
+  }
+}
+
+// One run of the client: the steps of RunClient, each returning an exit status when the
+// run ends there.
+class Conversation {
+ public:
+  Conversation(service::ClientController& client, Terminal& terminal, FrontendOptions& options)
+      : client_(client), terminal_(terminal), options_(options), user_(options.user) {}
+
+  int Run() {
+    if (auto end = ConnectToServer()) return *end;
+    if (options_.register_user) {
+      if (auto end = RegisterUser()) return *end;
+    }
+    if (auto end = LogIn()) return *end;
+    return Commands();
+  }
+
+ private:
+  std::optional<int> Interrupted() const {
+    if (terminal_.signal() == 0) return std::nullopt;
+    return 128 + terminal_.signal();
+  }
+
+  // The end of the run after a failure reaching the server.
+  int Lost(const util::Status& status) {
+    terminal_.PrintError("lost the connection to the server " + options_.server + ": " +
+                         status.message());
+    return kExitUnreachable;
+  }
+
+  std::optional<int> ConnectToServer() {
+    service::TrustPrompt trust;
+    if (terminal_.interactive()) {
+      trust = [this](const std::string& host_port, const std::string& fingerprint) {
+        terminal_.Print("The authenticity of the server " + host_port +
+                        " cannot be established.\nIts certificate's fingerprint is " + fingerprint +
+                        ".\n");
+        std::string answer;
+        if (terminal_.ReadLine("Trust this server? [y/N] ", false, answer) != ReadStatus::kLine) {
+          return false;
+        }
+        const auto words = Words(answer);
+        return words.size() == 1 && (words[0] == "y" || words[0] == "Y" || words[0] == "yes" ||
+                                     words[0] == "Yes" || words[0] == "YES");
+      };
+    }
+    auto identity = client_.Connect(trust);
+    if (auto end = Interrupted()) return end;
+    if (identity.ok()) return std::nullopt;
+    const util::Status& st = identity.status();
+    switch (st.code()) {
+      case StatusCode::kPermissionDenied:
+        terminal_.PrintError("cannot connect to the server " + options_.server + ": " +
+                             st.message());
+        if (!options_.have_ca_file && !terminal_.interactive() &&
+            st.message().find("--ca-file") == std::string::npos) {
+          terminal_.PrintError(
+              "pass --ca-file <the server's certificate or CA>, or run the client once in a "
+              "terminal to confirm the server's fingerprint");
+        }
+        return kExitUntrusted;
+      case StatusCode::kUnavailable:
+        terminal_.PrintError("cannot connect to the server " + options_.server + ": " +
+                             st.message());
+        return kExitUnreachable;
+      default:
+        terminal_.PrintError(st.message());
+        return kExitError;
+    }
+  }
+
+  // Reads the user name unless --user gave it.
+  std::optional<int> AskUser() {
+    if (!user_.empty()) return std::nullopt;
+    std::string line;
+    for (;;) {
+      const ReadStatus status = terminal_.ReadLine("Username: ", false, line);
+      if (status == ReadStatus::kInterrupted) return 128 + terminal_.signal();
+      if (status == ReadStatus::kEnd) return kExitNoLogin;
+      const auto words = Words(line);
+      if (!words.empty()) {
+        // Phone numbers may be typed with inner spaces ("+61 410 888 888").
+        user_ = std::string(words.front().data(),
+                            static_cast<std::size_t>(words.back().data() + words.back().size() -
+                                                     words.front().data()));
+        return std::nullopt;
+      }
+    }
+  }
+
+  std::optional<int> AskPassword(std::string_view prompt, util::SecretString& password) {
+    const ReadStatus status = terminal_.ReadSecret(prompt, password);
+    if (status == ReadStatus::kInterrupted) return 128 + terminal_.signal();
+    if (status == ReadStatus::kEnd) return kExitNoLogin;
+    return std::nullopt;
+  }
+
+  std::optional<int> RegisterUser() {
+    terminal_.Print("Registering a new user. The username is a phone number, e.g. +61410888888.\n");
+    const bool can_retry = terminal_.interactive() && options_.user.empty() && !options_.password;
+    for (;;) {
+      if (auto end = AskUser()) return end;
+      if (!options_.password) {
+        for (;;) {
+          util::SecretString first, second;
+          if (auto end = AskPassword("Password: ", first)) return end;
+          if (auto end = AskPassword("Confirm password: ", second)) return end;
+          if (first == second) {
+            password_ = std::move(first);
+            break;
+          }
+          terminal_.Print("Passwords do not match. Please try again\n");
+        }
+      } else {
+        password_ = std::move(*options_.password);
+        options_.password.reset();
+      }
+      const util::Status st = client_.Register(user_, password_);
+      if (st.ok()) {
+        terminal_.Print("Registered " + user_ + "\n");
+        have_password_ = true;
+        return std::nullopt;
+      }
+      if (st.code() == StatusCode::kUnavailable) return Lost(st);
+      terminal_.Print("Registration failed: " + st.message() + "\n");
+      if (!can_retry) return kExitNoLogin;
+      user_.clear();
+    }
+  }
+
+  std::optional<int> LogIn() {
+    if (auto end = AskUser()) return end;
+    if (!have_password_) {
+      if (options_.password) {
+        password_ = std::move(*options_.password);
+        options_.password.reset();
+        from_file_ = true;
+      } else if (auto end = AskPassword("Password: ", password_)) {
+        return end;
+      }
+    }
+    int busy = 0;
+    for (;;) {
+      auto result = client_.Login(user_, password_);
+      if (auto end = Interrupted()) return end;
+      if (!result.ok()) return Lost(result.status());
+      switch (result->status) {
+        case ClientLoginStatus::kWelcome:
+          password_.clear();
+          terminal_.Print(kWelcome);
+          return std::nullopt;
+        case ClientLoginStatus::kWrongPassword:
+          terminal_.Print(kWrongPassword);
+          if (from_file_) {
+            terminal_.PrintError("the password from --password-file was not accepted");
+            return kExitNoLogin;
+          }
+          if (auto end = AskPassword("Password: ", password_)) return end;
+          break;
+        case ClientLoginStatus::kBlocked:
+          terminal_.Print(kNowBlocked);
+          return kExitBlocked;
+        case ClientLoginStatus::kStillBlocked:
+          terminal_.Print(kStillBlocked);
+          return kExitBlocked;
+        case ClientLoginStatus::kBusy:
+          if (++busy > kBusyRetries) {
+            terminal_.PrintError("the server stayed busy; please try again later");
+            return kExitUnreachable;
+          }
+          terminal_.Print("The server is busy. Trying again...\n");
+          SleepSeconds(std::clamp<std::int64_t>(result->seconds, 1, kMaxBusyWaitSeconds));
+          break;
+        case ClientLoginStatus::kError:
+          terminal_.PrintError("login failed: " + result->message);
+          return kExitNoLogin;
+      }
+    }
+  }
+
+  // A failed command: the run ends when the connection is gone, else the user may go on.
+  // The controller reports both a lost connection and a busy or rate-limiting server as
+  // kUnavailable; only the former speaks of the connection.
+  std::optional<int> CommandFailed(const util::Status& status) {
+    const bool lost = status.code() == StatusCode::kFailedPrecondition ||
+                      (status.code() == StatusCode::kUnavailable &&
+                       status.message().find("connection") != std::string::npos);
+    if (lost) return Lost(status);
+    terminal_.Print("Error. " + status.message() + "\n");
+    return std::nullopt;
+  }
+
+  std::string Time(std::int64_t t) const {
+    return protocol::FormatTimestamp(t, options_.time_mode);
+  }
+
+  std::optional<int> DownloadTempId() {
+    auto record = client_.DownloadTempId();
+    if (!record.ok()) return CommandFailed(record.status());
+    terminal_.Print("TempID:\n" + record->id.ToString() + "\n");
+    return std::nullopt;
+  }
+
+  std::optional<int> UploadContactLog() {
+    auto upload = client_.UploadContactLog();
+    if (!upload.ok()) return CommandFailed(upload.status());
+    std::string text;
+    for (const auto& e : upload->entries) {
+      text += e.id.ToString() + ",\n" + Time(e.start) + ",\n" + Time(e.expiry) + ";\n";
+    }
+    text += std::to_string(upload->received) + (upload->received == 1 ? " entry" : " entries") +
+            " received by the server\n";
+    terminal_.Print(text);
+    return std::nullopt;
+  }
+
+  std::optional<int> Beacon(std::string_view ip, std::uint16_t port) {
+    auto sent = client_.SendBeacon(std::string(ip), port);
+    if (!sent.ok()) return CommandFailed(sent.status());
+    terminal_.Print(sent->id.ToString() + ",\n" + Time(sent->start) + ",\n" + Time(sent->expiry) +
+                    ".\n");
+    return std::nullopt;
+  }
+
+  int Commands() {
+    std::string line;
+    for (;;) {
+      const ReadStatus status = terminal_.ReadLine("> ", true, line);
+      if (status != ReadStatus::kLine) {
+        // End of input logs out like the command; a signal does too, on its way out.
+        (void)client_.Logout();
+        terminal_.PrintPosted();
+        return status == ReadStatus::kEnd ? kExitOk : 128 + terminal_.signal();
+      }
+      const auto words = Words(line);
+      std::optional<int> end;
+      if (words.empty()) {
+        continue;
+      } else if (words.size() == 1 && words[0] == "Download_tempID") {
+        end = DownloadTempId();
+      } else if (words.size() == 1 && words[0] == "Upload_contact_log") {
+        end = UploadContactLog();
+      } else if (words.size() == 3 && words[0] == "Beacon" && ParsePort(words[2])) {
+        end = Beacon(words[1], *ParsePort(words[2]));
+      } else if (words.size() == 1 && words[0] == "logout") {
+        (void)client_.Logout();
+        terminal_.PrintPosted();
+        return kExitOk;
+      } else {
+        terminal_.Print(kInvalidCommand);
+      }
+      if (!end) end = Interrupted();
+      if (end) {
+        terminal_.PrintPosted();
+        return *end;
+      }
+    }
+  }
+
+  service::ClientController& client_;
+  Terminal& terminal_;
+  FrontendOptions& options_;
+  std::string user_;
+  util::SecretString password_;
+  bool have_password_ = false;  // registration already asked for it
+  bool from_file_ = false;
+};
+
+}  // namespace
+
+std::string ExitStatusHelp() {
+  return "Exit status:\n"
+         "  0  logged out, or the input ended after a login\n"
+         "  1  an unexpected error (local files, the server's answers)\n"
+         "  2  bad flags or configuration\n"
+         "  3  the server could not be reached, or the connection was lost\n"
+         "  4  the server's certificate is not trusted (CA, or a changed fingerprint)\n"
+         "  5  the account is blocked\n"
+         "  6  no login: the input ended first, a registration or --password-file was "
+         "refused\n"
+         "  128+N  ended by signal N (SIGINT, SIGTERM, SIGHUP, SIGQUIT)\n";
+}
+
+int RunClient(service::ClientController& client, Terminal& terminal, FrontendOptions& options) {
+  client.SetBeaconSink(
+      [&terminal](const std::vector<std::string>& lines) { terminal.Post(lines); });
+  const int status = Conversation(client, terminal, options).Run();
+  client.SetBeaconSink(nullptr);
+  terminal.PrintPosted();
+  return status;
+}
+
+}  // namespace bluetrace::apps

@@ -1,0 +1,105 @@
+// Terminal: bluetrace-client's console, in one of two modes.
+//
+// Interactive (stdin is a terminal): lines are read with libedit (line editing and
+// history), the password with echo turned off, and the terminal's original mode is put
+// back on every exit path: the destructor, and SIGINT/SIGTERM/SIGHUP/SIGQUIT, whose handler
+// restores it before anything else happens. Scripted (stdin is a pipe or a file): lines are
+// read as they come and the line read is echoed after its prompt (never a password), so a
+// transcript reads like the terminal session it stands for.
+//
+// Output that arrives unprompted (a received beacon, from another thread) is handed to
+// Post(), which only queues it and wakes the main thread; the main thread prints it while it
+// waits for input, on a fresh line, then draws the prompt again (libedit redraws the line
+// being edited). So only the main thread ever writes to the output, and a beacon can never
+// land in the middle of a prompt or of a command's output.
+//
+// Threads: everything but Post() belongs to the thread that created the Terminal. One
+// Terminal at a time per process (the signal handler and libedit are process-wide).
+#pragma once
+
+#include <cstdio>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bluetrace/util/secret.hpp"
+#include "bluetrace/util/thread_annotations.hpp"
+
+namespace bluetrace::apps {
+
+struct TerminalOptions {
+  int in_fd = 0;
+  std::FILE* out = stdout;
+  std::FILE* err = stderr;  // PrintError's "bluetrace-client: ..." lines
+  // Interactive mode needs in_fd to be the controlling terminal on stdin and out stdout
+  // (libedit reads and writes those).
+  bool interactive = false;
+  // Install the signal handlers (the program does; unit tests may not want them).
+  bool handle_signals = true;
+};
+
+enum class ReadStatus {
+  kLine,         // a line was read
+  kEnd,          // end of input (Ctrl-D on an empty line, a closed pipe)
+  kInterrupted,  // SIGINT, SIGTERM, SIGHUP or SIGQUIT arrived; see Terminal::signal()
+};
+
+class Terminal {
+ public:
+  explicit Terminal(TerminalOptions options);
+  // Puts the terminal mode back and removes the signal handlers.
+  ~Terminal();
+  Terminal(const Terminal&) = delete;
+  Terminal& operator=(const Terminal&) = delete;
+
+  // Prints `prompt` and reads one line, without its line end (a CR before the LF is dropped
+  // too). `remember` adds a non-empty line to the libedit history (interactive mode).
+  ReadStatus ReadLine(std::string_view prompt, bool remember, std::string& line);
+
+  // The same without echo: interactive mode turns the terminal's echo off while the
+  // password is typed; scripted mode does not echo the line after the prompt.
+  ReadStatus ReadSecret(std::string_view prompt, util::SecretString& secret);
+
+  // Main thread: writes `text` as it is and flushes.
+  void Print(std::string_view text);
+
+  // Main thread: writes "bluetrace-client: <text>" and a line end to the error stream.
+  void PrintError(std::string_view text);
+
+  // Any thread: queues complete lines (no line ends) to be printed by the main thread the
+  // next time it waits for input or calls PrintPosted().
+  void Post(std::vector<std::string> lines);
+
+  // Main thread: prints whatever Post() queued.
+  void PrintPosted();
+
+  // The signal that interrupted a read, or 0.
+  int signal() const;
+  bool interactive() const { return options_.interactive; }
+
+ private:
+  enum class Wait { kInput, kWake, kError };
+  // Waits until in_fd is readable or the wake pipe is written (a post or a signal).
+  Wait WaitForInput();
+  // Drains the wake pipe; true when a signal has arrived.
+  bool TakeWake();
+  // Prints queued lines, reporting whether there were any.
+  bool PrintQueued(bool fresh_line);
+  ReadStatus ReadScriptedLine(std::string_view prompt, std::string& line);
+  ReadStatus ReadEditedLine(std::string_view prompt, bool remember, std::string& line);
+  ReadStatus ReadHiddenLine(std::string_view prompt, std::string& line);
+  // Interactive mode, between lines: keys typed ahead are kept for libedit.
+  void HoldTypeAhead();
+
+  TerminalOptions options_;
+  int wake_read_ = -1;
+  int wake_write_ = -1;
+  std::string input_;  // scripted mode: bytes read but not yet returned as lines
+  bool input_ended_ = false;
+
+  util::Mutex mu_;
+  std::deque<std::vector<std::string>> posted_ GUARDED_BY(mu_);
+};
+
+}  // namespace bluetrace::apps

@@ -1,0 +1,293 @@
+// The client's front end over a fake ClientController, in scripted mode: the exact texts,
+// the order of prompts, exit statuses, and beacons printed while a prompt waits. The real
+// program over a real server is tested in client_test.cpp.
+#include "client_frontend.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <deque>
+#include <thread>
+
+#include "support/server_process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace bluetrace::apps {
+namespace {
+
+using service::ClientLoginResult;
+using service::ClientLoginStatus;
+
+constexpr std::int64_t kStart = 1589391906;  // 13/05/2020 17:45:06 UTC
+
+protocol::TempId Id(const char* digits) { return *protocol::TempId::Parse(digits); }
+
+class FakeController final : public service::ClientController {
+ public:
+  util::Result<service::ServerIdentity> Connect(const service::TrustPrompt& trust) override {
+    had_trust_prompt = static_cast<bool>(trust);
+    if (!connect_status.ok()) return connect_status;
+    return service::ServerIdentity{"SHA256:00", true, false};
+  }
+  util::Result<ClientLoginResult> Login(const std::string& user,
+                                        const util::SecretString& password) override {
+    calls.push_back("Login " + user + " " + std::string(password.view()));
+    if (logins.empty()) return util::Unavailable("no more logins scripted");
+    ClientLoginResult r;
+    r.status = logins.front();
+    logins.pop_front();
+    return r;
+  }
+  util::Status Register(const std::string& user, const util::SecretString& password) override {
+    calls.push_back("Register " + user + " " + std::string(password.view()));
+    return register_status;
+  }
+  util::Result<protocol::TempIdRecord> DownloadTempId() override {
+    calls.push_back("DownloadTempId");
+    if (!command_status.ok()) return command_status;
+    return protocol::TempIdRecord{"+61410888888", Id("12345678901234567891"), kStart, kStart + 899};
+  }
+  util::Result<UploadResult> UploadContactLog() override {
+    calls.push_back("UploadContactLog");
+    UploadResult r;
+    r.entries = {{Id("12345678901234567890"), kStart, kStart + 899},
+                 {Id("12345678901234567891"), kStart + 540, kStart + 1439}};
+    r.received = 2;
+    return r;
+  }
+  util::Result<protocol::Beacon> SendBeacon(const std::string& ip, std::uint16_t port) override {
+    calls.push_back("SendBeacon " + ip + " " + std::to_string(port));
+    return protocol::Beacon{Id("12345678901234567891"), kStart, kStart + 899, 1};
+  }
+  util::Status Logout() override {
+    calls.push_back("Logout");
+    return util::Status::Ok();
+  }
+  void SetBeaconSink(service::BeaconSink s) override { sink = std::move(s); }
+  std::uint16_t udp_port() const override { return 8000; }
+  std::uint64_t dropped_datagrams() const override { return 0; }
+
+  util::Status connect_status;
+  util::Status register_status;
+  util::Status command_status;
+  std::deque<ClientLoginStatus> logins = {ClientLoginStatus::kWelcome};
+  std::vector<std::string> calls;
+  bool had_trust_prompt = false;
+  service::BeaconSink sink;
+};
+
+// Runs the front end in scripted mode with `input` on a pipe (kept open until Finish when
+// `keep_open`), stdout and stderr in files.
+class FrontendTest : public ::testing::Test {
+ protected:
+  int Run(const std::string& input) {
+    Start(input);
+    return Finish();
+  }
+
+  void Start(const std::string& input) {
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    in_read_ = fds[0];
+    in_write_ = fds[1];
+    Write(input);
+    out_ = std::fopen(dir_.File("out").c_str(), "w");
+    err_ = std::fopen(dir_.File("err").c_str(), "w");
+    thread_ = std::thread([this] {
+      Terminal terminal(TerminalOptions{in_read_, out_, err_, false, false});
+      exit_ = RunClient(fake_, terminal, options_);
+    });
+  }
+
+  void Write(const std::string& text) {
+    ASSERT_EQ(write(in_write_, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  }
+
+  int Finish() {
+    if (in_write_ >= 0) close(in_write_);
+    in_write_ = -1;
+    thread_.join();
+    std::fclose(out_);
+    std::fclose(err_);
+    close(in_read_);
+    return exit_;
+  }
+
+  std::string Out() const { return test::ReadFileForTest(dir_.File("out")); }
+  std::string Err() const { return test::ReadFileForTest(dir_.File("err")); }
+
+  test::TempDir dir_;
+  FakeController fake_;
+  FrontendOptions options_ = [] {
+    FrontendOptions o;
+    o.server = "127.0.0.1:4000";
+    return o;
+  }();
+  int in_read_ = -1, in_write_ = -1;
+  std::FILE* out_ = nullptr;
+  std::FILE* err_ = nullptr;
+  std::thread thread_;
+  int exit_ = -1;
+};
+
+TEST_F(FrontendTest, AScriptedSessionPrintsTheOriginalsTextsAndReadsLikeATerminal) {
+  EXPECT_EQ(Run("+61410888888\ncomp3331\nDownload_tempID\nBeacon 127.0.0.1 8001\n"
+                "Upload_contact_log\ndownload_tempid\nBeacon 127.0.0.1\nBeacon 1.2.3.4 70000\n"
+                "\nlogout\nDownload_tempID\n"),
+            kExitOk);
+  EXPECT_EQ(Out(),
+            "Username: +61410888888\n"
+            "Password: \n"
+            "Welcome to the BlueTrace Simulator!\n"
+            "> Download_tempID\n"
+            "TempID:\n"
+            "12345678901234567891\n"
+            "> Beacon 127.0.0.1 8001\n"
+            "12345678901234567891,\n"
+            "13/05/2020 17:45:06,\n"
+            "13/05/2020 18:00:05.\n"
+            "> Upload_contact_log\n"
+            "12345678901234567890,\n"
+            "13/05/2020 17:45:06,\n"
+            "13/05/2020 18:00:05;\n"
+            "12345678901234567891,\n"
+            "13/05/2020 17:54:06,\n"
+            "13/05/2020 18:09:05;\n"
+            "2 entries received by the server\n"
+            "> download_tempid\n"
+            "Error. Invalid command\n"
+            "> Beacon 127.0.0.1\n"
+            "Error. Invalid command\n"
+            "> Beacon 1.2.3.4 70000\n"
+            "Error. Invalid command\n"
+            "> \n"
+            "> logout\n");
+  EXPECT_EQ(Err(), "");
+  // The password never reaches the output; the command after logout is not run.
+  EXPECT_EQ(fake_.calls,
+            (std::vector<std::string>{"Login +61410888888 comp3331", "DownloadTempId",
+                                      "SendBeacon 127.0.0.1 8001", "UploadContactLog", "Logout"}));
+  EXPECT_FALSE(fake_.had_trust_prompt);  // scripted: never asks
+}
+
+TEST_F(FrontendTest, WrongPasswordsAskOnlyThePasswordAgainThenTheBlockEndsTheRun) {
+  fake_.logins = {ClientLoginStatus::kWrongPassword, ClientLoginStatus::kWrongPassword,
+                  ClientLoginStatus::kBlocked};
+  EXPECT_EQ(Run("+61410999999\na\nb\nc\nDownload_tempID\n"), kExitBlocked);
+  EXPECT_EQ(Out(),
+            "Username: +61410999999\n"
+            "Password: \n"
+            "Invalid Password. Please try again\n"
+            "Password: \n"
+            "Invalid Password. Please try again\n"
+            "Password: \n"
+            "Invalid Password. Your account has been blocked. Please try again later\n");
+  EXPECT_EQ(fake_.calls, (std::vector<std::string>{"Login +61410999999 a", "Login +61410999999 b",
+                                                   "Login +61410999999 c"}));
+}
+
+TEST_F(FrontendTest, AStillBlockedAccountEndsTheRunWithTheOriginalsText) {
+  fake_.logins = {ClientLoginStatus::kStillBlocked};
+  EXPECT_EQ(Run("+61410999999\nbada4568\n"), kExitBlocked);
+  EXPECT_NE(
+      Out().find(
+          "\nYour account is blocked due to multiple login failures. Please try again later\n"),
+      std::string::npos)
+      << Out();
+}
+
+TEST_F(FrontendTest, EndOfInputBeforeALoginFailsAndAfterOneLogsOut) {
+  EXPECT_EQ(Run("+61410888888\n"), kExitNoLogin);
+  EXPECT_TRUE(fake_.calls.empty());
+
+  fake_.calls.clear();
+  fake_.logins = {ClientLoginStatus::kWelcome};
+  EXPECT_EQ(Run("+61410888888\ncomp3331"), kExitOk);  // no final newline
+  EXPECT_EQ(fake_.calls, (std::vector<std::string>{"Login +61410888888 comp3331", "Logout"}));
+}
+
+TEST_F(FrontendTest, UserAndPasswordFromOptionsAreNotAskedAndAWrongFilePasswordEndsTheRun) {
+  options_.user = "+61410888888";
+  options_.password = util::SecretString("wrong");
+  fake_.logins = {ClientLoginStatus::kWrongPassword};
+  EXPECT_EQ(Run("other\n"), kExitNoLogin);
+  EXPECT_EQ(Out(), "Invalid Password. Please try again\n");
+  EXPECT_NE(Err().find("--password-file"), std::string::npos) << Err();
+}
+
+TEST_F(FrontendTest, AnUntrustedServerSaysWhatToPass) {
+  fake_.connect_status = util::PermissionDenied("the server's certificate is not known");
+  EXPECT_EQ(Run("+61410888888\ncomp3331\n"), kExitUntrusted);
+  EXPECT_NE(Err().find("cannot connect to the server 127.0.0.1:4000"), std::string::npos) << Err();
+  EXPECT_NE(Err().find("--ca-file"), std::string::npos) << Err();
+  EXPECT_EQ(Out(), "");
+}
+
+TEST_F(FrontendTest, AnUnreachableServerAndALostConnectionHaveTheirOwnStatus) {
+  fake_.connect_status = util::Unavailable("connection refused");
+  EXPECT_EQ(Run(""), kExitUnreachable);
+  EXPECT_NE(Err().find("connection refused"), std::string::npos) << Err();
+
+  fake_.connect_status = util::Status::Ok();
+  fake_.command_status = util::Unavailable("the server closed the connection");
+  EXPECT_EQ(Run("+61410888888\ncomp3331\nDownload_tempID\nlogout\n"), kExitUnreachable);
+  EXPECT_NE(
+      Err().find(
+          "lost the connection to the server 127.0.0.1:4000: the server closed the connection"),
+      std::string::npos)
+      << Err();
+  EXPECT_EQ(fake_.calls.back(), "DownloadTempId");
+}
+
+TEST_F(FrontendTest, ACommandThatFailsOtherwiseIsReportedAndTheSessionGoesOn) {
+  // A rate-limited request is kUnavailable too, yet the connection is fine.
+  fake_.command_status = util::Unavailable("too many TempIDs; try again in 5 s");
+  EXPECT_EQ(Run("+61410888888\ncomp3331\nDownload_tempID\nlogout\n"), kExitOk);
+  EXPECT_NE(Out().find("> Download_tempID\nError. too many TempIDs; try again in 5 s\n> logout\n"),
+            std::string::npos)
+      << Out();
+}
+
+TEST_F(FrontendTest, RegistrationAsksForThePasswordTwiceThenLogsIn) {
+  options_.register_user = true;
+  EXPECT_EQ(Run("+61410123456\nsecret-one\nsecret-two\nsecret-one\nsecret-one\nlogout\n"), kExitOk);
+  EXPECT_NE(Out().find("Username: +61410123456\nPassword: \nConfirm password: \n"
+                       "Passwords do not match. Please try again\n"
+                       "Password: \nConfirm password: \nRegistered +61410123456\n"
+                       "Welcome to the BlueTrace Simulator!\n"),
+            std::string::npos)
+      << Out();
+  EXPECT_EQ(fake_.calls, (std::vector<std::string>{"Register +61410123456 secret-one",
+                                                   "Login +61410123456 secret-one", "Logout"}));
+}
+
+TEST_F(FrontendTest, ARefusedRegistrationEndsAScriptedRun) {
+  options_.register_user = true;
+  fake_.register_status = util::AlreadyExists("+61410888888 is already registered");
+  EXPECT_EQ(Run("+61410888888\nsecret-one\nsecret-one\nlogout\n"), kExitNoLogin);
+  EXPECT_NE(Out().find("Registration failed: +61410888888 is already registered\n"),
+            std::string::npos)
+      << Out();
+}
+
+TEST_F(FrontendTest, ABeaconReceivedWhileThePromptWaitsIsPrintedThenThePromptAgain) {
+  Start("+61410888888\ncomp3331\n");
+  ASSERT_TRUE(test::WaitFor([&] { return Out().find("\n> ") != std::string::npos; }));
+  ASSERT_TRUE(fake_.sink);
+  fake_.sink({"received beacon:", "12345678901234567890,", "13/05/2020 17:45:06,",
+              "13/05/2020 18:00:05.", "Current time is:", "13/05/2020 17:50:00.",
+              "The beacon is valid."});
+  ASSERT_TRUE(
+      test::WaitFor([&] { return Out().find("The beacon is valid.\n> ") != std::string::npos; }));
+  Write("logout\n");
+  EXPECT_EQ(Finish(), kExitOk);
+  EXPECT_NE(Out().find("Welcome to the BlueTrace Simulator!\n> \nreceived beacon:\n"
+                       "12345678901234567890,\n13/05/2020 17:45:06,\n13/05/2020 18:00:05.\n"
+                       "Current time is:\n13/05/2020 17:50:00.\nThe beacon is valid.\n"
+                       "> logout\n"),
+            std::string::npos)
+      << Out();
+}
+
+}  // namespace
+}  // namespace bluetrace::apps
