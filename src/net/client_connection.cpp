@@ -179,7 +179,12 @@ Status ClientConnection::Impl::ConnectTcp(const std::vector<tcp::endpoint>& endp
       done = true;
     });
     const bool cancelled = RunUntil(done, deadline);
-    if (!ec) return Status::Ok();
+    if (!ec) {
+      // Small request/reply frames: avoid Nagle + delayed-ACK stalls (~40 ms each).
+      error_code nodelay_ec;
+      socket.set_option(tcp::no_delay(true), nodelay_ec);
+      return Status::Ok();
+    }
     if (cancelled && ec == asio::error::operation_aborted) {
       socket.close(ec);
       return util::Unavailable("connecting to " + where_ + " timed out");

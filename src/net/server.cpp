@@ -212,6 +212,9 @@ void Server::Impl::OnAccept(error_code ec, tcp::socket socket) {
 // only go down before the session is registered.
 void Server::Impl::Admit(tcp::socket socket) {
   error_code ec;
+  // Small request/reply frames: without TCP_NODELAY, Nagle's algorithm meets the peer's
+  // delayed ACK and each exchange can stall ~40 ms.
+  socket.set_option(tcp::no_delay(true), ec);
   const tcp::endpoint remote = socket.remote_endpoint(ec);
   if (ec) return;  // already gone; the socket closes as it goes out of scope
   const std::string peer = AddressText(remote.address());
