@@ -49,6 +49,13 @@ std::optional<std::uint16_t> ParsePort(std::string_view text) {
   return static_cast<std::uint16_t>(value);
 }
 
+// The controller reports a lost connection and a busy or rate-limiting server alike as
+// kUnavailable; only the former speaks of the connection.
+bool ConnectionLost(const util::Status& status) {
+  return status.code() == StatusCode::kUnavailable &&
+         status.message().find("connection") != std::string::npos;
+}
+
 void SleepSeconds(std::int64_t seconds) {
   timespec ts{static_cast<time_t>(seconds), 0};
   while (nanosleep(&ts, &ts) != 0) {
@@ -125,6 +132,13 @@ class Conversation {
     }
   }
 
+  // The server gives a connection limited time to log in (its timeouts.login), and the
+  // connection is made before the prompts: a person who types slowly gets a new connection
+  // rather than an error. The server's identity is settled by then, so no prompt.
+  bool Reconnected(const util::Status& why) {
+    return ConnectionLost(why) && client_.Connect(service::TrustPrompt()).ok();
+  }
+
   // Reads the user name unless --user gave it.
   std::optional<int> AskUser() {
     if (!user_.empty()) return std::nullopt;
@@ -171,13 +185,14 @@ class Conversation {
         password_ = std::move(*options_.password);
         options_.password.reset();
       }
-      const util::Status st = client_.Register(user_, password_);
+      util::Status st = client_.Register(user_, password_);
+      if (!st.ok() && Reconnected(st)) st = client_.Register(user_, password_);
       if (st.ok()) {
         terminal_.Print("Registered " + user_ + "\n");
         have_password_ = true;
         return std::nullopt;
       }
-      if (st.code() == StatusCode::kUnavailable) return Lost(st);
+      if (ConnectionLost(st)) return Lost(st);
       terminal_.Print("Registration failed: " + st.message() + "\n");
       if (!can_retry) return kExitNoLogin;
       user_.clear();
@@ -198,6 +213,7 @@ class Conversation {
     int busy = 0;
     for (;;) {
       auto result = client_.Login(user_, password_);
+      if (!result.ok() && Reconnected(result.status())) result = client_.Login(user_, password_);
       if (auto end = Interrupted()) return end;
       if (!result.ok()) return Lost(result.status());
       switch (result->status) {
@@ -234,14 +250,12 @@ class Conversation {
     }
   }
 
-  // A failed command: the run ends when the connection is gone, else the user may go on.
-  // The controller reports both a lost connection and a busy or rate-limiting server as
-  // kUnavailable; only the former speaks of the connection.
+  // A failed command: the run ends when the connection is gone (after a login nothing else
+  // fails a precondition), else the user may go on.
   std::optional<int> CommandFailed(const util::Status& status) {
-    const bool lost = status.code() == StatusCode::kFailedPrecondition ||
-                      (status.code() == StatusCode::kUnavailable &&
-                       status.message().find("connection") != std::string::npos);
-    if (lost) return Lost(status);
+    if (ConnectionLost(status) || status.code() == StatusCode::kFailedPrecondition) {
+      return Lost(status);
+    }
     terminal_.Print("Error. " + status.message() + "\n");
     return std::nullopt;
   }

@@ -235,8 +235,8 @@ ReadStatus Terminal::ReadSecret(std::string_view prompt, util::SecretString& sec
 }
 
 void Terminal::HoldTypeAhead() {
-  // Between lines libedit leaves the terminal in its own mode, where keys typed while a
-  // command runs would be echoed by the kernel and a Ctrl-D taken as end of file before
+  // Between lines libedit hands the terminal back in its usual mode, where keys typed while
+  // a command runs would be echoed by the kernel and a Ctrl-D taken as end of file before
   // libedit sees it. Without echo and line processing they wait, as bytes, for the next
   // line; signals (Ctrl-C) still work.
   termios hold = g_saved_termios;

@@ -18,6 +18,7 @@ namespace {
 using service::ClientLoginResult;
 using service::ClientLoginStatus;
 
+constexpr const char* kWelcomeText = "Welcome to the BlueTrace Simulator!\n";
 constexpr std::int64_t kStart = 1589391906;  // 13/05/2020 17:45:06 UTC
 
 protocol::TempId Id(const char* digits) { return *protocol::TempId::Parse(digits); }
@@ -26,12 +27,17 @@ class FakeController final : public service::ClientController {
  public:
   util::Result<service::ServerIdentity> Connect(const service::TrustPrompt& trust) override {
     had_trust_prompt = static_cast<bool>(trust);
+    ++connects;
     if (!connect_status.ok()) return connect_status;
     return service::ServerIdentity{"SHA256:00", true, false};
   }
   util::Result<ClientLoginResult> Login(const std::string& user,
                                         const util::SecretString& password) override {
     calls.push_back("Login " + user + " " + std::string(password.view()));
+    if (lose_next_login) {
+      lose_next_login = false;
+      return util::Unavailable("the server closed the connection");
+    }
     if (logins.empty()) return util::Unavailable("no more logins scripted");
     ClientLoginResult r;
     r.status = logins.front();
@@ -73,6 +79,8 @@ class FakeController final : public service::ClientController {
   std::deque<ClientLoginStatus> logins = {ClientLoginStatus::kWelcome};
   std::vector<std::string> calls;
   bool had_trust_prompt = false;
+  bool lose_next_login = false;
+  int connects = 0;
   service::BeaconSink sink;
 };
 
@@ -239,6 +247,16 @@ TEST_F(FrontendTest, AnUnreachableServerAndALostConnectionHaveTheirOwnStatus) {
   EXPECT_EQ(fake_.calls.back(), "DownloadTempId");
 }
 
+TEST_F(FrontendTest, AConnectionClosedBeforeTheLoginIsMadeAgainOnce) {
+  // The server's login deadline passed while the user was typing.
+  fake_.lose_next_login = true;
+  EXPECT_EQ(Run("+61410888888\ncomp3331\nlogout\n"), kExitOk);
+  EXPECT_EQ(fake_.connects, 2);
+  EXPECT_EQ(fake_.calls, (std::vector<std::string>{"Login +61410888888 comp3331",
+                                                   "Login +61410888888 comp3331", "Logout"}));
+  EXPECT_NE(Out().find(kWelcomeText), std::string::npos);
+}
+
 TEST_F(FrontendTest, ACommandThatFailsOtherwiseIsReportedAndTheSessionGoesOn) {
   // A rate-limited request is kUnavailable too, yet the connection is fine.
   fake_.command_status = util::Unavailable("too many TempIDs; try again in 5 s");
@@ -268,6 +286,13 @@ TEST_F(FrontendTest, ARefusedRegistrationEndsAScriptedRun) {
   EXPECT_NE(Out().find("Registration failed: +61410888888 is already registered\n"),
             std::string::npos)
       << Out();
+
+  // A busy server is no lost connection.
+  fake_.register_status = util::Unavailable("the server is busy; retry later");
+  EXPECT_EQ(Run("+61410888888\nsecret-one\nsecret-one\n"), kExitNoLogin);
+  EXPECT_NE(Out().find("Registration failed: the server is busy; retry later\n"), std::string::npos)
+      << Out();
+  EXPECT_EQ(Err(), "");
 }
 
 TEST_F(FrontendTest, ABeaconReceivedWhileThePromptWaitsIsPrintedThenThePromptAgain) {

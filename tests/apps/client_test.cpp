@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <thread>
 
 #include "bluetrace/net/certificate.hpp"
 #include "bluetrace/protocol/beacon.hpp"
@@ -172,6 +173,22 @@ TEST_F(ClientProgramTest, EndOfInputLogsOut) {
   EXPECT_EQ(c->WaitExit(kWait), 0) << c->Stderr();
   EXPECT_TRUE(test::WaitFor(
       [&] { return server_->Stdout().find("+61410888888 logout\n") != std::string::npos; }));
+}
+
+TEST_F(ClientProgramTest, ASlowTypistOutlivingTheServersLoginDeadlineStillLogsIn) {
+  ASSERT_EQ(server_->Stop(kWait), 0);
+  WriteFileForTest(server_dir_ + "/fast.toml",
+                   ReadFileForTest(server_dir_ + "/fast.toml") + "[timeouts]\nlogin = 1\n");
+  StartServer(0);
+  auto c = Client("a", {});
+  c->Write("+61410888888\n");
+  ASSERT_TRUE(c->WaitForOutput("Password: "));
+  // Past the server's deadline (real time, the server's own): the connection made at start
+  // is closed by now.
+  std::this_thread::sleep_for(2s);
+  c->Write("comp3331\nlogout\n");
+  EXPECT_EQ(c->WaitExit(kWait), 0) << c->Stderr();
+  EXPECT_NE(c->Stdout().find(kWelcome), std::string::npos) << c->Stdout();
 }
 
 TEST_F(ClientProgramTest, ThreeWrongPasswordsBlockAndTheRightOneIsThenRefused) {
