@@ -110,11 +110,11 @@ class Conversation {
     auto identity = client_.Connect(trust);
     if (auto end = Interrupted()) return end;
     if (identity.ok()) return std::nullopt;
+    // The controller's messages name the address they are about.
     const util::Status& st = identity.status();
     switch (st.code()) {
       case StatusCode::kPermissionDenied:
-        terminal_.PrintError("cannot connect to the server " + options_.server + ": " +
-                             st.message());
+        terminal_.PrintError("not trusting the server " + options_.server + ": " + st.message());
         if (!options_.have_ca_file && !terminal_.interactive() &&
             st.message().find("--ca-file") == std::string::npos) {
           terminal_.PrintError(
@@ -123,8 +123,7 @@ class Conversation {
         }
         return kExitUntrusted;
       case StatusCode::kUnavailable:
-        terminal_.PrintError("cannot connect to the server " + options_.server + ": " +
-                             st.message());
+        terminal_.PrintError(st.message());
         return kExitUnreachable;
       default:
         terminal_.PrintError(st.message());
