@@ -16,15 +16,20 @@ packages=(
   python3 procps
 )
 
+# Read dpkg's database once; grepping a pipe with `grep -q` under pipefail can fail at
+# random (dpkg-query gets SIGPIPE when grep stops early).
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' 2>/dev/null | awk '$4 == "installed" {print $1}')
+provided=$(dpkg-query -W -f='${Status}|${Provides}\n' 2>/dev/null |
+  awk -F'|' '$1 ~ / installed$/ {print $2}' | tr ',' '\n' | sed 's/ (.*//; s/^ *//')
+
 missing=()
 for p in "${packages[@]}"; do
-  # dh-sequence-installsysusers is a virtual package provided by debhelper's companions.
-  if [ "$p" = dh-sequence-installsysusers ]; then
-    dpkg-query -W -f='${Provides}\n' 2>/dev/null | grep -q 'dh-sequence-installsysusers' && continue
+  # Virtual packages (dh-sequence-installsysusers is provided by debhelper) count when an
+  # installed package provides them.
+  if grep -qx -- "$p" <<<"$installed" || grep -qx -- "$p" <<<"$provided"; then
+    continue
   fi
-  if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
-    missing+=("$p")
-  fi
+  missing+=("$p")
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
