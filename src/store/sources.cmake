@@ -9,4 +9,5 @@ target_sources(bluetrace_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/report_store.cpp
   ${CMAKE_CURRENT_LIST_DIR}/contact_log_store.cpp
   ${CMAKE_CURRENT_LIST_DIR}/known_servers.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/audit_log.cpp
 )

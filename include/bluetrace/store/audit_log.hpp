@@ -1,0 +1,105 @@
+// AuditLog: the append-only, hash-chained audit file <state_dir>/audit.log. The server
+// records logins, registrations, uploads and contact checks in it; bluetrace-admin records
+// every change it makes. Never a password: callers pass only names, addresses and counts.
+//
+// Format: one record per line,
+//   <seq> <unix time> <event> [<key>=<value> ...] <prev hash> <hash>
+// where seq counts from 1, prev hash is the previous record's hash (64 zeros before the
+// first) and hash = hex SHA-256(prev hash + " " + "<seq> <time> <event> [fields]"). A
+// changed, removed or reordered line therefore breaks the chain at that line; Verify()
+// names it. (A cut-off tail of whole lines is not detectable from the file alone.)
+// Events and keys are [a-z0-9_.]; values are percent-encoded except for
+// [A-Za-z0-9._:/@+-], so a user name cannot forge a field, a record or a line.
+//
+// Durability: each Append writes its line and fdatasyncs it before returning (one sync
+// per record: audited events are logins and uploads, each already costing an Argon2 hash
+// or a report fsync, so a shared sync would gain little; see docs/SECURITY.md).
+//
+// Several processes (the server and bluetrace-admin) append to the same file. Each Append
+// holds an exclusive flock on `lock_path` for its read-tail / write / sync, and when the
+// file's size is not what this process left, re-reads the last record to continue the
+// chain from it. So the file stays one chain whoever writes.
+//
+// Open repairs a torn last line (no line end: a crash mid-append) by cutting it off, as the
+// TempID store does, and says so in `repair_note`. Thread-safe; the FileSystem and Clock
+// must outlive the log.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "bluetrace/store/file_system.hpp"
+#include "bluetrace/util/clock.hpp"
+#include "bluetrace/util/status.hpp"
+#include "bluetrace/util/thread_annotations.hpp"
+
+namespace bluetrace::store {
+
+// (key, value) pairs of a record, in order.
+using AuditFields = std::vector<std::pair<std::string, std::string>>;
+
+struct AuditVerifyResult {
+  std::uint64_t records = 0;   // valid records before the first problem (all when ok)
+  std::uint64_t bad_line = 0;  // 1-based line of the first problem; 0 when the chain holds
+  std::string problem;         // what is wrong with that line
+  bool ok() const { return bad_line == 0; }
+};
+
+class AuditLog {
+ public:
+  // Opens `path` (creating it, mode 0600), repairing a torn tail. `lock_path` is the flock
+  // file shared with other writers (empty: no cross-process lock). Errors: I/O errors as
+  // FileSystem reports them; kCorruption naming the file and line when the last complete
+  // line is no record (the chain cannot be continued).
+  static Result<std::unique_ptr<AuditLog>> Open(FileSystem& fs, const util::Clock& clock,
+                                                std::string path, std::string lock_path,
+                                                std::string* repair_note = nullptr);
+
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
+
+  // Appends one durable record. `event` and keys must be [a-z0-9_.]+ (kInvalidArgument
+  // otherwise); values are escaped. After a failed write or sync the log refuses further
+  // appends (kUnavailable) until reopened, since its tail is unknown.
+  Status Append(std::string_view event, const AuditFields& fields) EXCLUDES(mu_);
+
+  // Checks the whole chain of the file at `path`; the first broken line is reported in the
+  // result. Errors: only I/O errors reading the file (a missing file is kNotFound).
+  static Result<AuditVerifyResult> Verify(FileSystem& fs, const std::string& path);
+
+  // Percent-encoding of a value as written in a record, and its inverse (kInvalidArgument
+  // for a malformed escape).
+  static std::string EscapeValue(std::string_view value);
+  static Result<std::string> UnescapeValue(std::string_view text);
+
+  const std::string& path() const { return path_; }
+
+ private:
+  struct Tail {
+    std::uint64_t seq = 0;
+    std::string hash;        // of the last record (64 zeros for an empty file)
+    std::uint64_t size = 0;  // bytes of complete lines
+  };
+
+  AuditLog(FileSystem& fs, const util::Clock& clock, std::string path, std::string lock_path)
+      : fs_(fs), clock_(clock), path_(std::move(path)), lock_path_(std::move(lock_path)) {}
+
+  // Reads the file through, returning its last record and where the complete lines end.
+  static Result<Tail> ReadTail(FileSystem& fs, const std::string& path, std::uint64_t* file_size);
+
+  FileSystem& fs_;
+  const util::Clock& clock_;
+  const std::string path_;
+  const std::string lock_path_;
+
+  util::Mutex mu_;
+  std::unique_ptr<AppendFile> file_ GUARDED_BY(mu_);
+  Tail tail_ GUARDED_BY(mu_);
+  bool failed_ GUARDED_BY(mu_) = false;
+};
+
+}  // namespace bluetrace::store

@@ -1,0 +1,296 @@
+#include "bluetrace/store/audit_log.hpp"
+
+#include <openssl/evp.h>
+
+#include <charconv>
+#include <functional>
+
+namespace bluetrace::store {
+namespace {
+
+constexpr std::size_t kHashHex = 64;
+const std::string kGenesis(kHashHex, '0');
+constexpr std::size_t kMaxLine = 64 * 1024;
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 0xf];
+  }
+  return out;
+}
+
+bool IsNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
+}
+
+bool IsName(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!IsNameChar(c)) return false;
+  }
+  return true;
+}
+
+bool IsHex64(std::string_view s) {
+  if (s.size() != kHashHex) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+bool ParseU64(std::string_view s, std::uint64_t& out) {
+  if (s.empty() || (s.size() > 1 && s[0] == '0')) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+struct Record {
+  std::uint64_t seq = 0;
+  std::string_view prev, hash;
+};
+
+// Parses and checks one line on its own (not its place in the chain); returns a reason.
+std::string ParseRecord(std::string_view line, Record& r) {
+  std::vector<std::string_view> tokens;
+  std::size_t start = 0;
+  while (start <= line.size()) {
+    std::size_t sp = line.find(' ', start);
+    if (sp == std::string_view::npos) sp = line.size();
+    tokens.push_back(line.substr(start, sp - start));
+    start = sp + 1;
+  }
+  if (tokens.size() < 5) return "not an audit record";
+  std::uint64_t unix_time = 0;
+  if (!ParseU64(tokens[0], r.seq) || r.seq == 0) return "bad sequence number";
+  if (!ParseU64(tokens[1], unix_time)) return "bad time";
+  if (!IsName(tokens[2])) return "bad event name";
+  for (std::size_t i = 3; i + 2 < tokens.size(); ++i) {
+    const auto eq = tokens[i].find('=');
+    if (eq == std::string_view::npos || !IsName(tokens[i].substr(0, eq))) return "bad field";
+    if (!AuditLog::UnescapeValue(tokens[i].substr(eq + 1)).ok()) return "bad field value";
+  }
+  r.prev = tokens[tokens.size() - 2];
+  r.hash = tokens.back();
+  if (!IsHex64(r.prev) || !IsHex64(r.hash)) return "bad hash";
+  const std::string_view body = line.substr(0, line.size() - 2 * (kHashHex + 1));
+  if (Sha256Hex(std::string(r.prev) + " " + std::string(body)) != r.hash) {
+    return "hash does not match the record (changed line)";
+  }
+  return "";
+}
+
+// Streams `path` line by line (without the '\n'); `on_line` returns false to stop. The
+// bytes after the last '\n' (a torn line) are left in `rest`.
+Status ForEachLine(FileSystem& fs, const std::string& path,
+                   const std::function<bool(std::string_view, std::uint64_t line_no,
+                                            std::uint64_t end_offset)>& on_line,
+                   std::string& rest) {
+  auto file = fs.OpenForRead(path);
+  if (!file.ok()) return file.status();
+  std::string chunk(64 * 1024, '\0');
+  std::uint64_t offset = 0, line_no = 0;
+  rest.clear();
+  for (;;) {
+    auto n = (*file)->Read(chunk.data(), chunk.size());
+    if (!n.ok()) return n.status();
+    if (*n == 0) return Status::Ok();
+    for (std::size_t i = 0; i < *n; ++i) {
+      ++offset;
+      if (chunk[i] != '\n') {
+        if (rest.size() < kMaxLine) rest += chunk[i];
+        continue;
+      }
+      if (!on_line(rest, ++line_no, offset)) return Status::Ok();
+      rest.clear();
+    }
+  }
+}
+
+}  // namespace
+
+std::string AuditLog::EscapeValue(std::string_view value) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char ch : value) {
+    const auto c = static_cast<unsigned char>(ch);
+    const bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                       c == '.' || c == '_' || c == ':' || c == '/' || c == '@' || c == '+' ||
+                       c == '-';
+    if (plain) {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    }
+  }
+  return out;
+}
+
+Result<std::string> AuditLog::UnescapeValue(std::string_view text) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      if (text[i] == ' ' || text[i] == '=' || static_cast<unsigned char>(text[i]) < 0x21) {
+        return util::InvalidArgument("unescaped character in an audit value");
+      }
+      out += text[i];
+      continue;
+    }
+    if (i + 2 >= text.size()) {
+      return util::InvalidArgument("truncated escape in an audit value");
+    }
+    const int hi = hex(text[i + 1]), lo = hex(text[i + 2]);
+    if (hi < 0 || lo < 0) return util::InvalidArgument("bad escape in an audit value");
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
+Result<AuditLog::Tail> AuditLog::ReadTail(FileSystem& fs, const std::string& path,
+                                          std::uint64_t* file_size) {
+  Tail tail;
+  tail.hash = kGenesis;
+  std::string last, problem;
+  std::uint64_t last_no = 0;
+  std::string rest;
+  auto st = ForEachLine(
+      fs, path,
+      [&](std::string_view line, std::uint64_t no, std::uint64_t end) {
+        last = line;
+        last_no = no;
+        tail.size = end;
+        return true;
+      },
+      rest);
+  if (!st.ok()) return st;
+  *file_size = tail.size + rest.size();
+  if (last_no == 0) return tail;
+  Record r;
+  problem = ParseRecord(last, r);
+  if (!problem.empty()) {
+    return util::Corruption(path + " line " + std::to_string(last_no) + ": " + problem);
+  }
+  tail.seq = r.seq;
+  tail.hash = std::string(r.hash);
+  return tail;
+}
+
+Result<std::unique_ptr<AuditLog>> AuditLog::Open(FileSystem& fs, const util::Clock& clock,
+                                                 std::string path, std::string lock_path,
+                                                 std::string* repair_note) {
+  std::unique_ptr<AuditLog> log(new AuditLog(fs, clock, std::move(path), std::move(lock_path)));
+  std::unique_ptr<FileLock> lock;
+  if (!log->lock_path_.empty()) {
+    auto l = fs.LockFile(log->lock_path_, true);
+    if (!l.ok()) return l.status();
+    lock = std::move(*l);
+  }
+  auto file = fs.OpenForAppend(log->path_, 0600);
+  if (!file.ok()) return file.status();
+  std::uint64_t size = 0;
+  auto tail = ReadTail(fs, log->path_, &size);
+  if (!tail.ok()) return tail.status();
+  if (size > tail->size) {
+    // A crash mid-append: the record was never acknowledged, so cutting it is safe.
+    BLUETRACE_RETURN_IF_ERROR(fs.Truncate(log->path_, tail->size));
+    if (repair_note) {
+      *repair_note = "audit.log: repaired a torn last line left by a crash (" +
+                     std::to_string(size - tail->size) + " bytes removed)";
+    }
+  }
+  util::MutexLock l(log->mu_);
+  log->file_ = std::move(*file);
+  log->tail_ = std::move(*tail);
+  return log;
+}
+
+Status AuditLog::Append(std::string_view event, const AuditFields& fields) {
+  if (!IsName(event)) return util::InvalidArgument("bad audit event name");
+  std::string text = std::string(event);
+  for (const auto& [key, value] : fields) {
+    if (!IsName(key)) return util::InvalidArgument("bad audit field name: " + key);
+    text += " " + key + "=" + EscapeValue(value);
+  }
+  util::MutexLock l(mu_);
+  if (failed_) return util::Unavailable(path_ + ": an earlier append failed; reopen the log");
+  std::unique_ptr<FileLock> lock;
+  if (!lock_path_.empty()) {
+    auto fl = fs_.LockFile(lock_path_, true);
+    if (!fl.ok()) return fl.status();
+    lock = std::move(*fl);
+  }
+  // Another process appended since our last record: continue from its last record.
+  auto size = fs_.FileSize(path_);
+  if (!size.ok()) return size.status();
+  if (*size != tail_.size) {
+    std::uint64_t file_size = 0;
+    auto tail = ReadTail(fs_, path_, &file_size);
+    if (!tail.ok()) return tail.status();
+    tail_ = std::move(*tail);
+  }
+  const std::string body =
+      std::to_string(tail_.seq + 1) + " " + std::to_string(clock_.NowUnixSeconds()) + " " + text;
+  const std::string hash = Sha256Hex(tail_.hash + " " + body);
+  const std::string line = body + " " + tail_.hash + " " + hash + "\n";
+  Status st = file_->Append(line);
+  if (st.ok()) st = file_->Sync();
+  if (!st.ok()) {
+    failed_ = true;
+    return st;
+  }
+  tail_.seq += 1;
+  tail_.hash = hash;
+  tail_.size += line.size();
+  return Status::Ok();
+}
+
+Result<AuditVerifyResult> AuditLog::Verify(FileSystem& fs, const std::string& path) {
+  AuditVerifyResult result;
+  std::string prev = kGenesis;
+  std::uint64_t expect_seq = 1;
+  std::string rest;
+  auto st = ForEachLine(
+      fs, path,
+      [&](std::string_view line, std::uint64_t no, std::uint64_t) {
+        Record r;
+        std::string problem = ParseRecord(line, r);
+        if (problem.empty() && r.seq != expect_seq) {
+          problem = "sequence number " + std::to_string(r.seq) + " where " +
+                    std::to_string(expect_seq) + " was expected (line removed or reordered)";
+        } else if (problem.empty() && r.prev != prev) {
+          problem = "previous-hash does not match the line before (line removed or reordered)";
+        }
+        if (!problem.empty()) {
+          result.bad_line = no;
+          result.problem = problem;
+          return false;
+        }
+        prev = std::string(r.hash);
+        ++expect_seq;
+        ++result.records;
+        return true;
+      },
+      rest);
+  if (!st.ok()) return st;
+  if (result.ok() && !rest.empty()) {
+    result.bad_line = result.records + 1;
+    result.problem = "incomplete last line (torn write; the server repairs it at start-up)";
+  }
+  return result;
+}
+
+}  // namespace bluetrace::store

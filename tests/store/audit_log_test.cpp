@@ -1,0 +1,215 @@
+// AuditLog: the chain holds across appends, reopening and several writers; tampering
+// (a changed, removed or reordered line) is named by line; torn tails are repaired.
+#include "bluetrace/store/audit_log.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "support/temp_dir.hpp"
+
+namespace bluetrace::store {
+namespace {
+
+using test::ReadFileForTest;
+using test::WriteFileForTest;
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += l + "\n";
+  return out;
+}
+
+class AuditLogTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<AuditLog> OpenLog(std::string* note = nullptr) {
+    auto log = AuditLog::Open(fs_, clock_, path_, dir_.File(".lock-audit"), note);
+    EXPECT_TRUE(log.ok()) << log.status().ToString();
+    return log.ok() ? std::move(*log) : nullptr;
+  }
+  AuditVerifyResult VerifyFile() {
+    auto r = AuditLog::Verify(fs_, path_);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : AuditVerifyResult{};
+  }
+  void WriteThree() {
+    auto log = OpenLog();
+    ASSERT_TRUE(log->Append("login_ok", {{"user", "+61400000001"}, {"peer", "127.0.0.1"}}).ok());
+    ASSERT_TRUE(log->Append("login_failed", {{"user", "+61400000002"}}).ok());
+    ASSERT_TRUE(log->Append("upload", {{"user", "+61400000001"}, {"matched", "3"}}).ok());
+  }
+
+  test::TempDir dir_;
+  PosixFileSystem& fs_ = PosixFileSystem::Instance();
+  util::ManualClock clock_{1'700'000'000};
+  std::string path_ = dir_.File("audit.log");
+};
+
+TEST_F(AuditLogTest, RecordsCarrySequenceTimeEventFieldsAndVerify) {
+  WriteThree();
+  auto lines = Lines(ReadFileForTest(path_));
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0].rfind("1 1700000000 login_ok user=+61400000001 peer=127.0.0.1 ", 0), 0u)
+      << lines[0];
+  EXPECT_EQ(lines[0].substr(lines[0].find("127.0.0.1 ") + 10, 64), std::string(64, '0'));
+  EXPECT_EQ(lines[2].rfind("3 1700000000 upload ", 0), 0u);
+  auto r = VerifyFile();
+  EXPECT_TRUE(r.ok()) << r.problem;
+  EXPECT_EQ(r.records, 3u);
+}
+
+TEST_F(AuditLogTest, ReopeningContinuesTheChain) {
+  WriteThree();
+  {
+    auto log = OpenLog();
+    ASSERT_TRUE(log->Append("user_added", {{"user", "+61400000009"}}).ok());
+  }
+  auto lines = Lines(ReadFileForTest(path_));
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[3].rfind("4 ", 0), 0u);
+  EXPECT_EQ(VerifyFile().records, 4u);
+}
+
+TEST_F(AuditLogTest, AChangedLineIsNamed) {
+  WriteThree();
+  auto lines = Lines(ReadFileForTest(path_));
+  lines[1].replace(lines[1].find("+61400000002"), 12, "+61400000003");
+  WriteFileForTest(path_, Join(lines));
+  auto r = VerifyFile();
+  EXPECT_EQ(r.bad_line, 2u);
+  EXPECT_NE(r.problem.find("changed"), std::string::npos) << r.problem;
+  EXPECT_EQ(r.records, 1u);
+}
+
+TEST_F(AuditLogTest, ARemovedLineIsNamed) {
+  WriteThree();
+  auto lines = Lines(ReadFileForTest(path_));
+  lines.erase(lines.begin() + 1);
+  WriteFileForTest(path_, Join(lines));
+  auto r = VerifyFile();
+  EXPECT_EQ(r.bad_line, 2u);
+  EXPECT_NE(r.problem.find("removed"), std::string::npos) << r.problem;
+}
+
+TEST_F(AuditLogTest, RemovingTheFirstLineIsNamed) {
+  WriteThree();
+  auto lines = Lines(ReadFileForTest(path_));
+  lines.erase(lines.begin());
+  WriteFileForTest(path_, Join(lines));
+  EXPECT_EQ(VerifyFile().bad_line, 1u);
+}
+
+TEST_F(AuditLogTest, ReorderedLinesAreNamed) {
+  WriteThree();
+  auto lines = Lines(ReadFileForTest(path_));
+  std::swap(lines[1], lines[2]);
+  WriteFileForTest(path_, Join(lines));
+  EXPECT_EQ(VerifyFile().bad_line, 2u);
+}
+
+TEST_F(AuditLogTest, ARecomputedHashStillBreaksTheNextLink) {
+  // A forger who edits a line and fixes its own hash is caught by the next line's prev.
+  WriteThree();
+  auto lines = Lines(ReadFileForTest(path_));
+  auto r0 = VerifyFile();
+  ASSERT_TRUE(r0.ok());
+  lines[1] = lines[0];  // a valid record, but out of place
+  WriteFileForTest(path_, Join(lines));
+  EXPECT_EQ(VerifyFile().bad_line, 2u);
+}
+
+TEST_F(AuditLogTest, ValuesCannotForgeFieldsOrLines) {
+  {
+    auto log = OpenLog();
+    ASSERT_TRUE(log->Append("login_failed", {{"user", "x outcome=ok\n1 2 login_ok"}}).ok());
+  }
+  auto lines = Lines(ReadFileForTest(path_));
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("user=x%20outcome%3Dok%0A1%202%20login_ok "), std::string::npos)
+      << lines[0];
+  auto back = AuditLog::UnescapeValue("x%20outcome%3Dok%0A1");
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, "x outcome=ok\n1");
+  EXPECT_FALSE(AuditLog::UnescapeValue("%4").ok());
+  EXPECT_FALSE(AuditLog::UnescapeValue("%zz").ok());
+  EXPECT_TRUE(VerifyFile().ok());
+}
+
+TEST_F(AuditLogTest, BadEventOrKeyNamesAreRefused) {
+  auto log = OpenLog();
+  EXPECT_EQ(log->Append("login ok", {}).code(), util::StatusCode::kInvalidArgument);
+  EXPECT_EQ(log->Append("login", {{"Us=er", "x"}}).code(), util::StatusCode::kInvalidArgument);
+}
+
+TEST_F(AuditLogTest, ATornTailIsCutOffAtOpenAndTheChainContinues) {
+  WriteThree();
+  const std::string good = ReadFileForTest(path_);
+  WriteFileForTest(path_, good + "4 1700000000 login_ok user=+6140");
+  auto torn = VerifyFile();
+  EXPECT_EQ(torn.bad_line, 4u);
+  EXPECT_NE(torn.problem.find("incomplete"), std::string::npos);
+  std::string note;
+  auto log = OpenLog(&note);
+  EXPECT_NE(note.find("torn"), std::string::npos) << note;
+  EXPECT_EQ(ReadFileForTest(path_), good);
+  ASSERT_TRUE(log->Append("login_ok", {{"user", "+61400000001"}}).ok());
+  auto r = VerifyFile();
+  EXPECT_TRUE(r.ok()) << r.problem;
+  EXPECT_EQ(r.records, 4u);
+}
+
+TEST_F(AuditLogTest, AGarbledLastLineStopsOpenNamingTheLine) {
+  WriteFileForTest(path_, "not a record\n");
+  auto log = AuditLog::Open(fs_, clock_, path_, "");
+  ASSERT_FALSE(log.ok());
+  EXPECT_EQ(log.status().code(), util::StatusCode::kCorruption);
+  EXPECT_NE(log.status().message().find("line 1"), std::string::npos);
+}
+
+TEST_F(AuditLogTest, TwoWritersOnOneFileKeepOneChain) {
+  // The server and bluetrace-admin each hold their own AuditLog on the same file.
+  auto a = OpenLog();
+  auto b = OpenLog();
+  ASSERT_TRUE(a->Append("a", {}).ok());
+  ASSERT_TRUE(b->Append("b", {}).ok());
+  ASSERT_TRUE(a->Append("a", {}).ok());
+  auto r = VerifyFile();
+  EXPECT_TRUE(r.ok()) << r.problem;
+  EXPECT_EQ(r.records, 3u);
+}
+
+TEST_F(AuditLogTest, ConcurrentAppendsFromThreadsAndTwoLogsStayChained) {
+  auto a = OpenLog();
+  auto b = OpenLog();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      AuditLog& log = t % 2 ? *a : *b;
+      for (int i = 0; i < 25; ++i) {
+        EXPECT_TRUE(log.Append("login_ok", {{"n", std::to_string(i)}}).ok());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto r = VerifyFile();
+  EXPECT_TRUE(r.ok()) << r.problem << " at line " << r.bad_line;
+  EXPECT_EQ(r.records, 100u);
+}
+
+TEST_F(AuditLogTest, VerifyOfAMissingFileIsNotFound) {
+  auto r = AuditLog::Verify(fs_, dir_.File("none.log"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), util::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace bluetrace::store
