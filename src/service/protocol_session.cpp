@@ -30,6 +30,28 @@ std::uint32_t ClampU32(std::int64_t v) {
   return static_cast<std::uint32_t>(v);
 }
 
+// One audit record per decided login; a busy or failing server decided nothing.
+void AuditLogin(ReportingService& service, const std::string& name, const std::string& peer,
+                const LoginOutcome& o) {
+  const char* outcome = nullptr;
+  switch (o.status) {
+    case LoginStatus::kWelcome:
+      return service.Audit("login_ok", {{"user", o.user}, {"peer", peer}});
+    case LoginStatus::kWrongPassword:
+      outcome = "wrong_password";
+      break;
+    case LoginStatus::kBlocked:
+      outcome = "blocked_now";
+      break;
+    case LoginStatus::kStillBlocked:
+      return service.Audit("login_blocked", {{"user", name}, {"peer", peer}});
+    case LoginStatus::kBusy:
+    case LoginStatus::kError:
+      return;
+  }
+  service.Audit("login_failed", {{"user", name}, {"peer", peer}, {"outcome", outcome}});
+}
+
 }  // namespace
 
 ProtocolSession::ProtocolSession(ReportingService& service, std::string peer_address)
@@ -190,9 +212,12 @@ void ProtocolSession::OnLogin(protocol::Login login, ReplyFn& done) {
   auto state = state_;
   std::string peer = peer_;
   const std::int64_t block_seconds = service_.config_.block_duration_seconds;
+  ReportingService* svc = &service_;
+  std::string name = login.user;
   service_.auth_->Login(
       std::move(login.user), std::move(login.password),
-      [state, peer, block_seconds, done = std::move(done)](LoginOutcome o) {
+      [state, peer, block_seconds, svc, name, done = std::move(done)](LoginOutcome o) {
+        AuditLogin(*svc, name, peer, o);
         switch (o.status) {
           case LoginStatus::kWelcome: {
             if (!o.error.ok()) {
@@ -234,11 +259,13 @@ void ProtocolSession::OnRegister(protocol::Register reg, ReplyFn& done) {
     return;
   }
   std::string peer = peer_;
+  ReportingService* svc = &service_;
   service_.auth_->Register(
       std::move(reg.user), std::move(reg.password),
-      [peer, done = std::move(done)](RegisterOutcome o) {
+      [peer, svc, done = std::move(done)](RegisterOutcome o) {
         switch (o.status) {
           case RegisterStatus::kRegistered:
+            svc->Audit("registered", {{"user", o.user}, {"peer", peer}});
             spdlog::info("{} registered from {}", o.user, peer);
             return done(One(protocol::RegisterOk{o.user}));
           case RegisterStatus::kDisabled:
@@ -324,6 +351,12 @@ void ProtocolSession::OnUploadEnd(ReplyFn& done) {
     s.stats_.entries_matched += result.matched.size();
     s.stats_.entries_mismatched += result.mismatched.size();
     s.stats_.entries_unknown += result.unknown.size();
+    s.Audit("contact_check", {{"user", u},
+                              {"entries", std::to_string(count)},
+                              {"matched", std::to_string(result.matched.size())},
+                              {"mismatched", std::to_string(result.mismatched.size())},
+                              {"unknown", std::to_string(result.unknown.size())},
+                              {"report", *report}});
     s.env_.console.Print(FormatConsoleLines(result, s.config_.time_mode));
     spdlog::info(
         "contact log from {}: {} entries, {} matched, {} mismatched, {} unknown; "

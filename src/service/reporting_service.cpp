@@ -64,6 +64,13 @@ util::Result<std::unique_ptr<ReportingService>> ReportingService::Open(const Ser
   if (!reports.ok()) return reports.status();
   s->reports_ = std::move(*reports);
 
+  std::string audit_note;
+  auto audit = store::AuditLog::Open(env.fs, env.clock, store::JoinPath(dir, "audit.log"),
+                                     store::JoinPath(dir, ".lock-audit"), &audit_note);
+  if (!audit.ok()) return audit.status();
+  s->audit_ = std::move(*audit);
+  if (!audit_note.empty()) s->notes_.push_back(audit_note);
+
   s->connection_limiter_ = std::make_unique<KeyedRateLimiter>(env.clock, config.connection_rate);
   s->login_limiter_ = std::make_unique<KeyedRateLimiter>(env.clock, config.login_rate);
   s->tempid_limiter_ = std::make_unique<KeyedRateLimiter>(env.clock, config.tempid_rate);
@@ -106,6 +113,11 @@ std::unique_ptr<Session> ReportingService::NewSession(std::string peer_address) 
 
 util::Result<store::CompactionStats> ReportingService::CompactTempIds() {
   return tempids_->Compact();
+}
+
+void ReportingService::Audit(std::string_view event, const store::AuditFields& fields) {
+  util::Status st = audit_->Append(event, fields);
+  if (!st.ok()) spdlog::error("audit record {} not written: {}", event, st.ToString());
 }
 
 util::Status ReportingService::ReloadUsers() {

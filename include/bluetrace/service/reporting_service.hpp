@@ -6,6 +6,10 @@
 // an error naming the file and the line. A torn tail of tempIDs.txt left by a crash is
 // repaired and described in startup_notes().
 //
+// Audit: every login (ok, failed, blocked), registration and contact check is recorded in
+// <state_dir>/audit.log (store/audit_log.hpp), shared with bluetrace-admin. A failed audit
+// write is logged as an error; it does not fail the request it describes.
+//
 // Shutdown: the destructor first drains and joins the worker pools (finishing every
 // request already accepted, so nothing acknowledged is lost), then closes the stores.
 // Sessions may outlive nothing: destroy every Session before the service.
@@ -24,6 +28,7 @@
 #include "bluetrace/service/server_config.hpp"
 #include "bluetrace/service/session.hpp"
 #include "bluetrace/service/worker_pool.hpp"
+#include "bluetrace/store/audit_log.hpp"
 #include "bluetrace/store/credentials_store.hpp"
 #include "bluetrace/store/file_system.hpp"
 #include "bluetrace/store/lockout_store.hpp"
@@ -75,12 +80,16 @@ class ReportingService final : public SessionFactory {
   // Re-reads credentials.txt and lockouts.txt (changes by bluetrace-admin).
   util::Status ReloadUsers();
 
+  // Appends an audit record (see above); never pass a password.
+  void Audit(std::string_view event, const store::AuditFields& fields);
+
   // Lines describing what Open loaded and repaired, for the log.
   const std::vector<std::string>& startup_notes() const { return notes_; }
 
   const ServiceStats& stats() const { return stats_; }
   const AuthStats& auth_stats() const { return auth_->stats(); }
   std::size_t auth_queue_depth() const { return auth_pool_->queued(); }
+  const util::LatencyHistogram& auth_queue_wait() const { return auth_pool_->wait_histogram(); }
   const store::TempIdStore& tempids() const { return *tempids_; }
   const ServerConfig& config() const { return config_; }
 
@@ -98,6 +107,7 @@ class ReportingService final : public SessionFactory {
   std::unique_ptr<store::LockoutStore> lockouts_;
   std::unique_ptr<store::TempIdStore> tempids_;
   std::unique_ptr<store::ReportStore> reports_;
+  std::unique_ptr<store::AuditLog> audit_;
   std::unique_ptr<KeyedRateLimiter> connection_limiter_;
   std::unique_ptr<KeyedRateLimiter> login_limiter_;
   std::unique_ptr<KeyedRateLimiter> tempid_limiter_;
