@@ -28,7 +28,7 @@ bool WorkerPool::TrySubmit(std::function<void()> job) {
       ++rejected_;
       return false;
     }
-    queue_.push_back(std::move(job));
+    queue_.push_back(Queued{std::move(job), std::chrono::steady_clock::now()});
   }
   cv_.notify_one();
   return true;
@@ -47,14 +47,17 @@ std::uint64_t WorkerPool::rejected() const {
 void WorkerPool::Run() {
   for (;;) {
     std::function<void()> job;
+    std::chrono::steady_clock::time_point submitted;
     {
       util::MutexLock lock(mu_);
       // condition_variable_any releases and retakes mu_ through its lock()/unlock().
       while (!stopping_ && queue_.empty()) cv_.wait(mu_);
       if (queue_.empty()) return;  // stopping and drained
-      job = std::move(queue_.front());
+      job = std::move(queue_.front().job);
+      submitted = queue_.front().submitted;
       queue_.pop_front();
     }
+    wait_.Record(std::chrono::steady_clock::now() - submitted);
     job();
   }
 }

@@ -40,5 +40,38 @@ TEST(WorkerPoolTest, RefusesWhenTheQueueIsFullAndRecovers) {
   done.get_future().wait();
 }
 
+TEST(WorkerPoolTest, RecordsHowLongEachJobWaited) {
+  {
+    WorkerPool pool(1, 10);
+    EXPECT_EQ(pool.wait_histogram().Read().count, 0u);
+    std::promise<void> release;
+    std::shared_future<void> gate = release.get_future().share();
+    ASSERT_TRUE(pool.TrySubmit([gate] { gate.wait(); }));
+    ASSERT_TRUE(pool.TrySubmit([] {}));
+    ASSERT_TRUE(pool.TrySubmit([] {}));
+    release.set_value();
+    std::promise<void> done;
+    ASSERT_TRUE(pool.TrySubmit([&] { done.set_value(); }));
+    done.get_future().wait();
+    // Every started job is recorded once, even one that waited ~0 s.
+    const auto wait = pool.wait_histogram().Read();
+    EXPECT_EQ(wait.count, 4u);
+  }
+}
+
+TEST(LatencyHistogramTest, CountsIntoCumulativeBuckets) {
+  util::LatencyHistogram h{0.001, 0.01, 0.1};
+  h.Record(std::chrono::microseconds(500));  // <= 1 ms
+  h.Record(std::chrono::milliseconds(1));    // exactly on the bound: <= 1 ms
+  h.Record(std::chrono::milliseconds(50));   // <= 100 ms
+  h.Record(std::chrono::seconds(3));         // only +Inf
+  h.Record(std::chrono::nanoseconds(-5));    // a clock step back counts as 0
+  const auto s = h.Read();
+  EXPECT_EQ(s.bounds, (std::vector<double>{0.001, 0.01, 0.1}));
+  EXPECT_EQ(s.buckets, (std::vector<std::uint64_t>{3, 3, 4}));
+  EXPECT_EQ(s.count, 5u);
+  EXPECT_EQ(s.sum_nanos, 500'000u + 1'000'000u + 50'000'000u + 3'000'000'000u);
+}
+
 }  // namespace
 }  // namespace bluetrace::service
