@@ -138,6 +138,11 @@ Status ValidateServerConfig(const ServerConfig& c) {
   if (c.tempid_retention_seconds < c.tempid_lifetime_seconds) {
     return InvalidArgument("tempid.retention: must be at least tempid.lifetime");
   }
+  if (!c.metrics_address.empty()) {
+    std::string host;
+    std::uint16_t port = 0;
+    BLUETRACE_RETURN_IF_ERROR(ParseMetricsAddress(c.metrics_address, host, port));
+  }
   static const char* const kLevels[] = {"trace", "debug",    "info", "warn",
                                         "error", "critical", "off"};
   bool level_ok = false;
@@ -148,6 +153,34 @@ Status ValidateServerConfig(const ServerConfig& c) {
         "got \"" +
         c.log_level + "\"");
   }
+  return Status::Ok();
+}
+
+Status ParseMetricsAddress(const std::string& text, std::string& host, std::uint16_t& port) {
+  auto bad = [&text] {
+    return InvalidArgument(
+        "ops.metrics_address: must be \"<IPv4>:<port>\" or \"[<IPv6>]:<port>\", got \"" + text +
+        "\"");
+  };
+  const std::size_t colon = text.rfind(':');
+  if (colon == std::string::npos) return bad();
+  std::string h = text.substr(0, colon);
+  const std::string p = text.substr(colon + 1);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') {
+    h = h.substr(1, h.size() - 2);
+    if (h.find(':') == std::string::npos) return bad();  // brackets are for IPv6 only
+  } else if (h.find(':') != std::string::npos) {
+    return bad();  // an IPv6 address needs brackets
+  }
+  if (!IsIpLiteral(h) || p.empty() || p.size() > 5) return bad();
+  std::uint32_t value = 0;
+  for (char ch : p) {
+    if (ch < '0' || ch > '9') return bad();
+    value = value * 10 + static_cast<std::uint32_t>(ch - '0');
+  }
+  if (value > 65535) return bad();
+  host = h;
+  port = static_cast<std::uint16_t>(value);
   return Status::Ok();
 }
 

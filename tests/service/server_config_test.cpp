@@ -96,6 +96,27 @@ TEST(ServerConfigTest, CrossFieldChecks) {
   EXPECT_FALSE(ValidateServerConfig(c).ok());  // shorter than the lifetime
 }
 
+TEST(ServerConfigTest, MetricsAddressIsHostAndPort) {
+  ServerConfig c;
+  EXPECT_TRUE(ValidateServerConfig(c).ok());  // empty: the ops listener is off
+  for (const char* good : {"127.0.0.1:9464", "0.0.0.0:0", "[::1]:9464"}) {
+    c.metrics_address = good;
+    EXPECT_TRUE(ValidateServerConfig(c).ok()) << good;
+  }
+  std::string host;
+  std::uint16_t port = 1;
+  ASSERT_TRUE(ParseMetricsAddress("[::1]:8080", host, port).ok());
+  EXPECT_EQ(host, "::1");
+  EXPECT_EQ(port, 8080);
+  for (const char* bad : {"127.0.0.1", "localhost:9464", "127.0.0.1:65536", "127.0.0.1:",
+                          "::1:9464", "[127.0.0.1]:9464", "127.0.0.1:94a4", ":9464"}) {
+    c.metrics_address = bad;
+    const util::Status st = ValidateServerConfig(c);
+    EXPECT_FALSE(st.ok()) << bad;
+    EXPECT_NE(st.message().find("ops.metrics_address"), std::string::npos) << st.ToString();
+  }
+}
+
 TEST(ServerConfigTest, FormattedConfigParsesBackToTheSameValues) {
   ServerConfig a;
   a.port = 5555;

@@ -84,6 +84,10 @@ util::Status ParseServerConfig(std::string_view toml_text, std::string_view sour
 // Cross-field checks after every source has been applied (flags included).
 util::Status ValidateServerConfig(const ServerConfig& config);
 
+// Splits ops.metrics_address, "<IPv4>:<port>" or "[<IPv6>]:<port>" (port 0 picks a free
+// one), into `host` and `port`. kInvalidArgument naming the key and the value otherwise.
+util::Status ParseMetricsAddress(const std::string& text, std::string& host, std::uint16_t& port);
+
 // The configuration as TOML, every key present (for --print-config and tests).
 std::string FormatServerConfig(const ServerConfig& config);
 
