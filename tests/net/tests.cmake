@@ -1,5 +1,6 @@
 bluetrace_test(net certificate)
 bluetrace_test(net server_transport)
+bluetrace_test(net ops_server)
 bluetrace_test(net server_hardening)
 bluetrace_test(net tls_context)
 bluetrace_test(net reporting_server)
