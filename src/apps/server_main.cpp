@@ -20,12 +20,15 @@
 #include <string>
 
 #include "bluetrace/net/certificate.hpp"
+#include "bluetrace/net/ops_server.hpp"
 #include "bluetrace/net/server.hpp"
 #include "bluetrace/net/tls_context.hpp"
 #include "bluetrace/service/console.hpp"
+#include "bluetrace/service/metrics.hpp"
 #include "bluetrace/service/reporting_service.hpp"
 #include "bluetrace/service/server_config.hpp"
 #include "bluetrace/store/file_system.hpp"
+#include "bluetrace/store/instrumented_file_system.hpp"
 #include "bluetrace/util/clock.hpp"
 #include "bluetrace/util/random.hpp"
 #include "bluetrace/version.hpp"
@@ -93,6 +96,45 @@ void SetUpLogging(const std::string& level) {
   spdlog::set_default_logger(logger);
 }
 
+service::TransportMetrics TransportMetricsOf(const net::ServerStats& s) {
+  service::TransportMetrics t;
+  t.connections_open = s.connections_open.load(std::memory_order_relaxed);
+  t.connections_accepted = s.connections_accepted.load(std::memory_order_relaxed);
+  t.refused_total_limit = s.refused_total_limit.load(std::memory_order_relaxed);
+  t.refused_address_limit = s.refused_address_limit.load(std::memory_order_relaxed);
+  t.refused_rate = s.refused_rate.load(std::memory_order_relaxed);
+  t.tls_handshakes_failed = s.tls_handshakes_failed.load(std::memory_order_relaxed);
+  t.frames_in = s.frames_in.load(std::memory_order_relaxed);
+  t.frames_out = s.frames_out.load(std::memory_order_relaxed);
+  t.protocol_errors = s.protocol_errors.load(std::memory_order_relaxed);
+  t.timeouts = s.timeouts.load(std::memory_order_relaxed);
+  return t;
+}
+
+// The ops listener (only when ops.metrics_address is set). Ready means the TLS listener
+// accepts and the TempID store still takes writes (it turns read-only on a failed fsync).
+util::Result<std::unique_ptr<net::OpsServer>> StartOps(const service::ServerConfig& c,
+                                                       const net::Server& server,
+                                                       const service::ReportingService& service,
+                                                       const store::InstrumentedFileSystem& fs) {
+  net::OpsServerOptions options;
+  BLUETRACE_RETURN_IF_ERROR(
+      service::ParseMetricsAddress(c.metrics_address, options.address, options.port));
+  net::OpsHandlers handlers;
+  handlers.ready = [&server, &service]() -> util::Status {
+    if (server.port() == 0) return util::Unavailable("the TLS listener is not accepting");
+    util::Status st = service.tempids().health();
+    if (!st.ok()) return util::Unavailable("TempID store: " + st.message());
+    return util::Status();
+  };
+  handlers.metrics = [&server, &service, &fs] {
+    return service::RenderMetrics(service, TransportMetricsOf(server.stats()), &fs);
+  };
+  auto ops = std::make_unique<net::OpsServer>(std::move(options), std::move(handlers));
+  BLUETRACE_RETURN_IF_ERROR(ops->Start());
+  return util::Result<std::unique_ptr<net::OpsServer>>(std::move(ops));
+}
+
 net::TlsServerOptions TlsOptions(const net::ServerCertificate& cert,
                                  const service::ServerConfig& c) {
   return net::TlsServerOptions{cert.certificate_file, cert.private_key_file, c.tls_min_version};
@@ -128,6 +170,8 @@ int Run(const service::ServerConfig& c, const std::string& ready_file) {
   auto tls = net::MakeServerContext(TlsOptions(*cert, c), fs);
   if (!tls.ok()) return Fail(kExitStartup, tls.status().ToString());
 
+  // Every store writes through this, so /metrics can show their fsync latency.
+  store::InstrumentedFileSystem timed_fs(fs);
   std::unique_ptr<service::Console> console;
   if (c.console_output) {
     console = std::make_unique<service::StreamConsole>(stdout);
@@ -135,7 +179,7 @@ int Run(const service::ServerConfig& c, const std::string& ready_file) {
     console = std::make_unique<service::NullConsole>();
   }
   auto service = service::ReportingService::Open(
-      c, service::ServiceEnv{fs, clock, util::OpenSslRandom::Instance(), *console});
+      c, service::ServiceEnv{timed_fs, clock, util::OpenSslRandom::Instance(), *console});
   if (!service.ok()) return Fail(kExitStartup, service.status().ToString());
   for (const auto& note : (*service)->startup_notes()) spdlog::info("{}", note);
 
@@ -143,6 +187,14 @@ int Run(const service::ServerConfig& c, const std::string& ready_file) {
   if (auto st = server.Start(); !st.ok()) return Fail(kExitStartup, st.ToString());
   spdlog::info("bluetrace-server {} listening on {} port {} (TLS {}+), state in {}", kVersion,
                c.bind_address, server.port(), c.tls_min_version, c.state_dir);
+  std::unique_ptr<net::OpsServer> ops;
+  if (!c.metrics_address.empty()) {
+    auto started = StartOps(c, server, **service, timed_fs);
+    if (!started.ok()) return Fail(kExitStartup, started.status().ToString());
+    ops = std::move(*started);
+    spdlog::info("ops listener on {} port {} (/healthz, /readyz, /metrics)",
+                 c.metrics_address.substr(0, c.metrics_address.rfind(':')), ops->port());
+  }
   if (!ready_file.empty()) {
     auto st = fs.ReplaceFileAtomically(ready_file, std::to_string(server.port()) + "\n", 0644);
     if (!st.ok()) spdlog::warn("cannot write the ready file: {}", st.ToString());
@@ -171,6 +223,7 @@ int Run(const service::ServerConfig& c, const std::string& ready_file) {
       }
     }
   }
+  if (ops) ops->Stop();  // its callbacks read the service, which is reset below
   server.Stop(std::chrono::seconds(c.shutdown_grace));
   service->reset();  // finishes accepted requests, then closes the stores
   spdlog::info("stopped");

@@ -1,5 +1,7 @@
 bluetrace_test(apps server)
 add_dependencies(server_test bluetrace-server)
+bluetrace_test(apps server_metrics)
+add_dependencies(server_metrics_test bluetrace-server)
 bluetrace_test(apps client_frontend)
 target_link_libraries(client_frontend_test PRIVATE bluetrace_client_frontend)
 bluetrace_test(apps client)
