@@ -6,6 +6,7 @@
 //   bluetrace-server --config /etc/bluetrace/server.toml [flags]
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <spdlog/sinks/stdout_sinks.h>
@@ -157,12 +158,36 @@ void ReloadOnHangup(net::Server& server, service::ReportingService& service,
   if (!users.ok()) spdlog::error("SIGHUP: user files not reloaded: {}", users.ToString());
 }
 
+// What identifies a version of a file: bluetrace-admin rewrites credentials.txt and
+// lockouts.txt by rename, so the inode changes even within one mtime tick.
+struct FileStamp {
+  ino_t inode = 0;
+  off_t size = -1;
+  std::int64_t mtime_ns = 0;
+  bool operator==(const FileStamp&) const = default;
+};
+
+FileStamp StampOf(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {};
+  return {st.st_ino, st.st_size,
+          std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
+
 int Run(const service::ServerConfig& c, const std::string& ready_file) {
   auto& fs = store::PosixFileSystem::Instance();
   auto& clock = util::SystemClock::Instance();
 
   if (auto st = fs.CreateDirs(c.state_dir, 0750); !st.ok())
     return Fail(kExitStartup, st.ToString());
+  // Held while we run: one server per state directory, and bluetrace-admin compact knows
+  // not to rewrite tempIDs.txt under us.
+  auto running = fs.LockFile(store::JoinPath(c.state_dir, ".server.lock"), false);
+  if (!running.ok()) {
+    return Fail(kExitStartup, running.status().code() == util::StatusCode::kUnavailable
+                                  ? "another bluetrace-server is running on " + c.state_dir
+                                  : running.status().ToString());
+  }
   auto cert = net::EnsureServerCertificate(fs, c.state_dir, c.certificate_file, c.private_key_file);
   if (!cert.ok()) return Fail(kExitStartup, cert.status().ToString());
   spdlog::info("{} certificate {} ({})", cert->created ? "created self-signed" : "using",
@@ -204,8 +229,12 @@ int Run(const service::ServerConfig& c, const std::string& ready_file) {
   sigemptyset(&signals);
   for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
   auto next_compaction = std::chrono::steady_clock::now() + std::chrono::hours(1);
+  const std::string user_files[] = {store::JoinPath(c.state_dir, "credentials.txt"),
+                                    store::JoinPath(c.state_dir, "lockouts.txt")};
+  FileStamp stamps[] = {StampOf(user_files[0]), StampOf(user_files[1])};
   for (;;) {
-    timespec wait{60, 0};
+    // Short, so changes made by bluetrace-admin take effect within about a second.
+    timespec wait{1, 0};
     const int sig = sigtimedwait(&signals, nullptr, &wait);
     if (sig == SIGTERM || sig == SIGINT) {
       spdlog::info("{}: stopping (sessions get {} s to finish)",
@@ -213,6 +242,15 @@ int Run(const service::ServerConfig& c, const std::string& ready_file) {
       break;
     }
     if (sig == SIGHUP) ReloadOnHangup(server, **service, *cert, c);
+    if (StampOf(user_files[0]) != stamps[0] || StampOf(user_files[1]) != stamps[1]) {
+      stamps[0] = StampOf(user_files[0]);
+      stamps[1] = StampOf(user_files[1]);
+      if (auto st = (*service)->ReloadUsers(); !st.ok()) {
+        spdlog::error("user files changed on disk but were not reloaded: {}", st.ToString());
+      } else {
+        spdlog::debug("reloaded credentials.txt and lockouts.txt (changed on disk)");
+      }
+    }
     if (std::chrono::steady_clock::now() >= next_compaction) {
       next_compaction += std::chrono::hours(1);
       auto compacted = (*service)->CompactTempIds();

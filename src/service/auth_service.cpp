@@ -129,7 +129,14 @@ void AuthService::Register(std::string user, util::SecretString password,
   const bool queued = pool_.TrySubmit([this, job] {
     auto& [name, secret, callback] = *job;
     RegisterOutcome result;
-    util::Status st = credentials_.AddUser(name, secret.view());
+    util::Status st;
+    std::unique_ptr<store::FileLock> lock;
+    if (options_.lock_credentials) {
+      auto locked = options_.lock_credentials();
+      st = locked.ok() ? credentials_.Reload() : locked.status();
+      if (locked.ok()) lock = std::move(*locked);
+    }
+    if (st.ok()) st = credentials_.AddUser(name, secret.view());
     if (st.ok()) {
       ++stats_.registrations;
       result.status = RegisterStatus::kRegistered;

@@ -82,6 +82,9 @@ util::Result<std::unique_ptr<ReportingService>> ReportingService::Open(const Ser
   auth_options.min_password_length = config.min_password_length;
   auth_options.max_password_length = config.max_password_length;
   auth_options.block_seconds = config.block_duration_seconds;
+  auth_options.lock_credentials = [&fs = env.fs, lock = store::JoinPath(dir, ".lock-credentials")] {
+    return fs.LockFile(lock, true);
+  };
   s->auth_ =
       std::make_unique<AuthService>(*s->credentials_, *s->lockouts_, *s->auth_pool_, auth_options);
 

@@ -1,0 +1,217 @@
+#include "admin_commands.hpp"
+
+#include <time.h>
+
+#include <algorithm>
+#include <memory>
+#include <vector>
+
+#include "bluetrace/protocol/phone.hpp"
+#include "bluetrace/protocol/text_lines.hpp"
+#include "bluetrace/protocol/text_records.hpp"
+#include "bluetrace/service/auth_service.hpp"
+#include "bluetrace/store/audit_log.hpp"
+#include "bluetrace/store/credentials_store.hpp"
+#include "bluetrace/store/lockout_store.hpp"
+#include "bluetrace/store/report_store.hpp"
+#include "bluetrace/store/tempid_store.hpp"
+
+namespace bluetrace::admin {
+namespace {
+
+using store::JoinPath;
+
+std::string StatePath(const AdminEnv& env, const char* name) {
+  return JoinPath(env.config.state_dir, name);
+}
+
+int Fail(const AdminEnv& env, const std::string& message) {
+  std::fprintf(env.err, "bluetrace-admin: %s\n", message.c_str());
+  return kExitFailed;
+}
+
+// Appends an admin record; the change it describes is already made, so a failure here is
+// reported but cannot undo it.
+int Audited(AdminEnv& env, std::string_view event, store::AuditFields fields) {
+  fields.emplace_back("by", env.operator_name);
+  auto log = store::AuditLog::Open(env.fs, env.clock, StatePath(env, "audit.log"),
+                                   StatePath(env, ".lock-audit"));
+  util::Status st = log.ok() ? (*log)->Append(event, fields) : log.status();
+  if (!st.ok()) return Fail(env, "done, but the audit record was not written: " + st.ToString());
+  return kExitOk;
+}
+
+util::Result<std::unique_ptr<store::FileLock>> Lock(AdminEnv& env, const char* name) {
+  return env.fs.LockFile(StatePath(env, name), true);
+}
+
+store::Argon2Params Params(const AdminEnv& env) {
+  return {env.config.argon2_memory_kib, env.config.argon2_iterations,
+          env.config.argon2_parallelism};
+}
+
+util::Result<std::unique_ptr<store::CredentialsStore>> OpenCredentials(AdminEnv& env) {
+  return store::CredentialsStore::Open(env.fs, StatePath(env, "credentials.txt"), Params(env),
+                                       env.random);
+}
+
+util::Result<std::unique_ptr<store::LockoutStore>> OpenLockouts(AdminEnv& env) {
+  store::LockoutPolicy policy;
+  policy.max_failures = env.config.max_failed_logins;
+  policy.block_seconds = env.config.block_duration_seconds;
+  return store::LockoutStore::Open(env.fs, StatePath(env, "lockouts.txt"), policy, env.clock);
+}
+
+// Runs `change` on the credentials read fresh under .lock-credentials.
+template <typename Fn>
+int ChangeCredentials(AdminEnv& env, Fn change) {
+  auto lock = Lock(env, ".lock-credentials");
+  if (!lock.ok()) return Fail(env, lock.status().ToString());
+  auto creds = OpenCredentials(env);
+  if (!creds.ok()) return Fail(env, creds.status().ToString());
+  return change(**creds);
+}
+
+std::string Canonical(const std::string& user) {
+  auto c = protocol::CanonicalPhone(user);
+  return c.ok() ? *c : user;
+}
+
+}  // namespace
+
+int UserAdd(AdminEnv& env, const std::string& user, std::string_view password) {
+  return ChangeCredentials(env, [&](store::CredentialsStore& creds) {
+    if (password.size() < env.config.min_password_length) {
+      return Fail(env, "the password must be at least " +
+                           std::to_string(env.config.min_password_length) + " bytes long");
+    }
+    if (auto st = creds.AddUser(user, password); !st.ok()) return Fail(env, st.ToString());
+    std::fprintf(env.out, "added %s\n", Canonical(user).c_str());
+    return Audited(env, "admin_user_added", {{"user", Canonical(user)}});
+  });
+}
+
+int UserRemove(AdminEnv& env, const std::string& user) {
+  return ChangeCredentials(env, [&](store::CredentialsStore& creds) {
+    if (auto st = creds.RemoveUser(user); !st.ok()) return Fail(env, st.ToString());
+    std::fprintf(env.out, "removed %s\n", Canonical(user).c_str());
+    return Audited(env, "admin_user_removed", {{"user", Canonical(user)}});
+  });
+}
+
+int UserPasswd(AdminEnv& env, const std::string& user, std::string_view password) {
+  return ChangeCredentials(env, [&](store::CredentialsStore& creds) {
+    if (password.size() < env.config.min_password_length) {
+      return Fail(env, "the password must be at least " +
+                           std::to_string(env.config.min_password_length) + " bytes long");
+    }
+    if (auto st = creds.SetPassword(user, password); !st.ok()) return Fail(env, st.ToString());
+    std::fprintf(env.out, "password of %s changed\n", Canonical(user).c_str());
+    return Audited(env, "admin_password_changed", {{"user", Canonical(user)}});
+  });
+}
+
+int MigrateCredentials(AdminEnv& env) {
+  return ChangeCredentials(env, [&](store::CredentialsStore& creds) {
+    const std::size_t plaintext = creds.plaintext_count();
+    if (auto st = creds.MigrateAll(); !st.ok()) return Fail(env, st.ToString());
+    std::fprintf(env.out, "%zu plaintext passwords replaced by Argon2id hashes\n", plaintext);
+    return Audited(env, "admin_migrated_credentials", {{"count", std::to_string(plaintext)}});
+  });
+}
+
+namespace {
+
+// Lifts the block under .lock-lockouts; kNotFound when `key` is not blocked.
+util::Status UnblockOnce(AdminEnv& env, const std::string& key) {
+  auto lock = Lock(env, ".lock-lockouts");
+  if (!lock.ok()) return lock.status();
+  auto lockouts = OpenLockouts(env);
+  if (!lockouts.ok()) return lockouts.status();
+  return (*lockouts)->Unblock(key);
+}
+
+bool ServerRunning(AdminEnv& env) {
+  auto lock = env.fs.LockFile(StatePath(env, ".server.lock"), false);
+  return !lock.ok() && lock.status().code() == util::StatusCode::kUnavailable;
+}
+
+}  // namespace
+
+int Unblock(AdminEnv& env, const std::string& user) {
+  const std::string key = service::AuthService::LockoutKey(user);
+  if (auto st = UnblockOnce(env, key); !st.ok()) {
+    return Fail(env,
+                st.code() == util::StatusCode::kNotFound ? key + " is not blocked" : st.ToString());
+  }
+  // A running server rewrites lockouts.txt from memory on every failed login and re-reads
+  // it only within about a second of our change, so a rewrite in that window can restore
+  // the block: check after the server has had time to reload, and lift it again.
+  for (int attempt = 0; attempt < 3 && ServerRunning(env); ++attempt) {
+    timespec pause{2, 500'000'000};
+    nanosleep(&pause, nullptr);
+    auto lockouts = OpenLockouts(env);
+    if (!lockouts.ok()) return Fail(env, lockouts.status().ToString());
+    if (!(*lockouts)->Check(key).blocked) break;
+    if (auto st = UnblockOnce(env, key); !st.ok() && st.code() != util::StatusCode::kNotFound) {
+      return Fail(env, st.ToString());
+    }
+  }
+  std::fprintf(env.out, "unblocked %s\n", key.c_str());
+  return Audited(env, "admin_unblocked", {{"user", key}});
+}
+
+int ListBlocked(AdminEnv& env) {
+  auto lockouts = OpenLockouts(env);
+  if (!lockouts.ok()) return Fail(env, lockouts.status().ToString());
+  for (const auto& b : (*lockouts)->ListBlocked()) {
+    std::fprintf(env.out, "%s %lld s left\n", b.user.c_str(),
+                 static_cast<long long>(b.seconds_left));
+  }
+  return kExitOk;
+}
+
+int ListReports(AdminEnv& env) {
+  auto reports = store::ReportStore::Open(env.fs, StatePath(env, "reports"));
+  if (!reports.ok()) return Fail(env, reports.status().ToString());
+  auto names = (*reports)->List();
+  if (!names.ok()) return Fail(env, names.status().ToString());
+  for (const auto& n : *names) std::fprintf(env.out, "%s\n", n.c_str());
+  return kExitOk;
+}
+
+int ShowReport(AdminEnv& env, const std::string& name) {
+  auto reports = store::ReportStore::Open(env.fs, StatePath(env, "reports"));
+  if (!reports.ok()) return Fail(env, reports.status().ToString());
+  auto text = (*reports)->Read(name);
+  if (!text.ok()) return Fail(env, text.status().ToString());
+  std::fputs(text->c_str(), env.out);
+  return kExitOk;
+}
+
+int Compact(AdminEnv& env) {
+  auto server = env.fs.LockFile(StatePath(env, ".server.lock"), false);
+  if (!server.ok()) {
+    return Fail(env, server.status().code() == util::StatusCode::kUnavailable
+                         ? "a server is running on " + env.config.state_dir +
+                               "; it applies the TempID retention by itself every hour. "
+                               "Stop it to compact now."
+                         : server.status().ToString());
+  }
+  store::TempIdStoreOptions options;
+  options.path = StatePath(env, "tempIDs.txt");
+  options.time_mode = env.config.time_mode;
+  options.retention_seconds = env.config.tempid_retention_seconds;
+  auto tempids = store::TempIdStore::Open(env.fs, env.clock, options);
+  if (!tempids.ok()) return Fail(env, tempids.status().ToString());
+  auto stats = (*tempids)->Compact();
+  if (!stats.ok()) return Fail(env, stats.status().ToString());
+  std::fprintf(env.out, "tempIDs.txt: %llu records kept, %llu expired dropped\n",
+               static_cast<unsigned long long>(stats->records_kept),
+               static_cast<unsigned long long>(stats->records_dropped));
+  return Audited(env, "admin_compacted",
+                 {{"kept", std::to_string(stats->records_kept)},
+                  {"dropped", std::to_string(stats->records_dropped)}});
+}
+
+}  // namespace bluetrace::admin

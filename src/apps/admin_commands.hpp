@@ -1,0 +1,51 @@
+// The commands of bluetrace-admin, each working on a server's state directory and safe
+// while the server runs. Locking rules (README "Administration"):
+//  - credentials.txt / lockouts.txt: the tool holds an exclusive flock on
+//    <state_dir>/.lock-credentials / .lock-lockouts while it reads the file fresh, changes
+//    it and rewrites it atomically; the running server notices the changed file within
+//    about a second (or at SIGHUP) and reloads it.
+//  - tempIDs.txt: `compact` takes <state_dir>/.server.lock without waiting; a running
+//    server holds it, so compact is refused then (the server compacts hourly itself).
+//  - audit.log: every append holds <state_dir>/.lock-audit (store/audit_log.hpp).
+// Every change is recorded in audit.log (never a password). Results are printed to `out`,
+// problems to `err`; each function returns the process exit status.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+#include "bluetrace/service/server_config.hpp"
+#include "bluetrace/store/file_system.hpp"
+#include "bluetrace/util/clock.hpp"
+#include "bluetrace/util/random.hpp"
+
+namespace bluetrace::admin {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;  // the command failed, or verify found problems
+constexpr int kExitUsage = 2;
+
+struct AdminEnv {
+  store::FileSystem& fs;
+  util::Clock& clock;
+  util::Random& random;
+  const service::ServerConfig& config;  // state_dir, Argon2 parameters, lockout policy
+  std::FILE* out;
+  std::FILE* err;
+  std::string operator_name;  // who ran the tool, for the audit log
+};
+
+// `password` is wiped by the caller.
+int UserAdd(AdminEnv& env, const std::string& user, std::string_view password);
+int UserRemove(AdminEnv& env, const std::string& user);
+int UserPasswd(AdminEnv& env, const std::string& user, std::string_view password);
+int Unblock(AdminEnv& env, const std::string& user);
+int ListBlocked(AdminEnv& env);
+int MigrateCredentials(AdminEnv& env);
+int Verify(AdminEnv& env);
+int ListReports(AdminEnv& env);
+int ShowReport(AdminEnv& env, const std::string& name);
+int Compact(AdminEnv& env);
+
+}  // namespace bluetrace::admin

@@ -1,0 +1,169 @@
+// bluetrace-admin: maintenance of a bluetrace server's state directory, safe while the
+// server runs (locking rules in admin_commands.hpp and README "Administration").
+//
+//   bluetrace-admin [--state-dir DIR | --config FILE] <command> [args]
+//
+// Exit status: 0 done, 1 the command failed (or verify found problems), 2 bad usage.
+#include <pwd.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "admin_commands.hpp"
+#include "bluetrace/service/server_config.hpp"
+#include "bluetrace/store/file_system.hpp"
+#include "bluetrace/util/clock.hpp"
+#include "bluetrace/util/random.hpp"
+#include "bluetrace/util/secret.hpp"
+#include "bluetrace/version.hpp"
+
+namespace {
+
+using namespace bluetrace;  // NOLINT: a program's main wires every layer
+
+// One line from `in` without its line end; false at end of input.
+bool ReadLine(std::FILE* in, util::SecretString& out) {
+  std::string line;
+  int c = 0;
+  while ((c = std::fgetc(in)) != EOF && c != '\n') line += static_cast<char>(c);
+  if (c == EOF && line.empty()) return false;
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  out = util::SecretString(line);
+  std::fill(line.begin(), line.end(), '\0');
+  return true;
+}
+
+// From the terminal without echo (asked twice), or the first line of stdin otherwise.
+std::optional<util::SecretString> PromptPassword() {
+  if (!isatty(STDIN_FILENO)) {
+    util::SecretString p;
+    if (!ReadLine(stdin, p)) return std::nullopt;
+    return p;
+  }
+  termios old_mode{};
+  tcgetattr(STDIN_FILENO, &old_mode);
+  termios quiet = old_mode;
+  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  util::SecretString first, second;
+  std::fputs("New password: ", stderr);
+  bool ok = ReadLine(stdin, first);
+  std::fputs("\nRepeat it: ", stderr);
+  ok = ok && ReadLine(stdin, second);
+  std::fputs("\n", stderr);
+  tcsetattr(STDIN_FILENO, TCSAFLUSH, &old_mode);
+  if (!ok) return std::nullopt;
+  if (first.view() != second.view()) {
+    std::fputs("bluetrace-admin: the passwords differ\n", stderr);
+    return std::nullopt;
+  }
+  return first;
+}
+
+std::optional<util::SecretString> ReadPassword(const std::string& password_file) {
+  if (password_file.empty()) return PromptPassword();
+  std::FILE* f = std::fopen(password_file.c_str(), "r");
+  if (f == nullptr) {
+    std::fprintf(stderr, "bluetrace-admin: cannot read %s\n", password_file.c_str());
+    return std::nullopt;
+  }
+  util::SecretString p;
+  const bool ok = ReadLine(f, p);
+  std::fclose(f);
+  if (!ok) return std::nullopt;
+  return p;
+}
+
+std::string OperatorName() {
+  const passwd* pw = getpwuid(getuid());
+  return pw != nullptr ? pw->pw_name : "uid" + std::to_string(getuid());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "bluetrace-admin: maintain a bluetrace server's state directory (safe while the "
+      "server runs)"};
+  app.set_version_flag("--version", std::string("bluetrace-admin ") + kVersion);
+  app.require_subcommand(1);
+  std::string config_file, password_file, user, report_name;
+  std::optional<std::string> state_dir;
+  app.add_option("-c,--config", config_file,
+                 "the server's TOML configuration (for state_dir "
+                 "and the Argon2 parameters)");
+  app.add_option("--state-dir", state_dir, "the server's state directory (overrides --config)");
+
+  auto* user_cmd = app.add_subcommand("user", "add, remove or re-password a user");
+  user_cmd->require_subcommand(1);
+  auto* add = user_cmd->add_subcommand("add", "add a user (password hashed with Argon2id)");
+  auto* remove = user_cmd->add_subcommand("remove", "remove a user");
+  auto* passwd = user_cmd->add_subcommand("passwd", "set a user's password (Argon2id)");
+  for (auto* sub : {add, remove, passwd}) sub->add_option("user", user, "UserID")->required();
+  for (auto* sub : {add, passwd}) {
+    sub->add_option("--password-file", password_file,
+                    "read the password from this file's first line (default: the terminal "
+                    "without echo, or stdin's first line)");
+  }
+  auto* unblock = app.add_subcommand("unblock", "lift a user's login block");
+  unblock->add_option("user", user, "UserID")->required();
+  auto* blocked = app.add_subcommand("blocked", "list blocked users and the seconds left");
+  auto* migrate = app.add_subcommand(
+      "migrate-credentials", "replace every plaintext password by its Argon2id hash at once");
+  auto* verify = app.add_subcommand(
+      "verify", "check every state file and the audit chain; exit 1 on any problem");
+  auto* reports = app.add_subcommand("reports", "list the contact-check reports");
+  auto* show = reports->add_subcommand("show", "print one report");
+  show->add_option("name", report_name, "report file name (from the list)")->required();
+  auto* compact =
+      app.add_subcommand("compact", "apply the TempID retention now (only while no server runs)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? admin::kExitOk : admin::kExitUsage;
+  }
+
+  service::ServerConfig config;
+  auto& fs = store::PosixFileSystem::Instance();
+  if (!config_file.empty()) {
+    auto text = fs.ReadFile(config_file, 1 << 20);
+    util::Status st =
+        text.ok() ? service::ParseServerConfig(*text, config_file, config) : text.status();
+    if (!st.ok()) {
+      std::fprintf(stderr, "bluetrace-admin: %s\n", st.ToString().c_str());
+      return admin::kExitUsage;
+    }
+  }
+  if (state_dir) config.state_dir = *state_dir;
+
+  admin::AdminEnv env{fs,
+                      util::SystemClock::Instance(),
+                      util::OpenSslRandom::Instance(),
+                      config,
+                      stdout,
+                      stderr,
+                      OperatorName()};
+  if (*add || *passwd) {
+    auto password = ReadPassword(password_file);
+    if (!password) {
+      std::fputs("bluetrace-admin: no password given\n", stderr);
+      return admin::kExitFailed;
+    }
+    return *add ? admin::UserAdd(env, user, password->view())
+                : admin::UserPasswd(env, user, password->view());
+  }
+  if (*remove) return admin::UserRemove(env, user);
+  if (*unblock) return admin::Unblock(env, user);
+  if (*blocked) return admin::ListBlocked(env);
+  if (*migrate) return admin::MigrateCredentials(env);
+  if (*verify) return admin::Verify(env);
+  if (*show) return admin::ShowReport(env, report_name);
+  if (*reports) return admin::ListReports(env);
+  if (*compact) return admin::Compact(env);
+  return admin::kExitUsage;
+}

@@ -1,0 +1,255 @@
+// End-to-end tests of the real bluetrace-admin program on a temporary state directory
+// holding the original samples, alone and next to a running bluetrace-server (whose
+// changes it must pick up without a restart). Loopback only; every wait is bounded.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+
+#include "bluetrace/net/client_connection.hpp"
+#include "bluetrace/protocol/messages.hpp"
+#include "support/run_command.hpp"
+#include "support/server_process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace bluetrace {
+namespace {
+
+using namespace std::chrono_literals;
+using namespace protocol;  // NOLINT
+using test::ReadFileForTest;
+using test::ShellQuoteForTest;
+using test::WriteFileForTest;
+
+constexpr auto kWait = 20s;
+
+class AdminProgramTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* f : {"credentials.txt", "tempIDs.txt"}) {
+      WriteFileForTest(dir_.File(f),
+                       ReadFileForTest(test::SourcePath(std::string("tests/data/original/") + f)));
+    }
+    WriteFileForTest(dir_.File("fast.toml"),
+                     "[auth]\nargon2_memory_kib = 64\nargon2_iterations = 1\n"
+                     "[server]\nbind_address = \"127.0.0.1\"\n");
+    WriteFileForTest(dir_.File("pw"), "new-password-1\n");
+  }
+
+  // Runs the tool with stdin closed (no terminal), output and errors interleaved.
+  test::CommandResult Admin(const std::string& args) {
+    return test::RunCommandForTest(Command(args) + " </dev/null");
+  }
+  std::string Command(const std::string& args) {
+    return ShellQuoteForTest(test::ProgramPath("bluetrace-admin")) + " --config " +
+           ShellQuoteForTest(dir_.File("fast.toml")) + " --state-dir " +
+           ShellQuoteForTest(dir_.path()) + " " + args;
+  }
+  test::CommandResult AdminWithStdin(const std::string& args, const std::string& stdin_text) {
+    return test::RunCommandForTest("printf %s " + ShellQuoteForTest(stdin_text) + " | " +
+                                   Command(args));
+  }
+
+  // A server with a long block, so a block can only end by the admin's unblock.
+  std::unique_ptr<test::ServerProcess> Start() {
+    std::remove(dir_.File("ready").c_str());
+    auto p = std::make_unique<test::ServerProcess>(
+        test::ProgramPath("bluetrace-server"), dir_.path(),
+        std::vector<std::string>{"0", "600", "--config", "fast.toml", "--ready-file", "ready",
+                                 "--log-level", "debug", "--no-console"});
+    port_ = p->WaitReady(dir_.File("ready"), kWait);
+    return p;
+  }
+
+  // Waits until the server has reloaded the user files once more than `before` times.
+  static bool WaitReload(const test::ServerProcess& server, std::size_t before) {
+    return test::WaitFor([&] { return Reloads(server) > before; }, 10s);
+  }
+  static std::size_t Reloads(const test::ServerProcess& server) {
+    const std::string err = server.Stderr();
+    std::size_t n = 0;
+    for (auto at = err.find("reloaded credentials.txt"); at != std::string::npos;
+         at = err.find("reloaded credentials.txt", at + 1)) {
+      ++n;
+    }
+    return n;
+  }
+
+  Message Login(const std::string& user, const std::string& password) {
+    auto c = net::ClientConnection::Connect(
+        "127.0.0.1", port_, net::TlsClientOptions{dir_.File("server.crt"), "127.0.0.1", "1.3"},
+        net::ClientConnectOptions{});
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    if (!c.ok()) return Error{};
+    auto hello = (*c)->Call(Hello{1, 1, "test"}, kWait);
+    EXPECT_TRUE(hello.ok());
+    auto r = (*c)->Call(protocol::Login{user, util::SecretString(password)}, kWait);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? std::move(*r) : Message(Error{});
+  }
+
+  std::string Audit() { return ReadFileForTest(dir_.File("audit.log")); }
+
+  test::TempDir dir_;
+  std::uint16_t port_ = 0;
+};
+
+TEST_F(AdminProgramTest, HelpForEachCommandAndUsageErrors) {
+  for (const char* cmd :
+       {"--help", "user --help", "user add --help", "user passwd --help", "unblock --help",
+        "blocked --help", "migrate-credentials --help", "verify --help", "reports --help",
+        "reports show --help", "compact --help"}) {
+    auto r = Admin(cmd);
+    EXPECT_EQ(r.exit_code, 0) << cmd << "\n" << r.output;
+    EXPECT_NE(r.output.find("Usage"), std::string::npos) << cmd;
+  }
+  EXPECT_EQ(Admin("").exit_code, 2);
+  EXPECT_EQ(Admin("frobnicate").exit_code, 2);
+  EXPECT_EQ(Admin("user add").exit_code, 2);
+}
+
+TEST_F(AdminProgramTest, UserAddedWhileTheServerRunsCanLogInWithoutARestart) {
+  auto server = Start();
+  ASSERT_NE(port_, 0) << server->Stderr();
+  const std::size_t reloads = Reloads(*server);
+  auto r = Admin("user add +61400000123 --password-file " + ShellQuoteForTest(dir_.File("pw")));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("added +61400000123"), std::string::npos);
+  ASSERT_TRUE(WaitReload(*server, reloads)) << server->Stderr();
+  EXPECT_TRUE(std::holds_alternative<Welcome>(Login("+61400000123", "new-password-1")));
+
+  // Removed: the next login is that of an unknown user.
+  const std::size_t reloads2 = Reloads(*server);
+  r = Admin("user remove +61400000123");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_TRUE(WaitReload(*server, reloads2));
+  EXPECT_TRUE(std::holds_alternative<WrongPassword>(Login("+61400000123", "new-password-1")));
+  EXPECT_EQ(server->Stop(kWait), 0);
+
+  const std::string audit = Audit();
+  EXPECT_NE(audit.find(" admin_user_added user=+61400000123 by="), std::string::npos) << audit;
+  EXPECT_NE(audit.find(" admin_user_removed user=+61400000123 by="), std::string::npos);
+  EXPECT_NE(audit.find(" login_ok user=+61400000123 peer=127.0.0.1 "), std::string::npos);
+  EXPECT_EQ(audit.find("new-password-1"), std::string::npos);
+  EXPECT_EQ(Admin("verify").exit_code, 0) << Admin("verify").output;
+}
+
+TEST_F(AdminProgramTest, UnblockLetsABlockedUserInWhileTheServerRuns) {
+  auto server = Start();
+  ASSERT_NE(port_, 0) << server->Stderr();
+  EXPECT_TRUE(std::holds_alternative<WrongPassword>(Login("+61410888888", "wrong-1")));
+  EXPECT_TRUE(std::holds_alternative<WrongPassword>(Login("+61410888888", "wrong-2")));
+  EXPECT_TRUE(std::holds_alternative<Blocked>(Login("+61410888888", "wrong-3")));
+  auto listed = Admin("blocked");
+  EXPECT_EQ(listed.exit_code, 0);
+  EXPECT_NE(listed.output.find("+61410888888 "), std::string::npos) << listed.output;
+  EXPECT_NE(listed.output.find(" s left"), std::string::npos);
+
+  const std::size_t reloads = Reloads(*server);
+  auto r = Admin("unblock +61410888888");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_TRUE(WaitReload(*server, reloads));
+  EXPECT_TRUE(std::holds_alternative<Welcome>(Login("+61410888888", "comp3331")));
+  EXPECT_EQ(Admin("unblock +61410888888").exit_code, 1);  // not blocked any more
+  EXPECT_EQ(Admin("blocked").output, "");
+  EXPECT_NE(Audit().find(" admin_unblocked user=+61410888888 "), std::string::npos);
+}
+
+TEST_F(AdminProgramTest, CompactIsRefusedWhileTheServerRunsAndWorksWhenStopped) {
+  auto server = Start();
+  ASSERT_NE(port_, 0) << server->Stderr();
+  auto r = Admin("compact");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("a server is running"), std::string::npos) << r.output;
+  EXPECT_EQ(server->Stop(kWait), 0);
+  r = Admin("compact");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("tempIDs.txt: "), std::string::npos);
+  EXPECT_NE(Audit().find(" admin_compacted kept="), std::string::npos);
+}
+
+TEST_F(AdminProgramTest, PasswordsComeFromStdinAndPasswdChangesThem) {
+  auto r = AdminWithStdin("user add +61400000777", "stdin-password\n");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = AdminWithStdin("user passwd +61400000777", "other-password\n");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string creds = ReadFileForTest(dir_.File("credentials.txt"));
+  EXPECT_NE(creds.find("+61400000777 $argon2id$"), std::string::npos) << creds;
+  EXPECT_EQ(creds.find("password"), std::string::npos);
+  EXPECT_EQ(AdminWithStdin("user add +61400000777", "again-password\n").exit_code, 1);
+  EXPECT_EQ(AdminWithStdin("user add +61400000778", "short\n").exit_code, 1);
+  EXPECT_EQ(Admin("user passwd +61400000999 --password-file " + ShellQuoteForTest(dir_.File("pw")))
+                .exit_code,
+            1);
+  const std::string audit = Audit();
+  EXPECT_NE(audit.find(" admin_password_changed user=+61400000777 "), std::string::npos);
+  EXPECT_EQ(audit.find("password\n"), std::string::npos);
+  EXPECT_EQ(audit.find("other-password"), std::string::npos);
+}
+
+TEST_F(AdminProgramTest, MigrateCredentialsHashesEveryPlaintextLine) {
+  auto r = Admin("migrate-credentials");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("plaintext passwords replaced"), std::string::npos);
+  const std::string creds = ReadFileForTest(dir_.File("credentials.txt"));
+  EXPECT_EQ(creds.find("comp3331"), std::string::npos);
+  std::size_t lines = 0, hashed = 0;
+  for (auto at = creds.find('\n'); at != std::string::npos; at = creds.find('\n', at + 1)) {
+    ++lines;
+  }
+  for (auto at = creds.find(" $argon2id$"); at != std::string::npos;
+       at = creds.find(" $argon2id$", at + 1)) {
+    ++hashed;
+  }
+  EXPECT_GT(lines, 0u);
+  EXPECT_EQ(hashed, lines);
+  EXPECT_NE(Audit().find(" admin_migrated_credentials count="), std::string::npos);
+  EXPECT_NE(Admin("migrate-credentials").output.find("0 plaintext"), std::string::npos);
+}
+
+TEST_F(AdminProgramTest, VerifyReportsEachPlantedProblemWithFileAndLine) {
+  EXPECT_EQ(Admin("verify").exit_code, 0) << Admin("verify").output;
+  std::string tempids = ReadFileForTest(dir_.File("tempIDs.txt"));
+  if (tempids.back() != '\n') tempids += "\n";
+  WriteFileForTest(dir_.File("tempIDs.txt"), "not a tempid line\n" + tempids);
+  std::string creds = ReadFileForTest(dir_.File("credentials.txt"));
+  if (creds.back() != '\n') creds += "\n";  // the original's files may lack it
+  WriteFileForTest(dir_.File("credentials.txt"), creds + "garbage\n");
+  auto r = Admin("verify");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("tempIDs.txt line 1: "), std::string::npos) << r.output;
+  const auto cred_lines = std::count(creds.begin(), creds.end(), '\n');
+  EXPECT_NE(r.output.find("credentials.txt line " + std::to_string(cred_lines + 1) + ": "),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("2 problems found"), std::string::npos) << r.output;
+}
+
+TEST_F(AdminProgramTest, VerifyDetectsATamperedAuditLog) {
+  ASSERT_EQ(Admin("migrate-credentials").exit_code, 0);
+  ASSERT_EQ(Admin("compact").exit_code, 0);
+  ASSERT_EQ(Admin("verify").exit_code, 0);
+  std::string audit = Audit();
+  audit.replace(audit.find("admin_migrated_credentials count=") + 33, 1, "9");
+  WriteFileForTest(dir_.File("audit.log"), audit);
+  auto r = Admin("verify");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("audit.log line 1: "), std::string::npos) << r.output;
+}
+
+TEST_F(AdminProgramTest, ReportsAreListedAndShownByNameOnly) {
+  ASSERT_EQ(
+      test::RunCommandForTest("mkdir -p " + ShellQuoteForTest(dir_.File("reports"))).exit_code, 0);
+  WriteFileForTest(dir_.File("reports/20200513T175000Z-61410888888-1.txt"), "report text\n");
+  auto r = Admin("reports");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.output, "20200513T175000Z-61410888888-1.txt\n");
+  r = Admin("reports show 20200513T175000Z-61410888888-1.txt");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.output, "report text\n");
+  EXPECT_EQ(Admin("reports show ../credentials.txt").exit_code, 1);
+}
+
+}  // namespace
+}  // namespace bluetrace
