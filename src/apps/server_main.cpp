@@ -46,6 +46,7 @@ struct Flags {
   std::optional<std::int64_t> positional_block;
   std::string config_file;
   std::optional<std::string> state_dir, bind, log_level, time_zone, ready_file;
+  std::optional<std::string> tls_certificate, tls_key;
   std::optional<std::uint16_t> port;
   std::optional<std::int64_t> block_duration;
   std::optional<std::uint32_t> threads;
@@ -73,6 +74,8 @@ util::Status BuildConfig(const Flags& f, service::ServerConfig& c) {
   if (f.block_duration) c.block_duration_seconds = *f.block_duration;
   if (f.threads) c.io_threads = *f.threads;
   if (f.log_level) c.log_level = *f.log_level;
+  if (f.tls_certificate) c.certificate_file = *f.tls_certificate;
+  if (f.tls_key) c.private_key_file = *f.tls_key;
   if (f.time_zone) {
     BLUETRACE_RETURN_IF_ERROR(service::ParseServerConfig(
         "[server]\ntime_zone = \"" + *f.time_zone + "\"\n", "--time-zone", c));
@@ -293,6 +296,12 @@ int main(int argc, char** argv) {
   app.add_option("--threads", f.threads, "network I/O threads");
   app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error, critical, off");
   app.add_option("--time-zone", f.time_zone, "utc or local: time zone of text timestamps");
+  // Flags rather than only TOML keys, so a systemd unit can name its credentials
+  // directory (%d), which a configuration file cannot expand.
+  app.add_option("--tls-certificate", f.tls_certificate,
+                 "certificate chain (PEM); tls.certificate");
+  app.add_option("--tls-key", f.tls_key,
+                 "private key (PEM, not group/other readable); tls.private_key");
   app.add_option("--ready-file", f.ready_file,
                  "write the bound port to this file once accepting connections");
   app.add_flag("--no-console", f.no_console, "do not print the original's console lines");

@@ -227,6 +227,35 @@ TEST_F(ServerCommandLineTest, CheckConfigAcceptsTheShippedFileAndNamesBadKeys) {
   EXPECT_NE(err_.find("missing.toml"), std::string::npos) << err_;
 }
 
+// The packaged unit passes its credentials directory's files as flags (TOML cannot
+// expand systemd's %d); the packaged configuration must pass with them.
+TEST_F(ServerCommandLineTest, TlsFlagsNameTheCertificateAndKeyOfThePackagedConfig) {
+  auto pair = net::GenerateSelfSigned({});
+  ASSERT_TRUE(pair.ok());
+  ASSERT_TRUE(net::WriteCertificateFiles(store::PosixFileSystem::Instance(), dir_.File("c.crt"),
+                                         dir_.File("c.key"), *pair)
+                  .ok());
+  const std::string packaged = test::SourcePath("packaging/server.toml");
+  EXPECT_EQ(Run({"--config", packaged, "--tls-certificate", "c.crt", "--tls-key", "c.key",
+                 "--print-config"}),
+            0)
+      << err_;
+  EXPECT_NE(out_.find("certificate = \"c.crt\"\n"), std::string::npos) << out_;
+  EXPECT_NE(out_.find("private_key = \"c.key\"\n"), std::string::npos) << out_;
+  EXPECT_NE(out_.find("state_dir = \"/var/lib/bluetrace\"\n"), std::string::npos) << out_;
+  EXPECT_EQ(Run({"--check-config", "--config", packaged, "--tls-certificate", "c.crt", "--tls-key",
+                 "c.key"}),
+            0)
+      << err_;
+
+  // A certificate without its key, or a key that is not one, is refused.
+  EXPECT_EQ(Run({"--check-config", "--config", packaged, "--tls-certificate", "c.crt"}), 2);
+  EXPECT_NE(err_.find("tls.private_key"), std::string::npos) << err_;
+  EXPECT_EQ(Run({"--check-config", "--config", packaged, "--tls-certificate", "c.crt", "--tls-key",
+                 "c.crt"}),
+            2);
+}
+
 TEST_F(ServerCommandLineTest, PositionalArgumentsOverrideTheFile) {
   EXPECT_EQ(Run({"4321", "17", "--print-config"}), 0) << err_;
   EXPECT_NE(out_.find("port = 4321\n"), std::string::npos) << out_;
