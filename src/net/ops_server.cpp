@@ -137,7 +137,9 @@ class OpsServer::Impl {
   }
 
   util::Status Start() {
-    if (started_) return util::FailedPrecondition("ops server: Start called twice");
+    if (started_ || !io_) {
+      return util::FailedPrecondition("ops server: Start called twice or after Stop");
+    }
     started_ = true;
     error_code ec;
     const auto address = asio::ip::make_address(options_.address, ec);

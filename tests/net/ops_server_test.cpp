@@ -153,6 +153,10 @@ TEST_F(OpsServerTest, StartErrorsAndStop) {
   EXPECT_EQ(test::ReadAll(idle), "");  // open connections are closed too
   ::close(idle);
   EXPECT_EQ(test::ConnectLoopback(port), -1);
+
+  OpsServer stopped_first(OpsServerOptions{"127.0.0.1", 0}, {});
+  stopped_first.Stop();
+  EXPECT_EQ(stopped_first.Start().code(), util::StatusCode::kFailedPrecondition);
 }
 
 }  // namespace
