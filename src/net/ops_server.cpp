@@ -25,6 +25,8 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+constexpr std::chrono::seconds kDrainTimeout{1};
+constexpr std::size_t kMaxDrainBytes = 64 * 1024;
 constexpr const char* kTextType = "text/plain; charset=utf-8";
 constexpr const char* kMetricsType = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -109,12 +111,28 @@ class OpsServer::Impl {
       if (ec) return;  // the peer left; the socket closes with this object
       error_code ignored;
       stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      Drain();
+    }
+
+    // Closing a socket with unread input (the rest of an oversized header, a refused body)
+    // sends a reset, which can destroy the answer before the client reads it. So read and
+    // discard until the client closes, within a bounded time and byte count.
+    void Drain() {
+      if (drained_ > kMaxDrainBytes) return;
+      stream_.expires_after(kDrainTimeout);
+      stream_.async_read_some(buffer_.prepare(4096),
+                              [self = shared_from_this()](error_code ec, std::size_t n) {
+                                if (ec) return;
+                                self->drained_ += n;
+                                self->Drain();
+                              });
     }
 
     Impl& server_;
     beast::tcp_stream stream_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::empty_body>> parser_;
+    std::size_t drained_ = 0;
   };
 
   Reply Route(http::verb method, beast::string_view target) const {

@@ -11,8 +11,10 @@
 // Limits: at most max_connections at once (a further one is closed on accept); a request
 // header of at most max_header_bytes (else 431) and no body (413); the request must arrive
 // within read_timeout and the response leave within write_timeout; one request per
-// connection (`Connection: close`), which Prometheus and curl handle fine. GET and HEAD
-// only (405 with `Allow`), other paths 404; a query string is ignored.
+// connection (`Connection: close`), which Prometheus and curl handle fine; after the
+// answer, leftover input is discarded for at most 1 s / 64 KiB so that closing does not
+// reset the connection under the answer. GET and HEAD only (405 with `Allow`), other paths
+// 404; a query string is ignored.
 //
 // Threads: the OpsServer owns an io_context run by one thread of its own (Start() starts
 // it, Stop() joins it); the callbacks run on that thread, one request at a time, so they
