@@ -140,11 +140,12 @@ Status Controller::OpenLocalParts() {
 
 Result<ServerIdentity> Controller::Connect(const TrustPrompt& trust) {
   BLUETRACE_RETURN_IF_ERROR(OpenLocalParts());
-  Result<ServerIdentity> identity = util::Internal("unset");
+  ServerIdentity identity;
   {
     util::MutexLock lock(mu_);
-    identity = session_.Open(trust);
-    if (!identity.ok()) return identity;
+    auto opened = session_.Open(trust);
+    if (!opened.ok()) return opened.status();
+    identity = std::move(*opened);
     logged_in_ = false;
     current_.reset();
   }

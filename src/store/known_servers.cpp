@@ -149,7 +149,7 @@ Result<std::string> KnownServersPathFrom(const char* xdg_state_home, const char*
   }
   return util::NotFound(
       "neither XDG_STATE_HOME nor HOME is set, so there is no place for the known-servers "
-      "file; set tls.known_servers in the client configuration or pass --ca-file <server "
+      "file; pass --known-servers <file> (config tls.known_servers) or --ca-file <server "
       "certificate>");
 }
 
