@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include "bluetrace/net/client_controller.hpp"
 #include "bluetrace/service/client_config.hpp"
 #include "bluetrace/service/client_controller.hpp"
 #include "bluetrace/store/file_system.hpp"
@@ -146,6 +147,6 @@ int main(int argc, char** argv) {
   apps::TerminalOptions terminal_options;
   terminal_options.interactive = isatty(STDIN_FILENO) == 1;
   apps::Terminal terminal(terminal_options);
-  auto client = service::MakeClientController(options, util::SystemClock::Instance());
+  auto client = net::MakeClientController(options, util::SystemClock::Instance());
   return apps::RunClient(*client, terminal, front);
 }

@@ -1,4 +1,6 @@
 target_sources(bluetrace_core PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/client_controller.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/client_session.cpp
   ${CMAKE_CURRENT_LIST_DIR}/certificate.cpp
   ${CMAKE_CURRENT_LIST_DIR}/client_connection.cpp
   ${CMAKE_CURRENT_LIST_DIR}/openssl_helpers.cpp

@@ -1,5 +1,4 @@
 bluetrace_test(service server_config)
-bluetrace_test(service client_controller)
 bluetrace_test(service client_config)
 bluetrace_test(service rate_limiter)
 bluetrace_test(service worker_pool)

@@ -112,8 +112,7 @@ class ClientController {
   virtual std::uint64_t dropped_datagrams() const = 0;
 };
 
-// The real one. `clock` must outlive it.
-std::unique_ptr<ClientController> MakeClientController(const ClientOptions& options,
-                                                       util::Clock& clock);
+// The implementation (TLS connection, UDP endpoint, contact log) lives in net/, above this
+// layer: net::MakeClientController (include/bluetrace/net/client_controller.hpp).
 
 }  // namespace bluetrace::service

@@ -23,7 +23,15 @@
 #include "bluetrace/util/clock.hpp"
 #include "bluetrace/util/status.hpp"
 
-namespace bluetrace::service {
+namespace bluetrace::net {
+
+using service::BeaconSink;
+using service::ClientController;
+using service::ClientLoginResult;
+using service::ClientLoginStatus;
+using service::ClientOptions;
+using service::ServerIdentity;
+using service::TrustPrompt;
 
 class ClientSession {
  public:
@@ -87,4 +95,4 @@ class ClientSession {
 // kUnavailable).
 util::Status ErrorToStatus(const protocol::Error& error);
 
-}  // namespace bluetrace::service
+}  // namespace bluetrace::net

@@ -11,7 +11,7 @@
 #include "bluetrace/store/known_servers.hpp"
 #include "bluetrace/version.hpp"
 
-namespace bluetrace::service {
+namespace bluetrace::net {
 
 using namespace std::chrono_literals;
 using protocol::Message;
@@ -204,4 +204,4 @@ void ClientSession::LogoutQuietly() {
   Close(util::FailedPrecondition("not connected to the server"));
 }
 
-}  // namespace bluetrace::service
+}  // namespace bluetrace::net

@@ -1,4 +1,4 @@
-#include "bluetrace/service/client_controller.hpp"
+#include "bluetrace/net/client_controller.hpp"
 
 #include <arpa/inet.h>
 #include <spdlog/spdlog.h>
@@ -15,7 +15,8 @@
 #include "bluetrace/util/thread_annotations.hpp"
 #include "client_session.hpp"
 
-namespace bluetrace::service {
+namespace bluetrace::net {
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -398,9 +399,9 @@ void Controller::Maintain() {
 
 }  // namespace
 
-std::unique_ptr<ClientController> MakeClientController(const ClientOptions& options,
-                                                       util::Clock& clock) {
+std::unique_ptr<service::ClientController> MakeClientController(const ClientOptions& options,
+                                                                util::Clock& clock) {
   return std::make_unique<Controller>(options, clock);
 }
 
-}  // namespace bluetrace::service
+}  // namespace bluetrace::net

@@ -3,7 +3,7 @@
 // TempIDs, beacons between two clients, upload and the server's contact check, retention,
 // and a server that goes away. Every wait is bounded; simulated time moves a ManualClock
 // shared by the server and the clients.
-#include "bluetrace/service/client_controller.hpp"
+#include "bluetrace/net/client_controller.hpp"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -27,6 +27,8 @@
 
 namespace bluetrace::service {
 namespace {
+
+using net::MakeClientController;
 
 using namespace std::chrono_literals;
 using protocol::FormatTimestamp;
