@@ -1,8 +1,7 @@
 #include "bluetrace/service/client_config.hpp"
 
-#include <arpa/inet.h>
-
 #include "bluetrace/util/config_reader.hpp"
+#include "config_common.hpp"
 
 namespace bluetrace::service {
 namespace {
@@ -10,17 +9,6 @@ namespace {
 using util::ConfigReader;
 using util::InvalidArgument;
 using util::Status;
-
-constexpr std::int64_t kDay = 24 * 3600;
-
-std::string Quote(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
 
 }  // namespace
 
@@ -31,19 +19,7 @@ Status ParseClientConfig(std::string_view toml_text, std::string_view source_nam
   ConfigReader& r = *parsed;
 
   BLUETRACE_RETURN_IF_ERROR(r.Get("client.data_dir", o.data_dir));
-  std::string time_zone;
-  BLUETRACE_RETURN_IF_ERROR(r.Get("client.time_zone", time_zone));
-  if (r.Has("client.time_zone")) {
-    if (time_zone == "utc") {
-      o.time_mode = protocol::TimeZoneMode::kUtc;
-    } else if (time_zone == "local") {
-      o.time_mode = protocol::TimeZoneMode::kLocal;
-    } else {
-      return InvalidArgument(std::string(source_name) +
-                             ": client.time_zone: must be \"utc\" or \"local\", got \"" +
-                             time_zone + "\"");
-    }
-  }
+  BLUETRACE_RETURN_IF_ERROR(GetTimeZone(r, "client.time_zone", o.time_mode));
   BLUETRACE_RETURN_IF_ERROR(r.Get("client.udp_bind_address", o.udp_bind_address));
 
   BLUETRACE_RETURN_IF_ERROR(r.Get("tls.ca_file", o.ca_file));
@@ -63,9 +39,7 @@ Status ParseClientConfig(std::string_view toml_text, std::string_view source_nam
 }
 
 Status ValidateClientOptions(const ClientOptions& o) {
-  unsigned char buf[16];
-  const char* a = o.udp_bind_address.c_str();
-  if (inet_pton(AF_INET, a, buf) != 1 && inet_pton(AF_INET6, a, buf) != 1) {
+  if (!util::IsIpLiteral(o.udp_bind_address)) {
     return InvalidArgument("client.udp_bind_address: must be an IPv4 or IPv6 address, got \"" +
                            o.udp_bind_address + "\"");
   }
@@ -77,13 +51,12 @@ std::string FormatClientConfig(const ClientOptions& o) {
   auto u = [](auto v) { return std::to_string(v); };
   std::string s;
   s += "[client]\n";
-  s += "data_dir = " + Quote(o.data_dir) + "\n";
-  s += std::string("time_zone = ") +
-       (o.time_mode == protocol::TimeZoneMode::kUtc ? "\"utc\"" : "\"local\"") + "\n";
-  s += "udp_bind_address = " + Quote(o.udp_bind_address) + "\n";
+  s += "data_dir = " + util::TomlQuote(o.data_dir) + "\n";
+  s += "time_zone = " + FormatTimeZone(o.time_mode) + "\n";
+  s += "udp_bind_address = " + util::TomlQuote(o.udp_bind_address) + "\n";
   s += "\n[tls]\n";
-  s += "ca_file = " + Quote(o.ca_file) + "\n";
-  s += "known_servers = " + Quote(o.known_servers_file) + "\n";
+  s += "ca_file = " + util::TomlQuote(o.ca_file) + "\n";
+  s += "known_servers = " + util::TomlQuote(o.known_servers_file) + "\n";
   s += "\n[contact_log]\n";
   s += "retention = " + u(o.contact_retention_seconds) + "\n";
   s += "max_entries = " + u(o.max_contact_log_entries) + "\n";

@@ -1,11 +1,10 @@
 #include "bluetrace/service/server_config.hpp"
 
-#include <arpa/inet.h>
-
 #include <cstdio>
 #include <string>
 
 #include "bluetrace/util/config_reader.hpp"
+#include "config_common.hpp"
 
 namespace bluetrace::service {
 namespace {
@@ -14,26 +13,10 @@ using util::ConfigReader;
 using util::InvalidArgument;
 using util::Status;
 
-constexpr std::int64_t kDay = 24 * 3600;
-
 Status ReadRate(ConfigReader& r, const std::string& prefix, RateLimit& rate) {
   BLUETRACE_RETURN_IF_ERROR(r.Get(prefix + "_per_second", rate.per_second, 0.001, 1e6));
   BLUETRACE_RETURN_IF_ERROR(r.Get(prefix + "_burst", rate.burst, 1.0, 1e6));
   return Status::Ok();
-}
-
-bool IsIpLiteral(const std::string& s) {
-  unsigned char buf[16];
-  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
-}
-
-std::string Quote(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
 }
 
 std::string Num(double v) {
@@ -57,19 +40,7 @@ Status ParseServerConfig(std::string_view toml_text, std::string_view source_nam
   BLUETRACE_RETURN_IF_ERROR(r.Get("server.state_dir", c.state_dir));
   BLUETRACE_RETURN_IF_ERROR(r.Get("server.io_threads", c.io_threads, 1, 64));
   BLUETRACE_RETURN_IF_ERROR(r.Get("server.console_output", c.console_output));
-  std::string time_zone;
-  BLUETRACE_RETURN_IF_ERROR(r.Get("server.time_zone", time_zone));
-  if (!time_zone.empty()) {
-    if (time_zone == "utc") {
-      c.time_mode = protocol::TimeZoneMode::kUtc;
-    } else if (time_zone == "local") {
-      c.time_mode = protocol::TimeZoneMode::kLocal;
-    } else {
-      return InvalidArgument(std::string(source_name) +
-                             ": server.time_zone: must be \"utc\" or \"local\", got \"" +
-                             time_zone + "\"");
-    }
-  }
+  BLUETRACE_RETURN_IF_ERROR(GetTimeZone(r, "server.time_zone", c.time_mode));
   BLUETRACE_RETURN_IF_ERROR(r.Get("server.log_level", c.log_level));
 
   BLUETRACE_RETURN_IF_ERROR(r.Get("auth.block_duration", c.block_duration_seconds, 1, 30 * kDay));
@@ -118,7 +89,7 @@ Status ParseServerConfig(std::string_view toml_text, std::string_view source_nam
 }
 
 Status ValidateServerConfig(const ServerConfig& c) {
-  if (!IsIpLiteral(c.bind_address)) {
+  if (!util::IsIpLiteral(c.bind_address)) {
     return InvalidArgument("server.bind_address: must be an IPv4 or IPv6 address, got \"" +
                            c.bind_address + "\"");
   }
@@ -172,7 +143,7 @@ Status ParseMetricsAddress(const std::string& text, std::string& host, std::uint
   } else if (h.find(':') != std::string::npos) {
     return bad();  // an IPv6 address needs brackets
   }
-  if (!IsIpLiteral(h) || p.empty() || p.size() > 5) return bad();
+  if (!util::IsIpLiteral(h) || p.empty() || p.size() > 5) return bad();
   std::uint32_t value = 0;
   for (char ch : p) {
     if (ch < '0' || ch > '9') return bad();
@@ -189,14 +160,13 @@ std::string FormatServerConfig(const ServerConfig& c) {
   auto b = [](bool v) { return std::string(v ? "true" : "false"); };
   std::string s;
   s += "[server]\n";
-  s += "bind_address = " + Quote(c.bind_address) + "\n";
+  s += "bind_address = " + util::TomlQuote(c.bind_address) + "\n";
   s += "port = " + u(c.port) + "\n";
-  s += "state_dir = " + Quote(c.state_dir) + "\n";
+  s += "state_dir = " + util::TomlQuote(c.state_dir) + "\n";
   s += "io_threads = " + u(c.io_threads) + "\n";
   s += "console_output = " + b(c.console_output) + "\n";
-  s += std::string("time_zone = ") +
-       (c.time_mode == protocol::TimeZoneMode::kUtc ? "\"utc\"" : "\"local\"") + "\n";
-  s += "log_level = " + Quote(c.log_level) + "\n";
+  s += "time_zone = " + FormatTimeZone(c.time_mode) + "\n";
+  s += "log_level = " + util::TomlQuote(c.log_level) + "\n";
   s += "\n[auth]\n";
   s += "block_duration = " + u(c.block_duration_seconds) + "\n";
   s += "max_failed_logins = " + u(c.max_failed_logins) + "\n";
@@ -213,9 +183,9 @@ std::string FormatServerConfig(const ServerConfig& c) {
   s += "lifetime = " + u(c.tempid_lifetime_seconds) + "\n";
   s += "retention = " + u(c.tempid_retention_seconds) + "\n";
   s += "\n[tls]\n";
-  s += "certificate = " + Quote(c.certificate_file) + "\n";
-  s += "private_key = " + Quote(c.private_key_file) + "\n";
-  s += "min_version = " + Quote(c.tls_min_version) + "\n";
+  s += "certificate = " + util::TomlQuote(c.certificate_file) + "\n";
+  s += "private_key = " + util::TomlQuote(c.private_key_file) + "\n";
+  s += "min_version = " + util::TomlQuote(c.tls_min_version) + "\n";
   s += "\n[limits]\n";
   s += "max_frame_bytes = " + u(c.max_frame_bytes) + "\n";
   s += "max_upload_bytes = " + u(c.max_upload_bytes) + "\n";
@@ -236,7 +206,7 @@ std::string FormatServerConfig(const ServerConfig& c) {
   s += "write = " + u(c.write_timeout) + "\n";
   s += "shutdown_grace = " + u(c.shutdown_grace) + "\n";
   s += "\n[ops]\n";
-  s += "metrics_address = " + Quote(c.metrics_address) + "\n";
+  s += "metrics_address = " + util::TomlQuote(c.metrics_address) + "\n";
   return s;
 }
 

@@ -1,6 +1,8 @@
 // The only translation unit that includes toml++ (see the header for why).
 #include "bluetrace/util/config_reader.hpp"
 
+#include <arpa/inet.h>
+
 #include <string>
 #include <utility>
 
@@ -123,6 +125,39 @@ Status ConfigReader::GetInt(const std::string& key, std::int64_t& out, std::int6
   out = v;
   present = true;
   return Status::Ok();
+}
+
+Status ConfigReader::GetOneOf(const std::string& key,
+                              std::initializer_list<std::string_view> choices, std::string& out) {
+  std::string value;
+  const bool present = Has(key);
+  BLUETRACE_RETURN_IF_ERROR(Get(key, value));
+  if (!present) return Status::Ok();
+  std::string list;
+  for (std::string_view c : choices) {
+    if (value == c) {
+      out = value;
+      return Status::Ok();
+    }
+    list += list.empty() ? "\"" : ", \"";
+    list.append(c).append("\"");
+  }
+  return InvalidArgument(source_ + ": " + key + ": must be one of " + list + "; got \"" + value +
+                         "\"");
+}
+
+std::string TomlQuote(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+bool IsIpLiteral(const std::string& s) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
 }
 
 Status ConfigReader::CheckNoUnknownKeys() const {

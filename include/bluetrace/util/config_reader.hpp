@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 #include <map>
 #include <set>
@@ -43,6 +44,10 @@ class ConfigReader {
     return Status::Ok();
   }
 
+  // A string that must be one of `choices`; the error lists them.
+  Status GetOneOf(const std::string& key, std::initializer_list<std::string_view> choices,
+                  std::string& out);
+
   // An error naming every key present in the file that no Get asked for (typos).
   Status CheckNoUnknownKeys() const;
 
@@ -57,5 +62,11 @@ class ConfigReader {
   std::map<std::string, Value> values_;
   std::set<std::string> used_;
 };
+
+// `s` as a TOML basic string, quotes and backslashes escaped.
+std::string TomlQuote(std::string_view s);
+
+// True for an IPv4 or IPv6 address literal (no host names).
+bool IsIpLiteral(const std::string& s);
 
 }  // namespace bluetrace::util
