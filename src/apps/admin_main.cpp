@@ -5,6 +5,7 @@
 //
 // Exit status: 0 done, 1 the command failed (or verify found problems), 2 bad usage.
 #include <pwd.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -79,6 +80,24 @@ std::optional<util::SecretString> ReadPassword(const std::string& password_file)
   return p;
 }
 
+// Files the tool creates or replaces take its owner, and the server must still read them:
+// changes are made only as the state directory's owner (e.g. sudo -u _bluetrace).
+bool RunsAsStateOwner(const std::string& state_dir) {
+  struct stat st {};
+  if (::stat(state_dir.c_str(), &st) != 0) {
+    std::fprintf(stderr, "bluetrace-admin: cannot open the state directory %s\n",
+                 state_dir.c_str());
+    return false;
+  }
+  if (st.st_uid == geteuid()) return true;
+  const passwd* owner = getpwuid(st.st_uid);
+  std::fprintf(stderr,
+               "bluetrace-admin: run this as the owner of %s, so the server can still read "
+               "what it writes: sudo -u %s bluetrace-admin ...\n",
+               state_dir.c_str(), owner != nullptr ? owner->pw_name : "<owner>");
+  return false;
+}
+
 std::string OperatorName() {
   const passwd* pw = getpwuid(getuid());
   return pw != nullptr ? pw->pw_name : "uid" + std::to_string(getuid());
@@ -148,6 +167,8 @@ int main(int argc, char** argv) {
                       stdout,
                       stderr,
                       OperatorName()};
+  const bool changes = *add || *passwd || *remove || *unblock || *migrate || *compact;
+  if (changes && !RunsAsStateOwner(config.state_dir)) return admin::kExitFailed;
   if (*add || *passwd) {
     auto password = ReadPassword(password_file);
     if (!password) {

@@ -2,6 +2,7 @@
 // holding the original samples, alone and next to a running bluetrace-server (whose
 // changes it must pick up without a restart). Loopback only; every wait is bounded.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -236,6 +237,16 @@ TEST_F(AdminProgramTest, VerifyDetectsATamperedAuditLog) {
   auto r = Admin("verify");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("audit.log line 1: "), std::string::npos) << r.output;
+}
+
+TEST_F(AdminProgramTest, ChangesAreRefusedUnlessRunAsTheStateDirectorysOwner) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to give the directory another owner";
+  ASSERT_EQ(chown(dir_.path().c_str(), 65534, 65534), 0);
+  auto r = Admin("migrate-credentials");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("run this as the owner of"), std::string::npos) << r.output;
+  EXPECT_EQ(Admin("verify").exit_code, 0);  // reading is fine
+  ASSERT_EQ(chown(dir_.path().c_str(), 0, 0), 0);
 }
 
 TEST_F(AdminProgramTest, ReportsAreListedAndShownByNameOnly) {

@@ -17,8 +17,9 @@
 //
 // Several processes (the server and bluetrace-admin) append to the same file. Each Append
 // holds an exclusive flock on `lock_path` for its read-tail / write / sync, and when the
-// file's size is not what this process left, re-reads the last record to continue the
-// chain from it. So the file stays one chain whoever writes.
+// file's size is not what this process left, reads the file through to its last record
+// to continue the chain from it (a full pass, as at Open; the other writer, the admin
+// tool, appends rarely). So the file stays one chain whoever writes.
 //
 // Open repairs a torn last line (no line end: a crash mid-append) by cutting it off, as the
 // TempID store does, and says so in `repair_note`. Thread-safe; the FileSystem and Clock
