@@ -89,9 +89,8 @@ TEST_F(OpsServerTest, OversizedHeadersBodiesAndGarbageAreRefused) {
   OpsServerOptions options;
   options.max_header_bytes = 1024;
   StartServer(options);
-  auto big =
-      SendHttp(server_->port(),
-               "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(20000, 'a') + "\r\n\r\n");
+  auto big = SendHttp(server_->port(), "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Pad: " +
+                                           std::string(20000, 'a') + "\r\n\r\n");
   EXPECT_EQ(big.status, 431) << big.raw;
   auto body = SendHttp(server_->port(),
                        "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
