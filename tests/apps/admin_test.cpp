@@ -29,8 +29,7 @@ class AdminProgramTest : public ::testing::Test {
  protected:
   void SetUp() override {
     for (const char* f : {"credentials.txt", "tempIDs.txt"}) {
-      WriteFileForTest(dir_.File(f),
-                       ReadFileForTest(test::SourcePath(std::string("tests/data/original/") + f)));
+      test::CopyOriginalSample(dir_.path(), f);
     }
     WriteFileForTest(dir_.File("fast.toml"),
                      "[auth]\nargon2_memory_kib = 64\nargon2_iterations = 1\n"

@@ -77,10 +77,8 @@ class ClientProgramTest : public ::testing::Test {
   void SetUp() override {
     server_dir_ = dir_.File("server");
     ASSERT_EQ(mkdir(server_dir_.c_str(), 0700), 0);
-    WriteFileForTest(server_dir_ + "/credentials.txt",
-                     ReadFileForTest(test::SourcePath("tests/data/original/credentials.txt")));
-    WriteFileForTest(server_dir_ + "/tempIDs.txt",
-                     ReadFileForTest(test::SourcePath("tests/data/original/tempIDs.txt")));
+    test::CopyOriginalSample(server_dir_, "credentials.txt");
+    test::CopyOriginalSample(server_dir_, "tempIDs.txt");
     WriteFileForTest(server_dir_ + "/fast.toml",
                      "[server]\nbind_address = \"127.0.0.1\"\n"
                      "[auth]\nargon2_memory_kib = 64\nargon2_iterations = 1\n"

@@ -26,8 +26,7 @@ constexpr auto kWait = 20s;
 class ServerMetricsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    WriteFileForTest(dir_.File("credentials.txt"),
-                     ReadFileForTest(test::SourcePath("tests/data/original/credentials.txt")));
+    test::CopyOriginalSample(dir_.path(), "credentials.txt");
     WriteFileForTest(dir_.File("server.toml"),
                      "[auth]\nargon2_memory_kib = 64\nargon2_iterations = 1\n"
                      "[server]\nbind_address = \"127.0.0.1\"\nport = 0\nlog_level = \"info\"\n"

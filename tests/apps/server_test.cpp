@@ -28,10 +28,8 @@ constexpr auto kWait = 20s;
 class ServerProgramTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    WriteFileForTest(dir_.File("credentials.txt"),
-                     ReadFileForTest(test::SourcePath("tests/data/original/credentials.txt")));
-    WriteFileForTest(dir_.File("tempIDs.txt"),
-                     ReadFileForTest(test::SourcePath("tests/data/original/tempIDs.txt")));
+    test::CopyOriginalSample(dir_.path(), "credentials.txt");
+    test::CopyOriginalSample(dir_.path(), "tempIDs.txt");
   }
 
   // The original's command line, plus a ready file and fast hashes.

@@ -30,8 +30,7 @@ class ServiceHarness {
 
   // Copies one of tests/data/original/ into the state directory.
   void UseOriginal(const std::string& name, const std::string& as = "") {
-    WriteFileForTest(dir.File(as.empty() ? name : as),
-                     ReadFileForTest(SourcePath("tests/data/original/" + name)));
+    CopyOriginalSample(dir.path(), name, as);
   }
 
   util::Status Open() {

@@ -23,6 +23,20 @@ using test::WriteFileForTest;
 class TempIdStoreRecoveryTest : public tempid_test::TempIdStoreFixture {
  protected:
   void CrashAtEveryOffset(const std::string& initial);
+
+  // Appends `torn` to the original sample: Open must cut off exactly it, report it, and keep
+  // the three complete records.
+  void ExpectTornTail(const std::string& torn) {
+    const std::string good = OriginalSample(true);
+    WriteFileForTest(path_, good + torn);
+    RecoveryReport report;
+    auto store = Open(&report);
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(store->size(), 3u);
+    EXPECT_EQ(report.torn_bytes_removed, torn.size());
+    EXPECT_FALSE(report.torn_tail_description.empty());
+    EXPECT_EQ(ReadFileForTest(path_), good);
+  }
 };
 
 const TempIdRecord kNew =
@@ -52,40 +66,15 @@ TEST_F(TempIdStoreRecoveryTest, HalfALineIsCutOffAndReported) {
 
 TEST_F(TempIdStoreRecoveryTest, ALineWithoutItsExpiryIsTorn) {
   // A crash inside an append's last field.
-  const std::string good = OriginalSample(true);
-  const std::string torn = "+61410666666 12345678901234567893 13/05/2020 17:45:06";
-  WriteFileForTest(path_, good + torn);
-  RecoveryReport report;
-  auto store = Open(&report);
-  ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->size(), 3u);
-  EXPECT_EQ(report.torn_bytes_removed, torn.size());
-  EXPECT_EQ(ReadFileForTest(path_), good);
+  ExpectTornTail("+61410666666 12345678901234567893 13/05/2020 17:45:06");
 }
 
 TEST_F(TempIdStoreRecoveryTest, GarbageBytesAreTorn) {
-  const std::string good = OriginalSample(true);
-  const std::string torn("\0\0\0\xff\x01zz", 7);  // what a crash can leave in a new block
-  WriteFileForTest(path_, good + torn);
-  RecoveryReport report;
-  auto store = Open(&report);
-  ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->size(), 3u);
-  EXPECT_EQ(report.torn_bytes_removed, torn.size());
-  EXPECT_FALSE(report.torn_tail_description.empty());
-  EXPECT_EQ(ReadFileForTest(path_), good);
+  ExpectTornTail(std::string("\0\0\0\xff\x01zz", 7));  // what a crash can leave in a new block
 }
 
 TEST_F(TempIdStoreRecoveryTest, ALongRunWithoutALineEndIsTorn) {
-  const std::string good = OriginalSample(true);
-  const std::string torn(3 << 20, '\0');  // 3 MiB of zeros: longer than any line, no '\n'
-  WriteFileForTest(path_, good + torn);
-  RecoveryReport report;
-  auto store = Open(&report);
-  ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->size(), 3u);
-  EXPECT_EQ(report.torn_bytes_removed, torn.size());
-  EXPECT_EQ(ReadFileForTest(path_), good);
+  ExpectTornTail(std::string(3 << 20, '\0'));  // 3 MiB of zeros: longer than any line, no '\n'
 }
 
 TEST_F(TempIdStoreRecoveryTest, AnOverlongLineInTheMiddleIsAnError) {

@@ -42,4 +42,9 @@ std::string SourcePath(const std::string& relative) {
   return std::string(root ? root : BLUETRACE_SOURCE_DIR_DEFAULT) + "/" + relative;
 }
 
+void CopyOriginalSample(const std::string& dir, const std::string& name, const std::string& as) {
+  WriteFileForTest(dir + "/" + (as.empty() ? name : as),
+                   ReadFileForTest(SourcePath("tests/data/original/" + name)));
+}
+
 }  // namespace bluetrace::test

@@ -28,4 +28,9 @@ std::string ReadFileForTest(const std::string& path);
 // Path of a file under the source tree (BLUETRACE_SOURCE_DIR is set by CTest).
 std::string SourcePath(const std::string& relative);
 
+// Copies tests/data/original/<name> (the original assignment's sample, byte for byte) to
+// <dir>/<as> (`as` defaults to `name`).
+void CopyOriginalSample(const std::string& dir, const std::string& name,
+                        const std::string& as = "");
+
 }  // namespace bluetrace::test
