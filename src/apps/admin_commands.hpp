@@ -1,9 +1,10 @@
 // The commands of bluetrace-admin, each working on a server's state directory and safe
 // while the server runs. Locking rules (README "Administration"):
-//  - credentials.txt / lockouts.txt: the tool holds an exclusive flock on
-//    <state_dir>/.lock-credentials / .lock-lockouts while it reads the file fresh, changes
-//    it and rewrites it atomically; the running server notices the changed file within
-//    about a second (or at SIGHUP) and reloads it.
+//  - credentials.txt / lockouts.txt: every rewrite, the tool's and the server's, holds an
+//    exclusive flock on <state_dir>/.lock-credentials / .lock-lockouts while the store
+//    re-reads the file, merges its change into it and replaces it atomically (see the
+//    store headers), so neither process writes over the other's change. The running
+//    server also reloads a changed file within about a second (or at SIGHUP).
 //  - tempIDs.txt: `compact` takes <state_dir>/.server.lock without waiting; a running
 //    server holds it, so compact is refused then (the server compacts hourly itself).
 //  - audit.log: every append holds <state_dir>/.lock-audit (store/audit_log.hpp).

@@ -129,14 +129,9 @@ void AuthService::Register(std::string user, util::SecretString password,
   const bool queued = pool_.TrySubmit([this, job] {
     auto& [name, secret, callback] = *job;
     RegisterOutcome result;
-    util::Status st;
-    std::unique_ptr<store::FileLock> lock;
-    if (options_.lock_credentials) {
-      auto locked = options_.lock_credentials();
-      st = locked.ok() ? credentials_.Reload() : locked.status();
-      if (locked.ok()) lock = std::move(*locked);
-    }
-    if (st.ok()) st = credentials_.AddUser(name, secret.view());
+    // The store re-reads credentials.txt under the inter-process lock before adding, so
+    // a user bluetrace-admin added a moment ago is seen here.
+    util::Status st = credentials_.AddUser(name, secret.view());
     if (st.ok()) {
       ++stats_.registrations;
       result.status = RegisterStatus::kRegistered;

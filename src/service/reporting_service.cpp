@@ -20,8 +20,10 @@ util::Result<std::unique_ptr<ReportingService>> ReportingService::Open(const Ser
 
   store::Argon2Params argon2{config.argon2_memory_kib, config.argon2_iterations,
                              config.argon2_parallelism};
-  auto credentials = store::CredentialsStore::Open(env.fs, store::JoinPath(dir, "credentials.txt"),
-                                                   argon2, env.random);
+  // bluetrace-admin takes the same locks (src/apps/admin_commands.hpp).
+  auto credentials =
+      store::CredentialsStore::Open(env.fs, store::JoinPath(dir, "credentials.txt"), argon2,
+                                    env.random, {store::JoinPath(dir, ".lock-credentials")});
   if (!credentials.ok()) return credentials.status();
   s->credentials_ = std::move(*credentials);
   s->notes_.push_back("credentials.txt: " + std::to_string(s->credentials_->size()) + " users (" +
@@ -32,8 +34,8 @@ util::Result<std::unique_ptr<ReportingService>> ReportingService::Open(const Ser
   policy.max_failures = config.max_failed_logins;
   policy.block_seconds = config.block_duration_seconds;
   policy.max_unknown_entries = config.max_tracked_unknown_users;
-  auto lockouts =
-      store::LockoutStore::Open(env.fs, store::JoinPath(dir, "lockouts.txt"), policy, env.clock);
+  auto lockouts = store::LockoutStore::Open(env.fs, store::JoinPath(dir, "lockouts.txt"), policy,
+                                            env.clock, {store::JoinPath(dir, ".lock-lockouts")});
   if (!lockouts.ok()) return lockouts.status();
   s->lockouts_ = std::move(*lockouts);
   const auto blocked = s->lockouts_->ListBlocked();
@@ -82,9 +84,6 @@ util::Result<std::unique_ptr<ReportingService>> ReportingService::Open(const Ser
   auth_options.min_password_length = config.min_password_length;
   auth_options.max_password_length = config.max_password_length;
   auth_options.block_seconds = config.block_duration_seconds;
-  auth_options.lock_credentials = [&fs = env.fs, lock = store::JoinPath(dir, ".lock-credentials")] {
-    return fs.LockFile(lock, true);
-  };
   s->auth_ =
       std::make_unique<AuthService>(*s->credentials_, *s->lockouts_, *s->auth_pool_, auth_options);
 

@@ -40,15 +40,16 @@ class WipeOnExit {
 }  // namespace
 
 CredentialsStore::CredentialsStore(FileSystem& fs, std::string path, Argon2Params params,
-                                   util::Random& random)
-    : fs_(fs), path_(std::move(path)), params_(params), random_(random) {}
+                                   util::Random& random, InterProcessLock lock)
+    : fs_(fs), path_(std::move(path)), params_(params), random_(random), lock_(std::move(lock)) {}
 
 Result<std::unique_ptr<CredentialsStore>> CredentialsStore::Open(FileSystem& fs, std::string path,
                                                                  Argon2Params params,
-                                                                 util::Random& random) {
+                                                                 util::Random& random,
+                                                                 InterProcessLock lock) {
   BLUETRACE_RETURN_IF_ERROR(ValidateArgon2Params(params));
   std::unique_ptr<CredentialsStore> store(
-      new CredentialsStore(fs, std::move(path), params, random));
+      new CredentialsStore(fs, std::move(path), params, random, std::move(lock)));
   // The dummy's password is random and thrown away: nothing can match it.
   std::array<std::uint8_t, 16> dummy_password{};
   BLUETRACE_RETURN_IF_ERROR(random.Fill(dummy_password));
@@ -90,11 +91,22 @@ void CredentialsStore::Install(Contents contents) {
 
 Status CredentialsStore::Reload() {
   util::MutexLock w(write_mu_);
+  return LoadAndInstall();
+}
+
+Status CredentialsStore::LoadAndInstall() {
   auto contents = LoadFile();
   if (!contents.ok()) return contents.status();
   util::MutexLock l(mu_);
   Install(std::move(contents).value());
   return Status::Ok();
+}
+
+Result<std::unique_ptr<FileLock>> CredentialsStore::LockAndReload() {
+  auto held = AcquireLock(fs_, lock_);
+  if (!held.ok()) return held.status();
+  BLUETRACE_RETURN_IF_ERROR(LoadAndInstall());
+  return held;
 }
 
 std::string CredentialsStore::Render(
@@ -203,8 +215,11 @@ Result<VerifyResult> CredentialsStore::VerifyPlaintext(const std::string& user,
     auto hash = HashPassword(password, params_, random_);
     if (!hash.ok()) return hash.status();
     util::MutexLock w(write_mu_);
+    auto held = LockAndReload();
+    if (!held.ok()) return held.status();
     {
-      // Another thread may have upgraded, changed or removed the entry meanwhile.
+      // Another thread or process may have upgraded, changed or removed the entry
+      // meanwhile.
       util::MutexLock l(mu_);
       auto it = index_.find(user);
       if (it == index_.end()) return Status::Ok();
@@ -226,6 +241,8 @@ Status CredentialsStore::AddUser(std::string_view user, std::string_view passwor
   auto hash = HashPassword(password, params_, random_);
   if (!hash.ok()) return hash.status();
   util::MutexLock w(write_mu_);
+  auto held = LockAndReload();
+  if (!held.ok()) return held.status();
   if (Contains(*canonical)) return util::AlreadyExists("user " + *canonical + " exists");
   return Commit({{*canonical, std::move(hash).value()}}, {});
 }
@@ -237,6 +254,8 @@ Status CredentialsStore::SetPassword(std::string_view user, std::string_view pas
   auto hash = HashPassword(password, params_, random_);
   if (!hash.ok()) return hash.status();
   util::MutexLock w(write_mu_);
+  auto held = LockAndReload();
+  if (!held.ok()) return held.status();
   if (!Contains(*canonical)) return util::NotFound("no user " + *canonical);
   return Commit({{*canonical, std::move(hash).value()}}, {});
 }
@@ -245,28 +264,58 @@ Status CredentialsStore::RemoveUser(std::string_view user) {
   auto canonical = protocol::CanonicalPhone(user);
   if (!canonical.ok()) return canonical.status();
   util::MutexLock w(write_mu_);
+  auto held = LockAndReload();
+  if (!held.ok()) return held.status();
   if (!Contains(*canonical)) return util::NotFound("no user " + *canonical);
   return Commit({}, *canonical);
 }
 
-Status CredentialsStore::MigrateAll() {
-  util::MutexLock w(write_mu_);
-  std::vector<std::pair<std::string, util::SecretString>> plaintext;
-  {
+Result<std::size_t> CredentialsStore::MigrateAll() {
+  using Plaintext = std::vector<std::pair<std::string, util::SecretString>>;
+  const auto plaintext_lines = [this] {
     util::MutexLock l(mu_);
+    Plaintext out;
     for (const Entry& e : contents_.entries) {
-      if (!e.hashed) plaintext.emplace_back(e.user, util::SecretString(e.secret.view()));
+      if (!e.hashed) out.emplace_back(e.user, util::SecretString(e.secret.view()));
+    }
+    return out;
+  };
+  util::MutexLock w(write_mu_);
+  BLUETRACE_RETURN_IF_ERROR(LoadAndInstall());
+  std::vector<std::pair<std::string, std::string>> hashes;  // (user, hash of `secret`)
+  Plaintext hashed_from;
+  // A few rounds at most: a line another process changes while we hash is hashed again.
+  for (int round = 0; round < 4; ++round) {
+    // Hash what is missing without the inter-process lock (Argon2 is slow); logins in
+    // this process go on, since they only need mu_.
+    for (auto& [user, secret] : plaintext_lines()) {
+      bool done = false;
+      for (const auto& [u, s] : hashed_from) done = done || (u == user && s == secret);
+      if (done) continue;
+      auto hash = HashPassword(secret.view(), params_, random_);
+      if (!hash.ok()) return hash.status().WithContext("hashing the password of " + user);
+      hashes.emplace_back(user, std::move(hash).value());
+      hashed_from.emplace_back(user, std::move(secret));
+    }
+    auto held = LockAndReload();
+    if (!held.ok()) return held.status();
+    const Plaintext now = plaintext_lines();
+    if (now.empty()) return std::size_t{0};
+    std::vector<std::pair<std::string, std::string>> replace;
+    for (const auto& [user, secret] : now) {
+      for (std::size_t i = 0; i < hashed_from.size(); ++i) {
+        if (hashed_from[i].first == user && hashed_from[i].second == secret) {
+          replace.emplace_back(user, hashes[i].second);
+          break;
+        }
+      }
+    }
+    if (replace.size() == now.size()) {
+      BLUETRACE_RETURN_IF_ERROR(Commit(replace, {}));
+      return replace.size();
     }
   }
-  if (plaintext.empty()) return Status::Ok();
-  // Hashing outside mu_ keeps logins going; write_mu_ keeps the entries unchanged.
-  std::vector<std::pair<std::string, std::string>> replace;
-  for (const auto& [user, password] : plaintext) {
-    auto hash = HashPassword(password.view(), params_, random_);
-    if (!hash.ok()) return hash.status().WithContext("hashing the password of " + user);
-    replace.emplace_back(user, std::move(hash).value());
-  }
-  return Commit(replace, {});
+  return util::Unavailable(path_ + " kept changing while its passwords were hashed; run again");
 }
 
 bool CredentialsStore::Contains(std::string_view user) const {

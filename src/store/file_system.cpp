@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <utility>
 
 namespace bluetrace::store {
@@ -393,6 +394,24 @@ Result<std::unique_ptr<FileLock>> PosixFileSystem::LockFile(const std::string& p
     return ErrnoStatus("lock", path, errno);
   }
   return std::unique_ptr<FileLock>(std::make_unique<PosixFileLock>(fd.release()));
+}
+
+Result<std::unique_ptr<FileLock>> AcquireLock(FileSystem& fs, const InterProcessLock& lock) {
+  if (lock.path.empty()) return std::unique_ptr<FileLock>();
+  const auto deadline = std::chrono::steady_clock::now() + lock.timeout;
+  // Holders keep these locks for one read and one atomic rewrite, a few milliseconds, so
+  // a short poll costs little and keeps the wait bounded without a signal or a thread.
+  auto pause = std::chrono::milliseconds(1);
+  for (;;) {
+    auto held = fs.LockFile(lock.path, false);
+    if (held.ok() || held.status().code() != util::StatusCode::kUnavailable) return held;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return util::Unavailable("lock " + lock.path + ": still held by another process after " +
+                               std::to_string(lock.timeout.count()) + " ms");
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(20));
+  }
 }
 
 }  // namespace bluetrace::store

@@ -39,14 +39,16 @@ Status ValidateLockoutPolicy(const LockoutPolicy& policy) {
 }
 
 LockoutStore::LockoutStore(FileSystem& fs, std::string path, LockoutPolicy policy,
-                           const util::Clock& clock)
-    : fs_(fs), path_(std::move(path)), policy_(policy), clock_(clock) {}
+                           const util::Clock& clock, InterProcessLock lock)
+    : fs_(fs), path_(std::move(path)), policy_(policy), clock_(clock), lock_(std::move(lock)) {}
 
 Result<std::unique_ptr<LockoutStore>> LockoutStore::Open(FileSystem& fs, std::string path,
                                                          LockoutPolicy policy,
-                                                         const util::Clock& clock) {
+                                                         const util::Clock& clock,
+                                                         InterProcessLock lock) {
   BLUETRACE_RETURN_IF_ERROR(ValidateLockoutPolicy(policy));
-  std::unique_ptr<LockoutStore> store(new LockoutStore(fs, std::move(path), policy, clock));
+  std::unique_ptr<LockoutStore> store(
+      new LockoutStore(fs, std::move(path), policy, clock, std::move(lock)));
   BLUETRACE_RETURN_IF_ERROR(store->Reload());
   return store;
 }
@@ -93,14 +95,29 @@ Result<LockoutStore::KnownMap> LockoutStore::LoadFile() const {
 }
 
 Status LockoutStore::Reload() {
-  // Both locks across the read, so no change made meanwhile is overwritten by the file.
+  // write_mu_ keeps our own rewrites out while the file is read; the file is replaced
+  // atomically, so reading it needs no inter-process lock.
   util::MutexLock w(write_mu_);
-  util::MutexLock l(mu_);
   auto map = LoadFile();
   if (!map.ok()) return map.status();
-  known_ = std::move(map).value();
-  persisted_version_ = version_;
+  util::MutexLock l(mu_);
+  MergeFromFile(std::move(map).value());
   return Status::Ok();
+}
+
+void LockoutStore::MergeFromFile(KnownMap file) {
+  for (auto it = known_.begin(); it != known_.end();) {
+    if (dirty_.count(it->first) == 0 && file.count(it->first) == 0) {
+      it = known_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& [user, entry] : file) {
+    if (dirty_.count(user) != 0) continue;
+    ForgetUnknown(user);
+    known_[user] = entry;
+  }
 }
 
 void LockoutStore::Expire(Entry& entry, std::int64_t now) const {
@@ -174,7 +191,10 @@ Result<FailureResult> LockoutStore::RecordFailure(std::string_view user, bool kn
     } else {
       result = FailureResult{false, policy_.max_failures - entry->failures, 0};
     }
-    if (persist) version = ++version_;
+    if (persist) {
+      dirty_.insert(key);
+      version = ++version_;
+    }
   }
   if (persist) BLUETRACE_RETURN_IF_ERROR(Persist(version));
   return result;
@@ -187,6 +207,7 @@ Status LockoutStore::RecordSuccess(std::string_view user) {
     const std::string key(user);
     ForgetUnknown(key);
     if (known_.erase(key) == 0) return Status::Ok();
+    dirty_.insert(key);
     version = ++version_;
   }
   return Persist(version);
@@ -204,6 +225,7 @@ Status LockoutStore::Unblock(std::string_view user) {
     const std::string key(user);
     ForgetUnknown(key);
     if (known_.erase(key) == 0) return Status::Ok();
+    dirty_.insert(key);
     version = ++version_;
   }
   return Persist(version);
@@ -265,15 +287,29 @@ Status LockoutStore::Persist(std::uint64_t version) {
   util::MutexLock w(write_mu_);
   // A rewrite made while this thread waited may already contain its change.
   if (persisted_version_ >= version) return Status::Ok();
+  // Under the inter-process lock the file cannot change until our rewrite replaces it, so
+  // what we merge with is what we write over.
+  auto held = AcquireLock(fs_, lock_);
+  if (!held.ok()) return held.status().WithContext("persist lockouts");
+  auto on_disk = LoadFile();
+  if (!on_disk.ok()) return on_disk.status().WithContext("persist lockouts");
   std::string contents;
   std::uint64_t snapshot_version = 0;
+  std::unordered_set<std::string> written;
   {
     util::MutexLock l(mu_);
+    MergeFromFile(std::move(on_disk).value());
     contents = Serialize(clock_.NowUnixSeconds());
     snapshot_version = version_;
+    written.swap(dirty_);
   }
-  BLUETRACE_RETURN_IF_ERROR(
-      fs_.ReplaceFileAtomically(path_, contents, 0600).WithContext("persist lockouts"));
+  Status st = fs_.ReplaceFileAtomically(path_, contents, 0600);
+  if (!st.ok()) {
+    // Still newer than the file: they go out with the next write.
+    util::MutexLock l(mu_);
+    dirty_.merge(written);
+    return st.WithContext("persist lockouts");
+  }
   persisted_version_ = snapshot_version;
   return Status::Ok();
 }

@@ -156,6 +156,25 @@ TEST_F(AdminProgramTest, UnblockLetsABlockedUserInWhileTheServerRuns) {
   EXPECT_NE(Audit().find(" admin_unblocked user=+61410888888 "), std::string::npos);
 }
 
+TEST_F(AdminProgramTest, UnblockHoldsWhenTheServerRewritesLockoutsRightAfter) {
+  auto server = Start();
+  ASSERT_NE(port_, 0) << server->Stderr();
+  for (const char* pw : {"wrong-1", "wrong-2", "wrong-3"}) Login("+61410888888", pw);
+  ASSERT_TRUE(std::holds_alternative<StillBlocked>(Login("+61410888888", "comp3331")));
+  auto r = Admin("unblock +61410888888");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // At once, before the server's reload: a failed login of someone else makes the server
+  // rewrite lockouts.txt while its memory still has the block.
+  EXPECT_TRUE(std::holds_alternative<WrongPassword>(Login("+61410777777", "wrong-1")));
+  const std::string lockouts = ReadFileForTest(dir_.File("lockouts.txt"));
+  EXPECT_EQ(lockouts.find("+61410888888"), std::string::npos) << lockouts;
+  EXPECT_NE(lockouts.find("+61410777777 1 0"), std::string::npos) << lockouts;
+  // That rewrite merged the unblock into the server's memory too: no need to wait for the
+  // reload.
+  EXPECT_TRUE(std::holds_alternative<Welcome>(Login("+61410888888", "comp3331")));
+  EXPECT_EQ(Admin("blocked").output, "");
+}
+
 TEST_F(AdminProgramTest, CompactIsRefusedWhileTheServerRunsAndWorksWhenStopped) {
   auto server = Start();
   ASSERT_NE(port_, 0) << server->Stderr();

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <functional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,8 +52,16 @@ class CredentialsStoreTest : public ::testing::Test {
     return out;
   }
 
+  // A store as the server and bluetrace-admin open it: changes under .lock-credentials.
+  std::unique_ptr<CredentialsStore> OpenShared() {
+    auto store = CredentialsStore::Open(fs_, path_, kFast, random_, lock_);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+
   test::TempDir dir_;
   std::string path_ = dir_.File("credentials.txt");
+  InterProcessLock lock_{dir_.File(".lock-credentials"), std::chrono::milliseconds(200)};
   test::SeededRandom random_{99};
   test::FaultInjectingFileSystem fs_{PosixFileSystem::Instance()};
 };
@@ -187,13 +198,52 @@ TEST_F(CredentialsStoreTest, HashWithOutOfRangeCostIsAnErrorNotAWrongPassword) {
 TEST_F(CredentialsStoreTest, MigrateAllHashesEverythingInOneRewrite) {
   auto store = Open();
   const int replaces = fs_.replace_calls();
-  ASSERT_TRUE(store->MigrateAll().ok());
+  auto migrated = store->MigrateAll();
+  ASSERT_TRUE(migrated.ok()) << migrated.status().ToString();
+  EXPECT_EQ(*migrated, 4u);
   EXPECT_EQ(fs_.replace_calls(), replaces + 1);
   EXPECT_EQ(store->plaintext_count(), 0u);
   for (const std::string& line : Lines()) EXPECT_NE(line.find("$argon2id$"), std::string::npos);
   EXPECT_EQ(*store->Verify("+61410999999", "bada4568"), VerifyResult::kOk);
-  ASSERT_TRUE(store->MigrateAll().ok());
+  EXPECT_EQ(*store->MigrateAll(), 0u);
   EXPECT_EQ(fs_.replace_calls(), replaces + 1);  // nothing left to do: no write
+}
+
+// Runs `edit` once, at the `at`-th salt drawn: a change made by someone else while the
+// store hashes.
+class EditWhileHashing final : public util::Random {
+ public:
+  EditWhileHashing(util::Random& base, int at, std::function<void()> edit)
+      : base_(base), at_(at), edit_(std::move(edit)) {}
+  Status Fill(std::span<std::uint8_t> out) override {
+    if (++calls_ == at_) edit_();
+    return base_.Fill(out);
+  }
+
+ private:
+  util::Random& base_;
+  int at_;
+  int calls_ = 0;
+  std::function<void()> edit_;
+};
+
+TEST_F(CredentialsStoreTest, MigrateAllHashesAgainALineChangedWhileItHashed) {
+  // Open draws one salt for the dummy hash; the 3rd draw is during the migration.
+  EditWhileHashing random(random_, 3, [&] {
+    std::string text = ReadFileForTest(path_);
+    text.replace(text.find("kara1234"), 8, "edited99");
+    WriteFileForTest(path_, text);
+  });
+  auto opened = CredentialsStore::Open(fs_, path_, kFast, random, lock_);
+  ASSERT_TRUE(opened.ok());
+  auto migrated = (*opened)->MigrateAll();
+  ASSERT_TRUE(migrated.ok()) << migrated.status().ToString();
+  EXPECT_EQ(*migrated, 4u);
+  auto fresh = Open();
+  EXPECT_EQ(fresh->plaintext_count(), 0u);
+  EXPECT_EQ(*fresh->Verify("+61410666666", "edited99"), VerifyResult::kOk);
+  EXPECT_EQ(*fresh->Verify("+61410666666", "kara1234"), VerifyResult::kWrongPassword);
+  EXPECT_EQ(*fresh->Verify("+61410999999", "bada4568"), VerifyResult::kOk);
 }
 
 TEST_F(CredentialsStoreTest, ReloadSeesChangesOfAnotherProcess) {
@@ -208,6 +258,60 @@ TEST_F(CredentialsStoreTest, ReloadSeesChangesOfAnotherProcess) {
   WriteFileForTest(path_, "garbage\n");
   EXPECT_FALSE(server->Reload().ok());
   EXPECT_TRUE(server->Contains("+61400111222"));  // kept its previous contents
+}
+
+TEST_F(CredentialsStoreTest, ChangesFromTwoProcessesBothLand) {
+  auto server = OpenShared();
+  auto admin = OpenShared();
+  ASSERT_TRUE(admin->AddUser("+61400111222", "admin's user").ok());
+  ASSERT_TRUE(admin->RemoveUser("+61410999999").ok());
+  // The server has not reloaded; its own change must not undo the admin's.
+  ASSERT_TRUE(server->AddUser("+61400333444", "registered").ok());
+  auto fresh = Open();
+  EXPECT_TRUE(fresh->Contains("+61400111222"));
+  EXPECT_TRUE(fresh->Contains("+61400333444"));
+  EXPECT_FALSE(fresh->Contains("+61410999999"));
+  EXPECT_EQ(fresh->size(), 5u);
+  // And the server's change saw the admin's: adding the admin's user again is refused.
+  EXPECT_EQ(server->AddUser("+61400111222", "registered").code(), util::StatusCode::kAlreadyExists);
+}
+
+TEST_F(CredentialsStoreTest, UpgradeNeverWritesBackAPasswordTheAdminChanged) {
+  auto server = OpenShared();
+  auto admin = OpenShared();
+  ASSERT_TRUE(admin->SetPassword("+61410888888", "new secret").ok());
+  ASSERT_TRUE(admin->AddUser("+61400111222", "admin's user").ok());
+  // The server still holds the old plaintext line; the login verifies against it (until
+  // the reload), but the upgrade re-reads the file and leaves the admin's line alone.
+  Status upgrade;
+  EXPECT_EQ(*server->Verify("+61410888888", "comp3331", &upgrade), VerifyResult::kOk);
+  EXPECT_TRUE(upgrade.ok()) << upgrade.ToString();
+  // An upgrade of another user keeps both admin changes.
+  EXPECT_EQ(*server->Verify("+61410666666", "kara1234", &upgrade), VerifyResult::kOk);
+  ASSERT_TRUE(upgrade.ok()) << upgrade.ToString();
+  auto fresh = Open();
+  EXPECT_EQ(*fresh->Verify("+61410888888", "new secret"), VerifyResult::kOk);
+  EXPECT_EQ(*fresh->Verify("+61410888888", "comp3331"), VerifyResult::kWrongPassword);
+  EXPECT_TRUE(fresh->Contains("+61400111222"));
+  EXPECT_EQ(fresh->plaintext_count(), 2u);  // 777777 and 999999
+}
+
+TEST_F(CredentialsStoreTest, ChangesGiveUpWhenAnotherProcessHoldsTheLockTooLong) {
+  auto store = OpenShared();
+  auto held = fs_.LockFile(lock_.path, false);
+  ASSERT_TRUE(held.ok());
+  const Status add = store->AddUser("+61400111222", "password1");
+  EXPECT_EQ(add.code(), util::StatusCode::kUnavailable) << add.ToString();
+  EXPECT_NE(add.message().find(".lock-credentials"), std::string::npos);
+  EXPECT_FALSE(store->Contains("+61400111222"));
+  // A login still succeeds; only its upgrade waits for a later login.
+  Status upgrade;
+  EXPECT_EQ(*store->Verify("+61410666666", "kara1234", &upgrade), VerifyResult::kOk);
+  EXPECT_EQ(upgrade.code(), util::StatusCode::kUnavailable);
+  EXPECT_EQ(ReadFileForTest(path_), kOriginal);
+  held->reset();
+  ASSERT_TRUE(store->AddUser("+61400111222", "password1").ok());
+  EXPECT_EQ(*store->MigrateAll(), 4u);
 }
 
 TEST_F(CredentialsStoreTest, ConcurrentVerifiesAgreeAndUpgradeEachLineOnce) {

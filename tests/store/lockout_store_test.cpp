@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,8 +27,16 @@ class LockoutStoreTest : public ::testing::Test {
     return store.ok() ? std::move(store).value() : nullptr;
   }
 
+  // A store as the server and bluetrace-admin open it: rewrites under .lock-lockouts.
+  std::unique_ptr<LockoutStore> OpenShared(LockoutPolicy policy = {}) {
+    auto store = LockoutStore::Open(fs_, path_, policy, clock_, lock_);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+
   test::TempDir dir_;
   std::string path_ = dir_.File("lockouts.txt");
+  InterProcessLock lock_{dir_.File(".lock-lockouts"), std::chrono::milliseconds(200)};
   util::ManualClock clock_{1'700'000'000};
   test::FaultInjectingFileSystem fs_{PosixFileSystem::Instance()};
 };
@@ -231,6 +240,54 @@ TEST_F(LockoutStoreTest, ReloadSeesAnotherProcessUnblocking) {
   EXPECT_TRUE(server->Check(kUser).blocked);
   ASSERT_TRUE(server->Reload().ok());
   EXPECT_FALSE(server->Check(kUser).blocked);
+}
+
+TEST_F(LockoutStoreTest, AdminUnblockIsNotWrittenOverByTheServersNextRewrite) {
+  auto server = OpenShared();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(server->RecordFailure(kUser, true).ok());
+  auto admin = OpenShared();
+  ASSERT_TRUE(admin->Unblock(kUser).ok());
+  // Before the server reloads, a failed login of someone else makes it rewrite the file
+  // from memory, where kUser is still blocked.
+  ASSERT_TRUE(server->RecordFailure("+61410777777", true).ok());
+  EXPECT_EQ(ReadFileForTest(path_), "+61410777777 1 0\n");
+  EXPECT_FALSE(server->Check(kUser).blocked);  // the merge brought the unblock in
+  EXPECT_FALSE(OpenShared()->Check(kUser).blocked);
+}
+
+TEST_F(LockoutStoreTest, ServerFailuresSurviveAnAdminRewriteFromAnOlderRead) {
+  auto server = OpenShared();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(server->RecordFailure(kUser, true).ok());
+  auto admin = OpenShared();  // reads the file now
+  ASSERT_TRUE(server->RecordFailure("+61410777777", true).ok());
+  ASSERT_TRUE(server->RecordFailure("+61410777777", true).ok());
+  ASSERT_TRUE(admin->Unblock(kUser).ok());
+  EXPECT_EQ(ReadFileForTest(path_), "+61410777777 2 0\n");
+  ASSERT_TRUE(server->Reload().ok());
+  EXPECT_TRUE(server->RecordFailure("+61410777777", true)->now_blocked);
+}
+
+TEST_F(LockoutStoreTest, RewriteGivesUpWhenAnotherProcessHoldsTheLockTooLong) {
+  auto store = OpenShared();
+  ASSERT_TRUE(store->RecordFailure(kUser, true).ok());
+  const std::string before = ReadFileForTest(path_);
+  {
+    auto held = fs_.LockFile(lock_.path, false);
+    ASSERT_TRUE(held.ok());
+    EXPECT_FALSE(store->RecordFailure(kUser, true).ok());
+    auto third = store->RecordFailure(kUser, true);
+    ASSERT_FALSE(third.ok());
+    EXPECT_EQ(third.status().code(), util::StatusCode::kUnavailable);
+    EXPECT_NE(third.status().message().find(".lock-lockouts"), std::string::npos);
+    EXPECT_TRUE(store->Check(kUser).blocked);  // memory still counts: fail secure
+    EXPECT_EQ(ReadFileForTest(path_), before);
+    // A reload meanwhile keeps what is not written yet.
+    ASSERT_TRUE(store->Reload().ok());
+    EXPECT_TRUE(store->Check(kUser).blocked);
+  }
+  // Lock released: the next write carries the block out.
+  ASSERT_TRUE(store->RecordFailure("+61410777777", true).ok());
+  EXPECT_TRUE(OpenShared()->Check(kUser).blocked);
 }
 
 TEST_F(LockoutStoreTest, FailedWriteIsReportedButTheLockoutHolds) {

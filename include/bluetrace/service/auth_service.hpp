@@ -34,10 +34,6 @@ struct AuthOptions {
   std::uint32_t min_password_length = 8;
   std::uint32_t max_password_length = 1024;
   std::int64_t block_seconds = 60;
-  // When set, a registration holds this lock (the flock bluetrace-admin takes on
-  // .lock-credentials) and re-reads credentials.txt before adding the user, so it never
-  // writes over a change the admin tool made a moment before.
-  std::function<util::Result<std::unique_ptr<store::FileLock>>()> lock_credentials;
 };
 
 enum class LoginStatus {

@@ -9,6 +9,12 @@
 // other user's line and the order; it keeps CRLF line ends when the file had them, drops
 // blank lines and always ends with a newline.
 //
+// Other processes. The server and bluetrace-admin both change the file. Every change
+// holds the InterProcessLock given at Open while it re-reads the file, checks its
+// precondition against what it read (the user exists, the line is still the plaintext
+// that was verified, ...) and rewrites it; so a change never writes over one another
+// process made a moment before. Argon2 hashing happens before the lock is taken.
+//
 // Timing. Every Verify costs the same single Argon2id verification whatever the case, so
 // its duration reveals neither whether the user exists nor whether the line is plaintext:
 // an unknown user is checked against a dummy hash made at Open with the same parameters;
@@ -46,8 +52,10 @@ class CredentialsStore {
   // AddUser). Errors: a malformed file is kInvalidArgument naming the file and the line;
   // bad `params` kInvalidArgument; I/O errors as FileSystem reports them; the random
   // generator's error (the dummy hash needs a salt).
+  // `lock` coordinates the changes with other processes (see above); empty: none.
   static Result<std::unique_ptr<CredentialsStore>> Open(FileSystem& fs, std::string path,
-                                                        Argon2Params params, util::Random& random);
+                                                        Argon2Params params, util::Random& random,
+                                                        InterProcessLock lock = {});
 
   CredentialsStore(const CredentialsStore&) = delete;
   CredentialsStore& operator=(const CredentialsStore&) = delete;
@@ -65,15 +73,18 @@ class CredentialsStore {
 
   // Adds a user with the Argon2id hash of `password`; durable before it returns OK.
   // Errors: kInvalidArgument for a bad phone number or password (see HashPassword),
-  // kAlreadyExists, write errors (the user is then not added).
+  // kAlreadyExists, kUnavailable when the inter-process lock is not had in time, read
+  // errors of the file (also kInvalidArgument when another process left it malformed),
+  // write errors (the user is then not added). The other changes fail the same ways.
   Status AddUser(std::string_view user, std::string_view password);
   // Replaces the password of an existing user (kNotFound otherwise).
   Status SetPassword(std::string_view user, std::string_view password);
   // Removes a user (kNotFound when absent).
   Status RemoveUser(std::string_view user);
-  // Replaces every plaintext line by its Argon2id hash in one atomic rewrite; OK and no
-  // write when there is none.
-  Status MigrateAll();
+  // Replaces every plaintext line by its Argon2id hash in one atomic rewrite and returns
+  // how many there were; 0 and no write when there is none. The hashing runs before the
+  // lock is taken; a line another process changed meanwhile is hashed again.
+  Result<std::size_t> MigrateAll();
   // Re-reads the file for changes made by another process (bluetrace-admin). On error
   // the store keeps its previous contents.
   Status Reload();
@@ -94,9 +105,15 @@ class CredentialsStore {
     bool crlf = false;           // the file's line ends
   };
 
-  CredentialsStore(FileSystem& fs, std::string path, Argon2Params params, util::Random& random);
+  CredentialsStore(FileSystem& fs, std::string path, Argon2Params params, util::Random& random,
+                   InterProcessLock lock);
 
   Result<Contents> LoadFile() const;
+  // Reads the file and installs it.
+  Status LoadAndInstall() REQUIRES(write_mu_) EXCLUDES(mu_);
+  // Takes the inter-process lock and installs the file as it is now, so a change decides
+  // on and renders from the latest contents. The lock is held until the result is gone.
+  Result<std::unique_ptr<FileLock>> LockAndReload() REQUIRES(write_mu_) EXCLUDES(mu_);
   // Installs `contents` (rebuilding the index).
   void Install(Contents contents) REQUIRES(mu_);
   // The file text for the current entries with `replace` applied: each (user, secret)
@@ -115,6 +132,7 @@ class CredentialsStore {
   const std::string path_;
   const Argon2Params params_;
   util::Random& random_;
+  const InterProcessLock lock_;
   std::string dummy_hash_;  // set once in Open, read-only afterwards
 
   // Taken by every change for its whole duration (including the write), before mu_.

@@ -18,6 +18,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -122,6 +123,20 @@ class PosixFileSystem final : public FileSystem {
 
   static PosixFileSystem& Instance();
 };
+
+// How a store coordinates its rewrites of a state file with other processes
+// (bluetrace-admin and the server): an exclusive flock on `path`, held while the store
+// re-reads the file, merges and rewrites it. The wait is bounded, so a stuck or stopped
+// holder turns into an error (kUnavailable) instead of a hung server thread.
+struct InterProcessLock {
+  std::string path;  // empty: no coordination (a store used by one process only)
+  std::chrono::milliseconds timeout{5000};
+};
+
+// Takes `lock` (polling without blocking until `lock.timeout`). Returns nullptr when
+// `lock.path` is empty. kUnavailable naming the file when the timeout passes; other
+// errors as FileSystem::LockFile reports them.
+Result<std::unique_ptr<FileLock>> AcquireLock(FileSystem& fs, const InterProcessLock& lock);
 
 // "<dir>/<name>" without doubling the slash.
 std::string JoinPath(std::string_view dir, std::string_view name);

@@ -26,6 +26,14 @@
 // concurrent changes share one rewrite (group commit); disk I/O never holds the lock
 // that Check() needs.
 //
+// Other processes. The server and bluetrace-admin both change the file. Every rewrite
+// holds the InterProcessLock given at Open, re-reads the file under it and merges: the
+// entries of users this store changed since its last write are its own, every other
+// entry is taken from the file. So an admin's unblock is never written over by the
+// server's next rewrite, and the server's failures are never lost to an admin's rewrite.
+// Reload() merges the same way. If the lock cannot be had in time, the write fails like
+// any other failed write (the change stands in memory and goes out with the next one).
+//
 // Thread-safe. The FileSystem and the Clock must outlive the store.
 #pragma once
 
@@ -36,6 +44,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "bluetrace/store/file_system.hpp"
@@ -77,8 +86,10 @@ class LockoutStore {
   // Loads `path` (a missing file is an empty store). A malformed file is kInvalidArgument
   // naming the file and the line; I/O errors as FileSystem reports them; a bad policy is
   // kInvalidArgument. Blocks that have already run out are dropped while loading.
+  // `lock` coordinates the rewrites with other processes (see above); empty: none.
   static Result<std::unique_ptr<LockoutStore>> Open(FileSystem& fs, std::string path,
-                                                    LockoutPolicy policy, const util::Clock& clock);
+                                                    LockoutPolicy policy, const util::Clock& clock,
+                                                    InterProcessLock lock = {});
 
   LockoutStore(const LockoutStore&) = delete;
   LockoutStore& operator=(const LockoutStore&) = delete;
@@ -101,8 +112,8 @@ class LockoutStore {
   std::vector<BlockedUser> ListBlocked() const;
 
   // Re-reads the state file for changes made by another process (bluetrace-admin).
-  // Known users' entries are replaced by the file's; unknown names are kept. On error the
-  // store is unchanged.
+  // Known users' entries are replaced by the file's, except those changed here and not yet
+  // written; unknown names are kept. On error the store is unchanged.
   Status Reload();
 
   std::size_t known_entries() const;
@@ -116,9 +127,12 @@ class LockoutStore {
   using KnownMap = std::unordered_map<std::string, Entry>;
   using LruList = std::list<std::pair<std::string, Entry>>;  // most recent first
 
-  LockoutStore(FileSystem& fs, std::string path, LockoutPolicy policy, const util::Clock& clock);
+  LockoutStore(FileSystem& fs, std::string path, LockoutPolicy policy, const util::Clock& clock,
+               InterProcessLock lock);
 
   Result<KnownMap> LoadFile() const;
+  // Takes the file's entries for every known user not in dirty_.
+  void MergeFromFile(KnownMap file) REQUIRES(mu_);
   // The entry of `user` (known map first, then the LRU), or nullptr.
   const Entry* Find(std::string_view user) const REQUIRES(mu_);
   // Drops `user` from the unknown-name LRU, if there.
@@ -133,9 +147,13 @@ class LockoutStore {
   const std::string path_;
   const LockoutPolicy policy_;
   const util::Clock& clock_;
+  const InterProcessLock lock_;
 
   mutable util::Mutex mu_;
   KnownMap known_ GUARDED_BY(mu_);
+  // Known users changed here since the last successful write (their entry, or its
+  // absence, is newer than the file's).
+  std::unordered_set<std::string> dirty_ GUARDED_BY(mu_);
   LruList unknown_lru_ GUARDED_BY(mu_);
   std::unordered_map<std::string, LruList::iterator> unknown_index_ GUARDED_BY(mu_);
   std::uint64_t version_ GUARDED_BY(mu_) = 0;  // bumped by every change of known_
