@@ -61,7 +61,8 @@ class CredentialsStoreTest : public ::testing::Test {
 
   test::TempDir dir_;
   std::string path_ = dir_.File("credentials.txt");
-  InterProcessLock lock_{dir_.File(".lock-credentials"), std::chrono::milliseconds(200)};
+  // Long enough for any writer on a loaded machine; the give-up tests shorten it.
+  InterProcessLock lock_{dir_.File(".lock-credentials"), std::chrono::seconds(10)};
   test::SeededRandom random_{99};
   test::FaultInjectingFileSystem fs_{PosixFileSystem::Instance()};
 };
@@ -276,6 +277,25 @@ TEST_F(CredentialsStoreTest, ChangesFromTwoProcessesBothLand) {
   EXPECT_EQ(server->AddUser("+61400111222", "registered").code(), util::StatusCode::kAlreadyExists);
 }
 
+TEST_F(CredentialsStoreTest, TwoWritersOfOneFileLoseNoUser) {
+  auto first = OpenShared();
+  auto second = OpenShared();
+  const auto add = [](CredentialsStore& store, const char* prefix) {
+    for (int i = 0; i < 15; ++i) {
+      ASSERT_TRUE(store.AddUser(prefix + std::to_string(10 + i), "password1").ok());
+    }
+  };
+  std::thread a([&] { add(*first, "+614000000"); });
+  std::thread b([&] { add(*second, "+614000001"); });
+  a.join();
+  b.join();
+  auto fresh = Open();
+  EXPECT_EQ(fresh->size(), 4u + 30u);
+  EXPECT_TRUE(fresh->Contains("+61400000024"));
+  EXPECT_TRUE(fresh->Contains("+61400000124"));
+  EXPECT_EQ(fresh->plaintext_count(), 4u);  // the original lines are untouched
+}
+
 TEST_F(CredentialsStoreTest, UpgradeNeverWritesBackAPasswordTheAdminChanged) {
   auto server = OpenShared();
   auto admin = OpenShared();
@@ -297,6 +317,7 @@ TEST_F(CredentialsStoreTest, UpgradeNeverWritesBackAPasswordTheAdminChanged) {
 }
 
 TEST_F(CredentialsStoreTest, ChangesGiveUpWhenAnotherProcessHoldsTheLockTooLong) {
+  lock_.timeout = std::chrono::milliseconds(200);
   auto store = OpenShared();
   auto held = fs_.LockFile(lock_.path, false);
   ASSERT_TRUE(held.ok());

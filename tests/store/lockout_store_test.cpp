@@ -36,7 +36,8 @@ class LockoutStoreTest : public ::testing::Test {
 
   test::TempDir dir_;
   std::string path_ = dir_.File("lockouts.txt");
-  InterProcessLock lock_{dir_.File(".lock-lockouts"), std::chrono::milliseconds(200)};
+  // Long enough for any writer on a loaded machine; the give-up tests shorten it.
+  InterProcessLock lock_{dir_.File(".lock-lockouts"), std::chrono::seconds(10)};
   util::ManualClock clock_{1'700'000'000};
   test::FaultInjectingFileSystem fs_{PosixFileSystem::Instance()};
 };
@@ -268,6 +269,7 @@ TEST_F(LockoutStoreTest, ServerFailuresSurviveAnAdminRewriteFromAnOlderRead) {
 }
 
 TEST_F(LockoutStoreTest, RewriteGivesUpWhenAnotherProcessHoldsTheLockTooLong) {
+  lock_.timeout = std::chrono::milliseconds(200);
   auto store = OpenShared();
   ASSERT_TRUE(store->RecordFailure(kUser, true).ok());
   const std::string before = ReadFileForTest(path_);
@@ -326,6 +328,27 @@ TEST_F(LockoutStoreTest, ConcurrentFailuresAreAllCounted) {
   for (auto& th : threads) th.join();
   EXPECT_EQ(ReadFileForTest(path_), "+61410888888 200 0\n");
   EXPECT_EQ(store->RecordFailure("+61400000000", false)->attempts_left, 1000u - 201u);
+}
+
+TEST_F(LockoutStoreTest, TwoWritersOfOneFileLoseNoChange) {
+  // Two stores on one file, as the server and bluetrace-admin: each counts failures of its
+  // own users, both rewriting the file all the time.
+  const LockoutPolicy policy{.max_failures = 1000, .block_seconds = 60, .max_unknown_entries = 10};
+  auto first = OpenShared(policy);
+  auto second = OpenShared(policy);
+  const auto hammer = [](LockoutStore& store, const char* prefix) {
+    for (int i = 0; i < 60; ++i) {
+      const std::string user = std::string(prefix) + std::to_string(i % 3);
+      ASSERT_TRUE(store.RecordFailure(user, true).ok());
+    }
+  };
+  std::thread a([&] { hammer(*first, "+6141077770"); });
+  std::thread b([&] { hammer(*second, "+6141088880"); });
+  a.join();
+  b.join();
+  EXPECT_EQ(ReadFileForTest(path_),
+            "+61410777700 20 0\n+61410777701 20 0\n+61410777702 20 0\n"
+            "+61410888800 20 0\n+61410888801 20 0\n+61410888802 20 0\n");
 }
 
 TEST(LockoutPolicyTest, RejectsOutOfRangeValues) {
