@@ -49,11 +49,10 @@ std::optional<std::uint16_t> ParsePort(std::string_view text) {
   return static_cast<std::uint16_t>(value);
 }
 
-// The controller reports a lost connection and a busy or rate-limiting server alike as
-// kUnavailable; only the former speaks of the connection.
+// The controller keeps kUnavailable for a connection that is gone; a busy or rate-limiting
+// server is kResourceExhausted and leaves the session usable (client_controller.hpp).
 bool ConnectionLost(const util::Status& status) {
-  return status.code() == StatusCode::kUnavailable &&
-         status.message().find("connection") != std::string::npos;
+  return status.code() == StatusCode::kUnavailable;
 }
 
 void SleepSeconds(std::int64_t seconds) {

@@ -33,8 +33,8 @@ class BeaconEndpoint::Impl {
     socket_.open(where.protocol(), ec);
     if (!ec) socket_.bind(where, ec);
     if (ec) {
-      return util::Unavailable("cannot listen for beacons on UDP " + Describe(where) + ": " +
-                               ec.message());
+      return util::IoError("cannot listen for beacons on UDP " + Describe(where) + ": " +
+                           ec.message());
     }
     // A larger kernel buffer rides out bursts; the kernel caps it (net.core.rmem_max).
     socket_.set_option(asio::socket_base::receive_buffer_size(1 << 20), ec);
@@ -131,7 +131,7 @@ util::Status BeaconEndpoint::Send(const std::string& ip, std::uint16_t port,
   socket.open(to.protocol(), ec);
   if (!ec) socket.send_to(asio::buffer(bytes.data(), bytes.size()), to, 0, ec);
   if (ec) {
-    return util::Unavailable("sending a beacon to " + Impl::Describe(to) + ": " + ec.message());
+    return util::IoError("sending a beacon to " + Impl::Describe(to) + ": " + ec.message());
   }
   return util::Status::Ok();
 }

@@ -30,6 +30,10 @@ constexpr auto kPruneInterval = 2s;
 // After a failed background renewal, wait this long before the next try.
 constexpr auto kRenewRetry = 10s;
 
+// A Busy answer that persisted through the retries. kResourceExhausted, not kUnavailable:
+// the server turned this request away and the connection is fine (client_controller.hpp).
+Status ServerBusy() { return util::ResourceExhausted("the server is busy; retry later"); }
+
 bool IsIpLiteral(const std::string& s) {
   unsigned char buf[16];
   return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
@@ -191,7 +195,7 @@ Result<ClientLoginResult> Controller::Login(const std::string& user,
         util::FailedPrecondition("the account is blocked; the server closed the connection"));
   } else if (std::holds_alternative<protocol::Busy>(*reply)) {
     out.status = ClientLoginStatus::kBusy;
-    out.message = "the server is busy; retry later";
+    out.message = ServerBusy().message();
   } else if (auto* e = std::get_if<protocol::Error>(&*reply)) {
     out.status = ClientLoginStatus::kError;
     out.message = e->message;
@@ -210,7 +214,7 @@ Status Controller::Register(const std::string& user, const util::SecretString& p
   if (!reply.ok()) return reply.status();
   if (std::holds_alternative<protocol::RegisterOk>(*reply)) return Status::Ok();
   if (std::holds_alternative<protocol::Busy>(*reply)) {
-    return util::Unavailable("the server is busy; retry later");
+    return ServerBusy();
   }
   if (auto* e = std::get_if<protocol::Error>(&*reply)) return ErrorToStatus(*e);
   return session_.Unexpected(*reply, "Register");
@@ -228,7 +232,7 @@ Result<protocol::TempIdRecord> Controller::FetchTempIdLocked() {
     return *current_;
   }
   if (std::holds_alternative<protocol::Busy>(*reply)) {
-    return util::Unavailable("the server is busy; retry later");
+    return ServerBusy();
   }
   if (auto* e = std::get_if<protocol::Error>(&*reply)) return ErrorToStatus(*e);
   return session_.Unexpected(*reply, "TempIdRequest");
@@ -263,7 +267,7 @@ Result<ClientController::UploadResult> Controller::UploadContactLog() {
     if (auto* busy = std::get_if<protocol::Busy>(&*reply)) {
       // The server dropped the whole upload; it can be sent again from the start.
       if (attempt == ClientSession::kBusyRetries) {
-        return util::Unavailable("the server is busy; retry later");
+        return ServerBusy();
       }
       ClientSession::BusyBackoff(*busy, attempt);
       continue;

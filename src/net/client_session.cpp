@@ -45,12 +45,12 @@ Status ErrorToStatus(const protocol::Error& e) {
     case ErrorCode::kUnexpectedMessage:
       return util::FailedPrecondition(e.message);
     case ErrorCode::kTooLarge:
-      return util::ResourceExhausted(e.message);
     case ErrorCode::kRateLimited:
     case ErrorCode::kBusy:
-      return util::Unavailable(e.message);
+      return util::ResourceExhausted(e.message);
     default:
-      return util::Unavailable("the server reported an error: " + e.message);
+      // Not kUnavailable: that code means the connection is gone, and this one is not.
+      return util::Internal("the server reported an error: " + e.message);
   }
 }
 

@@ -90,9 +90,10 @@ class ClientSession {
   std::chrono::steady_clock::time_point last_request_;
 };
 
-// The Status for an Error reply: the server's text with a code the caller can act on
-// (kAlreadyExists, kInvalidArgument, kFailedPrecondition, kResourceExhausted, else
-// kUnavailable).
+// The Status for an Error reply that leaves the connection open: the server's text with a
+// code the caller can act on (kAlreadyExists, kInvalidArgument, kNotFound,
+// kFailedPrecondition; kResourceExhausted for busy, rate-limited or too large; else
+// kInternal). Never kUnavailable, which ClientController keeps for a lost connection.
 util::Status ErrorToStatus(const protocol::Error& error);
 
 }  // namespace bluetrace::net

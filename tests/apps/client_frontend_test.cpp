@@ -63,6 +63,7 @@ class FakeController final : public service::ClientController {
   }
   util::Result<protocol::Beacon> SendBeacon(const std::string& ip, std::uint16_t port) override {
     calls.push_back("SendBeacon " + ip + " " + std::to_string(port));
+    if (!beacon_status.ok()) return beacon_status;
     return protocol::Beacon{Id("12345678901234567891"), kStart, kStart + 899, 1};
   }
   util::Status Logout() override {
@@ -75,7 +76,8 @@ class FakeController final : public service::ClientController {
 
   util::Status connect_status;
   util::Status register_status;
-  util::Status command_status;
+  util::Status command_status;  // of DownloadTempId
+  util::Status beacon_status;
   std::deque<ClientLoginStatus> logins = {ClientLoginStatus::kWelcome};
   std::vector<std::string> calls;
   bool had_trust_prompt = false;
@@ -239,6 +241,14 @@ TEST_F(FrontendTest, AnUnreachableServerAndALostConnectionHaveTheirOwnStatus) {
   EXPECT_EQ(Run(""), kExitUnreachable);
   EXPECT_EQ(Err(), "bluetrace-client: cannot connect to 127.0.0.1:4000: Connection refused\n");
 
+  // A local failure is not the server's absence.
+  fake_.connect_status =
+      util::IoError("cannot listen for beacons on UDP 0.0.0.0:8000: Address already in use");
+  EXPECT_EQ(Run(""), kExitError);
+  EXPECT_EQ(Err(),
+            "bluetrace-client: cannot listen for beacons on UDP 0.0.0.0:8000: Address already in "
+            "use\n");
+
   fake_.connect_status = util::Status::Ok();
   fake_.command_status = util::Unavailable("the server closed the connection");
   EXPECT_EQ(Run("+61410888888\ncomp3331\nDownload_tempID\nlogout\n"), kExitUnreachable);
@@ -261,12 +271,41 @@ TEST_F(FrontendTest, AConnectionClosedBeforeTheLoginIsMadeAgainOnce) {
 }
 
 TEST_F(FrontendTest, ACommandThatFailsOtherwiseIsReportedAndTheSessionGoesOn) {
-  // A rate-limited request is kUnavailable too, yet the connection is fine.
-  fake_.command_status = util::Unavailable("too many TempIDs; try again in 5 s");
+  // A rate-limited request: the connection is fine.
+  fake_.command_status = util::ResourceExhausted("too many TempIDs; try again in 5 s");
   EXPECT_EQ(Run("+61410888888\ncomp3331\nDownload_tempID\nlogout\n"), kExitOk);
   EXPECT_NE(Out().find("> Download_tempID\nError. too many TempIDs; try again in 5 s\n> logout\n"),
             std::string::npos)
       << Out();
+  EXPECT_EQ(Err(), "");
+}
+
+TEST_F(FrontendTest, TheStatusCodeAloneTellsABusyServerFromALostConnection) {
+  // Busy, even in words that speak of connections: reported, and the session goes on.
+  fake_.command_status =
+      util::ResourceExhausted("too many connections from this address; retry later");
+  fake_.beacon_status = util::IoError("sending a beacon to 10.0.0.9:2000: Network is unreachable");
+  EXPECT_EQ(Run("+61410888888\ncomp3331\nDownload_tempID\nBeacon 10.0.0.9 2000\nlogout\n"),
+            kExitOk);
+  EXPECT_NE(Out().find("> Download_tempID\n"
+                       "Error. too many connections from this address; retry later\n"
+                       "> Beacon 10.0.0.9 2000\n"
+                       "Error. sending a beacon to 10.0.0.9:2000: Network is unreachable\n"
+                       "> logout\n"),
+            std::string::npos)
+      << Out();
+  EXPECT_EQ(Err(), "");
+  EXPECT_EQ(fake_.calls.back(), "Logout");
+
+  // Lost, in words that never say "connection": the run ends with status 3.
+  fake_.calls.clear();
+  fake_.logins = {ClientLoginStatus::kWelcome};
+  fake_.command_status = util::Unavailable("the server did not answer within 10 s (timed out)");
+  EXPECT_EQ(Run("+61410888888\ncomp3331\nDownload_tempID\nlogout\n"), kExitUnreachable);
+  EXPECT_EQ(Err(),
+            "bluetrace-client: lost the connection to the server 127.0.0.1:4000: the server did "
+            "not answer within 10 s (timed out)\n");
+  EXPECT_EQ(fake_.calls.back(), "DownloadTempId");
 }
 
 TEST_F(FrontendTest, RegistrationAsksForThePasswordTwiceThenLogsIn) {
@@ -290,12 +329,24 @@ TEST_F(FrontendTest, ARefusedRegistrationEndsAScriptedRun) {
             std::string::npos)
       << Out();
 
-  // A busy server is no lost connection.
-  fake_.register_status = util::Unavailable("the server is busy; retry later");
+  // A busy server is no lost connection: no new connection, no status 3.
+  fake_.connects = 0;
+  fake_.register_status = util::ResourceExhausted("the server is busy; retry later");
   EXPECT_EQ(Run("+61410888888\nsecret-one\nsecret-one\n"), kExitNoLogin);
   EXPECT_NE(Out().find("Registration failed: the server is busy; retry later\n"), std::string::npos)
       << Out();
   EXPECT_EQ(Err(), "");
+  EXPECT_EQ(fake_.connects, 1);
+
+  // A lost one is made again once, then it is the end of the run.
+  fake_.connects = 0;
+  fake_.register_status = util::Unavailable("the server closed the connection");
+  EXPECT_EQ(Run("+61410888888\nsecret-one\nsecret-one\n"), kExitUnreachable);
+  EXPECT_EQ(fake_.connects, 2);
+  EXPECT_NE(Err().find("lost the connection to the server 127.0.0.1:4000: the server closed the "
+                       "connection"),
+            std::string::npos)
+      << Err();
 }
 
 TEST_F(FrontendTest, ABeaconReceivedWhileThePromptWaitsIsPrintedThenThePromptAgain) {

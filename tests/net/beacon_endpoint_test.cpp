@@ -108,7 +108,7 @@ TEST_F(BeaconEndpointTest, SendChecksItsArguments) {
 TEST_F(BeaconEndpointTest, APortInUseIsAClearError) {
   auto second = BeaconEndpoint::Open({"127.0.0.1", endpoint_->port()}, nullptr);
   ASSERT_FALSE(second.ok());
-  EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(second.status().code(), StatusCode::kIoError);
   EXPECT_NE(second.status().message().find("127.0.0.1:" + std::to_string(endpoint_->port())),
             std::string::npos)
       << second.status().message();

@@ -554,6 +554,18 @@ TEST_F(ClientControllerTest, ABusyLoginIsRetried) {
   EXPECT_GE(h_.service->auth_stats().logins_busy.load(), 2u);
 }
 
+TEST_F(ClientControllerTest, ARateLimitedRequestIsResourceExhaustedAndTheSessionGoesOn) {
+  h_.config.tempid_rate = {0.001, 1.0};  // one TempID, then none while the clock stands
+  StartServer();
+  auto a = Client(Options("a"), kKara, "kara1234");
+  ASSERT_TRUE(a->DownloadTempId().ok());
+  auto limited = a->DownloadTempId();
+  EXPECT_EQ(limited.status(), util::ResourceExhausted("too many TempID requests; retry later"));
+  // Not a lost connection: the next request is served.
+  auto upload = a->UploadContactLog();
+  EXPECT_TRUE(upload.ok()) << upload.status().ToString();
+}
+
 TEST_F(ClientControllerTest, ASilentServerTimesOutInsteadOfHanging) {
   // A TCP listener that never answers the TLS handshake (the kernel completes the TCP one).
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);

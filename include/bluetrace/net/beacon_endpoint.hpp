@@ -41,8 +41,7 @@ class BeaconEndpoint {
   using Handler = std::function<void(const protocol::Beacon& beacon)>;
 
   // Binds the socket and starts receiving. kInvalidArgument for a bind address that is no
-  // IP literal; kUnavailable naming the address when the bind fails (e.g. the port is in
-  // use).
+  // IP literal; kIoError naming the address when the bind fails (e.g. the port is in use).
   static util::Result<std::unique_ptr<BeaconEndpoint>> Open(const BeaconEndpointOptions& options,
                                                             Handler handler);
 
@@ -51,7 +50,8 @@ class BeaconEndpoint {
   BeaconEndpoint& operator=(const BeaconEndpoint&) = delete;
 
   // Sends `bytes` as one datagram to ip:port. kInvalidArgument for an `ip` that is no IPv4
-  // or IPv6 literal or port 0; kUnavailable with the OS reason when sending fails.
+  // or IPv6 literal or port 0; kIoError with the OS reason when sending fails. (Not
+  // kUnavailable: to ClientController that means the server connection is lost.)
   static util::Status Send(const std::string& ip, std::uint16_t port, std::string_view bytes);
 
   // Stops receiving and joins the thread; no handler runs after it returns. Idempotent.

@@ -10,6 +10,18 @@
 // server (idle deadline) and renews the TempID before it expires while logged in, and an
 // Asio thread receives beacons; connection use is serialised by a mutex, so these never
 // interleave frames. The destructor logs out (best effort, bounded) and stops everything.
+//
+// Error codes the front end acts on, the same for every method:
+//  - kUnavailable: there is no connection to the server. It could not be reached (name,
+//    TCP, TLS handshake, timeout, Hello refused), or the connection was lost (closed by
+//    the server, a request timed out, a nonsensical reply). The session is over; only
+//    Connect can make a new one. No other condition uses this code.
+//  - kResourceExhausted: the server turned this one request away (Busy through the
+//    retries, rate-limited, too large) or a local limit was hit; the connection is fine
+//    and a later request may succeed.
+//  - kFailedPrecondition: not connected yet, logged out, not (or already) logged in, or
+//    the server closed the session after a block.
+//  - kInternal: the server reported a fault of its own; the connection stays open.
 #pragma once
 
 #include <cstddef>
@@ -79,19 +91,36 @@ class ClientController {
   // Opens the UDP endpoint, loads and prunes the contact log, connects with TLS and says
   // Hello. With no CA file: a known fingerprint must match (kPermissionDenied with a clear
   // message when it changed); an unknown one is offered to `trust` (nullptr: refuse with a
-  // message saying to pass --ca-file or confirm interactively).
+  // message saying to pass --ca-file or confirm interactively). kUnavailable when the
+  // server cannot be reached or refuses the session; kFailedPrecondition when connected
+  // already; kInvalidArgument for a bad UDP bind address; kIoError when the UDP port
+  // cannot be bound; the contact log's and the known-servers file's errors.
   virtual util::Result<ServerIdentity> Connect(const TrustPrompt& trust) = 0;
 
+  // Every answer of the server is a ClientLoginResult: a Busy that persisted through the
+  // retries is kBusy, an Error (e.g. rate-limited) is kError with its text. A Status only
+  // when there is no answer: kUnavailable (no connection), kFailedPrecondition (not
+  // connected yet, blocked, or already logged in).
   virtual util::Result<ClientLoginResult> Login(const std::string& user,
                                                 const util::SecretString& password) = 0;
-  // kAlreadyExists / kInvalidArgument / kFailedPrecondition (disabled) with the server's text.
+  // kAlreadyExists / kInvalidArgument / kFailedPrecondition (disabled) with the server's
+  // text; kResourceExhausted when the server stayed busy or rate-limits registrations;
+  // kInternal for a server fault; kUnavailable when the connection is gone;
+  // kFailedPrecondition when not connected or already logged in.
   virtual util::Status Register(const std::string& user, const util::SecretString& password) = 0;
 
   // Download_tempID: always a fresh TempID, which becomes the current one.
+  // kFailedPrecondition before a login; kResourceExhausted when the server stayed busy or
+  // rate-limits TempID requests; kInternal for a server fault; kUnavailable when the
+  // connection is gone.
   virtual util::Result<protocol::TempIdRecord> DownloadTempId() = 0;
 
   // Upload_contact_log: prunes, reads contactlog.txt, sends it; returns the entries sent
-  // and how many the server received.
+  // and how many the server received. kFailedPrecondition before a login (or when the
+  // server's frame limit leaves no room for data); kResourceExhausted when the log exceeds
+  // the server's upload limit or the server stayed busy; kInvalidArgument when the server
+  // rejects the log; the contact log's read errors; kInternal for a server fault;
+  // kUnavailable when the connection is gone.
   struct UploadResult {
     std::vector<protocol::ContactLogEntry> entries;
     std::uint32_t received = 0;
@@ -99,9 +128,15 @@ class ClientController {
   virtual util::Result<UploadResult> UploadContactLog() = 0;
 
   // Beacon <ip> <port>: sends the current TempID (fetching a fresh one first when there is
-  // none or it expired); returns what was sent.
+  // none or it expired); returns what was sent. kInvalidArgument for an `ip` that is no IP
+  // literal or port 0; kFailedPrecondition before Connect; DownloadTempId's errors, with
+  // context, when a TempID was needed and the current one cannot stand in (none, or
+  // expired); kIoError when the datagram cannot be sent.
   virtual util::Result<protocol::Beacon> SendBeacon(const std::string& ip, std::uint16_t port) = 0;
 
+  // Logs out and closes the connection (closed even when the logout fails). kUnavailable
+  // when the connection was already gone or the logout got no answer; kFailedPrecondition
+  // when not connected.
   virtual util::Status Logout() = 0;
 
   // The sink is called under a lock: once SetBeaconSink returns, the previous sink is no

@@ -1,0 +1,235 @@
+// ClientController's error codes, against the real TLS server with a scripted session that
+// answers Busy, Error{rate_limited} or Error{internal} on demand: a request the server
+// turned away is kResourceExhausted (or kInternal) and the connection stays usable; a
+// connection that is gone is kUnavailable. The front end's exit statuses rest on exactly
+// this split (client_controller.hpp), so it is pinned here deterministically.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "bluetrace/net/certificate.hpp"
+#include "bluetrace/net/client_controller.hpp"
+#include "bluetrace/net/server.hpp"
+#include "bluetrace/net/tls_context.hpp"
+#include "bluetrace/service/session.hpp"
+#include "bluetrace/store/file_system.hpp"
+#include "bluetrace/util/clock.hpp"
+#include "support/temp_dir.hpp"
+
+namespace bluetrace::net {
+namespace {
+
+using namespace std::chrono_literals;
+using protocol::ErrorCode;
+using protocol::Message;
+using service::ClientLoginStatus;
+using util::StatusCode;
+
+constexpr char kUser[] = "+61410888888";
+constexpr char kRateLimitedText[] = "too many requests; retry later";
+constexpr char kInternalText[] = "internal error; retry later";
+
+// How the scripted server answers Register, Login, TempIdRequest and UploadEnd.
+enum class Answer { kServe, kBusy, kRateLimited, kInternal };
+
+class ScriptedFactory;
+
+class ScriptedSession final : public service::Session {
+ public:
+  explicit ScriptedSession(ScriptedFactory& factory) : factory_(factory) {}
+  void Handle(Message message, service::ReplyFn done) override;
+  bool logged_in() const override { return logged_in_; }
+  void Closed() override {}
+
+ private:
+  ScriptedFactory& factory_;
+  std::atomic<bool> logged_in_{false};
+};
+
+class ScriptedFactory final : public service::SessionFactory {
+ public:
+  explicit ScriptedFactory(const util::Clock& c) : clock(c) {}
+  bool AdmitConnection(std::string_view /*peer*/) override { return true; }
+  std::unique_ptr<service::Session> NewSession(std::string /*peer*/) override {
+    return std::make_unique<ScriptedSession>(*this);
+  }
+
+  const util::Clock& clock;  // TempIDs start now
+  std::atomic<Answer> answer{Answer::kServe};
+  std::atomic<int> turned_away{0};  // requests answered other than kServe
+};
+
+service::SessionReply One(Message message, bool close = false) {
+  service::SessionReply reply;
+  reply.messages.push_back(std::move(message));
+  reply.close = close;
+  return reply;
+}
+
+void ScriptedSession::Handle(Message message, service::ReplyFn done) {
+  if (std::holds_alternative<protocol::Hello>(message)) {
+    return done(One(protocol::HelloOk{protocol::kProtocolVersion, "scripted", 1u << 20, 1u << 20}));
+  }
+  if (std::holds_alternative<protocol::UploadBegin>(message) ||
+      std::holds_alternative<protocol::UploadChunk>(message)) {
+    return done(service::SessionReply{});  // answered only at UploadEnd
+  }
+  if (auto* ping = std::get_if<protocol::Ping>(&message)) {
+    return done(One(protocol::Pong{ping->nonce}));
+  }
+  if (std::holds_alternative<protocol::Logout>(message)) {
+    logged_in_ = false;
+    return done(One(protocol::LogoutOk{}, true));
+  }
+  const Answer answer = factory_.answer.load();
+  if (answer != Answer::kServe) ++factory_.turned_away;
+  switch (answer) {
+    case Answer::kBusy:
+      return done(One(protocol::Busy{50}));  // the client's shortest backoff
+    case Answer::kRateLimited:
+      return done(One(protocol::Error{ErrorCode::kRateLimited, kRateLimitedText}));
+    case Answer::kInternal:
+      return done(One(protocol::Error{ErrorCode::kInternal, kInternalText}));
+    case Answer::kServe:
+      break;
+  }
+  if (auto* reg = std::get_if<protocol::Register>(&message)) {
+    return done(One(protocol::RegisterOk{reg->user}));
+  }
+  if (auto* login = std::get_if<protocol::Login>(&message)) {
+    logged_in_ = true;
+    return done(One(protocol::Welcome{login->user, std::string(protocol::kWelcomeText)}));
+  }
+  if (std::holds_alternative<protocol::TempIdRequest>(message)) {
+    const std::int64_t now = factory_.clock.NowUnixSeconds();
+    return done(One(protocol::TempIdResponse{*protocol::TempId::Parse("12345678901234567890"), now,
+                                             now + 899}));
+  }
+  if (std::holds_alternative<protocol::UploadEnd>(message)) {
+    return done(One(protocol::UploadAck{0}));
+  }
+  done(One(protocol::Error{ErrorCode::kUnexpectedMessage, "not in this script"}));
+}
+
+class ClientControllerErrorsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto cert = GenerateSelfSigned({});
+    ASSERT_TRUE(cert.ok()) << cert.status().ToString();
+    ASSERT_TRUE(
+        WriteCertificateFiles(fs_, dir_.File("server.crt"), dir_.File("server.key"), *cert).ok());
+    auto tls = MakeServerContext({dir_.File("server.crt"), dir_.File("server.key"), "1.3"}, fs_);
+    ASSERT_TRUE(tls.ok()) << tls.status().ToString();
+    ServerOptions o;
+    o.bind_address = "127.0.0.1";
+    o.port = 0;
+    server_ = std::make_unique<Server>(o, *tls, factory_);
+    ASSERT_TRUE(server_->Start().ok());
+
+    service::ClientOptions c;
+    c.server_host = "127.0.0.1";
+    c.server_port = server_->port();
+    c.udp_bind_address = "127.0.0.1";
+    c.data_dir = dir_.File("client");
+    c.ca_file = dir_.File("server.crt");
+    c.timeout_seconds = 5;
+    client_ = MakeClientController(c, clock_);
+    auto id = client_->Connect(nullptr);
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+  }
+
+  void TearDown() override {
+    client_.reset();
+    if (server_) server_->Stop(1s);
+  }
+
+  void LogIn() {
+    factory_.answer = Answer::kServe;
+    auto r = client_->Login(kUser, util::SecretString("comp3331"));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_EQ(r->status, ClientLoginStatus::kWelcome) << r->message;
+  }
+
+  store::PosixFileSystem& fs_ = store::PosixFileSystem::Instance();
+  test::TempDir dir_;
+  util::ManualClock clock_;  // still: no background pings or renewals interleave
+  ScriptedFactory factory_{clock_};
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<service::ClientController> client_;
+};
+
+TEST_F(ClientControllerErrorsTest, ABusyServerIsResourceExhaustedAndTheConnectionStaysUsable) {
+  factory_.answer = Answer::kBusy;
+  const util::Status reg = client_->Register(kUser, util::SecretString("comp3331"));
+  EXPECT_EQ(reg.code(), StatusCode::kResourceExhausted) << reg.ToString();
+  EXPECT_EQ(reg.message(), "the server is busy; retry later");
+  EXPECT_EQ(factory_.turned_away.load(), 4);  // the request and three retries
+  // A busy login is one of the login's answers, not an error.
+  auto login = client_->Login(kUser, util::SecretString("comp3331"));
+  ASSERT_TRUE(login.ok()) << login.status().ToString();
+  EXPECT_EQ(login->status, ClientLoginStatus::kBusy);
+
+  LogIn();
+  factory_.answer = Answer::kBusy;
+  auto tempid = client_->DownloadTempId();
+  EXPECT_EQ(tempid.status().code(), StatusCode::kResourceExhausted) << tempid.status().ToString();
+  auto upload = client_->UploadContactLog();
+  EXPECT_EQ(upload.status().code(), StatusCode::kResourceExhausted) << upload.status().ToString();
+
+  factory_.answer = Answer::kServe;
+  tempid = client_->DownloadTempId();
+  EXPECT_TRUE(tempid.ok()) << tempid.status().ToString();
+  EXPECT_TRUE(client_->Logout().ok());
+}
+
+TEST_F(ClientControllerErrorsTest, RateLimitingIsResourceExhaustedAndAServerFaultIsInternal) {
+  factory_.answer = Answer::kRateLimited;
+  const util::Status reg = client_->Register(kUser, util::SecretString("comp3331"));
+  EXPECT_EQ(reg, util::ResourceExhausted(kRateLimitedText));
+  auto login = client_->Login(kUser, util::SecretString("comp3331"));
+  ASSERT_TRUE(login.ok()) << login.status().ToString();
+  EXPECT_EQ(login->status, ClientLoginStatus::kError);
+  EXPECT_EQ(login->message, kRateLimitedText);
+
+  LogIn();
+  factory_.answer = Answer::kRateLimited;
+  EXPECT_EQ(client_->DownloadTempId().status(), util::ResourceExhausted(kRateLimitedText));
+  factory_.answer = Answer::kInternal;
+  EXPECT_EQ(client_->DownloadTempId().status(),
+            util::Internal(std::string("the server reported an error: ") + kInternalText));
+  EXPECT_EQ(client_->UploadContactLog().status().code(), StatusCode::kInternal);
+
+  factory_.answer = Answer::kServe;
+  auto tempid = client_->DownloadTempId();
+  EXPECT_TRUE(tempid.ok()) << tempid.status().ToString();
+}
+
+TEST_F(ClientControllerErrorsTest, ABeaconThatCannotBeSentIsNoLostConnection) {
+  LogIn();
+  // Broadcast without SO_BROADCAST: the kernel refuses the datagram (EACCES, or
+  // ENETUNREACH without a route).
+  auto sent = client_->SendBeacon("255.255.255.255", 9);
+  EXPECT_EQ(sent.status().code(), StatusCode::kIoError) << sent.status().ToString();
+  auto tempid = client_->DownloadTempId();
+  EXPECT_TRUE(tempid.ok()) << tempid.status().ToString();
+}
+
+TEST_F(ClientControllerErrorsTest, ADroppedConnectionIsUnavailable) {
+  LogIn();
+  server_->Stop(0ms);
+  auto tempid = client_->DownloadTempId();
+  EXPECT_EQ(tempid.status().code(), StatusCode::kUnavailable) << tempid.status().ToString();
+  EXPECT_EQ(client_->UploadContactLog().status().code(), StatusCode::kUnavailable);
+  // No TempID yet, so the beacon needs one and reports the loss.
+  EXPECT_EQ(client_->SendBeacon("127.0.0.1", 9).status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(client_->Logout().code(), StatusCode::kUnavailable);
+  // And a server that is not there at all.
+  auto again = client_->Connect(nullptr);
+  EXPECT_EQ(again.status().code(), StatusCode::kUnavailable) << again.status().ToString();
+}
+
+}  // namespace
+}  // namespace bluetrace::net
