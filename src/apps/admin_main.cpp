@@ -5,6 +5,7 @@
 //
 // Exit status: 0 done, 1 the command failed (or verify found problems), 2 bad usage.
 #include <pwd.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
+#include <iterator>
 #include <optional>
 #include <string>
 
@@ -39,6 +41,17 @@ bool ReadLine(std::FILE* in, util::SecretString& out) {
   return true;
 }
 
+// The terminal mode a signal at the prompt (Ctrl-C) must put back before the program
+// dies, or the operator's shell stays without echo. Set before the handler is installed.
+constexpr int kPromptSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+termios g_terminal_mode{};
+
+extern "C" void RestoreTerminalAndDie(int sig) {
+  tcsetattr(STDIN_FILENO, TCSANOW, &g_terminal_mode);
+  signal(sig, SIG_DFL);
+  raise(sig);  // delivered on return, so the shell sees the usual death by `sig`
+}
+
 // From the terminal without echo (asked twice), or the first line of stdin otherwise.
 std::optional<util::SecretString> PromptPassword() {
   if (!isatty(STDIN_FILENO)) {
@@ -46,18 +59,29 @@ std::optional<util::SecretString> PromptPassword() {
     if (!ReadLine(stdin, p)) return std::nullopt;
     return p;
   }
-  termios old_mode{};
-  tcgetattr(STDIN_FILENO, &old_mode);
-  termios quiet = old_mode;
+  if (tcgetattr(STDIN_FILENO, &g_terminal_mode) != 0) return std::nullopt;
+  struct sigaction restore {};
+  restore.sa_handler = RestoreTerminalAndDie;
+  sigemptyset(&restore.sa_mask);
+  struct sigaction previous[std::size(kPromptSignals)]{};
+  for (std::size_t i = 0; i < std::size(kPromptSignals); ++i) {
+    sigaction(kPromptSignals[i], &restore, &previous[i]);
+  }
+  termios quiet = g_terminal_mode;
   quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
   tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
   util::SecretString first, second;
   std::fputs("New password: ", stderr);
   bool ok = ReadLine(stdin, first);
-  std::fputs("\nRepeat it: ", stderr);
-  ok = ok && ReadLine(stdin, second);
+  if (ok) {
+    std::fputs("\nRepeat it: ", stderr);
+    ok = ReadLine(stdin, second);
+  }
   std::fputs("\n", stderr);
-  tcsetattr(STDIN_FILENO, TCSAFLUSH, &old_mode);
+  tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_terminal_mode);
+  for (std::size_t i = 0; i < std::size(kPromptSignals); ++i) {
+    sigaction(kPromptSignals[i], &previous[i], nullptr);
+  }
   if (!ok) return std::nullopt;
   if (first.view() != second.view()) {
     std::fputs("bluetrace-admin: the passwords differ\n", stderr);
