@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <chrono>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "bluetrace/net/client_connection.hpp"
 #include "bluetrace/protocol/messages.hpp"
@@ -74,6 +76,17 @@ class AdminProgramTest : public ::testing::Test {
       ++n;
     }
     return n;
+  }
+
+  // One exchange on a fresh connection after Hello; Error{} when the connection fails.
+  Message Call(Message request) {
+    auto c = net::ClientConnection::Connect(
+        "127.0.0.1", port_, net::TlsClientOptions{dir_.File("server.crt"), "127.0.0.1", "1.3"},
+        net::ClientConnectOptions{});
+    if (!c.ok()) return Error{};
+    if (!(*c)->Call(Hello{1, 1, "test"}, kWait).ok()) return Error{};
+    auto r = (*c)->Call(std::move(request), kWait);
+    return r.ok() ? std::move(*r) : Message(Error{});
   }
 
   Message Login(const std::string& user, const std::string& password) {
@@ -173,6 +186,69 @@ TEST_F(AdminProgramTest, UnblockHoldsWhenTheServerRewritesLockoutsRightAfter) {
   // reload.
   EXPECT_TRUE(std::holds_alternative<Welcome>(Login("+61410888888", "comp3331")));
   EXPECT_EQ(Admin("blocked").output, "");
+}
+
+TEST_F(AdminProgramTest, RegistrationsAndAdminAddsAtTheSameTimeLoseNoUser) {
+  // Limits raised so that only the locking is under test, not the rate limiter.
+  WriteFileForTest(dir_.File("fast.toml"),
+                   "[auth]\nargon2_memory_kib = 64\nargon2_iterations = 1\n"
+                   "[server]\nbind_address = \"127.0.0.1\"\n"
+                   "[limits]\nconnections_burst = 200.0\nlogins_burst = 200.0\n");
+  auto server = Start();
+  ASSERT_NE(port_, 0) << server->Stderr();
+  constexpr int kEach = 12;
+  const std::pair<const char*, const char*> originals[] = {{"+61410666666", "kara1234"},
+                                                           {"+61410777777", "datha457"},
+                                                           {"+61410888888", "comp3331"},
+                                                           {"+61410999999", "bada4568"}};
+  std::vector<std::string> registered;
+  int upgraded = 0;
+  std::thread clients([&] {
+    for (int i = 0; i < kEach; ++i) {
+      const std::string user = "+614000001" + std::to_string(10 + i);
+      if (std::holds_alternative<RegisterOk>(
+              Call(Register{user, util::SecretString("client-password")}))) {
+        registered.push_back(user);
+      }
+      // The first login of an original user rewrites its plaintext line as a hash.
+      if (i < 4 && std::holds_alternative<Welcome>(Call(protocol::Login{
+                       originals[i].first, util::SecretString(originals[i].second)}))) {
+        ++upgraded;
+      }
+    }
+  });
+  int admin_failures = 0;
+  for (int i = 0; i < kEach; ++i) {
+    const std::string user = "+614000002" + std::to_string(10 + i);
+    auto r = Admin("user add " + user + " --password-file " + ShellQuoteForTest(dir_.File("pw")));
+    if (r.exit_code != 0) {
+      ++admin_failures;
+      ADD_FAILURE() << r.output;
+    }
+  }
+  clients.join();
+  EXPECT_EQ(admin_failures, 0);
+  EXPECT_EQ(registered.size(), static_cast<std::size_t>(kEach));
+  EXPECT_EQ(upgraded, 4);
+  EXPECT_EQ(server->Stop(kWait), 0);
+
+  // Every user of both writers is in the file, and each logs in after a restart.
+  const std::string creds = ReadFileForTest(dir_.File("credentials.txt"));
+  for (int i = 0; i < kEach; ++i) {
+    EXPECT_NE(creds.find("+614000001" + std::to_string(10 + i) + " $argon2id$"), std::string::npos);
+    EXPECT_NE(creds.find("+614000002" + std::to_string(10 + i) + " $argon2id$"), std::string::npos);
+  }
+  EXPECT_EQ(std::count(creds.begin(), creds.end(), '\n'), 4 + 2 * kEach) << creds;
+  EXPECT_EQ(creds.find("comp3331"), std::string::npos);  // every original line upgraded
+  auto restarted = Start();
+  EXPECT_TRUE(std::holds_alternative<Welcome>(Login("+61400000121", "client-password")));
+  EXPECT_TRUE(std::holds_alternative<Welcome>(Login("+61400000221", "new-password-1")));
+  for (const auto& [user, password] : originals) {
+    EXPECT_TRUE(std::holds_alternative<Welcome>(Login(user, password))) << user;
+  }
+  EXPECT_EQ(restarted->Stop(kWait), 0);
+  auto verify = Admin("verify");
+  EXPECT_EQ(verify.exit_code, 0) << verify.output;
 }
 
 TEST_F(AdminProgramTest, CompactIsRefusedWhileTheServerRunsAndWorksWhenStopped) {
