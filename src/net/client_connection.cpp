@@ -62,6 +62,9 @@ class ClientConnection::Impl {
   void Close();
 
   bool is_open() const { return open_; }
+  bool timed_out() const { return timed_out_; }
+  // Called as each Send, SendRaw or Receive starts.
+  void ForgetTimeout() { timed_out_ = false; }
   const std::string& fingerprint() const { return fingerprint_; }
   // native_handle() is not const in Asio; reading the version changes nothing.
   std::string tls_version() const {
@@ -119,6 +122,7 @@ class ClientConnection::Impl {
   std::string where_;
   std::string fingerprint_;
   bool open_ = false;
+  bool timed_out_ = false;  // the last Write or Receive ran out of time
 };
 
 Result<std::vector<tcp::endpoint>> ClientConnection::Impl::Resolve(const std::string& host,
@@ -249,6 +253,7 @@ Status ClientConnection::Impl::Write(std::string_view bytes) {
   if (!ec) return Status::Ok();
   Abandon();  // a partly written frame cannot be taken back
   if (cancelled && ec == asio::error::operation_aborted) {
+    timed_out_ = true;
     return util::Unavailable("sending to " + where_ + " timed out");
   }
   if (IsPeerGone(ec)) return util::Unavailable("the connection was closed by the server");
@@ -286,6 +291,7 @@ Result<protocol::Message> ClientConnection::Impl::Receive(std::chrono::milliseco
       continue;
     }
     if (cancelled && ec == asio::error::operation_aborted) {
+      timed_out_ = true;
       return util::Unavailable("timed out after " + std::to_string(timeout.count()) +
                                " ms waiting for a message from " + where_);
     }
@@ -343,6 +349,7 @@ ClientConnection::ClientConnection(std::unique_ptr<Impl> impl) : impl_(std::move
 ClientConnection::~ClientConnection() = default;
 
 Status ClientConnection::Send(const protocol::Message& message) {
+  impl_->ForgetTimeout();
   if (!impl_->is_open()) return impl_->Write({});  // the "closed" error
   Result<std::string> frame =
       protocol::EncodeFrame(message, std::numeric_limits<std::uint32_t>::max());
@@ -352,9 +359,13 @@ Status ClientConnection::Send(const protocol::Message& message) {
   return status;
 }
 
-Status ClientConnection::SendRaw(std::string_view bytes) { return impl_->Write(bytes); }
+Status ClientConnection::SendRaw(std::string_view bytes) {
+  impl_->ForgetTimeout();
+  return impl_->Write(bytes);
+}
 
 Result<protocol::Message> ClientConnection::Receive(std::chrono::milliseconds timeout) {
+  impl_->ForgetTimeout();
   return impl_->Receive(timeout);
 }
 
@@ -366,6 +377,7 @@ Result<protocol::Message> ClientConnection::Call(const protocol::Message& reques
 
 void ClientConnection::Close() { impl_->Close(); }
 bool ClientConnection::is_open() const { return impl_->is_open(); }
+bool ClientConnection::timed_out() const { return impl_->timed_out(); }
 const std::string& ClientConnection::peer_fingerprint() const { return impl_->fingerprint(); }
 std::string ClientConnection::tls_version() const { return impl_->tls_version(); }
 std::string ClientConnection::local_endpoint() const { return impl_->local_endpoint(); }

@@ -127,10 +127,9 @@ Result<ServerIdentity> ClientSession::Open(const TrustPrompt& trust) {
 
 Status ClientSession::Usable() const { return conn_ ? Status::Ok() : lost_; }
 
-Status ClientSession::Lose(const Status& why) {
+Status ClientSession::Lose(const Status& why, bool timed_out) {
   std::string text;
-  if (why.code() == util::StatusCode::kUnavailable &&
-      why.message().find("timed out") != std::string::npos) {
+  if (timed_out) {
     text = "the server did not answer within " + std::to_string(Timeout().count() / 1000) +
            " s (timed out); the connection was closed";
   } else if (why.code() == util::StatusCode::kUnavailable ||
@@ -154,7 +153,7 @@ Status ClientSession::Send(const Message& m) {
   BLUETRACE_RETURN_IF_ERROR(Usable());
   Status st = conn_->Send(m);
   last_request_ = clock_.SteadyNow();
-  if (!st.ok() && !conn_->is_open()) return Lose(st);
+  if (!st.ok() && !conn_->is_open()) return Lose(st, conn_->timed_out());
   return st;
 }
 
@@ -162,9 +161,9 @@ Result<Message> ClientSession::Call(const Message& m) {
   BLUETRACE_RETURN_IF_ERROR(Usable());
   auto reply = conn_->Call(m, Timeout());
   last_request_ = clock_.SteadyNow();
-  if (!reply.ok()) return Lose(reply.status());
+  if (!reply.ok()) return Lose(reply.status(), conn_->timed_out());
   if (auto* e = std::get_if<protocol::Error>(&*reply); e != nullptr && ServerCloses(e->code)) {
-    return Lose(util::Unavailable("closed by the server: " + e->message));
+    return Lose(util::Unavailable("closed by the server: " + e->message), /*timed_out=*/false);
   }
   return reply;
 }

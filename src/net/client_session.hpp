@@ -77,8 +77,9 @@ class ClientSession {
  private:
   std::chrono::milliseconds Timeout() const;
   util::Status CheckTrustOnFirstUse(ServerIdentity& identity, const TrustPrompt& trust);
-  // Ends the connection after `why`; returns what later calls report.
-  util::Status Lose(const util::Status& why);
+  // Ends the connection after `why`; returns what later calls report. `timed_out` (from
+  // ClientConnection::timed_out(), not the message) picks the "did not answer" wording.
+  util::Status Lose(const util::Status& why, bool timed_out);
 
   const ClientOptions& options_;
   store::FileSystem& fs_;

@@ -1,22 +1,26 @@
 // ClientController's error codes, against the real TLS server with a scripted session that
-// answers Busy, Error{rate_limited} or Error{internal} on demand: a request the server
-// turned away is kResourceExhausted (or kInternal) and the connection stays usable; a
-// connection that is gone is kUnavailable. The front end's exit statuses rest on exactly
-// this split (client_controller.hpp), so it is pinned here deterministically.
+// answers Busy, Error{rate_limited}, Error{internal} or Error{timeout}, or holds its answer,
+// on demand: a request the server turned away is kResourceExhausted (or kInternal) and the
+// connection stays usable; a connection that is gone is kUnavailable, with the wording
+// that says whether the server closed it or did not answer in time. The front end's exit
+// statuses rest on exactly this split (client_controller.hpp), so it is pinned here
+// deterministically.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
-#include "bluetrace/net/certificate.hpp"
 #include "bluetrace/net/client_controller.hpp"
 #include "bluetrace/net/server.hpp"
-#include "bluetrace/net/tls_context.hpp"
 #include "bluetrace/service/session.hpp"
-#include "bluetrace/store/file_system.hpp"
 #include "bluetrace/util/clock.hpp"
+#include "bluetrace/util/thread_annotations.hpp"
+#include "client_controller_fixture.hpp"
 #include "support/temp_dir.hpp"
 
 namespace bluetrace::net {
@@ -31,9 +35,19 @@ using util::StatusCode;
 constexpr char kUser[] = "+61410888888";
 constexpr char kRateLimitedText[] = "too many requests; retry later";
 constexpr char kInternalText[] = "internal error; retry later";
+constexpr char kServerTimeoutText[] = "timed out: idle for too long";
 
-// How the scripted server answers Register, Login, TempIdRequest and UploadEnd.
-enum class Answer { kServe, kBusy, kRateLimited, kInternal };
+// How the scripted server answers Register, Login, TempIdRequest and UploadEnd. kTimeout
+// is the Error after which a server closes the connection; kHold keeps the answer back
+// until the test releases it (ScriptedFactory::ReleaseHeld).
+enum class Answer { kServe, kBusy, kRateLimited, kInternal, kTimeout, kHold };
+
+service::SessionReply One(Message message, bool close = false) {
+  service::SessionReply reply;
+  reply.messages.push_back(std::move(message));
+  reply.close = close;
+  return reply;
+}
 
 class ScriptedFactory;
 
@@ -57,17 +71,22 @@ class ScriptedFactory final : public service::SessionFactory {
     return std::make_unique<ScriptedSession>(*this);
   }
 
+  // Answers every held request with Busy, late: a session calls `done` exactly once.
+  void ReleaseHeld() {
+    std::vector<service::ReplyFn> held;
+    {
+      util::MutexLock lock(held_mu);
+      held.swap(held_replies);
+    }
+    for (service::ReplyFn& done : held) done(One(protocol::Busy{50}));
+  }
+
   const util::Clock& clock;  // TempIDs start now
   std::atomic<Answer> answer{Answer::kServe};
   std::atomic<int> turned_away{0};  // requests answered other than kServe
+  util::Mutex held_mu;
+  std::vector<service::ReplyFn> held_replies GUARDED_BY(held_mu);
 };
-
-service::SessionReply One(Message message, bool close = false) {
-  service::SessionReply reply;
-  reply.messages.push_back(std::move(message));
-  reply.close = close;
-  return reply;
-}
 
 void ScriptedSession::Handle(Message message, service::ReplyFn done) {
   if (std::holds_alternative<protocol::Hello>(message)) {
@@ -93,6 +112,14 @@ void ScriptedSession::Handle(Message message, service::ReplyFn done) {
       return done(One(protocol::Error{ErrorCode::kRateLimited, kRateLimitedText}));
     case Answer::kInternal:
       return done(One(protocol::Error{ErrorCode::kInternal, kInternalText}));
+    case Answer::kTimeout:
+      // Worded like a timeout on purpose: only the client's own clock means "timed out".
+      return done(One(protocol::Error{ErrorCode::kTimeout, kServerTimeoutText}, true));
+    case Answer::kHold: {
+      util::MutexLock lock(factory_.held_mu);
+      factory_.held_replies.push_back(std::move(done));
+      return;
+    }
     case Answer::kServe:
       break;
   }
@@ -117,33 +144,30 @@ void ScriptedSession::Handle(Message message, service::ReplyFn done) {
 class ClientControllerErrorsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto cert = GenerateSelfSigned({});
-    ASSERT_TRUE(cert.ok()) << cert.status().ToString();
-    ASSERT_TRUE(
-        WriteCertificateFiles(fs_, dir_.File("server.crt"), dir_.File("server.key"), *cert).ok());
-    auto tls = MakeServerContext({dir_.File("server.crt"), dir_.File("server.key"), "1.3"}, fs_);
-    ASSERT_TRUE(tls.ok()) << tls.status().ToString();
-    ServerOptions o;
-    o.bind_address = "127.0.0.1";
-    o.port = 0;
-    server_ = std::make_unique<Server>(o, *tls, factory_);
-    ASSERT_TRUE(server_->Start().ok());
-
-    service::ClientOptions c;
-    c.server_host = "127.0.0.1";
-    c.server_port = server_->port();
-    c.udp_bind_address = "127.0.0.1";
-    c.data_dir = dir_.File("client");
-    c.ca_file = dir_.File("server.crt");
-    c.timeout_seconds = 5;
-    client_ = MakeClientController(c, clock_);
-    auto id = client_->Connect(nullptr);
-    ASSERT_TRUE(id.ok()) << id.status().ToString();
+    ASSERT_FALSE(
+        test::WriteServerCertificate(dir_.File("server.crt"), dir_.File("server.key")).empty());
+    server_ = test::StartLocalServer(ServerOptions{}, dir_.File("server.crt"),
+                                     dir_.File("server.key"), factory_);
+    ASSERT_NE(server_, nullptr);
+    client_ = ConnectedClient(5);
+    ASSERT_FALSE(HasFailure());
   }
 
   void TearDown() override {
     client_.reset();
+    factory_.ReleaseHeld();
     if (server_) server_->Stop(1s);
+  }
+
+  // A controller connected to the scripted server that waits `timeout_seconds` for an answer.
+  std::unique_ptr<service::ClientController> ConnectedClient(std::uint32_t timeout_seconds) {
+    service::ClientOptions o =
+        test::LocalClientOptions(server_->port(), dir_.File("server.crt"), dir_.File("client"));
+    o.timeout_seconds = timeout_seconds;
+    auto client = MakeClientController(o, clock_);
+    auto id = client->Connect(nullptr);
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    return client;
   }
 
   void LogIn() {
@@ -153,7 +177,6 @@ class ClientControllerErrorsTest : public ::testing::Test {
     ASSERT_EQ(r->status, ClientLoginStatus::kWelcome) << r->message;
   }
 
-  store::PosixFileSystem& fs_ = store::PosixFileSystem::Instance();
   test::TempDir dir_;
   util::ManualClock clock_;  // still: no background pings or renewals interleave
   ScriptedFactory factory_{clock_};
@@ -229,6 +252,34 @@ TEST_F(ClientControllerErrorsTest, ADroppedConnectionIsUnavailable) {
   // And a server that is not there at all.
   auto again = client_->Connect(nullptr);
   EXPECT_EQ(again.status().code(), StatusCode::kUnavailable) << again.status().ToString();
+}
+
+TEST_F(ClientControllerErrorsTest, AServerThatDoesNotAnswerInTimeIsSaidToHaveTimedOut) {
+  auto client = ConnectedClient(1);
+  auto login = client->Login(kUser, util::SecretString("comp3331"));
+  ASSERT_TRUE(login.ok()) << login.status().ToString();
+  ASSERT_EQ(login->status, ClientLoginStatus::kWelcome) << login->message;
+  factory_.answer = Answer::kHold;
+  const auto start = std::chrono::steady_clock::now();
+  const util::Status lost = util::Unavailable(
+      "the server did not answer within 1 s (timed out); the connection was closed");
+  EXPECT_EQ(client->DownloadTempId().status(), lost);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  // A late answer could be taken for the next request's, so the connection is gone.
+  factory_.answer = Answer::kServe;
+  EXPECT_EQ(client->UploadContactLog().status(), lost);
+  EXPECT_EQ(client->Logout(), lost);
+}
+
+TEST_F(ClientControllerErrorsTest, AServerThatEndsTheSessionIsSaidToHaveClosedIt) {
+  LogIn();
+  // The server's Error text mentions "timed out", yet the client did not time out.
+  factory_.answer = Answer::kTimeout;
+  const util::Status closed = util::Unavailable("the server closed the connection");
+  EXPECT_EQ(client_->DownloadTempId().status(), closed);
+  factory_.answer = Answer::kServe;
+  EXPECT_EQ(client_->UploadContactLog().status(), closed);
+  EXPECT_EQ(client_->Logout(), closed);
 }
 
 }  // namespace

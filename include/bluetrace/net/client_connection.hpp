@@ -71,10 +71,10 @@ class ClientConnection {
   util::Status SendRaw(std::string_view bytes);
 
   // The next message from the server, waiting at most `timeout`. Errors: kUnavailable
-  // with "timed out" in the message when nothing complete arrived in time (still open);
-  // kUnavailable with "closed by the server" when the server ended the connection;
-  // kInvalidArgument or kResourceExhausted for a frame that does not decode (closed);
-  // kFailedPrecondition when already closed.
+  // with "timed out" in the message and timed_out() true when nothing complete arrived in
+  // time (still open); kUnavailable with "closed by the server" when the server ended the
+  // connection; kInvalidArgument or kResourceExhausted for a frame that does not decode
+  // (closed); kFailedPrecondition when already closed.
   util::Result<protocol::Message> Receive(std::chrono::milliseconds timeout);
 
   // Send() then Receive(timeout).
@@ -86,6 +86,9 @@ class ClientConnection {
   void Close();
 
   bool is_open() const;
+  // After a Send, SendRaw, Receive or Call that failed: true when it failed because its
+  // time ran out, so callers need not read the message; false otherwise.
+  bool timed_out() const;
   // The server certificate's fingerprint ("SHA256:AB:..."), for trust on first use.
   const std::string& peer_fingerprint() const;
   // The negotiated protocol, e.g. "TLSv1.3".

@@ -1,0 +1,197 @@
+// ClientController's session with the real ReportingService behind the real TLS server
+// (client_controller_fixture.hpp): login outcomes as in the original, registration,
+// TempIDs and their renewal, logout, a busy or rate-limiting server, pings that keep an
+// idle session open and a server that goes away.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bluetrace/net/client_connection.hpp"
+#include "bluetrace/util/clock.hpp"
+#include "client_controller_fixture.hpp"
+#include "support/server_process.hpp"
+
+namespace bluetrace::service {
+namespace {
+
+using namespace std::chrono_literals;
+using test::ClientControllerTest;
+using test::kDatha;
+using test::kKara;
+using util::StatusCode;
+
+TEST_F(ClientControllerTest, LoginOutcomesFollowTheOriginal) {
+  auto c = Client(Options("a"));
+  auto r = c->Login(kKara, util::SecretString("wrong-1"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, ClientLoginStatus::kWrongPassword);
+  EXPECT_EQ(r->attempts_left, 2u);
+  r = c->Login(kKara, util::SecretString("wrong-2"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->attempts_left, 1u);
+  r = c->Login(kKara, util::SecretString("wrong-3"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, ClientLoginStatus::kBlocked);
+  EXPECT_EQ(r->seconds, 60);
+  // The server closed the connection after blocking.
+  EXPECT_FALSE(c->Login(kKara, util::SecretString("kara1234")).ok());
+
+  // Even the right password from a new connection is refused while blocked.
+  auto d = Client(Options("b"));
+  r = d->Login(kKara, util::SecretString("kara1234"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, ClientLoginStatus::kStillBlocked);
+  EXPECT_GT(r->seconds, 0);
+
+  h_.clock().AdvanceSeconds(61);
+  auto e = Client(Options("c"), kKara, "kara1234");
+  EXPECT_EQ(e->Login(kKara, util::SecretString("kara1234")).status().code(),
+            StatusCode::kFailedPrecondition);  // already logged in
+}
+
+TEST_F(ClientControllerTest, RegisterThenLogin) {
+  auto c = Client(Options("a"));
+  ASSERT_TRUE(c->Register("+61-400-000-001", util::SecretString("long-password")).ok());
+  EXPECT_EQ(c->Register("+61400000001", util::SecretString("long-password")).code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_EQ(c->Register("not-a-phone", util::SecretString("long-password")).code(),
+            StatusCode::kInvalidArgument);
+  auto r = c->Login("+61400000001", util::SecretString("long-password"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, ClientLoginStatus::kWelcome);
+  EXPECT_EQ(r->message, protocol::kWelcomeText);
+}
+
+TEST_F(ClientControllerTest, DownloadTempIdNeedsALoginAndIsAlwaysFresh) {
+  auto c = Client(Options("a"));
+  EXPECT_EQ(c->DownloadTempId().status().code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(c->Login(kKara, util::SecretString("kara1234")).ok());
+  auto t1 = c->DownloadTempId();
+  ASSERT_TRUE(t1.ok()) << t1.status().ToString();
+  EXPECT_EQ(t1->user, kKara);
+  EXPECT_EQ(t1->start, h_.clock().NowUnixSeconds());
+  EXPECT_EQ(t1->expiry, t1->start + 899);
+  auto t2 = c->DownloadTempId();
+  ASSERT_TRUE(t2.ok());
+  EXPECT_NE(t1->id, t2->id);
+  EXPECT_NE(h_.console.Text().find(std::string("user: ") + kKara + "\nTempID:\n" +
+                                   t2->id.ToString() + "\n"),
+            std::string::npos);
+}
+
+TEST_F(ClientControllerTest, TheTempIdIsRenewedBeforeItExpires) {
+  ClientOptions o = Options("a");
+  o.tempid_renew_margin_seconds = 60;
+  auto a = Client(o, kKara, "kara1234");
+  auto t = a->DownloadTempId();
+  ASSERT_TRUE(t.ok());
+  auto issued = [&] {
+    std::size_t n = 0;
+    const std::string text = h_.console.Text();
+    for (auto p = text.find("user: "); p != std::string::npos; p = text.find("user: ", p + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(issued(), 1u);
+  h_.clock().AdvanceSeconds(t->expiry - 60 - h_.clock().NowUnixSeconds());
+  // Exactly at the margin: not yet (the background thread looks several times a second).
+  EXPECT_FALSE(test::WaitFor([&] { return issued() != 1u; }, 1s));
+  h_.clock().AdvanceSeconds(1);
+  EXPECT_TRUE(test::WaitFor([&] { return issued() == 2u; }));
+  auto b = Client(Options("b"));
+  auto sent = a->SendBeacon("127.0.0.1", b->udp_port());
+  ASSERT_TRUE(sent.ok());
+  EXPECT_NE(sent->id, t->id);  // the renewed one, without another download
+  EXPECT_EQ(issued(), 2u);
+}
+
+TEST_F(ClientControllerTest, LogoutEndsTheSession) {
+  auto a = Client(Options("a"), kKara, "kara1234");
+  ASSERT_TRUE(a->Logout().ok());
+  EXPECT_NE(h_.console.Text().find(std::string(kKara) + " logout\n"), std::string::npos);
+  EXPECT_EQ(a->DownloadTempId().status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(ClientControllerTest, AServerThatGoesAwayGivesAClearErrorWithoutHanging) {
+  ClientOptions o = Options("a");
+  o.timeout_seconds = 3;
+  auto a = Client(o, kKara, "kara1234");
+  server_->Stop(200ms);
+  const auto start = std::chrono::steady_clock::now();
+  auto t = a->DownloadTempId();
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(t.status().message().find("the server closed the connection"), std::string::npos)
+      << t.status().message();
+  EXPECT_EQ(a->UploadContactLog().status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(a->Logout().code(), StatusCode::kUnavailable);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 4s);
+}
+
+TEST_F(ClientControllerTest, PingsKeepAnIdleSessionOpen) {
+  idle_timeout_ = 2500ms;
+  StartServer();
+  // Real time here: the server's idle deadline is a real timer.
+  ClientOptions pinging = Options("a");
+  pinging.ping_interval_seconds = 1;
+  ClientOptions silent = Options("b");
+  silent.ping_interval_seconds = 3600;
+  auto a = Client(pinging, kKara, "kara1234", &util::SystemClock::Instance());
+  auto b = Client(silent, kDatha, "datha457", &util::SystemClock::Instance());
+  // Long enough for the server to drop the silent one.
+  EXPECT_TRUE(test::WaitFor(
+      [&] { return h_.console.Text().find(std::string(kDatha) + " logout") != std::string::npos; },
+      10s));
+  auto t = a->DownloadTempId();
+  EXPECT_TRUE(t.ok()) << t.status().ToString();
+  auto lost = b->DownloadTempId();
+  ASSERT_FALSE(lost.ok());
+  EXPECT_EQ(lost.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(lost.status().message().find("the server closed the connection"), std::string::npos)
+      << lost.status().message();
+}
+
+TEST_F(ClientControllerTest, ABusyLoginIsRetried) {
+  h_.config.argon2_workers = 1;
+  h_.config.argon2_queue_depth = 1;
+  h_.config.argon2_memory_kib = 65536;  // >= 100 ms a hash
+  h_.config.argon2_iterations = 3;
+  StartServer();
+  auto c = Client(Options("a"));
+  // Three other connections' logins fill the one worker and the one queue slot; one is
+  // turned away, which shows the server is full right now.
+  std::vector<std::unique_ptr<net::ClientConnection>> others;
+  for (int i = 0; i < 3; ++i) {
+    auto other = net::ClientConnection::Connect("127.0.0.1", server_->port(),
+                                                net::TlsClientOptions{Cert(), "127.0.0.1"});
+    ASSERT_TRUE(other.ok()) << other.status().ToString();
+    ASSERT_TRUE((*other)->Call(protocol::Hello{1, 1, "test"}, 20s).ok());
+    others.push_back(std::move(*other));
+  }
+  for (auto& other : others) {
+    ASSERT_TRUE(other->Send(protocol::Login{"+61410999999", util::SecretString("wrong")}).ok());
+  }
+  ASSERT_TRUE(test::WaitFor([&] { return h_.service->auth_stats().logins_busy.load() >= 1; }));
+  // So the controller's login is answered Busy too, and retried until it passes.
+  auto r = c->Login(kKara, util::SecretString("kara1234"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, ClientLoginStatus::kWelcome) << r->message;
+  EXPECT_GE(h_.service->auth_stats().logins_busy.load(), 2u);
+}
+
+TEST_F(ClientControllerTest, ARateLimitedRequestIsResourceExhaustedAndTheSessionGoesOn) {
+  h_.config.tempid_rate = {0.001, 1.0};  // one TempID, then none while the clock stands
+  StartServer();
+  auto a = Client(Options("a"), kKara, "kara1234");
+  ASSERT_TRUE(a->DownloadTempId().ok());
+  auto limited = a->DownloadTempId();
+  EXPECT_EQ(limited.status(), util::ResourceExhausted("too many TempID requests; retry later"));
+  // Not a lost connection: the next request is served.
+  auto upload = a->UploadContactLog();
+  EXPECT_TRUE(upload.ok()) << upload.status().ToString();
+}
+
+}  // namespace
+}  // namespace bluetrace::service
