@@ -8,4 +8,8 @@ set(BLUETRACE_FUZZ_TARGETS
   frame_decoder
   message
   session
+  lockouts
+  known_servers
+  contact_log_received
+  argon2_encoding
 )
