@@ -223,7 +223,18 @@ Status AuditLog::Append(std::string_view event, const AuditFields& fields) {
   std::string text = std::string(event);
   for (const auto& [key, value] : fields) {
     if (!IsName(key)) return util::InvalidArgument("bad audit field name: " + key);
-    text += " " + key + "=" + EscapeValue(value);
+    if (value.size() <= kMaxValueBytes) {
+      text += " " + key + "=" + EscapeValue(value);
+    } else {
+      text += " " + key + "=" +
+              EscapeValue(value.substr(0, kMaxValueBytes) + "...(" + std::to_string(value.size()) +
+                          " bytes)");
+    }
+  }
+  // Verify and Open read at most kMaxLine bytes of a line: never write a longer one
+  // (seq and time take at most 20 digits and a space each, the hashes 65 bytes each).
+  if (2 * 21 + text.size() + 2 * (kHashHex + 1) > kMaxLine) {
+    return util::InvalidArgument("audit record longer than " + std::to_string(kMaxLine) + " bytes");
   }
   util::MutexLock l(mu_);
   if (failed_) return util::Unavailable(path_ + ": an earlier append failed; reopen the log");

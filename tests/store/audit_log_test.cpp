@@ -205,6 +205,37 @@ TEST_F(AuditLogTest, ConcurrentAppendsFromThreadsAndTwoLogsStayChained) {
   EXPECT_EQ(r.records, 100u);
 }
 
+TEST_F(AuditLogTest, AHugeValueIsCutSoTheLogStillVerifiesAndReopens) {
+  // A login name may be 64 KiB on the wire; escaped it would pass the 64 KiB line limit
+  // of the reader, and the log would look tampered with and refuse to reopen.
+  const std::string name(60000, ' ');
+  {
+    auto log = OpenLog();
+    ASSERT_TRUE(log->Append("login_failed", {{"user", name}, {"peer", "127.0.0.1"}}).ok());
+  }
+  const auto lines = Lines(ReadFileForTest(path_));
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(
+      lines[0].find(" user=" + AuditLog::EscapeValue(std::string(1024, ' ') + "...(60000 bytes)") +
+                    " peer=127.0.0.1 "),
+      std::string::npos);
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  ASSERT_TRUE(log->Append("login_ok", {{"user", std::string(1024, '%')}}).ok());
+  const auto r = VerifyFile();
+  EXPECT_TRUE(r.ok()) << r.problem;
+  EXPECT_EQ(r.records, 2u);
+}
+
+TEST_F(AuditLogTest, ARecordTooLongToReadBackIsRefused) {
+  auto log = OpenLog();
+  AuditFields fields(30, {"user", std::string(1024, ' ')});
+  EXPECT_EQ(log->Append("login_failed", fields).code(), util::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ReadFileForTest(path_), "");
+  ASSERT_TRUE(log->Append("login_ok", {{"user", "+61400000001"}}).ok());
+  EXPECT_TRUE(VerifyFile().ok());
+}
+
 TEST_F(AuditLogTest, VerifyOfAMissingFileIsNotFound) {
   auto r = AuditLog::Verify(fs_, dir_.File("none.log"));
   ASSERT_FALSE(r.ok());

@@ -26,6 +26,7 @@
 // must outlive the log.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -52,6 +53,9 @@ struct AuditVerifyResult {
 
 class AuditLog {
  public:
+  // Longest value recorded whole (bytes, before escaping); see Append.
+  static constexpr std::size_t kMaxValueBytes = 1024;
+
   // Opens `path` (creating it, mode 0600), repairing a torn tail. `lock_path` is the flock
   // file shared with other writers (empty: no cross-process lock). Errors: I/O errors as
   // FileSystem reports them; kCorruption naming the file and line when the last complete
@@ -64,8 +68,12 @@ class AuditLog {
   AuditLog& operator=(const AuditLog&) = delete;
 
   // Appends one durable record. `event` and keys must be [a-z0-9_.]+ (kInvalidArgument
-  // otherwise); values are escaped. After a failed write or sync the log refuses further
-  // appends (kUnavailable) until reopened, since its tail is unknown.
+  // otherwise); values are escaped. A value longer than kMaxValueBytes is recorded as its
+  // first kMaxValueBytes bytes followed by "...(<n> bytes)", so that a name typed into a
+  // login (up to 64 KiB on the wire, three times that escaped) cannot make a line that
+  // Verify and Open refuse; a record still longer than the 64 KiB a reader accepts is
+  // kInvalidArgument and not written. After a failed write or sync the log refuses
+  // further appends (kUnavailable) until reopened, since its tail is unknown.
   Status Append(std::string_view event, const AuditFields& fields) EXCLUDES(mu_);
 
   // Checks the whole chain of the file at `path`; the first broken line is reported in the
