@@ -1,6 +1,6 @@
 #include "bluetrace/service/server_config.hpp"
 
-#include <cstdio>
+#include <charconv>
 #include <string>
 
 #include "bluetrace/util/config_reader.hpp"
@@ -19,10 +19,11 @@ Status ReadRate(ConfigReader& r, const std::string& prefix, RateLimit& rate) {
   return Status::Ok();
 }
 
+// The shortest text that reads back as exactly `v`, as a TOML float.
 std::string Num(double v) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  std::string s = buf;
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  std::string s(buf, ec == std::errc() ? end : buf);
   if (s.find_first_of(".e") == std::string::npos) s += ".0";
   return s;
 }

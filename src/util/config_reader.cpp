@@ -3,6 +3,8 @@
 
 #include <arpa/inet.h>
 
+#include <cstdint>
+#include <cstdio>
 #include <string>
 #include <utility>
 
@@ -17,6 +19,24 @@
 
 namespace bluetrace::util {
 namespace {
+
+// The code point of the UTF-8 sequence at s[i], advancing i past it. Bytes that are no
+// UTF-8 (possible only in values that came from elsewhere than a parsed file) give U+FFFD.
+std::uint32_t DecodeUtf8(std::string_view s, std::size_t& i) {
+  const auto lead = static_cast<unsigned char>(s[i]);
+  const std::size_t extra = lead >= 0xf0 ? 3 : lead >= 0xe0 ? 2 : lead >= 0xc0 ? 1 : 0;
+  std::uint32_t cp = lead & (0x3fu >> extra);
+  bool ok = extra > 0 && lead < 0xf8 && i + extra < s.size();
+  for (std::size_t k = 1; ok && k <= extra; ++k) {
+    const auto next = static_cast<unsigned char>(s[i + k]);
+    ok = (next & 0xc0) == 0x80;
+    cp = (cp << 6) | (next & 0x3fu);
+  }
+  static constexpr std::uint32_t kShortest[] = {0, 0x80, 0x800, 0x10000};
+  ok = ok && cp >= kShortest[extra] && cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff);
+  i += ok ? extra + 1 : 1;
+  return ok ? cp : 0xfffd;
+}
 
 std::string Where(std::string_view source, const toml::source_region& r) {
   return std::string(source) + ": line " + std::to_string(r.begin.line);
@@ -147,10 +167,27 @@ Status ConfigReader::GetOneOf(const std::string& key,
 }
 
 std::string TomlQuote(std::string_view s) {
+  // Control characters other than tab may not appear raw in a TOML string, and Parse
+  // takes ASCII only: both are written as \uXXXX / \UXXXXXXXX escapes of their code point.
+  auto escape = [](std::uint32_t code_point) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, code_point > 0xffff ? "\\U%08X" : "\\u%04X", code_point);
+    return std::string(buf);
+  };
   std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += s[i++];
+    } else if ((c >= 0x20 && c < 0x7f) || c == '\t') {
+      out += s[i++];
+    } else if (c < 0x80) {
+      out += escape(c);
+      ++i;
+    } else {
+      out += escape(DecodeUtf8(s, i));
+    }
   }
   return out + "\"";
 }

@@ -43,6 +43,17 @@ TEST(ClientConfigTest, FormattedConfigParsesBackToTheSameOptions) {
   EXPECT_EQ(back.data_dir, c.data_dir);
 }
 
+TEST(ClientConfigTest, NonUtf8BytesFromFlagsPrintAsReplacementCharacters) {
+  // --print-config prints flag values too, which need not be UTF-8; the output must parse.
+  ClientOptions c;
+  c.data_dir = std::string("dir\xff\xc3(\x7f", 7);
+  ClientOptions back;
+  const std::string printed = FormatClientConfig(c);
+  auto st = ParseClientConfig(printed, "x", back);
+  ASSERT_TRUE(st.ok()) << st.ToString() << "\n" << printed;
+  EXPECT_EQ(back.data_dir, "dir\xef\xbf\xbd\xef\xbf\xbd(\x7f");
+}
+
 TEST(ClientConfigTest, TheOriginalsRetentionIsOneValueAway) {
   ClientOptions c;
   ASSERT_TRUE(ParseClientConfig("[contact_log]\nretention = 180\n", "x", c).ok());

@@ -128,6 +128,26 @@ TEST(ServerConfigTest, FormattedConfigParsesBackToTheSameValues) {
   EXPECT_EQ(FormatServerConfig(a), FormatServerConfig(b));
 }
 
+TEST(ServerConfigTest, FormattedRatesAndEscapedStringsParseBackExactly) {
+  // Found by the server_config fuzz target: rates were printed to six digits, and strings
+  // holding control or non-ASCII characters (written as escapes) printed unparsably.
+  ServerConfig a;
+  ASSERT_TRUE(ParseServerConfig("[limits]\nlogins_per_second = 0.0012345678\n"
+                                "[server]\nstate_dir = \"a\\nb\\u0001\\u00e9\\U0001F600\\t\"\n",
+                                "test.toml", a)
+                  .ok());
+  ServerConfig b;
+  const std::string printed = FormatServerConfig(a);
+  auto st = ParseServerConfig(printed, "printed", b);
+  ASSERT_TRUE(st.ok()) << st.ToString() << "\n" << printed;
+  EXPECT_EQ(b.login_rate.per_second, 0.0012345678);
+  EXPECT_EQ(b.state_dir, "a\nb\x01\xc3\xa9\xf0\x9f\x98\x80\t");
+  EXPECT_NE(printed.find("state_dir = \"a\\u000Ab\\u0001\\u00E9\\U0001F600\t\"\n"),
+            std::string::npos)
+      << printed;
+  EXPECT_NE(printed.find("logins_per_second = 0.0012345678\n"), std::string::npos) << printed;
+}
+
 TEST(ServerConfigTest, ShippedConfigFileParsesAndMatchesTheDefaults) {
   ServerConfig shipped;
   const std::string text = test::ReadFileForTest(test::SourcePath("config/server.toml"));

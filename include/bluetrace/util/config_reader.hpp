@@ -63,7 +63,9 @@ class ConfigReader {
   std::set<std::string> used_;
 };
 
-// `s` as a TOML basic string, quotes and backslashes escaped.
+// `s` as a TOML basic string that Parse reads back as `s`: quotes and backslashes escaped,
+// control characters (but tab) and non-ASCII characters as \u escapes. Bytes that are not
+// UTF-8 (possible only in values that did not come from a parsed file) become U+FFFD.
 std::string TomlQuote(std::string_view s);
 
 // True for an IPv4 or IPv6 address literal (no host names).
