@@ -9,7 +9,10 @@ set(BLUETRACE_FUZZ_TARGETS
   message
   session
   lockouts
+  audit_log
   known_servers
+  server_config
+  client_config
   contact_log_received
   argon2_encoding
 )
