@@ -82,13 +82,16 @@ Status ContactLogStore::Load() {
     torn = nl == std::string_view::npos ? complete : complete.substr(nl + 1);
     complete = nl == std::string_view::npos ? std::string_view() : complete.substr(0, nl + 1);
   }
-  BLUETRACE_RETURN_IF_ERROR(
+  const Status receipts_read =
       protocol::ForEachLine(complete, receipt_path_, [&](const protocol::TextLine& line) {
         auto parsed = ParseReceiptLine(line.text);
         if (!parsed.ok()) return parsed.status();
         receipts[parsed->first] = parsed->second;  // the last line for a TempID counts
         return Status::Ok();
-      }));
+      });
+  // The line splitter's own complaints (a stray CR) are kInvalidArgument; for the sidecar
+  // every malformed line is corruption, as the header promises.
+  if (!receipts_read.ok()) return util::Corruption(receipts_read.message());
   if (!torn.empty()) {
     auto parsed = ParseReceiptLine(torn);
     if (parsed.ok()) receipts[parsed->first] = parsed->second;

@@ -186,6 +186,19 @@ TEST_F(ContactLogStoreTest, AMalformedSidecarLineIsCorruptionButATornTailIsIgnor
       << broken.status().message();
 }
 
+TEST_F(ContactLogStoreTest, AStrayCarriageReturnInTheSidecarIsCorruptionToo) {
+  // Found by the contact_log_received fuzz target: the line splitter's own error was
+  // kInvalidArgument, which the header promises only for contactlog.txt.
+  const auto e = Entry(kId1, t0_, t0_ + 899);
+  test::WriteFileForTest(dir_.File("contactlog.txt"), Line(e));
+  test::WriteFileForTest(dir_.File("contactlog.received"), std::string(kId1) + " 16\r00\n");
+  auto broken = ContactLogStore::Open(fs_, clock_, Options());
+  ASSERT_FALSE(broken.ok());
+  EXPECT_EQ(broken.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(broken.status().message().find("contactlog.received line 1"), std::string::npos)
+      << broken.status().message();
+}
+
 TEST_F(ContactLogStoreTest, TheLastReceiptLineForATempIdCounts) {
   const auto e = Entry(kId1, t0_, t0_ + 899);
   test::WriteFileForTest(dir_.File("contactlog.txt"), Line(e));
