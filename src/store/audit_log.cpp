@@ -223,13 +223,11 @@ Status AuditLog::Append(std::string_view event, const AuditFields& fields) {
   std::string text = std::string(event);
   for (const auto& [key, value] : fields) {
     if (!IsName(key)) return util::InvalidArgument("bad audit field name: " + key);
-    if (value.size() <= kMaxValueBytes) {
-      text += " " + key + "=" + EscapeValue(value);
-    } else {
-      text += " " + key + "=" +
-              EscapeValue(value.substr(0, kMaxValueBytes) + "...(" + std::to_string(value.size()) +
-                          " bytes)");
-    }
+    const std::string recorded =
+        value.size() <= kMaxValueBytes
+            ? value
+            : value.substr(0, kMaxValueBytes) + "...(" + std::to_string(value.size()) + " bytes)";
+    text += " " + key + "=" + EscapeValue(recorded);
   }
   // Verify and Open read at most kMaxLine bytes of a line: never write a longer one
   // (seq and time take at most 20 digits and a space each, the hashes 65 bytes each).
