@@ -109,7 +109,10 @@ Result<std::optional<std::string>> KnownServers::Lookup(std::string_view host_po
   auto lines = ReadLines(fs_, path_);
   if (!lines.ok()) return lines.status();
   for (const Line& line : *lines) {
-    if (line.key == host_port) return std::optional<std::string>(line.fingerprint);
+    // Comment and blank lines have an empty key; they never match.
+    if (!line.key.empty() && line.key == host_port) {
+      return std::optional<std::string>(line.fingerprint);
+    }
   }
   return std::optional<std::string>();
 }

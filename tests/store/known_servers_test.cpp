@@ -58,6 +58,7 @@ TEST_F(KnownServersTest, RememberReplacesOnlyItsOwnLineAndKeepsComments) {
   ASSERT_TRUE(known.Remember("[::1]:4000", Fingerprint('D')).ok());
   EXPECT_EQ(known.Lookup("[::1]:4000")->value_or(""), Fingerprint('D'));
   EXPECT_EQ(known.Lookup("host.example:4000")->value_or(""), Fingerprint('B'));
+  EXPECT_FALSE(known.Lookup("")->has_value());  // a comment or blank line is no entry
 }
 
 TEST_F(KnownServersTest, AMalformedLineIsCorruptionNamingTheLineAndIsNotOverwritten) {
