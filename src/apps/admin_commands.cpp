@@ -54,7 +54,8 @@ store::Argon2Params Params(const AdminEnv& env) {
 
 util::Result<std::unique_ptr<store::CredentialsStore>> OpenCredentials(AdminEnv& env) {
   return store::CredentialsStore::Open(env.fs, StatePath(env, "credentials.txt"), Params(env),
-                                       env.random, StateLock(env, ".lock-credentials"));
+                                       env.random,
+                                       StateLock(env, store::CredentialsStore::kLockFileName));
 }
 
 util::Result<std::unique_ptr<store::LockoutStore>> OpenLockouts(AdminEnv& env) {
@@ -62,7 +63,7 @@ util::Result<std::unique_ptr<store::LockoutStore>> OpenLockouts(AdminEnv& env) {
   policy.max_failures = env.config.max_failed_logins;
   policy.block_seconds = env.config.block_duration_seconds;
   return store::LockoutStore::Open(env.fs, StatePath(env, "lockouts.txt"), policy, env.clock,
-                                   StateLock(env, ".lock-lockouts"));
+                                   StateLock(env, store::LockoutStore::kLockFileName));
 }
 
 // Runs `change` on the credentials; the store re-reads the file under .lock-credentials

@@ -21,9 +21,9 @@ util::Result<std::unique_ptr<ReportingService>> ReportingService::Open(const Ser
   store::Argon2Params argon2{config.argon2_memory_kib, config.argon2_iterations,
                              config.argon2_parallelism};
   // bluetrace-admin takes the same locks (src/apps/admin_commands.hpp).
-  auto credentials =
-      store::CredentialsStore::Open(env.fs, store::JoinPath(dir, "credentials.txt"), argon2,
-                                    env.random, {store::JoinPath(dir, ".lock-credentials")});
+  auto credentials = store::CredentialsStore::Open(
+      env.fs, store::JoinPath(dir, "credentials.txt"), argon2, env.random,
+      {store::JoinPath(dir, store::CredentialsStore::kLockFileName)});
   if (!credentials.ok()) return credentials.status();
   s->credentials_ = std::move(*credentials);
   s->notes_.push_back("credentials.txt: " + std::to_string(s->credentials_->size()) + " users (" +
@@ -34,8 +34,9 @@ util::Result<std::unique_ptr<ReportingService>> ReportingService::Open(const Ser
   policy.max_failures = config.max_failed_logins;
   policy.block_seconds = config.block_duration_seconds;
   policy.max_unknown_entries = config.max_tracked_unknown_users;
-  auto lockouts = store::LockoutStore::Open(env.fs, store::JoinPath(dir, "lockouts.txt"), policy,
-                                            env.clock, {store::JoinPath(dir, ".lock-lockouts")});
+  auto lockouts =
+      store::LockoutStore::Open(env.fs, store::JoinPath(dir, "lockouts.txt"), policy, env.clock,
+                                {store::JoinPath(dir, store::LockoutStore::kLockFileName)});
   if (!lockouts.ok()) return lockouts.status();
   s->lockouts_ = std::move(*lockouts);
   const auto blocked = s->lockouts_->ListBlocked();

@@ -48,6 +48,10 @@ enum class VerifyResult { kOk, kWrongPassword, kUnknownUser };
 
 class CredentialsStore {
  public:
+  // The lock file, in the state directory, that every process changing credentials.txt
+  // there takes (the server and bluetrace-admin).
+  static constexpr char kLockFileName[] = ".lock-credentials";
+
   // Loads `path`; a missing file is an empty store (the file is created by the first
   // AddUser). Errors: a malformed file is kInvalidArgument naming the file and the line;
   // bad `params` kInvalidArgument; I/O errors as FileSystem reports them; the random

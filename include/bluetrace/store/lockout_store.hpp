@@ -83,6 +83,10 @@ struct BlockedUser {
 
 class LockoutStore {
  public:
+  // The lock file, in the state directory, that every process rewriting lockouts.txt
+  // there takes (the server and bluetrace-admin).
+  static constexpr char kLockFileName[] = ".lock-lockouts";
+
   // Loads `path` (a missing file is an empty store). A malformed file is kInvalidArgument
   // naming the file and the line; I/O errors as FileSystem reports them; a bad policy is
   // kInvalidArgument. Blocks that have already run out are dropped while loading.
