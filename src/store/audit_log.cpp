@@ -1,29 +1,18 @@
 #include "bluetrace/store/audit_log.hpp"
 
-#include <openssl/evp.h>
-
 #include <charconv>
 #include <functional>
+
+#include "bluetrace/util/digest.hpp"
 
 namespace bluetrace::store {
 namespace {
 
+using util::Sha256Hex;
+
 constexpr std::size_t kHashHex = 64;
 const std::string kGenesis(kHashHex, '0');
 constexpr std::size_t kMaxLine = 64 * 1024;
-
-std::string Sha256Hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 0xf];
-  }
-  return out;
-}
 
 bool IsNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
