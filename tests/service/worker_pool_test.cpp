@@ -5,6 +5,9 @@
 #include <atomic>
 #include <future>
 #include <latch>
+#include <mutex>
+#include <string>
+#include <vector>
 
 namespace bluetrace::service {
 namespace {
@@ -71,6 +74,79 @@ TEST(LatencyHistogramTest, CountsIntoCumulativeBuckets) {
   EXPECT_EQ(s.buckets, (std::vector<std::uint64_t>{3, 3, 4}));
   EXPECT_EQ(s.count, 5u);
   EXPECT_EQ(s.sum_nanos, 500'000u + 1'000'000u + 50'000'000u + 3'000'000'000u);
+}
+
+// Holds the pool's only worker until released, so that the order of the queue shows.
+class Gate {
+ public:
+  explicit Gate(WorkerPool& pool) {
+    EXPECT_TRUE(pool.TrySubmit([this] {
+      started_.count_down();
+      gate_.wait();
+    }));
+    started_.wait();
+  }
+  void Open() { release_.set_value(); }
+
+ private:
+  std::promise<void> release_;
+  std::shared_future<void> gate_ = release_.get_future().share();
+  std::latch started_{1};
+};
+
+TEST(WorkerPoolTest, SourcesTakeTurnsSoAFloodDoesNotDelayOthers) {
+  std::vector<std::string> order;
+  std::mutex mu;
+  auto record = [&](std::string what) {
+    return [&, what] {
+      std::lock_guard lock(mu);
+      order.push_back(what);
+    };
+  };
+  {
+    WorkerPool pool(1, 100);
+    Gate gate(pool);
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(pool.TrySubmit(record("flood"), Lane{"A", false}));
+    ASSERT_TRUE(pool.TrySubmit(record("user"), Lane{"B", false}));
+    gate.Open();
+  }
+  ASSERT_EQ(order.size(), 6u);
+  EXPECT_EQ(order[1], "user");  // after one of the flood, not after all five
+}
+
+TEST(WorkerPoolTest, PriorityJobsGoFirstButDoNotStarveTheOthers) {
+  std::vector<std::string> order;
+  std::mutex mu;
+  auto record = [&](std::string what) {
+    return [&, what] {
+      std::lock_guard lock(mu);
+      order.push_back(what);
+    };
+  };
+  {
+    WorkerPool pool(1, 100);
+    Gate gate(pool);
+    ASSERT_TRUE(pool.TrySubmit(record("ordinary"), Lane{"A", false}));
+    for (int i = 0; i < WorkerPool::kPriorityBurst + 2; ++i) {
+      ASSERT_TRUE(pool.TrySubmit(record("priority"), Lane{"B", true}));
+    }
+    gate.Open();
+  }
+  constexpr auto kBurst = static_cast<std::size_t>(WorkerPool::kPriorityBurst);
+  ASSERT_EQ(order.size(), kBurst + 3);
+  for (std::size_t i = 0; i < kBurst; ++i) EXPECT_EQ(order[i], "priority");
+  EXPECT_EQ(order[kBurst], "ordinary");
+}
+
+TEST(WorkerPoolTest, OneSourceCannotFillTheWholeQueue) {
+  WorkerPool pool(1, 10, 3);
+  Gate gate(pool);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(pool.TrySubmit([] {}, Lane{"A", false}));
+  EXPECT_FALSE(pool.TrySubmit([] {}, Lane{"A", false}));
+  EXPECT_FALSE(pool.TrySubmit([] {}, Lane{"A", true}));  // its priority jobs count too
+  EXPECT_TRUE(pool.TrySubmit([] {}, Lane{"B", false}));
+  EXPECT_EQ(pool.queued(), 4u);
+  gate.Open();
 }
 
 }  // namespace
