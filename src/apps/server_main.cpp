@@ -116,7 +116,8 @@ service::TransportMetrics TransportMetricsOf(const net::ServerStats& s) {
 }
 
 // The ops listener (only when ops.metrics_address is set). Ready means the TLS listener
-// accepts and the TempID store still takes writes (it turns read-only on a failed fsync).
+// accepts, the TempID store still takes writes (it turns read-only on a failed fsync) and
+// the audit log can be written (audited events are refused while it cannot).
 util::Result<std::unique_ptr<net::OpsServer>> StartOps(const service::ServerConfig& c,
                                                        const net::Server& server,
                                                        const service::ReportingService& service,
@@ -129,6 +130,7 @@ util::Result<std::unique_ptr<net::OpsServer>> StartOps(const service::ServerConf
     if (server.port() == 0) return util::Unavailable("the TLS listener is not accepting");
     util::Status st = service.tempids().health();
     if (!st.ok()) return util::Unavailable("TempID store: " + st.message());
+    if (!service.audit_healthy()) return util::Unavailable("the audit log is not writable");
     return util::Status();
   };
   handlers.metrics = [&server, &service, &fs] {

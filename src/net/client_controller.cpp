@@ -169,17 +169,33 @@ Result<ClientLoginResult> Controller::Login(const std::string& user,
   util::MutexLock lock(mu_);
   BLUETRACE_RETURN_IF_ERROR(session_.Usable());
   if (logged_in_) return util::FailedPrecondition("already logged in as " + user_);
-  auto reply =
-      session_.CallRetryingBusy(protocol::Login{user, util::SecretString(password.view())});
+  // Version 2 presents the device token this device holds for the user (see
+  // store/device_tokens.hpp), so failed logins from elsewhere cannot block it.
+  const bool v2 = session_.version() >= 2;
+  Result<Message> reply =
+      v2 ? session_.CallRetryingBusy(
+               protocol::DeviceLogin{user, util::SecretString(password.view()),
+                                     util::SecretString(session_.DeviceToken(user))})
+         : session_.CallRetryingBusy(protocol::Login{user, util::SecretString(password.view())});
   if (!reply.ok()) return reply.status();
   ClientLoginResult out;
-  if (auto* w = std::get_if<protocol::Welcome>(&*reply)) {
+  auto welcomed = [&](const std::string& canonical, const std::string& text) {
     out.status = ClientLoginStatus::kWelcome;
-    out.message = w->text;
+    out.message = text;
     logged_in_ = true;
-    user_ = w->user;
+    user_ = canonical;
     current_.reset();
     renew_not_before_ = {};
+  };
+  if (auto* w = std::get_if<protocol::Welcome>(&*reply); w != nullptr && !v2) {
+    welcomed(w->user, w->text);
+  } else if (auto* dw = std::get_if<protocol::DeviceWelcome>(&*reply); dw != nullptr && v2) {
+    welcomed(dw->user, dw->text);
+    if (!dw->device_token.empty()) {
+      // Kept under the name as typed (the one the next login sends) and the canonical one.
+      session_.RememberDeviceToken(user, dw->device_token.view());
+      if (dw->user != user) session_.RememberDeviceToken(dw->user, dw->device_token.view());
+    }
   } else if (auto* wrong = std::get_if<protocol::WrongPassword>(&*reply)) {
     out.status = ClientLoginStatus::kWrongPassword;
     out.attempts_left = wrong->attempts_left;

@@ -58,13 +58,41 @@ std::chrono::milliseconds ClientSession::Timeout() const {
   return std::chrono::seconds(std::max<std::uint32_t>(options_.timeout_seconds, 1));
 }
 
-Status ClientSession::CheckTrustOnFirstUse(ServerIdentity& identity, const TrustPrompt& trust) {
-  std::string path = options_.known_servers_file;
-  if (path.empty()) {
-    auto d = store::DefaultKnownServersPath();
-    if (!d.ok()) return d.status();
-    path = *d;
+Result<std::string> ClientSession::KnownServersPath() const {
+  if (!options_.known_servers_file.empty()) return options_.known_servers_file;
+  return store::DefaultKnownServersPath();
+}
+
+std::optional<store::DeviceTokens> ClientSession::DeviceTokenFile() const {
+  auto known = KnownServersPath();
+  if (!known.ok()) return std::nullopt;
+  return store::DeviceTokens(fs_, store::DeviceTokensPathBeside(*known));
+}
+
+std::string ClientSession::DeviceToken(const std::string& user) const {
+  auto file = DeviceTokenFile();
+  if (!file) return {};
+  auto token =
+      file->Lookup(store::KnownServerKey(options_.server_host, options_.server_port), user);
+  if (!token.ok()) {
+    spdlog::warn("device tokens not read: {}", token.status().ToString());
+    return {};
   }
+  return token->value_or("");
+}
+
+void ClientSession::RememberDeviceToken(const std::string& user, std::string_view token) {
+  auto file = DeviceTokenFile();
+  if (!file) return;
+  Status st = file->Remember(store::KnownServerKey(options_.server_host, options_.server_port),
+                             user, token);
+  if (!st.ok()) spdlog::warn("device token not saved: {}", st.ToString());
+}
+
+Status ClientSession::CheckTrustOnFirstUse(ServerIdentity& identity, const TrustPrompt& trust) {
+  auto known_path = KnownServersPath();
+  if (!known_path.ok()) return known_path.status();
+  const std::string path = *known_path;
   store::KnownServers known(fs_, path);
   const std::string key = store::KnownServerKey(options_.server_host, options_.server_port);
   auto remembered = known.Lookup(key);
@@ -105,7 +133,7 @@ Result<ServerIdentity> ClientSession::Open(const TrustPrompt& trust) {
   identity.verified_by_ca = !options_.ca_file.empty();
   // Nothing is sent before the server's identity is settled.
   if (!identity.verified_by_ca) BLUETRACE_RETURN_IF_ERROR(CheckTrustOnFirstUse(identity, trust));
-  auto hello = (*c)->Call(protocol::Hello{protocol::kProtocolVersion, protocol::kProtocolVersion,
+  auto hello = (*c)->Call(protocol::Hello{protocol::kMinProtocolVersion, protocol::kProtocolVersion,
                                           std::string("bluetrace-client ") + kVersion},
                           Timeout());
   if (!hello.ok()) return hello.status().WithContext("saying hello to the server");
@@ -117,6 +145,11 @@ Result<ServerIdentity> ClientSession::Open(const TrustPrompt& trust) {
     return util::Unavailable("the server answered Hello with " +
                              std::string(protocol::MessageName(protocol::TypeOf(*hello))));
   }
+  if (ok->version < protocol::kMinProtocolVersion || ok->version > protocol::kProtocolVersion) {
+    return util::Unavailable("the server chose protocol version " + std::to_string(ok->version) +
+                             ", which this client does not speak");
+  }
+  version_ = ok->version;
   max_frame_bytes_ = ok->max_frame_bytes;
   max_upload_bytes_ = ok->max_upload_bytes;
   conn_ = std::move(*c);

@@ -14,11 +14,14 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "bluetrace/net/client_connection.hpp"
 #include "bluetrace/protocol/messages.hpp"
 #include "bluetrace/service/client_controller.hpp"
+#include "bluetrace/store/device_tokens.hpp"
 #include "bluetrace/store/file_system.hpp"
 #include "bluetrace/util/clock.hpp"
 #include "bluetrace/util/status.hpp"
@@ -67,6 +70,14 @@ class ClientSession {
   // Logout with a short timeout, then Close: for the controller's destructor.
   void LogoutQuietly();
 
+  // The protocol version agreed in Hello (1 or 2).
+  std::uint16_t version() const { return version_; }
+  // The device token this device holds for `user` on this server (protocol version 2),
+  // or empty: none, or no place to keep one (a file that cannot be read is logged).
+  std::string DeviceToken(const std::string& user) const;
+  // Keeps a token the server issued; a failure is logged (the login stands).
+  void RememberDeviceToken(const std::string& user, std::string_view token);
+
   std::uint32_t max_frame_bytes() const { return max_frame_bytes_; }
   std::uint64_t max_upload_bytes() const { return max_upload_bytes_; }
   // When the last request was sent (the clock's steady time), for idle pings.
@@ -77,6 +88,10 @@ class ClientSession {
  private:
   std::chrono::milliseconds Timeout() const;
   util::Status CheckTrustOnFirstUse(ServerIdentity& identity, const TrustPrompt& trust);
+  // The known-servers file (the option, or the user's default); the device-token file
+  // lives beside it, so tests that set one keep both in their temporary directory.
+  util::Result<std::string> KnownServersPath() const;
+  std::optional<store::DeviceTokens> DeviceTokenFile() const;
   // Ends the connection after `why`; returns what later calls report. `timed_out` (from
   // ClientConnection::timed_out(), not the message) picks the "did not answer" wording.
   util::Status Lose(const util::Status& why, bool timed_out);
@@ -86,6 +101,7 @@ class ClientSession {
   const util::Clock& clock_;
   std::unique_ptr<net::ClientConnection> conn_;
   util::Status lost_ = util::FailedPrecondition("not connected to the server");
+  std::uint16_t version_ = protocol::kMinProtocolVersion;
   std::uint32_t max_frame_bytes_ = protocol::kDefaultMaxFrameBytes;
   std::uint64_t max_upload_bytes_ = 0;
   std::chrono::steady_clock::time_point last_request_;

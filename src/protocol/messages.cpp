@@ -61,6 +61,18 @@ Status Read(WireReader& r, Register& m) { return ReadCredentials(r, m); }
 void Write(WireWriter& w, const Login& m) { WriteCredentials(w, m); }
 Status Read(WireReader& r, Login& m) { return ReadCredentials(r, m); }
 
+void Write(WireWriter& w, const DeviceLogin& m) {
+  WriteCredentials(w, m);
+  w.PutString(m.device_token.view());
+}
+Status Read(WireReader& r, DeviceLogin& m) {
+  BLUETRACE_RETURN_IF_ERROR(ReadCredentials(r, m));
+  std::string_view token;
+  BLUETRACE_RETURN_IF_ERROR(r.GetString(token));
+  m.device_token = util::SecretString(token);
+  return Status::Ok();
+}
+
 void Write(WireWriter& w, const RegisterOk& m) { w.PutString(m.user); }
 Status Read(WireReader& r, RegisterOk& m) {
   std::string_view user;
@@ -80,6 +92,24 @@ Status Read(WireReader& r, Welcome& m) {
   BLUETRACE_RETURN_IF_ERROR(r.GetString(text));
   m.user = user;
   m.text = text;
+  return Status::Ok();
+}
+
+void Write(WireWriter& w, const DeviceWelcome& m) {
+  w.PutString(m.user);
+  w.PutString(m.text);
+  w.PutString(m.device_token.view());
+}
+Status Read(WireReader& r, DeviceWelcome& m) {
+  std::string_view user;
+  std::string_view text;
+  std::string_view token;
+  BLUETRACE_RETURN_IF_ERROR(r.GetString(user));
+  BLUETRACE_RETURN_IF_ERROR(r.GetString(text));
+  BLUETRACE_RETURN_IF_ERROR(r.GetString(token));
+  m.user = user;
+  m.text = text;
+  m.device_token = util::SecretString(token);
   return Status::Ok();
 }
 
@@ -178,6 +208,10 @@ std::string_view MessageName(MessageType type) {
       return "Login";
     case MessageType::kWelcome:
       return "Welcome";
+    case MessageType::kDeviceLogin:
+      return "DeviceLogin";
+    case MessageType::kDeviceWelcome:
+      return "DeviceWelcome";
     case MessageType::kWrongPassword:
       return "WrongPassword";
     case MessageType::kBlocked:
@@ -284,6 +318,10 @@ util::Result<Message> DecodeBody(std::uint8_t type, std::span<const std::uint8_t
       return DecodeAs<Login>(body);
     case MessageType::kWelcome:
       return DecodeAs<Welcome>(body);
+    case MessageType::kDeviceLogin:
+      return DecodeAs<DeviceLogin>(body);
+    case MessageType::kDeviceWelcome:
+      return DecodeAs<DeviceWelcome>(body);
     case MessageType::kWrongPassword:
       return DecodeAs<WrongPassword>(body);
     case MessageType::kBlocked:

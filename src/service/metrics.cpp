@@ -125,6 +125,12 @@ std::string RenderMetrics(const ReportingService& service, const TransportMetric
                      {"failed", Get(a.logins_failed)},
                      {"blocked", Get(a.logins_blocked)},
                      {"busy", Get(a.logins_busy)}});
+  w.Counter("bluetrace_password_verifications_total",
+            "Passwords checked against their hash (each one an Argon2 computation).",
+            Get(a.verifications));
+  w.Counter("bluetrace_device_tokens_issued_total",
+            "Device tokens handed to clients at a successful login (protocol version 2).",
+            Get(a.device_tokens_issued));
   w.Counter("bluetrace_registrations_total", "New users registered.", Get(a.registrations));
   w.Counter("bluetrace_sessions_total", "Protocol sessions started.", Get(s.sessions_started));
   w.Counter("bluetrace_tempids_issued_total", "TempIDs issued to clients.", Get(s.tempids_issued));
@@ -158,6 +164,10 @@ std::string RenderMetrics(const ReportingService& service, const TransportMetric
   w.Gauge("bluetrace_store_healthy",
           "1 while the TempID store accepts writes, 0 after a failed fsync.",
           service.tempids().health().ok() ? 1 : 0);
+  w.Gauge("bluetrace_audit_log_healthy",
+          "1 while the audit log can be written, 0 while it cannot (audited events are "
+          "refused then).",
+          service.audit_healthy() ? 1 : 0);
   if (fs != nullptr) {
     w.Family("bluetrace_store_fsync_seconds", "histogram",
              "Latency of durable writes of every store: op=\"sync\" is an fdatasync of an "

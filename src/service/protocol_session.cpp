@@ -30,28 +30,6 @@ std::uint32_t ClampU32(std::int64_t v) {
   return static_cast<std::uint32_t>(v);
 }
 
-// One audit record per decided login; a busy or failing server decided nothing.
-void AuditLogin(ReportingService& service, const std::string& name, const std::string& peer,
-                const LoginOutcome& o) {
-  const char* outcome = nullptr;
-  switch (o.status) {
-    case LoginStatus::kWelcome:
-      return service.Audit("login_ok", {{"user", o.user}, {"peer", peer}});
-    case LoginStatus::kWrongPassword:
-      outcome = "wrong_password";
-      break;
-    case LoginStatus::kBlocked:
-      outcome = "blocked_now";
-      break;
-    case LoginStatus::kStillBlocked:
-      return service.Audit("login_blocked", {{"user", name}, {"peer", peer}});
-    case LoginStatus::kBusy:
-    case LoginStatus::kError:
-      return;
-  }
-  service.Audit("login_failed", {{"user", name}, {"peer", peer}, {"outcome", outcome}});
-}
-
 }  // namespace
 
 ProtocolSession::ProtocolSession(ReportingService& service, std::string peer_address)
@@ -72,6 +50,11 @@ std::string ProtocolSession::user() const {
   return state_->user;
 }
 
+std::uint16_t ProtocolSession::version() const {
+  std::lock_guard lock(state_->mu);
+  return state_->version;
+}
+
 bool ProtocolSession::logged_in() const { return phase() == Phase::kLoggedIn; }
 
 void ProtocolSession::Closed() {
@@ -84,7 +67,7 @@ void ProtocolSession::Closed() {
   upload_.Reset();
   if (!vanished.empty()) {
     // A client that disappears counts as logged out (ASSIGNMENT.md 6.10).
-    spdlog::info("{} from {} disconnected without logout; logged out", vanished, peer_);
+    spdlog::info("a user from {} disconnected without logout; logged out", peer_);
     service_.env_.console.Print(vanished + " logout\n");
   }
 }
@@ -116,10 +99,23 @@ void ProtocolSession::Handle(Message message, ReplyFn done) {
     return;
   }
   switch (type) {
-    case protocol::MessageType::kLogin:
+    case protocol::MessageType::kLogin: {
       if (p != Phase::kAwaitLogin) break;
-      OnLogin(std::get<protocol::Login>(std::move(message)), done);
+      auto& login = std::get<protocol::Login>(message);
+      OnLogin(std::move(login.user), std::move(login.password), util::SecretString(), done);
       return;
+    }
+    case protocol::MessageType::kDeviceLogin: {
+      if (p != Phase::kAwaitLogin) break;
+      if (version() < 2) {
+        Refuse(done, ErrorCode::kUnexpectedMessage, "DeviceLogin needs protocol version 2", false);
+        return;
+      }
+      auto& login = std::get<protocol::DeviceLogin>(message);
+      OnLogin(std::move(login.user), std::move(login.password), std::move(login.device_token),
+              done);
+      return;
+    }
     case protocol::MessageType::kRegister:
       if (p != Phase::kAwaitLogin) break;
       OnRegister(std::get<protocol::Register>(std::move(message)), done);
@@ -183,68 +179,79 @@ void ProtocolSession::Handle(Message message, ReplyFn done) {
 }
 
 void ProtocolSession::OnHello(const protocol::Hello& hello, ReplyFn& done) {
-  if (hello.min_version > protocol::kProtocolVersion ||
-      hello.max_version < protocol::kProtocolVersion || hello.min_version > hello.max_version) {
+  // The highest version both speak.
+  const std::uint16_t chosen = std::min(hello.max_version, protocol::kProtocolVersion);
+  if (hello.min_version > hello.max_version || chosen < hello.min_version ||
+      chosen < protocol::kMinProtocolVersion) {
     Refuse(done, ErrorCode::kUnsupportedVersion,
-           "this server speaks protocol version " + std::to_string(protocol::kProtocolVersion),
+           "this server speaks protocol versions " + std::to_string(protocol::kMinProtocolVersion) +
+               " to " + std::to_string(protocol::kProtocolVersion),
            true);
     return;
   }
   {
     std::lock_guard lock(state_->mu);
     state_->phase = Phase::kAwaitLogin;
+    state_->version = chosen;
   }
   protocol::HelloOk ok;
-  ok.version = protocol::kProtocolVersion;
+  ok.version = chosen;
   ok.software = std::string("bluetrace-server ") + kVersion;
   ok.max_frame_bytes = service_.config_.max_frame_bytes;
   ok.max_upload_bytes = service_.config_.max_upload_bytes;
   done(One(std::move(ok)));
 }
 
-void ProtocolSession::OnLogin(protocol::Login login, ReplyFn& done) {
+void ProtocolSession::OnLogin(std::string user, util::SecretString password,
+                              util::SecretString device_token, ReplyFn& done) {
   if (!service_.login_limiter_->Allow(peer_)) {
     ++service_.stats_.rate_limited_logins;
     Refuse(done, ErrorCode::kRateLimited, "too many login attempts from this address; retry later",
            false);
     return;
   }
+  const bool v2 = version() >= 2;
+  LoginRequest request;
+  request.user = std::move(user);
+  request.password = std::move(password);
+  request.device_token = std::move(device_token);
+  request.issue_device_token = v2;
+  request.peer = peer_;
   auto state = state_;
   std::string peer = peer_;
-  const std::int64_t block_seconds = service_.config_.block_duration_seconds;
   ReportingService* svc = &service_;
-  std::string name = login.user;
   service_.auth_->Login(
-      std::move(login.user), std::move(login.password),
-      [state, peer, block_seconds, svc, name, done = std::move(done)](LoginOutcome o) {
-        AuditLogin(*svc, name, peer, o);
+      std::move(request), [state, peer, v2, svc, done = std::move(done)](LoginOutcome o) {
         switch (o.status) {
           case LoginStatus::kWelcome: {
-            if (!o.error.ok()) {
-              spdlog::warn("{}: password upgrade to Argon2id failed: {}", o.user,
-                           o.error.ToString());
-            }
+            if (!o.warning.ok()) spdlog::warn("login from {}: {}", peer, o.warning.ToString());
             {
               std::lock_guard lock(state->mu);
               if (state->phase != Phase::kAwaitLogin) return done(SessionReply{});
               state->phase = Phase::kLoggedIn;
               state->user = o.user;
             }
-            spdlog::info("{} logged in from {}", o.user, peer);
+            spdlog::info("a user logged in from {}", peer);
+            if (v2) {
+              return done(One(protocol::DeviceWelcome{o.user, std::string(protocol::kWelcomeText),
+                                                      std::move(o.device_token)}));
+            }
             return done(One(protocol::Welcome{o.user, std::string(protocol::kWelcomeText)}));
           }
           case LoginStatus::kWrongPassword:
+            spdlog::info("failed login from {}", peer);
             return done(One(protocol::WrongPassword{
                 static_cast<std::uint8_t>(std::min<std::uint32_t>(o.attempts_left, 255))}));
           case LoginStatus::kBlocked:
-            spdlog::info("a user was blocked for {} s after failed logins from {}", block_seconds,
-                         peer);
+            spdlog::info("failed login from {}; the account is blocked for {} s", peer, o.seconds);
             return done(One(protocol::Blocked{ClampU32(o.seconds)}, true));
           case LoginStatus::kStillBlocked:
+            spdlog::info("login from {} refused: the account is blocked", peer);
             return done(One(protocol::StillBlocked{ClampU32(o.seconds)}, true));
           case LoginStatus::kBusy:
             return done(One(protocol::Busy{kBusyRetryMs}));
           case LoginStatus::kError:
+            ++svc->stats_.internal_errors;
             spdlog::error("login from {} failed internally: {}", peer, o.error.ToString());
             return done(One(protocol::Error{ErrorCode::kInternal, "internal error; retry later"}));
         }
@@ -261,12 +268,11 @@ void ProtocolSession::OnRegister(protocol::Register reg, ReplyFn& done) {
   std::string peer = peer_;
   ReportingService* svc = &service_;
   service_.auth_->Register(
-      std::move(reg.user), std::move(reg.password),
+      std::move(reg.user), std::move(reg.password), peer_,
       [peer, svc, done = std::move(done)](RegisterOutcome o) {
         switch (o.status) {
           case RegisterStatus::kRegistered:
-            svc->Audit("registered", {{"user", o.user}, {"peer", peer}});
-            spdlog::info("{} registered from {}", o.user, peer);
+            spdlog::info("a new user registered from {}", peer);
             return done(One(protocol::RegisterOk{o.user}));
           case RegisterStatus::kDisabled:
             return done(One(protocol::Error{ErrorCode::kRegistrationDisabled,
@@ -279,6 +285,7 @@ void ProtocolSession::OnRegister(protocol::Register reg, ReplyFn& done) {
           case RegisterStatus::kBusy:
             return done(One(protocol::Busy{kBusyRetryMs}));
           case RegisterStatus::kError:
+            ++svc->stats_.internal_errors;
             spdlog::error("registration from {} failed: {}", peer, o.error.ToString());
             return done(One(protocol::Error{ErrorCode::kInternal, "internal error; retry later"}));
         }
@@ -347,16 +354,22 @@ void ProtocolSession::OnUploadEnd(ReplyFn& done) {
       spdlog::error("writing the contact report of {} failed: {}", u, report.status().ToString());
       return reply(One(protocol::Error{ErrorCode::kInternal, "could not store the contact log"}));
     }
+    util::Status audited =
+        s.Audit("contact_check", {{"user", u},
+                                  {"entries", std::to_string(count)},
+                                  {"matched", std::to_string(result.matched.size())},
+                                  {"mismatched", std::to_string(result.mismatched.size())},
+                                  {"unknown", std::to_string(result.unknown.size())},
+                                  {"report", *report}});
+    if (!audited.ok()) {
+      // Fail closed: the client is told the upload failed and will send it again.
+      ++s.stats_.internal_errors;
+      return reply(One(protocol::Error{ErrorCode::kInternal, "could not store the contact log"}));
+    }
     ++s.stats_.uploads;
     s.stats_.entries_matched += result.matched.size();
     s.stats_.entries_mismatched += result.mismatched.size();
     s.stats_.entries_unknown += result.unknown.size();
-    s.Audit("contact_check", {{"user", u},
-                              {"entries", std::to_string(count)},
-                              {"matched", std::to_string(result.matched.size())},
-                              {"mismatched", std::to_string(result.mismatched.size())},
-                              {"unknown", std::to_string(result.unknown.size())},
-                              {"report", *report}});
     s.env_.console.Print(FormatConsoleLines(result, s.config_.time_mode));
     spdlog::info(
         "contact log from {}: {} entries, {} matched, {} mismatched, {} unknown; "

@@ -34,16 +34,20 @@ class ProtocolSession final : public Session {
   struct State {
     std::mutex mu;
     Phase phase = Phase::kAwaitHello;
-    std::string user;  // canonical, once logged in
+    std::string user;           // canonical, once logged in
+    std::uint16_t version = 0;  // agreed in Hello
   };
 
   void OnHello(const protocol::Hello& hello, ReplyFn& done);
-  void OnLogin(protocol::Login login, ReplyFn& done);
+  // Login (version 1) and DeviceLogin (version 2; `device_token` may be empty).
+  void OnLogin(std::string user, util::SecretString password, util::SecretString device_token,
+               ReplyFn& done);
   void OnRegister(protocol::Register reg, ReplyFn& done);
   void OnTempIdRequest(ReplyFn& done);
   void OnUploadEnd(ReplyFn& done);
   void OnLogout(ReplyFn& done);
   Phase phase() const;
+  std::uint16_t version() const;
   std::string user() const;
   // Replies Error{code, text}; closes the connection when `close`.
   void Refuse(ReplyFn& done, protocol::ErrorCode code, std::string text, bool close);

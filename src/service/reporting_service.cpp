@@ -68,25 +68,35 @@ util::Result<std::unique_ptr<ReportingService>> ReportingService::Open(const Ser
   s->reports_ = std::move(*reports);
 
   std::string audit_note;
-  auto audit = store::AuditLog::Open(env.fs, env.clock, store::JoinPath(dir, "audit.log"),
-                                     store::JoinPath(dir, ".lock-audit"), &audit_note);
-  if (!audit.ok()) return audit.status();
-  s->audit_ = std::move(*audit);
+  auto auditor = Auditor::Open(env.fs, env.clock, store::JoinPath(dir, "audit.log"),
+                               store::JoinPath(dir, ".lock-audit"), &audit_note);
+  if (!auditor.ok()) return auditor.status();
+  s->auditor_ = std::move(*auditor);
   if (!audit_note.empty()) s->notes_.push_back(audit_note);
+
+  std::string devices_note;
+  auto devices = store::DeviceStore::Open(env.fs, env.clock, store::JoinPath(dir, "devices.txt"),
+                                          &devices_note);
+  if (!devices.ok()) return devices.status();
+  s->devices_ = std::move(*devices);
+  if (!devices_note.empty()) s->notes_.push_back(devices_note);
 
   s->connection_limiter_ = std::make_unique<KeyedRateLimiter>(env.clock, config.connection_rate);
   s->login_limiter_ = std::make_unique<KeyedRateLimiter>(env.clock, config.login_rate);
   s->tempid_limiter_ = std::make_unique<KeyedRateLimiter>(env.clock, config.tempid_rate);
 
-  s->auth_pool_ = std::make_unique<WorkerPool>(config.argon2_workers, config.argon2_queue_depth);
+  s->auth_pool_ = std::make_unique<WorkerPool>(config.argon2_workers, config.argon2_queue_depth,
+                                               config.argon2_queue_per_source);
   s->store_pool_ = std::make_unique<WorkerPool>(2, 1024);
   AuthOptions auth_options;
   auth_options.registration_enabled = config.registration_enabled;
   auth_options.min_password_length = config.min_password_length;
   auth_options.max_password_length = config.max_password_length;
-  auth_options.block_seconds = config.block_duration_seconds;
+  auth_options.device_lockout = config.device_lockout;
   s->auth_ =
-      std::make_unique<AuthService>(*s->credentials_, *s->lockouts_, *s->auth_pool_, auth_options);
+      std::make_unique<AuthService>(AuthDeps{*s->credentials_, *s->lockouts_, s->devices_.get(),
+                                             *s->auditor_, *s->auth_pool_, env.random},
+                                    auth_options);
 
   auto compacted = s->CompactTempIds();
   if (!compacted.ok()) return compacted.status();
@@ -118,9 +128,10 @@ util::Result<store::CompactionStats> ReportingService::CompactTempIds() {
   return tempids_->Compact();
 }
 
-void ReportingService::Audit(std::string_view event, const store::AuditFields& fields) {
-  util::Status st = audit_->Append(event, fields);
+util::Status ReportingService::Audit(std::string_view event, const store::AuditFields& fields) {
+  util::Status st = auditor_->Record(event, fields);
   if (!st.ok()) spdlog::error("audit record {} not written: {}", event, st.ToString());
+  return st;
 }
 
 util::Status ReportingService::ReloadUsers() {

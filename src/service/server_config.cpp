@@ -56,6 +56,9 @@ Status ParseServerConfig(std::string_view toml_text, std::string_view source_nam
   BLUETRACE_RETURN_IF_ERROR(r.Get("auth.argon2_workers", c.argon2_workers, 1, 256));
   BLUETRACE_RETURN_IF_ERROR(r.Get("auth.argon2_queue_depth", c.argon2_queue_depth, 1, 100000));
   BLUETRACE_RETURN_IF_ERROR(
+      r.Get("auth.argon2_queue_per_source", c.argon2_queue_per_source, 1, 100000));
+  BLUETRACE_RETURN_IF_ERROR(r.Get("auth.device_lockout", c.device_lockout));
+  BLUETRACE_RETURN_IF_ERROR(
       r.Get("auth.max_tracked_unknown_users", c.max_tracked_unknown_users, 16, 10000000));
 
   BLUETRACE_RETURN_IF_ERROR(r.Get("tempid.lifetime", c.tempid_lifetime_seconds, 1, 7 * kDay));
@@ -179,6 +182,8 @@ std::string FormatServerConfig(const ServerConfig& c) {
   s += "argon2_parallelism = " + u(c.argon2_parallelism) + "\n";
   s += "argon2_workers = " + u(c.argon2_workers) + "\n";
   s += "argon2_queue_depth = " + u(c.argon2_queue_depth) + "\n";
+  s += "argon2_queue_per_source = " + u(c.argon2_queue_per_source) + "\n";
+  s += "device_lockout = " + b(c.device_lockout) + "\n";
   s += "max_tracked_unknown_users = " + u(c.max_tracked_unknown_users) + "\n";
   s += "\n[tempid]\n";
   s += "lifetime = " + u(c.tempid_lifetime_seconds) + "\n";

@@ -1,4 +1,5 @@
 target_sources(bluetrace_core PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/auditor.cpp
   ${CMAKE_CURRENT_LIST_DIR}/auth_service.cpp
   ${CMAKE_CURRENT_LIST_DIR}/console.cpp
   ${CMAKE_CURRENT_LIST_DIR}/contact_check.cpp

@@ -90,7 +90,8 @@ class ScriptedFactory final : public service::SessionFactory {
 
 void ScriptedSession::Handle(Message message, service::ReplyFn done) {
   if (std::holds_alternative<protocol::Hello>(message)) {
-    return done(One(protocol::HelloOk{protocol::kProtocolVersion, "scripted", 1u << 20, 1u << 20}));
+    return done(
+        One(protocol::HelloOk{protocol::kMinProtocolVersion, "scripted", 1u << 20, 1u << 20}));
   }
   if (std::holds_alternative<protocol::UploadBegin>(message) ||
       std::holds_alternative<protocol::UploadChunk>(message)) {

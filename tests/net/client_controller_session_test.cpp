@@ -170,8 +170,12 @@ TEST_F(ClientControllerTest, ABusyLoginIsRetried) {
     ASSERT_TRUE((*other)->Call(protocol::Hello{1, 1, "test"}, 20s).ok());
     others.push_back(std::move(*other));
   }
-  for (auto& other : others) {
-    ASSERT_TRUE(other->Send(protocol::Login{"+61410999999", util::SecretString("wrong")}).ok());
+  for (std::size_t i = 0; i < others.size(); ++i) {
+    // Other names each: guesses for one name would wait their turn instead of queueing.
+    ASSERT_TRUE(
+        others[i]
+            ->Send(protocol::Login{"+6141099999" + std::to_string(i), util::SecretString("wrong")})
+            .ok());
   }
   ASSERT_TRUE(test::WaitFor([&] { return h_.service->auth_stats().logins_busy.load() >= 1; }));
   // So the controller's login is answered Busy too, and retried until it passes.
@@ -179,6 +183,40 @@ TEST_F(ClientControllerTest, ABusyLoginIsRetried) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->status, ClientLoginStatus::kWelcome) << r->message;
   EXPECT_GE(h_.service->auth_stats().logins_busy.load(), 2u);
+}
+
+TEST_F(ClientControllerTest, TheDeviceTokenIsKeptAndKeepsTheDeviceOutOfAnAttackersBlock) {
+  h_.config.device_lockout = true;
+  StartServer();
+  // The first login (protocol version 2) brings a device token, kept beside the
+  // known-servers file, readable by the user alone.
+  EXPECT_TRUE(Client(Options("a"), kKara, "kara1234")->Logout().ok());
+  const std::string tokens = h_.dir.File("state/bluetrace/device_tokens");
+  auto mode = store::PosixFileSystem::Instance().FileMode(tokens);
+  ASSERT_TRUE(mode.ok()) << mode.status().ToString();
+  EXPECT_EQ(*mode, 0600u);
+  auto text = store::PosixFileSystem::Instance().ReadFile(tokens);
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(text->rfind("127.0.0.1:" + std::to_string(server_->port()) + " " + kKara + " ", 0), 0u);
+  EXPECT_EQ(h_.service->auth_stats().device_tokens_issued.load(), 1u);
+
+  // Someone else's three wrong guesses block the account...
+  auto attacker = net::ClientConnection::Connect("127.0.0.1", server_->port(),
+                                                 net::TlsClientOptions{Cert(), "127.0.0.1"});
+  ASSERT_TRUE(attacker.ok());
+  ASSERT_TRUE((*attacker)->Call(protocol::Hello{1, 1, "attacker"}, 20s).ok());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE((*attacker)->Call(protocol::Login{kKara, util::SecretString("guess")}, 20s).ok());
+  }
+  // ...for every device but this one, which presents its token.
+  auto fresh = Options("b");
+  fresh.known_servers_file = h_.dir.File("other/known_servers");
+  auto other = Client(fresh);
+  auto refused = other->Login(kKara, util::SecretString("kara1234"));
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->status, ClientLoginStatus::kStillBlocked);
+  Client(Options("a"), kKara, "kara1234");
+  EXPECT_EQ(h_.service->auth_stats().device_tokens_issued.load(), 1u);  // the same token
 }
 
 TEST_F(ClientControllerTest, ARateLimitedRequestIsResourceExhaustedAndTheSessionGoesOn) {

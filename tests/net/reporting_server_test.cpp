@@ -192,12 +192,14 @@ TEST_F(ReportingServerTest, AFullArgon2QueueAnswersBusy) {
   std::atomic<int> busy{0}, answered{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < kClients; ++i) {
-    threads.emplace_back([&] {
+    threads.emplace_back([&, i] {
       auto c = Connect();
       go.arrive_and_wait();
       if (!c) return;
-      auto r =
-          c->Call(protocol::Login{"+61410888888", util::SecretString("wrong-password")}, kWait);
+      // Each for another name: guesses for one name wait their turn instead of queueing.
+      auto r = c->Call(
+          protocol::Login{"+6141000000" + std::to_string(i), util::SecretString("wrong-password")},
+          kWait);
       if (!r.ok()) return;
       ++answered;
       if (std::holds_alternative<Busy>(*r)) ++busy;

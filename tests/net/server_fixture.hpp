@@ -130,7 +130,7 @@ inline service::SessionReply One(Message message, bool close = false) {
 inline void FakeSession::Handle(Message message, service::ReplyFn done) {
   counters_->handled.fetch_add(1);
   if (std::holds_alternative<protocol::Hello>(message)) {
-    return done(One(protocol::HelloOk{protocol::kProtocolVersion, "fake", 1u << 20, 0}));
+    return done(One(protocol::HelloOk{protocol::kMinProtocolVersion, "fake", 1u << 20, 0}));
   }
   if (auto* login = std::get_if<protocol::Login>(&message)) {
     if (login->password.view() != kPassword) return done(One(protocol::WrongPassword{2}));

@@ -97,6 +97,17 @@ std::vector<Golden> Goldens() {
          return Error{ErrorCode::kUnexpectedMessage, "log in first"};
        },
        Hex("00 00 00 11 7f 0004 000c") + "log in first"},
+      {"DeviceLogin",
+       [] {
+         return DeviceLogin{kUser, util::SecretString("comp3331"), util::SecretString("ab12")};
+       },
+       Hex("00 00 00 1f 18" + kUserHex + "0008 63 6f 6d 70 33 33 33 31 0004 61 62 31 32")},
+      {"DeviceWelcome",
+       [] {
+         return DeviceWelcome{kUser, std::string(kWelcomeText), util::SecretString("ab12")};
+       },
+       Hex("00 00 00 3a 19" + kUserHex + "0023") + std::string(kWelcomeText) +
+           Hex("0004 61 62 31 32")},
   };
 }
 

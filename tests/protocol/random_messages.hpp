@@ -60,7 +60,7 @@ class RandomMessages {
 
   ErrorCode Code() { return static_cast<ErrorCode>(1 + Below(13)); }
 
-  // One message of a type chosen uniformly among the 21.
+  // One message of a type chosen uniformly among them all.
   Message Next() {
     switch (Below(std::variant_size_v<Message>)) {
       case 0:
@@ -103,8 +103,12 @@ class RandomMessages {
         return Ping{Int<std::uint64_t>()};
       case 19:
         return Pong{Int<std::uint64_t>()};
-      default:
+      case 20:
         return Error{Code(), String()};
+      case 21:
+        return DeviceLogin{String(), util::SecretString(String()), util::SecretString(String())};
+      default:
+        return DeviceWelcome{String(), String(), util::SecretString(String())};
     }
   }
 

@@ -35,8 +35,8 @@ class ServiceHarness {
 
   util::Status Open() {
     service.reset();
-    auto s = service::ReportingService::Open(
-        config, service::ServiceEnv{store::PosixFileSystem::Instance(), clock_, random_, console});
+    auto s =
+        service::ReportingService::Open(config, service::ServiceEnv{*fs, clock_, random_, console});
     if (!s.ok()) return s.status();
     service = std::move(*s);
     return util::Status::Ok();
@@ -50,6 +50,7 @@ class ServiceHarness {
 
   TempDir dir;
   service::ServerConfig config;
+  store::FileSystem* fs = &store::PosixFileSystem::Instance();  // replace before Open()
   service::CapturingConsole console;
   std::unique_ptr<service::ReportingService> service;
 
@@ -71,18 +72,31 @@ inline service::SessionReply Call(service::Session& session, protocol::Message m
   return future.get();
 }
 
-// The single message of a reply, as type T (fails the test otherwise).
+// Whether `r` is exactly one message of type T (a test failure otherwise).
 template <typename T>
-T Only(const service::SessionReply& r) {
+bool IsOnly(const service::SessionReply& r) {
   EXPECT_EQ(r.messages.size(), 1u);
   if (r.messages.size() != 1 || !std::holds_alternative<T>(r.messages[0])) {
     ADD_FAILURE() << "expected " << protocol::MessageName(T::kType) << ", got "
                   << (r.messages.empty()
                           ? std::string("nothing")
                           : std::string(protocol::MessageName(protocol::TypeOf(r.messages[0]))));
-    return T{};
+    return false;
   }
+  return true;
+}
+
+// The single message of a reply, as type T (fails the test otherwise).
+template <typename T>
+T Only(const service::SessionReply& r) {
+  if (!IsOnly<T>(r)) return T{};
   return std::get<T>(r.messages[0]);
+}
+// The same for a reply no longer needed (move-only messages: DeviceWelcome).
+template <typename T>
+T Only(service::SessionReply&& r) {
+  if (!IsOnly<T>(r)) return T{};
+  return std::get<T>(std::move(r.messages[0]));
 }
 
 inline protocol::Login LoginMsg(const std::string& user, const std::string& password) {

@@ -1,4 +1,4 @@
-// The messages of the client-server protocol, protocol version 1 (docs/PROTOCOL.md is the
+// The messages of the client-server protocol, versions 1 and 2 (docs/PROTOCOL.md is the
 // normative description; the codes and body layouts below are the same).
 //
 // One struct per message and `Message`, a variant over all of them. EncodeFrame turns a
@@ -35,6 +35,8 @@ enum class MessageType : std::uint8_t {
   kBlocked = 0x15,
   kStillBlocked = 0x16,
   kBusy = 0x17,
+  kDeviceLogin = 0x18,    // version 2
+  kDeviceWelcome = 0x19,  // version 2
   kTempIdRequest = 0x20,
   kTempIdResponse = 0x21,
   kUploadBegin = 0x30,
@@ -71,7 +73,7 @@ inline constexpr std::string_view kWelcomeText = "Welcome to the BlueTrace Simul
 
 struct Hello {
   static constexpr MessageType kType = MessageType::kHello;
-  std::uint16_t min_version = kProtocolVersion;
+  std::uint16_t min_version = kMinProtocolVersion;
   std::uint16_t max_version = kProtocolVersion;
   std::string software;  // e.g. "bluetrace-client 0.1.0"; informational
   friend bool operator==(const Hello&, const Hello&) = default;
@@ -100,6 +102,24 @@ struct Login {
   std::string user;
   util::SecretString password;
   friend bool operator==(const Login&, const Login&) = default;
+};
+// Version 2's login: Login plus the device token this server issued to this device at an
+// earlier login for this user (empty when it has none).
+struct DeviceLogin {
+  static constexpr MessageType kType = MessageType::kDeviceLogin;
+  std::string user;
+  util::SecretString password;
+  util::SecretString device_token;
+  friend bool operator==(const DeviceLogin&, const DeviceLogin&) = default;
+};
+// Version 2's answer to a right DeviceLogin: Welcome plus a new device token to keep for
+// this server and user, or empty when the token the client sent stays valid.
+struct DeviceWelcome {
+  static constexpr MessageType kType = MessageType::kDeviceWelcome;
+  std::string user;
+  std::string text;
+  util::SecretString device_token;
+  friend bool operator==(const DeviceWelcome&, const DeviceWelcome&) = default;
 };
 struct Welcome {
   static constexpr MessageType kType = MessageType::kWelcome;
@@ -183,10 +203,10 @@ struct Error {
 };
 
 // Move-only, because Register and Login hold SecretStrings.
-using Message =
-    std::variant<Hello, HelloOk, Register, RegisterOk, Login, Welcome, WrongPassword, Blocked,
-                 StillBlocked, Busy, TempIdRequest, TempIdResponse, UploadBegin, UploadChunk,
-                 UploadEnd, UploadAck, Logout, LogoutOk, Ping, Pong, Error>;
+using Message = std::variant<Hello, HelloOk, Register, RegisterOk, Login, Welcome, WrongPassword,
+                             Blocked, StillBlocked, Busy, TempIdRequest, TempIdResponse,
+                             UploadBegin, UploadChunk, UploadEnd, UploadAck, Logout, LogoutOk, Ping,
+                             Pong, Error, DeviceLogin, DeviceWelcome>;
 
 MessageType TypeOf(const Message& message);
 

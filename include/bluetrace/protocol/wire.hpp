@@ -22,8 +22,10 @@
 
 namespace bluetrace::protocol {
 
-// The one protocol version this build speaks; Hello/HelloOk negotiate it.
-inline constexpr std::uint16_t kProtocolVersion = 1;
+// The protocol versions this build speaks, oldest to newest; Hello/HelloOk negotiate one.
+// Version 2 adds device tokens (DeviceLogin, DeviceWelcome); version 1 stays served.
+inline constexpr std::uint16_t kMinProtocolVersion = 1;
+inline constexpr std::uint16_t kProtocolVersion = 2;
 // Every frame starts with a 4-byte big-endian length N (type byte + body), excluded from N.
 inline constexpr std::size_t kFrameHeaderBytes = 4;
 // The default largest N either side accepts (1 MiB); the server announces its own in HelloOk.

@@ -7,8 +7,9 @@
 // repaired and described in startup_notes().
 //
 // Audit: every login (ok, failed, blocked), registration and contact check is recorded in
-// <state_dir>/audit.log (store/audit_log.hpp), shared with bluetrace-admin. A failed audit
-// write is logged as an error; it does not fail the request it describes.
+// <state_dir>/audit.log (store/audit_log.hpp), shared with bluetrace-admin, before it is
+// answered. Fail closed: an event whose record cannot be written is answered
+// Error{internal}, and audit_healthy() turns false until the log can be reopened.
 //
 // Shutdown: the destructor first drains and joins the worker pools (finishing every
 // request already accepted, so nothing acknowledged is lost), then closes the stores.
@@ -22,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "bluetrace/service/auditor.hpp"
 #include "bluetrace/service/auth_service.hpp"
 #include "bluetrace/service/console.hpp"
 #include "bluetrace/service/rate_limiter.hpp"
@@ -30,6 +32,7 @@
 #include "bluetrace/service/worker_pool.hpp"
 #include "bluetrace/store/audit_log.hpp"
 #include "bluetrace/store/credentials_store.hpp"
+#include "bluetrace/store/device_store.hpp"
 #include "bluetrace/store/file_system.hpp"
 #include "bluetrace/store/lockout_store.hpp"
 #include "bluetrace/store/report_store.hpp"
@@ -80,8 +83,11 @@ class ReportingService final : public SessionFactory {
   // Re-reads credentials.txt and lockouts.txt (changes by bluetrace-admin).
   util::Status ReloadUsers();
 
-  // Appends an audit record (see above); never pass a password.
-  void Audit(std::string_view event, const store::AuditFields& fields);
+  // Appends an audit record (see above); never pass a password. The error is logged here.
+  util::Status Audit(std::string_view event, const store::AuditFields& fields);
+
+  // False while the audit log cannot be written (audited events are refused then).
+  bool audit_healthy() const { return auditor_->healthy(); }
 
   // Lines describing what Open loaded and repaired, for the log.
   const std::vector<std::string>& startup_notes() const { return notes_; }
@@ -107,7 +113,8 @@ class ReportingService final : public SessionFactory {
   std::unique_ptr<store::LockoutStore> lockouts_;
   std::unique_ptr<store::TempIdStore> tempids_;
   std::unique_ptr<store::ReportStore> reports_;
-  std::unique_ptr<store::AuditLog> audit_;
+  std::unique_ptr<store::DeviceStore> devices_;
+  std::unique_ptr<Auditor> auditor_;
   std::unique_ptr<KeyedRateLimiter> connection_limiter_;
   std::unique_ptr<KeyedRateLimiter> login_limiter_;
   std::unique_ptr<KeyedRateLimiter> tempid_limiter_;

@@ -38,8 +38,10 @@ struct ServerConfig {
   std::uint32_t argon2_memory_kib = 19456;   // OWASP minimum for Argon2id: 19 MiB
   std::uint32_t argon2_iterations = 2;
   std::uint32_t argon2_parallelism = 1;
-  std::uint32_t argon2_workers = 2;               // threads hashing passwords, off the I/O threads
-  std::uint32_t argon2_queue_depth = 64;          // logins waiting beyond this get "busy"
+  std::uint32_t argon2_workers = 2;            // threads hashing passwords, off the I/O threads
+  std::uint32_t argon2_queue_depth = 64;       // logins waiting beyond this get "busy"
+  std::uint32_t argon2_queue_per_source = 16;  // of those, from one address prefix
+  bool device_lockout = false;  // failures elsewhere do not block a known device (SECURITY.md)
   std::size_t max_tracked_unknown_users = 10000;  // lockout entries for unknown names
 
   // --- [tempid]

@@ -1,0 +1,157 @@
+#include "bluetrace/store/device_store.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include "bluetrace/protocol/text_lines.hpp"
+#include "bluetrace/util/digest.hpp"
+
+namespace bluetrace::store {
+namespace {
+
+constexpr std::size_t kHashHex = 64;
+constexpr std::size_t kIdHex = 16;
+
+bool IsLowerHex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+bool IsUserField(std::string_view s) {
+  return !s.empty() && s.size() <= 256 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c > ' ' && c < 0x7f; });
+}
+
+}  // namespace
+
+Result<std::unique_ptr<DeviceStore>> DeviceStore::Open(FileSystem& fs, const util::Clock& clock,
+                                                       std::string path, std::string* note) {
+  std::unique_ptr<DeviceStore> store(new DeviceStore(fs, clock, path));
+  auto content = fs.ReadFile(path, 256ull << 20);
+  std::size_t lines = 0;
+  std::string text;
+  if (content.ok()) {
+    text = std::move(*content);
+  } else if (content.status().code() != util::StatusCode::kNotFound) {
+    return content.status();
+  }
+  // A crash mid-append leaves a last line without its end: it was never acknowledged.
+  const std::size_t end = text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1;
+  const bool torn = end < text.size();
+  if (torn) text.resize(end);
+  {
+    util::MutexLock lock(store->mu_);
+    Status st = protocol::ForEachLine(text, path, [&](const protocol::TextLine& line) -> Status {
+      const std::string_view t = line.text;
+      const std::size_t a = t.find(' ');
+      const std::size_t b = a == std::string_view::npos ? a : t.find(' ', a + 1);
+      if (b == std::string_view::npos || t.find(' ', b + 1) != std::string_view::npos) {
+        return util::Corruption("expected \"<user> <token sha256> <issued unix>\"");
+      }
+      const std::string_view user = t.substr(0, a);
+      const std::string_view hash = t.substr(a + 1, b - a - 1);
+      const std::string_view issued = t.substr(b + 1);
+      Device d;
+      const auto [p, ec] = std::from_chars(issued.data(), issued.data() + issued.size(), d.issued);
+      if (!IsUserField(user) || hash.size() != kHashHex || !IsLowerHex(hash) || ec != std::errc() ||
+          p != issued.data() + issued.size() || d.issued < 0) {
+        return util::Corruption("malformed device line");
+      }
+      d.hash = std::string(hash);
+      ++lines;
+      store->Remember(std::string(user), std::move(d));
+      return Status::Ok();
+    });
+    if (!st.ok()) return util::Corruption(st.message());
+    if (torn || (lines > 64 && store->size_ * 2 < lines)) {
+      BLUETRACE_RETURN_IF_ERROR(fs.ReplaceFileAtomically(path, store->Serialize(), 0600));
+      if (note != nullptr) {
+        *note = "devices.txt: " + std::to_string(store->size_) + " device tokens" +
+                (torn ? "; a torn last line left by a crash was removed" : "") +
+                (lines > store->size_ ? "; " + std::to_string(lines - store->size_) +
+                                            " retired tokens compacted away"
+                                      : "");
+      }
+    }
+  }
+  return store;
+}
+
+bool DeviceStore::Remember(const std::string& user, Device device) {
+  auto& list = devices_[user];
+  for (const Device& d : list) {
+    if (d.hash == device.hash) return false;
+  }
+  list.push_back(std::move(device));
+  ++size_;
+  if (list.size() > kMaxDevicesPerUser) {
+    list.pop_front();
+    --size_;
+  }
+  return true;
+}
+
+std::string DeviceStore::Serialize() const {
+  std::string out;
+  for (const auto& [user, list] : devices_) {
+    for (const Device& d : list) {
+      out += user + ' ' + d.hash + ' ' + std::to_string(d.issued) + '\n';
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> DeviceStore::Find(std::string_view user, std::string_view token) const {
+  if (token.size() != 2 * kTokenBytes || !IsLowerHex(token)) return std::nullopt;
+  const std::string hash = util::Sha256Hex(token);
+  util::MutexLock lock(mu_);
+  auto it = devices_.find(std::string(user));
+  if (it == devices_.end()) return std::nullopt;
+  for (const Device& d : it->second) {
+    if (d.hash == hash) return hash.substr(0, kIdHex);
+  }
+  return std::nullopt;
+}
+
+Result<std::string> DeviceStore::Issue(std::string_view user, util::Random& random) {
+  if (!IsUserField(user)) return util::InvalidArgument("not a user name");
+  std::uint8_t bytes[kTokenBytes];
+  BLUETRACE_RETURN_IF_ERROR(random.Fill(bytes));
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string token;
+  for (std::uint8_t b : bytes) {
+    token += kHex[b >> 4];
+    token += kHex[b & 0xf];
+  }
+  Device d{util::Sha256Hex(token), clock_.NowUnixSeconds()};
+  const std::string line = std::string(user) + ' ' + d.hash + ' ' + std::to_string(d.issued) + '\n';
+  {
+    util::MutexLock append(append_mu_);
+    if (!file_ && !broken_) {
+      auto file = fs_.OpenForAppend(path_, 0600);
+      if (!file.ok()) return file.status();
+      file_ = std::move(*file);
+    }
+    if (broken_) return util::Unavailable(path_ + ": not writable since an earlier failure");
+    const std::uint64_t before = file_->Size();
+    Status st = file_->Append(line);
+    if (st.ok()) st = file_->Sync();
+    if (!st.ok()) {
+      // Cut a partial line off so that the next line does not run into it; if even that
+      // fails, issue nothing more until a restart (Open drops a torn last line).
+      file_.reset();
+      if (!fs_.Truncate(path_, before).ok()) broken_ = true;
+      return st;
+    }
+  }
+  util::MutexLock lock(mu_);
+  Remember(std::string(user), std::move(d));
+  return token;
+}
+
+std::size_t DeviceStore::size() const {
+  util::MutexLock lock(mu_);
+  return size_;
+}
+
+}  // namespace bluetrace::store

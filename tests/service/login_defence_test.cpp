@@ -1,0 +1,288 @@
+// The defences of the login path (docs/SECURITY.md): concurrent guesses cannot race the
+// lockout, device tokens keep a known device out of an attacker's block, and audited
+// events fail closed when their record cannot be written.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "bluetrace/service/auth_service.hpp"
+#include "service_harness.hpp"
+#include "support/fault_injection_fs.hpp"
+
+namespace bluetrace::service {
+namespace {
+
+using namespace bluetrace::protocol;  // NOLINT: message types read best unqualified
+using test::Call;
+using test::LoginMsg;
+using test::Only;
+
+constexpr char kUser[] = "+61410555555";
+constexpr char kPassword[] = "right-password";
+
+class LoginDefenceTest : public ::testing::Test {
+ protected:
+  // A real Argon2 cost (OWASP's minimum), so that a verification takes long enough for
+  // every concurrent guess to arrive while the first ones are being checked.
+  void OpenWithRealCost() {
+    h_.config.argon2_memory_kib = 19456;
+    h_.config.argon2_iterations = 2;
+    ASSERT_TRUE(h_.Open().ok());
+    auto s = Greeted("127.0.0.1", 1);
+    EXPECT_EQ(Only<RegisterOk>(Call(*s, Register{kUser, util::SecretString(kPassword)})).user,
+              kUser);
+  }
+
+  std::unique_ptr<Session> Greeted(const std::string& peer, std::uint16_t version) {
+    auto s = h_.NewSession(peer);
+    EXPECT_EQ(Only<HelloOk>(Call(*s, Hello{1, version, "test"})).version, version);
+    return s;
+  }
+
+  // Sends one login per session, all before any answer, and collects the answers.
+  std::vector<SessionReply> Concurrently(std::vector<std::unique_ptr<Session>>& sessions,
+                                         const std::vector<std::string>& passwords) {
+    std::vector<std::future<SessionReply>> futures;
+    for (std::size_t i = 0; i < sessions.size(); ++i) {
+      auto promise = std::make_shared<std::promise<SessionReply>>();
+      futures.push_back(promise->get_future());
+      sessions[i]->Handle(LoginMsg(kUser, passwords[i]),
+                          [promise](SessionReply r) { promise->set_value(std::move(r)); });
+    }
+    std::vector<SessionReply> replies;
+    for (auto& f : futures) {
+      EXPECT_EQ(f.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+      replies.push_back(f.get());
+    }
+    return replies;
+  }
+
+  // N concurrent guesses, the right one at `right`, from the given addresses in turn.
+  void RaceGuesses(const std::vector<std::string>& peers) {
+    constexpr std::size_t kGuesses = 40;
+    constexpr std::size_t kRight = 10;
+    std::vector<std::unique_ptr<Session>> sessions;
+    std::vector<std::string> passwords;
+    for (std::size_t i = 0; i < kGuesses; ++i) {
+      sessions.push_back(Greeted(peers[i % peers.size()], 1));
+      passwords.push_back(i == kRight ? kPassword : "wrong-" + std::to_string(i));
+    }
+    const std::uint64_t verified_before = h_.service->auth_stats().verifications.load();
+    auto replies = Concurrently(sessions, passwords);
+
+    std::map<std::string, int> answers;
+    for (const auto& r : replies) {
+      ASSERT_EQ(r.messages.size(), 1u);
+      answers[std::string(MessageName(TypeOf(r.messages[0])))]++;
+    }
+    // Exactly the three failures that cause the block were verified; nothing after it.
+    EXPECT_EQ(h_.service->auth_stats().verifications.load() - verified_before, 3u);
+    EXPECT_EQ(answers["WrongPassword"], 2);
+    EXPECT_EQ(answers["Blocked"], 1);
+    EXPECT_EQ(answers["Welcome"], 0);
+    // Every other guess, the right one included, got what any guess during a block gets
+    // (or Busy, which never looks at the password either).
+    EXPECT_EQ(answers["StillBlocked"] + answers["Busy"], static_cast<int>(kGuesses) - 3);
+    const auto& right = replies[kRight].messages[0];
+    const auto& neighbour = replies[kRight + 1].messages[0];
+    EXPECT_EQ(TypeOf(right), TypeOf(neighbour));
+    EXPECT_TRUE(std::holds_alternative<StillBlocked>(right) || std::holds_alternative<Busy>(right))
+        << MessageName(TypeOf(right));
+  }
+
+  test::ServiceHarness h_;
+};
+
+TEST_F(LoginDefenceTest, ConcurrentGuessesFromOneAddressVerifyAtMostThree) {
+  OpenWithRealCost();
+  RaceGuesses({"127.0.0.1"});
+}
+
+TEST_F(LoginDefenceTest, ConcurrentGuessesFromTwoAddressesVerifyAtMostThree) {
+  OpenWithRealCost();
+  RaceGuesses({"127.0.0.1", "10.9.8.7"});
+}
+
+TEST_F(LoginDefenceTest, AfterTheBlockRunsOutTheRightPasswordWorksAgain) {
+  OpenWithRealCost();
+  RaceGuesses({"127.0.0.1"});
+  h_.clock().AdvanceSeconds(h_.config.block_duration_seconds);
+  auto s = Greeted("127.0.0.1", 1);
+  EXPECT_EQ(Only<Welcome>(Call(*s, LoginMsg(kUser, kPassword))).user, kUser);
+}
+
+// --- device tokens
+
+class DeviceLockoutTest : public LoginDefenceTest {
+ protected:
+  void OpenCheap(bool device_lockout) {
+    h_.config.device_lockout = device_lockout;
+    ASSERT_TRUE(h_.Open().ok());
+    auto s = Greeted("127.0.0.1", 1);
+    Only<RegisterOk>(Call(*s, Register{kUser, util::SecretString(kPassword)}));
+  }
+
+  SessionReply DeviceLoginAs(const std::string& password, const std::string& token,
+                             const std::string& peer = "127.0.0.1") {
+    auto s = Greeted(peer, 2);
+    return Call(*s, DeviceLogin{kUser, util::SecretString(password), util::SecretString(token)});
+  }
+
+  // The device's first login: it gets a token.
+  std::string EnrolDevice() {
+    auto w = Only<DeviceWelcome>(DeviceLoginAs(kPassword, ""));
+    EXPECT_EQ(w.user, kUser);
+    EXPECT_EQ(w.text, "Welcome to the BlueTrace Simulator!");
+    EXPECT_EQ(w.device_token.size(), 64u);
+    return std::string(w.device_token.view());
+  }
+
+  void AttackerBlocksTheUser() {
+    auto s = Greeted("192.0.2.66", 1);
+    Only<WrongPassword>(Call(*s, LoginMsg(kUser, "guess-1")));
+    Only<WrongPassword>(Call(*s, LoginMsg(kUser, "guess-2")));
+    Only<Blocked>(Call(*s, LoginMsg(kUser, "guess-3")));
+  }
+};
+
+TEST_F(DeviceLockoutTest, AKnownDeviceIsNotBlockedByFailuresFromElsewhere) {
+  OpenCheap(true);
+  const std::string token = EnrolDevice();
+  AttackerBlocksTheUser();
+  // Without the token (a new device, the attacker): blocked.
+  Only<StillBlocked>(DeviceLoginAs(kPassword, ""));
+  Only<StillBlocked>(Call(*Greeted("127.0.0.1", 1), LoginMsg(kUser, kPassword)));
+  // With it: in, and the token stays (nothing new is issued).
+  auto w = Only<DeviceWelcome>(DeviceLoginAs(kPassword, token));
+  EXPECT_TRUE(w.device_token.empty());
+}
+
+TEST_F(DeviceLockoutTest, FailuresWithTheTokenStillBlockThatDevice) {
+  OpenCheap(true);
+  const std::string token = EnrolDevice();
+  Only<WrongPassword>(DeviceLoginAs("wrong-1", token));
+  Only<WrongPassword>(DeviceLoginAs("wrong-2", token));
+  Only<Blocked>(DeviceLoginAs("wrong-3", token));
+  Only<StillBlocked>(DeviceLoginAs(kPassword, token));
+  // The device's block is its own: the user can still log in from elsewhere.
+  Only<DeviceWelcome>(DeviceLoginAs(kPassword, ""));
+  h_.clock().AdvanceSeconds(h_.config.block_duration_seconds);
+  Only<DeviceWelcome>(DeviceLoginAs(kPassword, token));
+}
+
+TEST_F(DeviceLockoutTest, WithTheDefenceOffTheOriginalRuleBlocksEveryDevice) {
+  OpenCheap(false);
+  const std::string token = EnrolDevice();
+  AttackerBlocksTheUser();
+  Only<StillBlocked>(DeviceLoginAs(kPassword, token));
+}
+
+TEST_F(DeviceLockoutTest, ATokenOfAnotherUserOrAMadeUpOneCountsAsNone) {
+  OpenCheap(true);
+  const std::string token = EnrolDevice();
+  auto s = Greeted("127.0.0.1", 1);
+  Only<RegisterOk>(Call(*s, Register{"+61410444444", util::SecretString("other-password")}));
+  AttackerBlocksTheUser();
+  Only<StillBlocked>(DeviceLoginAs(kPassword, std::string(64, 'a')));
+  // The other user's login with this user's token is an untrusted login of that user.
+  auto other = Greeted("127.0.0.1", 2);
+  auto w = Only<DeviceWelcome>(
+      Call(*other, DeviceLogin{"+61410444444", util::SecretString("other-password"),
+                               util::SecretString(token)}));
+  EXPECT_EQ(w.device_token.size(), 64u);  // a token of its own
+}
+
+TEST_F(DeviceLockoutTest, TokensSurviveARestart) {
+  OpenCheap(true);
+  const std::string token = EnrolDevice();
+  ASSERT_TRUE(h_.Open().ok());
+  AttackerBlocksTheUser();
+  Only<DeviceWelcome>(DeviceLoginAs(kPassword, token));
+}
+
+TEST_F(DeviceLockoutTest, VersionOneSessionsKeepTheOriginalMessages) {
+  OpenCheap(true);
+  auto s = Greeted("127.0.0.1", 1);
+  auto r = Call(*s, DeviceLogin{kUser, util::SecretString(kPassword), util::SecretString("")});
+  EXPECT_EQ(Only<Error>(r).code, ErrorCode::kUnexpectedMessage);
+  EXPECT_EQ(Only<Welcome>(Call(*s, LoginMsg(kUser, kPassword))).user, kUser);
+}
+
+// --- audit: fail closed
+
+class AuditFailClosedTest : public ::testing::Test {
+ protected:
+  AuditFailClosedTest() : faulty_(store::PosixFileSystem::Instance()) {}
+  void SetUp() override {
+    h_.UseOriginal("credentials.txt");
+    h_.UseOriginal("tempIDs.txt");
+    h_.fs = &faulty_;
+    ASSERT_TRUE(h_.Open().ok());
+  }
+  test::FaultInjectingFileSystem faulty_;
+  test::ServiceHarness h_;
+};
+
+TEST_F(AuditFailClosedTest, ALoginWhoseRecordCannotBeWrittenIsNotWelcomed) {
+  auto s = h_.NewSession();
+  Only<HelloOk>(Call(*s, Hello{1, 1, "test"}));
+  faulty_.SetDiskFull(true);
+  auto r = Call(*s, LoginMsg("+61410888888", "comp3331"));
+  EXPECT_EQ(Only<Error>(r).code, ErrorCode::kInternal);
+  EXPECT_FALSE(s->logged_in());
+  EXPECT_FALSE(h_.service->audit_healthy());
+  // While the log is down nothing is verified: a wrong password is not even looked at.
+  const auto verified = h_.service->auth_stats().verifications.load();
+  EXPECT_EQ(Only<Error>(Call(*s, LoginMsg("+61410888888", "wrong"))).code, ErrorCode::kInternal);
+  EXPECT_EQ(h_.service->auth_stats().verifications.load(), verified);
+
+  // The disk comes back: after the reopen interval the log is reopened and logins work.
+  faulty_.SetDiskFull(false);
+  h_.clock().AdvanceSeconds(Auditor::kReopenInterval);
+  EXPECT_TRUE(h_.service->audit_healthy());
+  Only<Welcome>(Call(*s, LoginMsg("+61410888888", "comp3331")));
+  auto audit = store::PosixFileSystem::Instance().ReadFile(h_.dir.path() + "/audit.log");
+  ASSERT_TRUE(audit.ok());
+  EXPECT_NE(audit->find(" login_ok user=+61410888888"), std::string::npos);
+  auto verify =
+      store::AuditLog::Verify(store::PosixFileSystem::Instance(), h_.dir.path() + "/audit.log");
+  ASSERT_TRUE(verify.ok());
+  EXPECT_TRUE(verify->ok()) << verify->problem;
+}
+
+TEST_F(AuditFailClosedTest, AFailedLoginWhoseRecordCannotBeWrittenIsAnError) {
+  auto s = h_.NewSession();
+  Only<HelloOk>(Call(*s, Hello{1, 1, "test"}));
+  // lockouts.txt's replace syncs first, then the audit append.
+  faulty_.FailSync(2);
+  EXPECT_EQ(Only<Error>(Call(*s, LoginMsg("+61410888888", "wrong"))).code, ErrorCode::kInternal);
+  EXPECT_FALSE(h_.service->audit_healthy());
+}
+
+TEST_F(AuditFailClosedTest, AnUploadWhoseRecordCannotBeWrittenIsNotAcknowledged) {
+  auto s = h_.NewSession();
+  Only<HelloOk>(Call(*s, Hello{1, 1, "test"}));
+  Only<Welcome>(Call(*s, LoginMsg("+61410888888", "comp3331")));
+  const std::string log = "12345678901234567891 13/05/2020 17:54:06 13/05/2020 18:09:05\n";
+  Call(*s, UploadBegin{log.size()});
+  Call(*s, UploadChunk{log});
+  // The report is written (a replace, whose fsync succeeds); the audit append's sync fails.
+  faulty_.FailSync(2);
+  EXPECT_EQ(Only<Error>(Call(*s, UploadEnd{})).code, ErrorCode::kInternal);
+}
+
+TEST_F(AuditFailClosedTest, ARegistrationWhoseRecordCannotBeWrittenIsAnError) {
+  auto s = h_.NewSession();
+  Only<HelloOk>(Call(*s, Hello{1, 1, "test"}));
+  // credentials.txt's replace syncs first, then the audit append.
+  faulty_.FailSync(2);
+  auto r = Call(*s, Register{"+61410222222", util::SecretString("long-enough")});
+  EXPECT_EQ(Only<Error>(r).code, ErrorCode::kInternal);
+}
+
+}  // namespace
+}  // namespace bluetrace::service
