@@ -5,6 +5,7 @@
 #include <chrono>
 #include <utility>
 
+#include "bluetrace/protocol/text_lines.hpp"
 #include "tempid_file.hpp"
 
 namespace bluetrace::store {
@@ -166,6 +167,28 @@ Status TempIdStore::Load(RecoveryReport& report) {
   line_end_ = std::move(line_end);
   pending_prefix_ = std::move(pending_prefix);
   return Status::Ok();
+}
+
+util::Result<std::vector<std::string>> TempIdStore::VerifyFile(FileSystem& fs,
+                                                               const std::string& path,
+                                                               protocol::TimeZoneMode mode) {
+  std::vector<std::string> problems;
+  auto text = fs.ReadFile(path, 1ull << 36);
+  if (!text.ok()) {
+    if (text.status().code() == util::StatusCode::kNotFound) return problems;
+    return text.status();
+  }
+  const std::string name = path.substr(path.find_last_of('/') + 1);
+  Status st = protocol::ForEachLine(*text, name, [&](const protocol::TextLine& line) {
+    auto parsed = protocol::ParseTempIdLine(line.text, mode);
+    if (!parsed.ok()) {
+      problems.push_back(name + " line " + std::to_string(line.number) + ": " +
+                         parsed.status().message());
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) problems.push_back(st.message());
+  return problems;
 }
 
 util::Result<std::string> TempIdStore::FormatChecked(const TempIdRecord& record) const {

@@ -121,6 +121,13 @@ class TempIdStore {
   util::Result<protocol::TempIdRecord> Issue(std::string_view user, std::int64_t start,
                                              std::int64_t expiry, util::Random& random);
 
+  // The check bluetrace-admin verify makes of a tempIDs.txt on disk, without opening a
+  // store: every line, the last one included, is a valid record (a torn tail is a problem
+  // here; Open would cut it off). Problems as "<file name> line <n>: <problem>"; none for
+  // a missing file. Errors: the file cannot be read.
+  static util::Result<std::vector<std::string>> VerifyFile(FileSystem& fs, const std::string& path,
+                                                           protocol::TimeZoneMode mode);
+
   // Records a given record durably. kAlreadyExists when its TempID is known; otherwise the
   // errors of Issue().
   util::Status Append(const protocol::TempIdRecord& record);
