@@ -30,6 +30,7 @@
 #include "bluetrace/service/server_config.hpp"
 #include "bluetrace/store/file_system.hpp"
 #include "bluetrace/store/instrumented_file_system.hpp"
+#include "bluetrace/store/leftover_temp_files.hpp"
 #include "bluetrace/util/clock.hpp"
 #include "bluetrace/util/random.hpp"
 #include "bluetrace/version.hpp"
@@ -177,20 +178,50 @@ FileStamp StampOf(const std::string& path) {
           std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
 }
 
+// Temporary files of writes a crash interrupted (one may copy credentials.txt): removed
+// before anything else writes, under the .server.lock we hold. Never fatal.
+void RemoveLeftoverTempFiles(store::FileSystem& fs, const std::string& state_dir) {
+  store::LeftoverTempFileOptions options;
+  options.caller_holds_server_lock = true;
+  auto found = store::RemoveLeftoverTempFiles(fs, state_dir, options);
+  if (!found.ok()) {
+    spdlog::warn("cannot look for leftover temporary files: {}", found.status().ToString());
+    return;
+  }
+  if (found->removed_files > 0) {
+    spdlog::warn("removed {} of writes interrupted by a crash",
+                 store::DescribeLeftovers(found->removed_files, found->removed_bytes));
+  }
+  if (found->kept_files > 0) {
+    // Only .lock-credentials or .lock-lockouts can be busy here: bluetrace-admin is
+    // rewriting, and its temporary is live. The next start removes what remains.
+    std::string why;
+    for (const auto& st : found->kept_because) why += (why.empty() ? "" : "; ") + st.ToString();
+    spdlog::warn("kept {}: {}", store::DescribeLeftovers(found->kept_files, found->kept_bytes),
+                 why);
+  }
+  for (const auto& st : found->errors) {
+    spdlog::warn("leftover temporary file not removed: {}", st.ToString());
+  }
+}
+
 int Run(const service::ServerConfig& c, const std::string& ready_file) {
   auto& fs = store::PosixFileSystem::Instance();
   auto& clock = util::SystemClock::Instance();
 
   if (auto st = fs.CreateDirs(c.state_dir, 0750); !st.ok())
     return Fail(kExitStartup, st.ToString());
-  // Held while we run: one server per state directory, and bluetrace-admin compact knows
-  // not to rewrite tempIDs.txt under us.
-  auto running = fs.LockFile(store::JoinPath(c.state_dir, ".server.lock"), false);
+  // Held while we run: one server per state directory, bluetrace-admin compact knows not to
+  // rewrite tempIDs.txt under us, and verify not to remove our temporary files. Those two
+  // hold it for a moment, hence the short wait.
+  auto running = store::AcquireLock(
+      fs, {store::JoinPath(c.state_dir, store::kServerLockFileName), std::chrono::seconds(2)});
   if (!running.ok()) {
     return Fail(kExitStartup, running.status().code() == util::StatusCode::kUnavailable
                                   ? "another bluetrace-server is running on " + c.state_dir
                                   : running.status().ToString());
   }
+  RemoveLeftoverTempFiles(fs, c.state_dir);
   auto cert = net::EnsureServerCertificate(fs, c.state_dir, c.certificate_file, c.private_key_file);
   if (!cert.ok()) return Fail(kExitStartup, cert.status().ToString());
   spdlog::info("{} certificate {} ({})", cert->created ? "created self-signed" : "using",
