@@ -21,6 +21,7 @@
 #include <string>
 
 #include "bluetrace/net/certificate.hpp"
+#include "bluetrace/net/certificate_validity.hpp"
 #include "bluetrace/net/ops_server.hpp"
 #include "bluetrace/net/server.hpp"
 #include "bluetrace/net/tls_context.hpp"
@@ -117,17 +118,20 @@ service::TransportMetrics TransportMetricsOf(const net::ServerStats& s) {
 }
 
 // The ops listener (only when ops.metrics_address is set). Ready means the TLS listener
-// accepts and the TempID store still takes writes (it turns read-only on a failed fsync).
-util::Result<std::unique_ptr<net::OpsServer>> StartOps(const service::ServerConfig& c,
-                                                       const net::Server& server,
-                                                       const service::ReportingService& service,
-                                                       const store::InstrumentedFileSystem& fs) {
+// accepts, the certificate it presents is within its validity window now (clients refuse
+// it otherwise) and the TempID store still takes writes (it turns read-only on a failed
+// fsync).
+util::Result<std::unique_ptr<net::OpsServer>> StartOps(
+    const service::ServerConfig& c, const net::Server& server,
+    const service::ReportingService& service, const store::InstrumentedFileSystem& fs,
+    const net::CertificateValidityWatch& certificate) {
   net::OpsServerOptions options;
   BLUETRACE_RETURN_IF_ERROR(
       service::ParseMetricsAddress(c.metrics_address, options.address, options.port));
   net::OpsHandlers handlers;
-  handlers.ready = [&server, &service]() -> util::Status {
+  handlers.ready = [&server, &service, &certificate]() -> util::Status {
     if (server.port() == 0) return util::Unavailable("the TLS listener is not accepting");
+    BLUETRACE_RETURN_IF_ERROR(certificate.Check());
     util::Status st = service.tempids().health();
     if (!st.ok()) return util::Unavailable("TempID store: " + st.message());
     return util::Status();
@@ -145,8 +149,33 @@ net::TlsServerOptions TlsOptions(const net::ServerCertificate& cert,
   return net::TlsServerOptions{cert.certificate_file, cert.private_key_file, c.tls_min_version};
 }
 
+// Hands the validity window of the certificate now in use (`pem`, the first of its chain)
+// to /readyz, and logs a warning when clients would refuse it (expired, not yet valid) or
+// a notice when it expires within 30 days. `prefix` says when ("SIGHUP: ").
+void WatchCertificate(const util::Result<std::string>& pem, const std::string& file,
+                      net::CertificateValidityWatch& watch, const util::Clock& clock,
+                      const char* prefix) {
+  auto info = pem.ok() ? net::InspectCertificate(*pem) : pem.status();
+  if (!info.ok()) {
+    spdlog::warn("{}cannot read the validity of certificate {}: {}", prefix, file,
+                 info.status().ToString());
+    return;
+  }
+  watch.Set(*info);
+  const std::int64_t now = clock.NowUnixSeconds();
+  const std::string note = net::DescribeCertificateTime(*info, file, now);
+  if (note.empty()) return;
+  if (net::CheckCertificateTime(info->not_before_unix, info->not_after_unix, now) ==
+      net::CertificateTime::kExpiresSoon) {
+    spdlog::info("{}{}", prefix, note);
+  } else {
+    spdlog::warn("{}{}", prefix, note);
+  }
+}
+
 void ReloadOnHangup(net::Server& server, service::ReportingService& service,
-                    const net::ServerCertificate& cert, const service::ServerConfig& c) {
+                    const net::ServerCertificate& cert, const service::ServerConfig& c,
+                    net::CertificateValidityWatch& watch, const util::Clock& clock) {
   auto& fs = store::PosixFileSystem::Instance();
   auto tls = net::MakeServerContext(TlsOptions(cert, c), fs);
   if (!tls.ok()) {
@@ -157,6 +186,7 @@ void ReloadOnHangup(net::Server& server, service::ReportingService& service,
     auto fp = pem.ok() ? net::CertificateFingerprintSha256(*pem) : pem.status();
     spdlog::info("SIGHUP: certificate reloaded from {} ({})", cert.certificate_file,
                  fp.ok() ? *fp : fp.status().ToString());
+    WatchCertificate(pem, cert.certificate_file, watch, clock, "SIGHUP: ");
   }
   util::Status users = service.ReloadUsers();
   if (!users.ok()) spdlog::error("SIGHUP: user files not reloaded: {}", users.ToString());
@@ -228,6 +258,11 @@ int Run(const service::ServerConfig& c, const std::string& ready_file) {
                cert->certificate_file, cert->fingerprint_sha256);
   auto tls = net::MakeServerContext(TlsOptions(*cert, c), fs);
   if (!tls.ok()) return Fail(kExitStartup, tls.status().ToString());
+  // Outside its validity window the certificate still loads; clients refuse it. Not fatal
+  // (a reload can fix it), but said, and /readyz fails meanwhile.
+  net::CertificateValidityWatch certificate_validity(clock);
+  WatchCertificate(fs.ReadFile(cert->certificate_file, 1 << 20), cert->certificate_file,
+                   certificate_validity, clock, "");
 
   // Every store writes through this, so /metrics can show their fsync latency.
   store::InstrumentedFileSystem timed_fs(fs);
@@ -248,7 +283,7 @@ int Run(const service::ServerConfig& c, const std::string& ready_file) {
                c.bind_address, server.port(), c.tls_min_version, c.state_dir);
   std::unique_ptr<net::OpsServer> ops;
   if (!c.metrics_address.empty()) {
-    auto started = StartOps(c, server, **service, timed_fs);
+    auto started = StartOps(c, server, **service, timed_fs, certificate_validity);
     if (!started.ok()) return Fail(kExitStartup, started.status().ToString());
     ops = std::move(*started);
     spdlog::info("ops listener on {} port {} (/healthz, /readyz, /metrics)",
@@ -275,7 +310,7 @@ int Run(const service::ServerConfig& c, const std::string& ready_file) {
                    sig == SIGTERM ? "SIGTERM" : "SIGINT", c.shutdown_grace);
       break;
     }
-    if (sig == SIGHUP) ReloadOnHangup(server, **service, *cert, c);
+    if (sig == SIGHUP) ReloadOnHangup(server, **service, *cert, c, certificate_validity, clock);
     if (StampOf(user_files[0]) != stamps[0] || StampOf(user_files[1]) != stamps[1]) {
       stamps[0] = StampOf(user_files[0]);
       stamps[1] = StampOf(user_files[1]);
