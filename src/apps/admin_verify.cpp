@@ -64,7 +64,8 @@ void RemoveLeftovers(AdminEnv& env, bool may_remove, std::vector<std::string>& p
       why = "run verify as the owner of " + env.config.state_dir + " to remove them";
     } else if (found->server_running) {
       why = "a server is running on " + env.config.state_dir +
-            " and may be writing them; it removes leftovers when it starts";
+            " (or bluetrace-admin compact is) and may be writing them; the server removes "
+            "leftovers when it starts";
     }
     for (const auto& st : found->kept_because) why += (why.empty() ? "" : "; ") + st.ToString();
     std::fprintf(env.out, "left %s in place: %s\n",

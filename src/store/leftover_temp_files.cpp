@@ -92,7 +92,8 @@ Result<LeftoverTempFiles> RemoveLeftoverTempFiles(FileSystem& fs, const std::str
     if (!any) continue;  // no lock taken, so no lock file is created for nothing
 
     // Held until the end of this iteration: no writer of these targets can be mid-write.
-    Result<std::unique_ptr<FileLock>> lock = util::Unavailable("");
+    // Never taken when only counting.
+    Result<std::unique_ptr<FileLock>> lock = util::Unavailable("only counting");
     if (options.remove) {
       lock = TakeGuard(fs, state_dir, guard, options);
       if (guard == Guard::kServer && lock.status().code() == util::StatusCode::kUnavailable) {

@@ -49,7 +49,8 @@ struct LeftoverTempFiles {
   // Found but left in place (possibly in use, or `remove` was false).
   std::uint64_t kept_files = 0;
   std::uint64_t kept_bytes = 0;
-  // Files were kept because another process holds .server.lock: a server runs there.
+  // Files were kept because another process holds .server.lock: a server runs there (or
+  // bluetrace-admin compact does).
   bool server_running = false;
   // Other reasons files were kept: the Status of each other lock not taken (kUnavailable
   // when a rewrite held it past lock_timeout).
