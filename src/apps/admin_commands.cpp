@@ -12,6 +12,7 @@
 #include "bluetrace/service/auth_service.hpp"
 #include "bluetrace/store/audit_log.hpp"
 #include "bluetrace/store/credentials_store.hpp"
+#include "bluetrace/store/leftover_temp_files.hpp"
 #include "bluetrace/store/lockout_store.hpp"
 #include "bluetrace/store/report_store.hpp"
 #include "bluetrace/store/tempid_store.hpp"
@@ -167,7 +168,7 @@ int ShowReport(AdminEnv& env, const std::string& name) {
 }
 
 int Compact(AdminEnv& env) {
-  auto server = env.fs.LockFile(StatePath(env, ".server.lock"), false);
+  auto server = env.fs.LockFile(StatePath(env, store::kServerLockFileName), false);
   if (!server.ok()) {
     return Fail(env, server.status().code() == util::StatusCode::kUnavailable
                          ? "a server is running on " + env.config.state_dir +

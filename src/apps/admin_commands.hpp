@@ -44,7 +44,10 @@ int UserPasswd(AdminEnv& env, const std::string& user, std::string_view password
 int Unblock(AdminEnv& env, const std::string& user);
 int ListBlocked(AdminEnv& env);
 int MigrateCredentials(AdminEnv& env);
-int Verify(AdminEnv& env);
+// Also removes the temporary files interrupted writes left, when `may_remove` (the tool
+// runs as the state directory's owner) and no writer of theirs may still be running;
+// otherwise it lists them.
+int Verify(AdminEnv& env, bool may_remove);
 int ListReports(AdminEnv& env);
 int ShowReport(AdminEnv& env, const std::string& name);
 int Compact(AdminEnv& env);

@@ -105,15 +105,19 @@ std::optional<util::SecretString> ReadPassword(const std::string& password_file)
 }
 
 // Files the tool creates or replaces take its owner, and the server must still read them:
-// changes are made only as the state directory's owner (e.g. sudo -u _bluetrace).
-bool RunsAsStateOwner(const std::string& state_dir) {
+// changes are made only as the state directory's owner (e.g. sudo -u _bluetrace). With
+// `explain`, says so on stderr when it is not.
+bool RunsAsStateOwner(const std::string& state_dir, bool explain = true) {
   struct stat st {};
   if (::stat(state_dir.c_str(), &st) != 0) {
-    std::fprintf(stderr, "bluetrace-admin: cannot open the state directory %s\n",
-                 state_dir.c_str());
+    if (explain) {
+      std::fprintf(stderr, "bluetrace-admin: cannot open the state directory %s\n",
+                   state_dir.c_str());
+    }
     return false;
   }
   if (st.st_uid == geteuid()) return true;
+  if (!explain) return false;
   const passwd* owner = getpwuid(st.st_uid);
   std::fprintf(stderr,
                "bluetrace-admin: run this as the owner of %s, so the server can still read "
@@ -159,7 +163,9 @@ int main(int argc, char** argv) {
   auto* migrate = app.add_subcommand(
       "migrate-credentials", "replace every plaintext password by its Argon2id hash at once");
   auto* verify = app.add_subcommand(
-      "verify", "check every state file and the audit chain; exit 1 on any problem");
+      "verify",
+      "check every state file and the audit chain, remove temporary files left by "
+      "interrupted writes; exit 1 on any problem");
   auto* reports = app.add_subcommand("reports", "list the contact-check reports");
   auto* show = reports->add_subcommand("show", "print one report");
   show->add_option("name", report_name, "report file name (from the list)")->required();
@@ -206,7 +212,8 @@ int main(int argc, char** argv) {
   if (*unblock) return admin::Unblock(env, user);
   if (*blocked) return admin::ListBlocked(env);
   if (*migrate) return admin::MigrateCredentials(env);
-  if (*verify) return admin::Verify(env);
+  // Removing leftover temporary files takes lock files, which must not get another owner.
+  if (*verify) return admin::Verify(env, RunsAsStateOwner(config.state_dir, false));
   if (*show) return admin::ShowReport(env, report_name);
   if (*reports) return admin::ListReports(env);
   if (*compact) return admin::Compact(env);

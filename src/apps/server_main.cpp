@@ -21,6 +21,7 @@
 #include <string>
 
 #include "bluetrace/net/certificate.hpp"
+#include "bluetrace/net/certificate_validity.hpp"
 #include "bluetrace/net/ops_server.hpp"
 #include "bluetrace/net/server.hpp"
 #include "bluetrace/net/tls_context.hpp"
@@ -30,6 +31,7 @@
 #include "bluetrace/service/server_config.hpp"
 #include "bluetrace/store/file_system.hpp"
 #include "bluetrace/store/instrumented_file_system.hpp"
+#include "bluetrace/store/leftover_temp_files.hpp"
 #include "bluetrace/util/clock.hpp"
 #include "bluetrace/util/random.hpp"
 #include "bluetrace/version.hpp"
@@ -116,18 +118,20 @@ service::TransportMetrics TransportMetricsOf(const net::ServerStats& s) {
 }
 
 // The ops listener (only when ops.metrics_address is set). Ready means the TLS listener
-// accepts, the TempID store still takes writes (it turns read-only on a failed fsync) and
-// the audit log can be written (audited events are refused while it cannot).
-util::Result<std::unique_ptr<net::OpsServer>> StartOps(const service::ServerConfig& c,
-                                                       const net::Server& server,
-                                                       const service::ReportingService& service,
-                                                       const store::InstrumentedFileSystem& fs) {
+// accepts, the certificate it presents is within its validity window now (clients refuse
+// it otherwise), the TempID store still takes writes (it turns read-only on a failed
+// fsync) and the audit log can be written (audited events are refused while it cannot).
+util::Result<std::unique_ptr<net::OpsServer>> StartOps(
+    const service::ServerConfig& c, const net::Server& server,
+    const service::ReportingService& service, const store::InstrumentedFileSystem& fs,
+    const net::CertificateValidityWatch& certificate) {
   net::OpsServerOptions options;
   BLUETRACE_RETURN_IF_ERROR(
       service::ParseMetricsAddress(c.metrics_address, options.address, options.port));
   net::OpsHandlers handlers;
-  handlers.ready = [&server, &service]() -> util::Status {
+  handlers.ready = [&server, &service, &certificate]() -> util::Status {
     if (server.port() == 0) return util::Unavailable("the TLS listener is not accepting");
+    BLUETRACE_RETURN_IF_ERROR(certificate.Check());
     util::Status st = service.tempids().health();
     if (!st.ok()) return util::Unavailable("TempID store: " + st.message());
     if (!service.audit_healthy()) return util::Unavailable("the audit log is not writable");
@@ -146,8 +150,33 @@ net::TlsServerOptions TlsOptions(const net::ServerCertificate& cert,
   return net::TlsServerOptions{cert.certificate_file, cert.private_key_file, c.tls_min_version};
 }
 
+// Hands the validity window of the certificate now in use (`pem`, the first of its chain)
+// to /readyz, and logs a warning when clients would refuse it (expired, not yet valid) or
+// a notice when it expires within 30 days. `prefix` says when ("SIGHUP: ").
+void WatchCertificate(const util::Result<std::string>& pem, const std::string& file,
+                      net::CertificateValidityWatch& watch, const util::Clock& clock,
+                      const char* prefix) {
+  auto info = pem.ok() ? net::InspectCertificate(*pem) : pem.status();
+  if (!info.ok()) {
+    spdlog::warn("{}cannot read the validity of certificate {}: {}", prefix, file,
+                 info.status().ToString());
+    return;
+  }
+  watch.Set(*info);
+  const std::int64_t now = clock.NowUnixSeconds();
+  const std::string note = net::DescribeCertificateTime(*info, file, now);
+  if (note.empty()) return;
+  if (net::CheckCertificateTime(info->not_before_unix, info->not_after_unix, now) ==
+      net::CertificateTime::kExpiresSoon) {
+    spdlog::info("{}{}", prefix, note);
+  } else {
+    spdlog::warn("{}{}", prefix, note);
+  }
+}
+
 void ReloadOnHangup(net::Server& server, service::ReportingService& service,
-                    const net::ServerCertificate& cert, const service::ServerConfig& c) {
+                    const net::ServerCertificate& cert, const service::ServerConfig& c,
+                    net::CertificateValidityWatch& watch, const util::Clock& clock) {
   auto& fs = store::PosixFileSystem::Instance();
   auto tls = net::MakeServerContext(TlsOptions(cert, c), fs);
   if (!tls.ok()) {
@@ -158,6 +187,7 @@ void ReloadOnHangup(net::Server& server, service::ReportingService& service,
     auto fp = pem.ok() ? net::CertificateFingerprintSha256(*pem) : pem.status();
     spdlog::info("SIGHUP: certificate reloaded from {} ({})", cert.certificate_file,
                  fp.ok() ? *fp : fp.status().ToString());
+    WatchCertificate(pem, cert.certificate_file, watch, clock, "SIGHUP: ");
   }
   util::Status users = service.ReloadUsers();
   if (!users.ok()) spdlog::error("SIGHUP: user files not reloaded: {}", users.ToString());
@@ -179,26 +209,61 @@ FileStamp StampOf(const std::string& path) {
           std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
 }
 
+// Temporary files of writes a crash interrupted (one may copy credentials.txt): removed
+// before anything else writes, under the .server.lock we hold. Never fatal.
+void RemoveLeftoverTempFiles(store::FileSystem& fs, const std::string& state_dir) {
+  store::LeftoverTempFileOptions options;
+  options.caller_holds_server_lock = true;
+  auto found = store::RemoveLeftoverTempFiles(fs, state_dir, options);
+  if (!found.ok()) {
+    spdlog::warn("cannot look for leftover temporary files: {}", found.status().ToString());
+    return;
+  }
+  if (found->removed_files > 0) {
+    spdlog::warn("removed {} of writes interrupted by a crash",
+                 store::DescribeLeftovers(found->removed_files, found->removed_bytes));
+  }
+  if (found->kept_files > 0) {
+    // Only .lock-credentials or .lock-lockouts can be busy here: bluetrace-admin is
+    // rewriting, and its temporary is live. The next start removes what remains.
+    std::string why;
+    for (const auto& st : found->kept_because) why += (why.empty() ? "" : "; ") + st.ToString();
+    spdlog::warn("kept {}: {}", store::DescribeLeftovers(found->kept_files, found->kept_bytes),
+                 why);
+  }
+  for (const auto& st : found->errors) {
+    spdlog::warn("leftover temporary file not removed: {}", st.ToString());
+  }
+}
+
 int Run(const service::ServerConfig& c, const std::string& ready_file) {
   auto& fs = store::PosixFileSystem::Instance();
   auto& clock = util::SystemClock::Instance();
 
   if (auto st = fs.CreateDirs(c.state_dir, 0750); !st.ok())
     return Fail(kExitStartup, st.ToString());
-  // Held while we run: one server per state directory, and bluetrace-admin compact knows
-  // not to rewrite tempIDs.txt under us.
-  auto running = fs.LockFile(store::JoinPath(c.state_dir, ".server.lock"), false);
+  // Held while we run: one server per state directory, bluetrace-admin compact knows not to
+  // rewrite tempIDs.txt under us, and verify not to remove our temporary files. Those two
+  // hold it for a moment, hence the short wait.
+  auto running = store::AcquireLock(
+      fs, {store::JoinPath(c.state_dir, store::kServerLockFileName), std::chrono::seconds(2)});
   if (!running.ok()) {
     return Fail(kExitStartup, running.status().code() == util::StatusCode::kUnavailable
                                   ? "another bluetrace-server is running on " + c.state_dir
                                   : running.status().ToString());
   }
+  RemoveLeftoverTempFiles(fs, c.state_dir);
   auto cert = net::EnsureServerCertificate(fs, c.state_dir, c.certificate_file, c.private_key_file);
   if (!cert.ok()) return Fail(kExitStartup, cert.status().ToString());
   spdlog::info("{} certificate {} ({})", cert->created ? "created self-signed" : "using",
                cert->certificate_file, cert->fingerprint_sha256);
   auto tls = net::MakeServerContext(TlsOptions(*cert, c), fs);
   if (!tls.ok()) return Fail(kExitStartup, tls.status().ToString());
+  // Outside its validity window the certificate still loads; clients refuse it. Not fatal
+  // (a reload can fix it), but said, and /readyz fails meanwhile.
+  net::CertificateValidityWatch certificate_validity(clock);
+  WatchCertificate(fs.ReadFile(cert->certificate_file, 1 << 20), cert->certificate_file,
+                   certificate_validity, clock, "");
 
   // Every store writes through this, so /metrics can show their fsync latency.
   store::InstrumentedFileSystem timed_fs(fs);
@@ -219,7 +284,7 @@ int Run(const service::ServerConfig& c, const std::string& ready_file) {
                c.bind_address, server.port(), c.tls_min_version, c.state_dir);
   std::unique_ptr<net::OpsServer> ops;
   if (!c.metrics_address.empty()) {
-    auto started = StartOps(c, server, **service, timed_fs);
+    auto started = StartOps(c, server, **service, timed_fs, certificate_validity);
     if (!started.ok()) return Fail(kExitStartup, started.status().ToString());
     ops = std::move(*started);
     spdlog::info("ops listener on {} port {} (/healthz, /readyz, /metrics)",
@@ -246,7 +311,7 @@ int Run(const service::ServerConfig& c, const std::string& ready_file) {
                    sig == SIGTERM ? "SIGTERM" : "SIGINT", c.shutdown_grace);
       break;
     }
-    if (sig == SIGHUP) ReloadOnHangup(server, **service, *cert, c);
+    if (sig == SIGHUP) ReloadOnHangup(server, **service, *cert, c, certificate_validity, clock);
     if (StampOf(user_files[0]) != stamps[0] || StampOf(user_files[1]) != stamps[1]) {
       stamps[0] = StampOf(user_files[0]);
       stamps[1] = StampOf(user_files[1]);

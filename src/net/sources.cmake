@@ -2,6 +2,7 @@ target_sources(bluetrace_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/client_controller.cpp
   ${CMAKE_CURRENT_LIST_DIR}/client_session.cpp
   ${CMAKE_CURRENT_LIST_DIR}/certificate.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/certificate_validity.cpp
   ${CMAKE_CURRENT_LIST_DIR}/client_connection.cpp
   ${CMAKE_CURRENT_LIST_DIR}/openssl_helpers.cpp
   ${CMAKE_CURRENT_LIST_DIR}/server.cpp

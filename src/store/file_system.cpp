@@ -201,6 +201,43 @@ std::string JoinPath(std::string_view dir, std::string_view name) {
   return out;
 }
 
+std::string TempFileName(std::string_view target, std::uint64_t pid, std::uint64_t n) {
+  // Appended piece by piece: g++ 12 -O3 warns falsely (-Wrestrict) on a chain of "+".
+  std::string name = ".";
+  name += target;
+  name += ".tmp.";
+  name += std::to_string(pid);
+  name += '.';
+  name += std::to_string(n);
+  return name;
+}
+
+std::optional<std::string_view> TempFileTarget(std::string_view name) {
+  // Peels "<digits>" off the end of `s` (at most 20, a uint64), with the '.' before it.
+  const auto take_number = [](std::string_view& s) {
+    std::size_t digits = 0;
+    while (digits < s.size() && digits <= 20 && s[s.size() - 1 - digits] >= '0' &&
+           s[s.size() - 1 - digits] <= '9') {
+      ++digits;
+    }
+    if (digits == 0 || digits > 20 || digits == s.size() || s[s.size() - 1 - digits] != '.') {
+      return false;
+    }
+    s.remove_suffix(digits + 1);
+    return true;
+  };
+  constexpr std::string_view kMiddle = ".tmp";
+  std::string_view rest = name;
+  if (!take_number(rest) || !take_number(rest)) return std::nullopt;
+  if (rest.size() <= kMiddle.size() + 1 || rest.front() != '.' ||
+      rest.substr(rest.size() - kMiddle.size()) != kMiddle) {
+    return std::nullopt;
+  }
+  const std::string_view target = rest.substr(1, rest.size() - 1 - kMiddle.size());
+  if (target.find('/') != std::string_view::npos) return std::nullopt;
+  return target;
+}
+
 PosixFileSystem& PosixFileSystem::Instance() {
   static PosixFileSystem fs;
   return fs;
@@ -269,14 +306,8 @@ Status PosixFileSystem::ReplaceFileAtomically(const std::string& path, std::stri
   int fd = -1;
   // A stale temporary of a crashed process with a recycled pid can collide; try new names.
   for (int attempt = 0; attempt < 100 && fd < 0; ++attempt) {
-    // Appended piece by piece: g++ 12 -O3 warns falsely (-Wrestrict) on a chain of "+".
-    std::string name = ".";
-    name += BaseName(path);
-    name += ".tmp.";
-    name += std::to_string(::getpid());
-    name += '.';
-    name += std::to_string(temp_counter.fetch_add(1));
-    temp = JoinPath(dir, name);
+    temp = JoinPath(dir, TempFileName(BaseName(path), static_cast<std::uint64_t>(::getpid()),
+                                      temp_counter.fetch_add(1)));
     fd = OpenRetry(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL, mode);
     if (fd < 0 && errno != EEXIST) break;
   }

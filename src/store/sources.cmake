@@ -1,5 +1,6 @@
 target_sources(bluetrace_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/file_system.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/leftover_temp_files.cpp
   ${CMAKE_CURRENT_LIST_DIR}/instrumented_file_system.cpp
   ${CMAKE_CURRENT_LIST_DIR}/tempid_index.cpp
   ${CMAKE_CURRENT_LIST_DIR}/tempid_file.cpp

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <utility>
 
+#include "bluetrace/protocol/text_lines.hpp"
 #include "tempid_file.hpp"
 
 namespace bluetrace::store {
@@ -81,6 +82,15 @@ TempIdStore::~TempIdStore() {
   util::MutexLock lock(mu_);
   // Everything acknowledged was synced already; a close error cannot lose a record.
   if (file_) static_cast<void>(file_->Close());
+  // A failed batch whose cut failed too: try once more, so a clean stop leaves a file that
+  // verifies. Only bytes past the last acknowledged record go, and never by growing the
+  // file; if this fails as well, Open cuts the torn tail at the next start.
+  if (unrepaired_size_) {
+    auto size = fs_.FileSize(options_.path);
+    if (size.ok() && *size > *unrepaired_size_) {
+      static_cast<void>(fs_.Truncate(options_.path, *unrepaired_size_));
+    }
+  }
 }
 
 util::Result<std::unique_ptr<TempIdStore>> TempIdStore::Open(FileSystem& fs, util::Clock& clock,
@@ -168,6 +178,28 @@ Status TempIdStore::Load(RecoveryReport& report) {
   return Status::Ok();
 }
 
+util::Result<std::vector<std::string>> TempIdStore::VerifyFile(FileSystem& fs,
+                                                               const std::string& path,
+                                                               protocol::TimeZoneMode mode) {
+  std::vector<std::string> problems;
+  auto text = fs.ReadFile(path, 1ull << 36);
+  if (!text.ok()) {
+    if (text.status().code() == util::StatusCode::kNotFound) return problems;
+    return text.status();
+  }
+  const std::string name = path.substr(path.find_last_of('/') + 1);
+  Status st = protocol::ForEachLine(*text, name, [&](const protocol::TextLine& line) {
+    auto parsed = protocol::ParseTempIdLine(line.text, mode);
+    if (!parsed.ok()) {
+      problems.push_back(name + " line " + std::to_string(line.number) + ": " +
+                         parsed.status().message());
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) problems.push_back(st.message());
+  return problems;
+}
+
 util::Result<std::string> TempIdStore::FormatChecked(const TempIdRecord& record) const {
   std::string line = protocol::FormatTempIdLine(record, options_.time_mode);
   auto parsed = protocol::ParseTempIdLine(line, options_.time_mode);
@@ -252,13 +284,21 @@ void TempIdStore::WriteBatch() {
   Status st = WritableStatus();
   if (st.ok()) {
     AppendFile* file = file_.get();
+    // Every earlier batch was synced: this is the end of the last acknowledged record.
+    const std::uint64_t acknowledged_size = file->Size();
     // Later callers queue up meanwhile and form the next batch; lookups go on.
     mu_.Unlock();
     const auto started = clock_.SteadyNow();
     st = file->Append(batch);
     if (st.ok()) st = file->Sync();
     const auto elapsed = clock_.SteadyNow() - started;
+    // Nothing of a failed batch was acknowledged: cut it off (half a line after ENOSPC,
+    // or whatever a failed fdatasync left) so the file on disk stays whole records. The
+    // cut is a new operation on the file, not a retried fsync.
+    Status cut;
+    if (!st.ok()) cut = fs_.Truncate(options_.path, acknowledged_size);
     mu_.Lock();
+    if (!cut.ok()) unrepaired_size_ = acknowledged_size;
     ++stats_.syncs;
     stats_.sync_nanos_total += static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count());

@@ -2,6 +2,7 @@
 // holding the original samples, alone and next to a running bluetrace-server (whose
 // changes it must pick up without a restart). Loopback only; every wait is bounded.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,6 +27,11 @@ using test::ShellQuoteForTest;
 using test::WriteFileForTest;
 
 constexpr auto kWait = 20s;
+
+bool FileExists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
 
 class AdminProgramTest : public ::testing::Test {
  protected:
@@ -333,6 +339,63 @@ TEST_F(AdminProgramTest, VerifyDetectsATamperedAuditLog) {
   EXPECT_NE(r.output.find("audit.log line 1: "), std::string::npos) << r.output;
 }
 
+TEST_F(AdminProgramTest, VerifyRemovesLeftoverTemporaryFilesUnlessAServerMayBeWritingThem) {
+  // What a crash mid-write leaves: a full copy of credentials.txt (plaintext lines
+  // included), a copy of tempIDs.txt, half a report; and names that are not ours.
+  const std::string creds = ReadFileForTest(dir_.File("credentials.txt"));
+  const std::string tempids = ReadFileForTest(dir_.File("tempIDs.txt"));
+  ASSERT_NE(creds.find("comp3331"), std::string::npos);
+  ASSERT_EQ(
+      test::RunCommandForTest("mkdir -p " + ShellQuoteForTest(dir_.File("reports"))).exit_code, 0);
+  WriteFileForTest(dir_.File(".credentials.txt.tmp.4242.0"), creds);
+  WriteFileForTest(dir_.File(".tempIDs.txt.tmp.4242.1"), tempids);
+  WriteFileForTest(dir_.File("reports/.20200513T175000Z-61410888888-1.txt.tmp.4242.2"), "half");
+  WriteFileForTest(dir_.File(".contactlog.txt.tmp.7.0"), "a client's");
+  WriteFileForTest(dir_.File("notes.tmp.1.2"), "the operator's");
+  const std::size_t bytes = creds.size() + tempids.size() + 4;
+
+  auto r = Admin("verify");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("removed 3 leftover temporary files (" + std::to_string(bytes) +
+                          " bytes) of interrupted writes"),
+            std::string::npos)
+      << r.output;
+  EXPECT_EQ(r.output.find("comp3331"), std::string::npos) << r.output;
+  EXPECT_FALSE(FileExists(dir_.File(".credentials.txt.tmp.4242.0")));
+  EXPECT_FALSE(FileExists(dir_.File(".tempIDs.txt.tmp.4242.1")));
+  EXPECT_FALSE(FileExists(dir_.File("reports/.20200513T175000Z-61410888888-1.txt.tmp.4242.2")));
+  EXPECT_EQ(ReadFileForTest(dir_.File(".contactlog.txt.tmp.7.0")), "a client's");
+  EXPECT_EQ(ReadFileForTest(dir_.File("notes.tmp.1.2")), "the operator's");
+  EXPECT_EQ(ReadFileForTest(dir_.File("credentials.txt")), creds);
+
+  // With a server running, a temporary of tempIDs.txt may be its compaction in progress:
+  // kept and reported. credentials.txt is only ever rewritten under .lock-credentials,
+  // which verify takes, so that copy goes.
+  auto server = Start();
+  ASSERT_NE(port_, 0) << server->Stderr();
+  WriteFileForTest(dir_.File(".credentials.txt.tmp.4242.3"), creds);
+  WriteFileForTest(dir_.File(".tempIDs.txt.tmp.4242.4"), tempids);
+  r = Admin("verify");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("removed 1 leftover temporary file (" + std::to_string(creds.size()) +
+                          " bytes)"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("left 1 leftover temporary file (" + std::to_string(tempids.size()) +
+                          " bytes) in place: a server is running"),
+            std::string::npos)
+      << r.output;
+  EXPECT_FALSE(FileExists(dir_.File(".credentials.txt.tmp.4242.3")));
+  EXPECT_TRUE(FileExists(dir_.File(".tempIDs.txt.tmp.4242.4")));
+  EXPECT_EQ(server->Stop(kWait), 0) << server->Stderr();
+
+  // Stopped: nothing can be writing it any more.
+  r = Admin("verify");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("removed 1 leftover temporary file"), std::string::npos) << r.output;
+  EXPECT_FALSE(FileExists(dir_.File(".tempIDs.txt.tmp.4242.4")));
+}
+
 TEST_F(AdminProgramTest, ChangesAreRefusedUnlessRunAsTheStateDirectorysOwner) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to give the directory another owner";
   ASSERT_EQ(chown(dir_.path().c_str(), 65534, 65534), 0);
@@ -340,6 +403,17 @@ TEST_F(AdminProgramTest, ChangesAreRefusedUnlessRunAsTheStateDirectorysOwner) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("run this as the owner of"), std::string::npos) << r.output;
   EXPECT_EQ(Admin("verify").exit_code, 0);  // reading is fine
+  // Leftover temporary files are listed, not removed: removing takes lock files, which
+  // must not get another owner than the server's.
+  WriteFileForTest(dir_.File(".credentials.txt.tmp.4242.0"), "copy\n");
+  r = Admin("verify");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.output.find("left 1 leftover temporary file (5 bytes) in place: run verify as the "
+                          "owner of"),
+            std::string::npos)
+      << r.output;
+  EXPECT_TRUE(FileExists(dir_.File(".credentials.txt.tmp.4242.0")));
+  EXPECT_FALSE(FileExists(dir_.File(".lock-credentials")));
   ASSERT_EQ(chown(dir_.path().c_str(), 0, 0), 0);
 }
 

@@ -2,12 +2,16 @@
 // `[ops] metrics_address = "127.0.0.1:0"`, a TLS client that logs in and fetches a TempID,
 // then a plain HTTP scrape of /metrics, /healthz and /readyz. Loopback only; bounded waits.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <chrono>
 #include <string>
 
+#include "bluetrace/net/certificate.hpp"
 #include "bluetrace/net/client_connection.hpp"
 #include "bluetrace/protocol/messages.hpp"
+#include "bluetrace/store/file_system.hpp"
+#include "bluetrace/util/clock.hpp"
 #include "support/http_get.hpp"
 #include "support/prometheus_text.hpp"
 #include "support/server_process.hpp"
@@ -102,6 +106,67 @@ TEST_F(ServerMetricsTest, ScrapeShowsTheLoginsAndTempIdsOfAClient) {
   c->reset();
   EXPECT_EQ(server.Stop(kWait), 0) << server.Stderr();
   EXPECT_EQ(test::ConnectLoopback(ops), -1);  // the ops listener stopped with the server
+}
+
+// A certificate in the state directory whose validity window is placed relative to now:
+// made through the C API with a clock set `offset_days` away, valid for `days`.
+void WriteCertificateAt(const std::string& dir, std::int64_t offset_days, std::uint32_t days) {
+  util::ManualClock clock(util::SystemClock::Instance().NowUnixSeconds() + offset_days * 86400);
+  net::SelfSignedOptions options;
+  options.include_host_name = false;
+  options.validity_days = days;
+  auto generated = net::GenerateSelfSigned(options, clock);
+  ASSERT_TRUE(generated.ok()) << generated.status().ToString();
+  ASSERT_TRUE(net::WriteCertificateFiles(store::PosixFileSystem::Instance(), dir + "/server.crt",
+                                         dir + "/server.key", *generated)
+                  .ok());
+}
+
+std::size_t Count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST_F(ServerMetricsTest, ACertificateOutsideItsValidityIsWarnedAboutAndNotReady) {
+  WriteCertificateAt(dir_.path(), -400, 1);  // expired 399 days ago
+  test::ServerProcess server(
+      test::ProgramPath("bluetrace-server"), dir_.path(),
+      {"--config", "server.toml", "--state-dir", dir_.path(), "--ready-file", "ready"});
+  ASSERT_NE(server.WaitReady(dir_.File("ready"), kWait), 0) << server.Stderr();
+  const std::uint16_t ops = OpsPort(server.Stderr());
+  ASSERT_NE(ops, 0) << server.Stderr();
+  EXPECT_NE(server.Stderr().find("warning certificate " + dir_.File("server.crt") + " expired on "),
+            std::string::npos)
+      << server.Stderr();
+  EXPECT_EQ(test::HttpGet(ops, "/healthz").status, 200);
+  auto ready = test::HttpGet(ops, "/readyz");
+  EXPECT_EQ(ready.status, 503) << ready.raw;
+  EXPECT_EQ(ready.body, "not ready: certificate expired\n");
+
+  // SIGHUP to one that expires in 10 days: a notice, and ready again.
+  WriteCertificateAt(dir_.path(), 0, 10);
+  server.Signal(SIGHUP);
+  ASSERT_TRUE(test::WaitFor([&] { return Count(server.Stderr(), "certificate reloaded") == 1; }));
+  EXPECT_NE(
+      server.Stderr().find("info SIGHUP: certificate " + dir_.File("server.crt") + " expires on "),
+      std::string::npos)
+      << server.Stderr();
+  ready = test::HttpGet(ops, "/readyz");
+  EXPECT_EQ(ready.status, 200) << ready.raw;
+
+  // SIGHUP to one that is not valid for another 10 days.
+  WriteCertificateAt(dir_.path(), 10, 30);
+  server.Signal(SIGHUP);
+  ASSERT_TRUE(test::WaitFor([&] { return Count(server.Stderr(), "certificate reloaded") == 2; }));
+  EXPECT_NE(server.Stderr().find("warning SIGHUP: certificate " + dir_.File("server.crt") +
+                                 " is not valid before "),
+            std::string::npos)
+      << server.Stderr();
+  ready = test::HttpGet(ops, "/readyz");
+  EXPECT_EQ(ready.status, 503) << ready.raw;
+  EXPECT_EQ(ready.body, "not ready: certificate not yet valid\n");
+  EXPECT_EQ(server.Stop(kWait), 0) << server.Stderr();
 }
 
 TEST_F(ServerMetricsTest, AMalformedMetricsAddressIsAConfigurationError) {

@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "bluetrace/net/certificate.hpp"
 #include "bluetrace/net/client_connection.hpp"
@@ -159,6 +161,48 @@ TEST_F(ServerProgramTest, SighupReloadsAGoodCertificateAndKeepsTheOldOneOnABadOn
   auto pong = first->Call(Ping{5}, kWait);
   EXPECT_TRUE(pong.ok() && std::holds_alternative<Pong>(*pong));
   (void)good_cert;
+  EXPECT_EQ(server->Stop(kWait), 0);
+}
+
+TEST_F(ServerProgramTest, StartUpRemovesLeftoverTemporaryFilesAndSaysSo) {
+  // What crashes mid-write leave: a full copy of credentials.txt (plaintext passwords
+  // included), of lockouts.txt, of a new key, half a report; and names that are not ours.
+  auto& fs = store::PosixFileSystem::Instance();
+  const std::string creds = ReadFileForTest(dir_.File("credentials.txt"));
+  ASSERT_NE(creds.find("comp3331"), std::string::npos);
+  ASSERT_TRUE(fs.CreateDirs(dir_.File("reports")).ok());
+  const std::vector<std::pair<std::string, std::string>> leftovers = {
+      {".credentials.txt.tmp.4242.0", creds},
+      {".lockouts.txt.tmp.4242.1", "+61410999999 2 0\n"},
+      {".server.key.tmp.99.0", "-----BEGIN PRIVATE KEY-----\n"},
+      {"reports/.20200513T175000Z-61410888888-1.txt.tmp.99.1", "half a report"}};
+  std::size_t bytes = 0;
+  for (const auto& [name, text] : leftovers) {
+    WriteFileForTest(dir_.File(name), text);
+    bytes += text.size();
+  }
+  const std::vector<std::string> others = {".contactlog.txt.tmp.7.0", "notes.tmp.1.2",
+                                           ".credentials.txt.tmp.1", "reports/.x.tmp.1.2"};
+  for (const auto& name : others) WriteFileForTest(dir_.File(name), "not the server's");
+
+  auto server = Start();
+  ASSERT_NE(port_, 0) << server->Stderr();
+  const std::string err = server->Stderr();
+  EXPECT_NE(err.find("removed 4 leftover temporary files (" + std::to_string(bytes) +
+                     " bytes) of writes interrupted by a crash"),
+            std::string::npos)
+      << err;
+  EXPECT_EQ(err.find("comp3331"), std::string::npos) << err;
+  for (const auto& [name, text] : leftovers) {
+    EXPECT_FALSE(*fs.Exists(dir_.File(name))) << name;
+  }
+  for (const auto& name : others) EXPECT_EQ(ReadFileForTest(dir_.File(name)), "not the server's");
+  EXPECT_EQ(server->Stop(kWait), 0) << server->Stderr();
+
+  // A start without leftovers says nothing about them.
+  server = Start();
+  ASSERT_NE(port_, 0) << server->Stderr();
+  EXPECT_EQ(server->Stderr().find("leftover"), std::string::npos) << server->Stderr();
   EXPECT_EQ(server->Stop(kWait), 0);
 }
 

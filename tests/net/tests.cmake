@@ -1,4 +1,5 @@
 bluetrace_test(net certificate)
+bluetrace_test(net certificate_validity)
 bluetrace_test(net server_transport)
 bluetrace_test(net ops_server)
 bluetrace_test(net server_hardening)

@@ -83,6 +83,26 @@ TEST_F(FaultInjectingFileSystemTest, TornAppendWritesOnlyAPrefix) {
   EXPECT_TRUE((*file)->Append("!").ok());  // one-shot
 }
 
+TEST_F(FaultInjectingFileSystemTest, ADiskFillingUpMidAppendTearsItWithEnospc) {
+  auto file = fs_.OpenForAppend(dir_.File("log"));
+  ASSERT_TRUE(file.ok());
+  fs_.TearNextAppend(3, ENOSPC);
+  const util::Status st = (*file)->Append("line one\n");
+  EXPECT_NE(st.message().find("No space left on device"), std::string::npos) << st.ToString();
+  EXPECT_EQ(ReadFileForTest(dir_.File("log")), "lin");
+}
+
+TEST_F(FaultInjectingFileSystemTest, AFailedTruncateLeavesTheFileAsItWas) {
+  WriteFileForTest(dir_.File("f"), "complete\ntorn");
+  fs_.FailTruncate();
+  const util::Status st = fs_.Truncate(dir_.File("f"), 9);
+  EXPECT_EQ(st.code(), util::StatusCode::kIoError);
+  EXPECT_NE(st.message().find("truncate"), std::string::npos) << st.ToString();
+  EXPECT_EQ(ReadFileForTest(dir_.File("f")), "complete\ntorn");
+  EXPECT_TRUE(fs_.Truncate(dir_.File("f"), 9).ok());  // one-shot
+  EXPECT_EQ(ReadFileForTest(dir_.File("f")), "complete\n");
+}
+
 TEST_F(FaultInjectingFileSystemTest, FailedRenameKeepsOldContents) {
   WriteFileForTest(dir_.File("f"), "old");
   fs_.FailRename(2);
@@ -95,8 +115,11 @@ TEST_F(FaultInjectingFileSystemTest, FailedRenameKeepsOldContents) {
 TEST_F(FaultInjectingFileSystemTest, ClearFaultsDisarmsEverything) {
   fs_.FailSync();
   fs_.FailRename();
+  fs_.FailTruncate();
   fs_.SetDiskFull(true);
   fs_.ClearFaults();
+  WriteFileForTest(dir_.File("t"), "xy");
+  EXPECT_TRUE(fs_.Truncate(dir_.File("t"), 1).ok());
   EXPECT_TRUE(fs_.ReplaceFileAtomically(dir_.File("f"), "x").ok());
 }
 

@@ -4,7 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -209,6 +212,38 @@ TEST_F(PosixFileSystemTest, WaitingLockerGetsTheLockOnRelease) {
   std::thread waiter([&] { EXPECT_TRUE(fs_.LockFile(path, true).ok()); });
   first->reset();
   waiter.join();
+}
+
+TEST_F(PosixFileSystemTest, TheTemporaryOfAReplaceHasTheMatchedName) {
+  // Renaming over a non-empty directory fails after the temporary was written; the error
+  // names the temporary.
+  ASSERT_TRUE(fs_.CreateDirs(dir_.File("tempIDs.txt/sub")).ok());
+  const Status st = fs_.ReplaceFileAtomically(dir_.File("tempIDs.txt"), "x");
+  ASSERT_FALSE(st.ok());
+  const std::string prefix = "rename " + dir_.path() + "/";
+  const auto at = st.message().find(prefix);
+  ASSERT_NE(at, std::string::npos) << st.ToString();
+  const std::string rest = st.message().substr(at + prefix.size());
+  const std::string name = rest.substr(0, rest.find(" -> "));
+  EXPECT_EQ(TempFileTarget(name), std::optional<std::string_view>("tempIDs.txt")) << name;
+}
+
+TEST(TempFileNameTest, TheMatcherRecognisesExactlyTheNamesThatAreMade) {
+  EXPECT_EQ(TempFileName("credentials.txt", 4242, 7), ".credentials.txt.tmp.4242.7");
+  for (const std::string target : {"credentials.txt", "tempIDs.txt", "a", ".hidden", "x.tmp.1.2",
+                                   "20200513T175000Z-61410888888-1.txt"}) {
+    EXPECT_EQ(TempFileTarget(TempFileName(target, 1, 0)), std::optional<std::string_view>(target));
+    EXPECT_EQ(TempFileTarget(TempFileName(target, 4'294'967'295u, UINT64_MAX)),
+              std::optional<std::string_view>(target));
+  }
+  for (const char* other :
+       {"credentials.txt", ".credentials.txt", ".credentials.txt.tmp", ".credentials.txt.tmp.1",
+        ".credentials.txt.tmp.1.", ".credentials.txt.tmp..1", ".credentials.txt.tmp.x.1",
+        ".credentials.txt.tmp.1.x", "credentials.txt.tmp.1.2", ".credentials.txt.tmp1.2",
+        ".credentials.txt.temp.1.2", ".tmp.1.2", "..tmp.1.2", "",
+        ".credentials.txt.tmp.1.123456789012345678901", ".credentials.txt.tmp.-1.2"}) {
+    EXPECT_EQ(TempFileTarget(other), std::nullopt) << other;
+  }
 }
 
 TEST(JoinPathTest, AddsOneSlash) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -289,20 +290,106 @@ TEST_F(TempIdStoreCommitTest, ADiskFullErrorLosesNothingThatWasThere) {
   EXPECT_EQ(RecordsInFile(path_).size(), 4u);
 }
 
-TEST_F(TempIdStoreCommitTest, ATornAppendIsRepairedOnRestart) {
+TEST_F(TempIdStoreCommitTest, ATornAppendIsCutOffAtOnce) {
   WriteFileForTest(path_, OriginalSample(true));
   auto store = Open();
   ASSERT_NE(store, nullptr);
   fs_.TearNextAppend(20);
   EXPECT_EQ(store->Append(NumberedRecord(1)).code(), StatusCode::kIoError);
-  EXPECT_EQ(ReadFileForTest(path_).size(), OriginalSample(true).size() + 20);
+  EXPECT_EQ(ReadFileForTest(path_), OriginalSample(true));
 
   store.reset();
   RecoveryReport report;
   auto reopened = Open(&report);
   ASSERT_NE(reopened, nullptr);
-  EXPECT_EQ(report.torn_bytes_removed, 20u);
+  EXPECT_EQ(report.torn_bytes_removed, 0u);
   EXPECT_EQ(reopened->size(), 3u);
+  EXPECT_EQ(ReadFileForTest(path_), OriginalSample(true));
+}
+
+// `bluetrace-admin verify`'s own check of the file on disk.
+std::vector<std::string> VerifyProblems(FileSystem& fs, const std::string& path) {
+  auto problems = TempIdStore::VerifyFile(fs, path, protocol::TimeZoneMode::kUtc);
+  EXPECT_TRUE(problems.ok()) << problems.status().ToString();
+  return problems.ok() ? *problems : std::vector<std::string>{"unreadable"};
+}
+
+// The disk fills up in the middle of an append: half a line reaches the file. The store
+// cuts it off at once, so the file verifies after a clean stop, before any restart.
+TEST_F(TempIdStoreCommitTest, AnEnospcMidAppendIsCutOffSoTheFileVerifiesAfterAStop) {
+  WriteFileForTest(path_, OriginalSample(true));
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Append(NumberedRecord(1)).ok());  // acknowledged: must survive
+  fs_.TearNextAppend(20, ENOSPC);
+  const util::Status st = store->Append(NumberedRecord(2));
+  EXPECT_EQ(st.code(), StatusCode::kIoError);
+  EXPECT_NE(st.message().find("No space left"), std::string::npos) << st.ToString();
+  EXPECT_FALSE(store->health().ok());
+  EXPECT_EQ(store->Append(NumberedRecord(3)).code(), StatusCode::kUnavailable);
+  EXPECT_EQ(VerifyProblems(fs_, path_), std::vector<std::string>{});
+
+  store.reset();  // a clean stop
+  EXPECT_EQ(VerifyProblems(fs_, path_), std::vector<std::string>{});
+  const auto records = RecordsInFile(path_);
+  ASSERT_EQ(records.size(), 4u);
+  EXPECT_EQ(records.back(), NumberedRecord(1));
+  RecoveryReport report;
+  auto reopened = Open(&report);
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(report.torn_bytes_removed, 0u);
+  EXPECT_EQ(reopened->size(), 4u);
+}
+
+// If cutting fails as well, the clean stop tries again; nothing acknowledged is lost.
+TEST_F(TempIdStoreCommitTest, WhenTheCutFailsTooTheCleanStopRepairsTheFile) {
+  WriteFileForTest(path_, OriginalSample(true));
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Append(NumberedRecord(1)).ok());
+  fs_.TearNextAppend(20, ENOSPC);
+  fs_.FailTruncate();
+  EXPECT_EQ(store->Append(NumberedRecord(2)).code(), StatusCode::kIoError);
+  EXPECT_EQ(VerifyProblems(fs_, path_).size(), 1u);  // the torn line is still there
+
+  store.reset();
+  EXPECT_EQ(VerifyProblems(fs_, path_), std::vector<std::string>{});
+  const auto records = RecordsInFile(path_);
+  ASSERT_EQ(records.size(), 4u);
+  EXPECT_EQ(records.back(), NumberedRecord(1));
+}
+
+// And if the stop cannot cut either, the next start does, as after a crash.
+TEST_F(TempIdStoreCommitTest, WhenTheStopCannotCutEitherTheNextStartRepairs) {
+  WriteFileForTest(path_, OriginalSample(true));
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Append(NumberedRecord(1)).ok());
+  fs_.TearNextAppend(20, ENOSPC);
+  fs_.FailTruncate();
+  EXPECT_EQ(store->Append(NumberedRecord(2)).code(), StatusCode::kIoError);
+  fs_.FailTruncate();
+  store.reset();
+  EXPECT_EQ(VerifyProblems(fs_, path_).size(), 1u);
+
+  RecoveryReport report;
+  auto reopened = Open(&report);
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(report.torn_bytes_removed, 20u);
+  EXPECT_EQ(reopened->size(), 4u);
+  EXPECT_TRUE(reopened->Lookup(NumberedRecord(1).id).has_value());
+  EXPECT_EQ(VerifyProblems(fs_, path_), std::vector<std::string>{});
+}
+
+// A failed fdatasync leaves the batch's bytes in the file, unacknowledged: they are cut
+// too, so no record that was never acknowledged appears at the next start.
+TEST_F(TempIdStoreCommitTest, AFailedSyncCutsItsUnacknowledgedBatch) {
+  WriteFileForTest(path_, OriginalSample(true));
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  fs_.FailSync();
+  EXPECT_EQ(store->Append(NumberedRecord(1)).code(), StatusCode::kIoError);
+  store.reset();
   EXPECT_EQ(ReadFileForTest(path_), OriginalSample(true));
 }
 

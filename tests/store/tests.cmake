@@ -1,4 +1,5 @@
 bluetrace_test(store file_system)
+bluetrace_test(store leftover_temp_files)
 bluetrace_test(store instrumented_file_system)
 bluetrace_test(store tempid_index)
 bluetrace_test(store tempid_store)

@@ -79,10 +79,16 @@ void FaultInjectingFileSystem::FailRename(int nth) {
   rename_countdown_ = nth;
 }
 
-void FaultInjectingFileSystem::TearNextAppend(std::size_t prefix_bytes) {
+void FaultInjectingFileSystem::TearNextAppend(std::size_t prefix_bytes, int err) {
   std::lock_guard lock(mu_);
   torn_armed_ = true;
   torn_prefix_ = prefix_bytes;
+  torn_errno_ = err;
+}
+
+void FaultInjectingFileSystem::FailTruncate(int nth) {
+  std::lock_guard lock(mu_);
+  truncate_countdown_ = nth;
 }
 
 void FaultInjectingFileSystem::SetDiskFull(bool full) {
@@ -94,6 +100,7 @@ void FaultInjectingFileSystem::ClearFaults() {
   std::lock_guard lock(mu_);
   sync_countdown_ = 0;
   rename_countdown_ = 0;
+  truncate_countdown_ = 0;
   torn_armed_ = false;
   disk_full_ = false;
 }
@@ -131,7 +138,7 @@ bool FaultInjectingFileSystem::TakeAppendFault(std::size_t size, std::size_t& al
   if (torn_armed_) {
     torn_armed_ = false;
     allowed = std::min(size, torn_prefix_);
-    err = EIO;
+    err = torn_errno_;
     return true;
   }
   return false;
@@ -170,6 +177,10 @@ Status FaultInjectingFileSystem::ReplaceFileAtomically(const std::string& path,
 }
 
 Status FaultInjectingFileSystem::Truncate(const std::string& path, std::uint64_t size) {
+  {
+    std::lock_guard lock(mu_);
+    if (Fire(truncate_countdown_)) return Injected("truncate", path, EIO);
+  }
   // Like a real failed fsync: the truncation is visible, its durability unknown.
   const bool fail = TakeSyncFault();
   BLUETRACE_RETURN_IF_ERROR(base_.Truncate(path, size));

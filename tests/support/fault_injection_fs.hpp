@@ -11,10 +11,13 @@
 //    AppendFile whose Sync failed refuses every later Append/Sync.
 //  - SetDiskFull(true): until SetDiskFull(false), every Append and ReplaceFileAtomically
 //    fails with ENOSPC ("No space left on device") and writes nothing.
-//  - TearNextAppend(prefix): the next Append really writes only the first `prefix` bytes
-//    of its data to the underlying file, then fails with EIO (a torn write).
+//  - TearNextAppend(prefix, err): the next Append really writes only the first `prefix`
+//    bytes of its data to the underlying file, then fails with `err` (EIO by default; ENOSPC
+//    for a disk that fills up mid-write): a torn write.
 //  - FailRename(n): the n-th ReplaceFileAtomically from now fails at its rename; the
 //    target keeps its old contents.
+//  - FailTruncate(n): the n-th Truncate from now fails with EIO before changing the file
+//    (FailSync instead fails a Truncate at its fsync, after the file was cut).
 // ClearFaults() disarms everything. The counters tell how often the disk was touched
 // (e.g. to assert that something was never persisted).
 //
@@ -27,6 +30,7 @@
 // Thread-safe. The wrapped FileSystem must outlive this object and every file it opened.
 #pragma once
 
+#include <cerrno>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -49,8 +53,10 @@ class FaultInjectingFileSystem final : public store::FileSystem {
   // Arms a one-shot fault: the `nth` (1 = the very next) operation of its kind fails.
   void FailSync(int nth = 1);
   void FailRename(int nth = 1);
-  // The next Append writes `prefix_bytes` of its data (at most all of it), then fails.
-  void TearNextAppend(std::size_t prefix_bytes);
+  // The next Append writes `prefix_bytes` of its data (at most all of it), then fails with
+  // `err`.
+  void TearNextAppend(std::size_t prefix_bytes, int err = EIO);
+  void FailTruncate(int nth = 1);
   void SetDiskFull(bool full);
   void ClearFaults();
 
@@ -88,8 +94,10 @@ class FaultInjectingFileSystem final : public store::FileSystem {
   mutable std::mutex mu_;
   int sync_countdown_ = 0;  // 0 = disarmed
   int rename_countdown_ = 0;
+  int truncate_countdown_ = 0;
   bool torn_armed_ = false;
   std::size_t torn_prefix_ = 0;
+  int torn_errno_ = 0;
   bool disk_full_ = false;
   int sync_calls_ = 0;
   int replace_calls_ = 0;

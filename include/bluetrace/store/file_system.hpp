@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -100,8 +101,9 @@ class FileSystem {
 };
 
 // The real filesystem (POSIX calls, O_CLOEXEC everywhere).
-// Temporary files of ReplaceFileAtomically are named ".<name>.tmp.<pid>.<n>" next to the
-// target and removed on every failure before the rename. If only the final directory fsync
+// Temporary files of ReplaceFileAtomically are named by TempFileName next to the target
+// and removed on every failure before the rename; a crash can still leave one behind
+// (store/leftover_temp_files.hpp cleans those up). If only the final directory fsync
 // fails, the new contents are already visible but the error is still returned.
 class PosixFileSystem final : public FileSystem {
  public:
@@ -137,6 +139,15 @@ struct InterProcessLock {
 // `lock.path` is empty. kUnavailable naming the file when the timeout passes; other
 // errors as FileSystem::LockFile reports them.
 Result<std::unique_ptr<FileLock>> AcquireLock(FileSystem& fs, const InterProcessLock& lock);
+
+// The name of a temporary file of ReplaceFileAtomically: ".<target>.tmp.<pid>.<n>", next to
+// the target (a base name). The pid keeps processes apart, `n` replaces within one.
+std::string TempFileName(std::string_view target, std::uint64_t pid, std::uint64_t n);
+
+// The target's base name when `name` has the shape TempFileName makes (a leading '.', a
+// non-empty target, ".tmp.", pid and n in decimal digits); nullopt for any other name.
+// The one matcher for the pattern: cleanup code must not guess at it.
+std::optional<std::string_view> TempFileTarget(std::string_view name);
 
 // "<dir>/<name>" without doubling the slash.
 std::string JoinPath(std::string_view dir, std::string_view name);

@@ -7,8 +7,12 @@
 // with one Append and one Sync, and hands the shared result to the others. A failed write
 // or sync leaves the file's tail unknown (STYLE.md rule 11), so the store then refuses
 // every further write with kUnavailable until it is reopened; the records of the failed
-// batch are removed from the index. A TempID is reserved in the index before its write, so
-// Lookup can see it a moment before Issue returns; no one holds that TempID yet.
+// batch are removed from the index. The failed batch's bytes (half a line after ENOSPC)
+// are cut off at once, back to the end of the last acknowledged record
+// (FileSystem::Truncate, fsynced), so the file verifies after a clean stop; if that cut
+// fails, the destructor tries it once more, and Open cuts a torn tail at the next start
+// anyway. A TempID is reserved in the index before its write, so Lookup can see it a
+// moment before Issue returns; no one holds that TempID yet.
 //
 // Start-up (Open) reads the file in chunks, never whole:
 //  - LF or CRLF, blank lines and a missing final newline are accepted; appended lines use
@@ -110,6 +114,7 @@ class TempIdStore {
 
   TempIdStore(const TempIdStore&) = delete;
   TempIdStore& operator=(const TempIdStore&) = delete;
+  // Closes the file; retries the cut of a failed batch if it failed (see above).
   ~TempIdStore();
 
   // Issues a fresh TempID for `user` valid over [start, expiry]: draws TempIDs from
@@ -120,6 +125,13 @@ class TempIdStore {
   // kUnavailable once a write has failed.
   util::Result<protocol::TempIdRecord> Issue(std::string_view user, std::int64_t start,
                                              std::int64_t expiry, util::Random& random);
+
+  // The check bluetrace-admin verify makes of a tempIDs.txt on disk, without opening a
+  // store: every line, the last one included, is a valid record (a torn tail is a problem
+  // here; Open would cut it off). Problems as "<file name> line <n>: <problem>"; none for
+  // a missing file. Errors: the file cannot be read.
+  static util::Result<std::vector<std::string>> VerifyFile(FileSystem& fs, const std::string& path,
+                                                           protocol::TimeZoneMode mode);
 
   // Records a given record durably. kAlreadyExists when its TempID is known; otherwise the
   // errors of Issue().
@@ -179,6 +191,8 @@ class TempIdStore {
   std::vector<std::uint64_t> duplicate_lines_ GUARDED_BY(mu_);
   bool compacting_ GUARDED_BY(mu_) = false;
   util::Status failed_ GUARDED_BY(mu_);
+  // Set when a failed batch could not be cut off: the size to cut the file back to.
+  std::optional<std::uint64_t> unrepaired_size_ GUARDED_BY(mu_);
   TempIdStoreStats stats_ GUARDED_BY(mu_);
 };
 
