@@ -60,7 +60,8 @@ bool IsName(std::string_view s) {
 std::string Name(Input& in) {
   static constexpr char kChars[] = "abcdefghijklmnopqrstuvwxyz0123456789_.";
   std::string name = in.Take(1 + in.Byte() % 8);
-  if (name.empty()) name = "x";
+  // (Assigning "x" to the empty string trips g++ 12's -Wrestrict at -O2, a false positive.)
+  if (name.empty()) return std::string(1, 'x');
   for (char& c : name) c = kChars[static_cast<std::uint8_t>(c) % (sizeof kChars - 1)];
   return name;
 }

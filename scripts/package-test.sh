@@ -125,9 +125,10 @@ systemd-analyze security --offline=true --threshold=20 /lib/systemd/system/bluet
   tail -n 1
 
 step "run the installed server as _bluetrace"
-# What systemd does for the unit: StateDirectory=bluetrace (0750), LoadCredential= (a
-# directory only the service user can read), UMask=0077.
-install -d -o _bluetrace -g _bluetrace -m 0750 /var/lib/bluetrace
+# The package made the state directory (the README's steps run before any start); what
+# systemd does for the unit: LoadCredential= (a directory only the service user can read),
+# UMask=0077.
+check /var/lib/bluetrace "750 _bluetrace:_bluetrace"
 chmod 0711 "$work"
 creds=$work/credentials
 install -d -o _bluetrace -g _bluetrace -m 0500 "$creds"
@@ -135,9 +136,10 @@ install -o _bluetrace -g _bluetrace -m 0400 /etc/bluetrace/server.crt "$creds/se
 install -o _bluetrace -g _bluetrace -m 0400 /etc/bluetrace/server.key "$creds/server.key"
 run=$work/run
 install -d -o _bluetrace -g _bluetrace -m 0700 "$run"
-# A user added as the README says, with the installed bluetrace-admin as the state's owner.
-printf 'comp3331\n' | as_service bluetrace-admin --config /etc/bluetrace/server.toml \
-  user add +61410888888 || fail "bluetrace-admin user add failed"
+# A user added exactly as the README's first step after installing says (runuser), before
+# the server has ever run.
+printf 'comp3331\n' | runuser -u _bluetrace -- bluetrace-admin --config /etc/bluetrace/server.toml \
+  user add +61410888888 || fail "bluetrace-admin user add (the README's first step) failed"
 grep -q '^+61410888888 \$argon2id\$' /var/lib/bluetrace/credentials.txt ||
   fail "bluetrace-admin did not store an Argon2id hash in credentials.txt"
 check /var/lib/bluetrace/credentials.txt "600 _bluetrace:_bluetrace"

@@ -240,8 +240,8 @@ int Run(const service::ServerConfig& c, const std::string& ready_file) {
   auto& fs = store::PosixFileSystem::Instance();
   auto& clock = util::SystemClock::Instance();
 
-  if (auto st = fs.CreateDirs(c.state_dir, 0750); !st.ok())
-    return Fail(kExitStartup, st.ToString());
+  if (auto st = store::RequireStateDirectory(fs, c.state_dir); !st.ok())
+    return Fail(kExitStartup, st.message());
   // Held while we run: one server per state directory, bluetrace-admin compact knows not to
   // rewrite tempIDs.txt under us, and verify not to remove our temporary files. Those two
   // hold it for a moment, hence the short wait.
@@ -277,6 +277,7 @@ int Run(const service::ServerConfig& c, const std::string& ready_file) {
       c, service::ServiceEnv{timed_fs, clock, util::OpenSslRandom::Instance(), *console});
   if (!service.ok()) return Fail(kExitStartup, service.status().ToString());
   for (const auto& note : (*service)->startup_notes()) spdlog::info("{}", note);
+  for (const auto& warning : (*service)->startup_warnings()) spdlog::warn("{}", warning);
 
   net::Server server(net::ServerOptionsFromConfig(c), *tls, **service);
   if (auto st = server.Start(); !st.ok()) return Fail(kExitStartup, st.ToString());
@@ -389,6 +390,11 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (f.check_config) {
+    if (auto st =
+            store::RequireStateDirectory(store::PosixFileSystem::Instance(), config.state_dir);
+        !st.ok()) {
+      return Fail(kExitUsage, st.message());
+    }
     if (!config.certificate_file.empty()) {
       auto tls = net::MakeServerContext(
           net::TlsServerOptions{config.certificate_file, config.private_key_file,

@@ -285,7 +285,7 @@ Result<ClientController::UploadResult> Controller::UploadContactLog() {
       if (attempt == ClientSession::kBusyRetries) {
         return ServerBusy();
       }
-      ClientSession::BusyBackoff(*busy, attempt);
+      ClientSession::BusyBackoff(busy->retry_after_ms, attempt);
       continue;
     }
     if (auto* e = std::get_if<protocol::Error>(&*reply)) return ErrorToStatus(*e);

@@ -190,7 +190,7 @@ Status ClientSession::Send(const Message& m) {
   return st;
 }
 
-Result<Message> ClientSession::Call(const Message& m) {
+Result<Message> ClientSession::CallRaw(const Message& m) {
   BLUETRACE_RETURN_IF_ERROR(Usable());
   auto reply = conn_->Call(m, Timeout());
   last_request_ = clock_.SteadyNow();
@@ -201,23 +201,42 @@ Result<Message> ClientSession::Call(const Message& m) {
   return reply;
 }
 
-void ClientSession::BusyBackoff(const protocol::Busy& busy, int attempt) {
+// Version 2's RateLimited reaches callers as the Error{rate_limited} of version 1, once
+// its retries are spent, so that they handle one form.
+Result<Message> ClientSession::Normalize(Result<Message> reply) {
+  if (reply.ok()) {
+    if (auto* limited = std::get_if<protocol::RateLimited>(&*reply)) {
+      return Message(protocol::Error{protocol::ErrorCode::kRateLimited, limited->message});
+    }
+  }
+  return reply;
+}
+
+Result<Message> ClientSession::Call(const Message& m) { return Normalize(CallRaw(m)); }
+
+void ClientSession::BusyBackoff(std::uint32_t retry_after_ms, int attempt) {
   // Jitter (0.5x to 1.5x) spreads clients that were turned away together, so they do not
   // all come back at the same moment and meet a full queue again. It needs no secrecy.
   thread_local std::minstd_rand jitter(std::random_device{}());
-  const auto base = std::clamp<std::uint32_t>(busy.retry_after_ms, 50, 1000) *
-                    static_cast<std::uint32_t>(attempt + 1);
+  const auto base =
+      std::clamp<std::uint32_t>(retry_after_ms, 50, 1000) * static_cast<std::uint32_t>(attempt + 1);
   std::uniform_int_distribution<std::uint32_t> spread(base / 2, base + base / 2);
   std::this_thread::sleep_for(std::chrono::milliseconds(spread(jitter)));
 }
 
 Result<Message> ClientSession::CallRetryingBusy(const Message& m) {
   for (int attempt = 0;; ++attempt) {
-    auto reply = Call(m);
-    if (!reply.ok() || attempt == kBusyRetries) return reply;
-    auto* busy = std::get_if<protocol::Busy>(&*reply);
-    if (busy == nullptr) return reply;
-    BusyBackoff(*busy, attempt);
+    auto reply = CallRaw(m);
+    if (!reply.ok() || attempt == kBusyRetries) return Normalize(std::move(reply));
+    if (auto* busy = std::get_if<protocol::Busy>(&*reply)) {
+      BusyBackoff(busy->retry_after_ms, attempt);
+    } else if (auto* limited = std::get_if<protocol::RateLimited>(&*reply);
+               limited != nullptr && limited->retry_after_ms <= kMaxRateLimitWaitMs) {
+      // The server said when a token is there: wait that long (and a little), no more.
+      std::this_thread::sleep_for(std::chrono::milliseconds(limited->retry_after_ms + 20));
+    } else {
+      return Normalize(std::move(reply));
+    }
   }
 }
 

@@ -56,13 +56,16 @@ class ClientSession {
   util::Status Usable() const;
 
   util::Status Send(const protocol::Message& m);
+  // One request and its reply. A RateLimited reply (version 2) is returned as
+  // Error{rate_limited}, so callers handle one form.
   util::Result<protocol::Message> Call(const protocol::Message& m);
-  // Call, retried with backoff while the server answers Busy; the last Busy is returned
-  // when it persists.
+  // Call, retried while the server answers Busy (with backoff) or RateLimited with a wait
+  // of at most kMaxRateLimitWaitMs (after that wait); the last answer is returned when it
+  // persists.
   util::Result<protocol::Message> CallRetryingBusy(const protocol::Message& m);
   // Waits before the retry number `attempt` (0-based) after a Busy: the server's
   // retry_after (clamped to 50-1000 ms) times attempt + 1, with jitter.
-  static void BusyBackoff(const protocol::Busy& busy, int attempt);
+  static void BusyBackoff(std::uint32_t retry_after_ms, int attempt);
   // Ends the connection after a reply that makes no sense for `request`.
   util::Status Unexpected(const protocol::Message& reply, std::string_view request);
   // Closes the connection (if open); later calls report `reason`.
@@ -84,9 +87,12 @@ class ClientSession {
   std::chrono::steady_clock::time_point last_request() const { return last_request_; }
 
   static constexpr int kBusyRetries = 3;
+  static constexpr std::uint32_t kMaxRateLimitWaitMs = 5000;
 
  private:
   std::chrono::milliseconds Timeout() const;
+  util::Result<protocol::Message> CallRaw(const protocol::Message& m);
+  static util::Result<protocol::Message> Normalize(util::Result<protocol::Message> reply);
   util::Status CheckTrustOnFirstUse(ServerIdentity& identity, const TrustPrompt& trust);
   // The known-servers file (the option, or the user's default); the device-token file
   // lives beside it, so tests that set one keep both in their temporary directory.

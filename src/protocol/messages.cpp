@@ -113,6 +113,18 @@ Status Read(WireReader& r, DeviceWelcome& m) {
   return Status::Ok();
 }
 
+void Write(WireWriter& w, const RateLimited& m) {
+  w.PutU32(m.retry_after_ms);
+  w.PutString(m.message);
+}
+Status Read(WireReader& r, RateLimited& m) {
+  BLUETRACE_RETURN_IF_ERROR(r.GetU32(m.retry_after_ms));
+  std::string_view message;
+  BLUETRACE_RETURN_IF_ERROR(r.GetString(message));
+  m.message = message;
+  return Status::Ok();
+}
+
 void Write(WireWriter& w, const WrongPassword& m) { w.PutU8(m.attempts_left); }
 Status Read(WireReader& r, WrongPassword& m) { return r.GetU8(m.attempts_left); }
 void Write(WireWriter& w, const Blocked& m) { w.PutU32(m.block_seconds); }
@@ -212,6 +224,8 @@ std::string_view MessageName(MessageType type) {
       return "DeviceLogin";
     case MessageType::kDeviceWelcome:
       return "DeviceWelcome";
+    case MessageType::kRateLimited:
+      return "RateLimited";
     case MessageType::kWrongPassword:
       return "WrongPassword";
     case MessageType::kBlocked:
@@ -322,6 +336,8 @@ util::Result<Message> DecodeBody(std::uint8_t type, std::span<const std::uint8_t
       return DecodeAs<DeviceLogin>(body);
     case MessageType::kDeviceWelcome:
       return DecodeAs<DeviceWelcome>(body);
+    case MessageType::kRateLimited:
+      return DecodeAs<RateLimited>(body);
     case MessageType::kWrongPassword:
       return DecodeAs<WrongPassword>(body);
     case MessageType::kBlocked:

@@ -26,36 +26,37 @@ ContactCheckResult CheckContacts(std::string uploader, std::int64_t received_at,
   ContactCheckResult r;
   r.uploader = std::move(uploader);
   r.received_at = received_at;
-  for (const auto& e : entries) {
-    std::optional<protocol::TempIdRecord> rec = lookup(e.id);
-    if (!rec) {
-      r.unknown.push_back(e);
-    } else if (rec->start == e.start && rec->expiry == e.expiry) {
-      r.matched.push_back({e, std::move(*rec)});
+  r.entries.reserve(entries.size());
+  for (auto& e : entries) {
+    std::optional<protocol::TempIdRecord> record = lookup(e.id);
+    CheckedEntry c{std::move(e), std::move(record)};
+    if (!c.known()) {
+      ++r.unknown;
+    } else if (c.times_differ()) {
+      ++r.mismatched;
     } else {
-      r.mismatched.push_back({e, std::move(*rec)});
+      ++r.matched;
     }
+    r.entries.push_back(std::move(c));
   }
-  r.entries = std::move(entries);
   return r;
 }
 
 std::string FormatConsoleLines(const ContactCheckResult& r, protocol::TimeZoneMode mode) {
   std::string out = "received contact log from " + r.uploader + "\n";
-  for (const auto& e : r.entries) AppendEntryLines(out, e, mode);
+  for (const auto& c : r.entries) AppendEntryLines(out, c.entry, mode);
   out += "Contact log checking\n";
-  for (const auto& m : r.matched) {
-    out.append(m.record.user).append(",\n");
-    out.append(FormatTimestamp(m.entry.start, mode)).append(",\n");
-    out.append(m.entry.id.view()).append(";\n");
+  for (const auto& c : r.entries) {
+    if (!c.known()) continue;
+    out.append(c.record->user).append(",\n");
+    out.append(FormatTimestamp(c.entry.start, mode)).append(",\n");
+    out.append(c.entry.id.view()).append(";\n");
   }
-  if (!r.unknown.empty()) {
-    out += "Unknown TempIDs: " + std::to_string(r.unknown.size()) + "\n";
-    for (const auto& e : r.unknown) AppendEntryLines(out, e, mode);
-  }
-  if (!r.mismatched.empty()) {
-    out += "Mismatched times: " + std::to_string(r.mismatched.size()) + "\n";
-    for (const auto& m : r.mismatched) AppendEntryLines(out, m.entry, mode);
+  if (r.unknown > 0) {
+    out += "Unknown TempIDs: " + std::to_string(r.unknown) + "\n";
+    for (const auto& c : r.entries) {
+      if (!c.known()) AppendEntryLines(out, c.entry, mode);
+    }
   }
   return out;
 }
@@ -65,25 +66,28 @@ std::string FormatReport(const ContactCheckResult& r, protocol::TimeZoneMode mod
   out += "uploader: " + r.uploader + "\n";
   out += "received: " + FormatTimestamp(r.received_at, mode) + " " + ZoneName(mode) + "\n";
   out += "entries: " + std::to_string(r.entries.size()) + "\n";
-  out += "matched: " + std::to_string(r.matched.size()) + "\n";
-  out += "mismatched: " + std::to_string(r.mismatched.size()) + "\n";
-  out += "unknown: " + std::to_string(r.unknown.size()) + "\n";
-  out += "\n[matched]\n# <contact UserID> <encounter start> <TempID>\n";
-  for (const auto& m : r.matched) {
-    out += m.record.user + " " + FormatTimestamp(m.entry.start, mode) + " " +
-           m.entry.id.ToString() + "\n";
+  out += "matched: " + std::to_string(r.matched) + "\n";
+  out += "mismatched: " + std::to_string(r.mismatched) + "\n";
+  out += "unknown: " + std::to_string(r.unknown) + "\n";
+  std::string matched = "\n[matched]\n# <contact UserID> <encounter start> <TempID>\n";
+  std::string mismatched =
+      "\n[mismatched]\n# contacts all the same, flagged: their times differ from the TempID's\n"
+      "# <TempID> <uploaded start> <uploaded expiry> <UserID> <issued start> <issued expiry>\n";
+  std::string unknown = "\n[unknown]\n# <TempID> <uploaded start> <uploaded expiry>\n";
+  for (const auto& c : r.entries) {
+    if (!c.known()) {
+      unknown += protocol::FormatContactLogLine(c.entry, mode) + "\n";
+    } else if (c.times_differ()) {
+      mismatched += c.entry.id.ToString() + " " + FormatTimestamp(c.entry.start, mode) + " " +
+                    FormatTimestamp(c.entry.expiry, mode) + " " + c.record->user + " " +
+                    FormatTimestamp(c.record->start, mode) + " " +
+                    FormatTimestamp(c.record->expiry, mode) + "\n";
+    } else {
+      matched += c.record->user + " " + FormatTimestamp(c.entry.start, mode) + " " +
+                 c.entry.id.ToString() + "\n";
+    }
   }
-  out += "\n[mismatched]\n";
-  out += "# <TempID> <uploaded start> <uploaded expiry> <UserID> <issued start> <issued expiry>\n";
-  for (const auto& m : r.mismatched) {
-    out += m.entry.id.ToString() + " " + FormatTimestamp(m.entry.start, mode) + " " +
-           FormatTimestamp(m.entry.expiry, mode) + " " + m.record.user + " " +
-           FormatTimestamp(m.record.start, mode) + " " + FormatTimestamp(m.record.expiry, mode) +
-           "\n";
-  }
-  out += "\n[unknown]\n# <TempID> <uploaded start> <uploaded expiry>\n";
-  for (const auto& e : r.unknown) out += protocol::FormatContactLogLine(e, mode) + "\n";
-  return out;
+  return out + matched + mismatched + unknown;
 }
 
 }  // namespace bluetrace::service

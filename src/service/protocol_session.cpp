@@ -77,6 +77,17 @@ void ProtocolSession::Refuse(ReplyFn& done, ErrorCode code, std::string text, bo
   done(One(protocol::Error{code, std::move(text)}, close));
 }
 
+void ProtocolSession::RefuseRateLimited(ReplyFn& done, const std::string& what,
+                                        std::chrono::milliseconds wait) {
+  const auto seconds = (wait.count() + 999) / 1000;
+  std::string text = what + "; retry in " + std::to_string(seconds) + " s";
+  if (version() >= 2) {
+    done(One(protocol::RateLimited{ClampU32(wait.count()), std::move(text)}));
+  } else {
+    Refuse(done, ErrorCode::kRateLimited, std::move(text), false);
+  }
+}
+
 void ProtocolSession::Handle(Message message, ReplyFn done) {
   const protocol::MessageType type = protocol::TypeOf(message);
   if (auto* ping = std::get_if<protocol::Ping>(&message)) {
@@ -102,7 +113,8 @@ void ProtocolSession::Handle(Message message, ReplyFn done) {
     case protocol::MessageType::kLogin: {
       if (p != Phase::kAwaitLogin) break;
       auto& login = std::get<protocol::Login>(message);
-      OnLogin(std::move(login.user), std::move(login.password), util::SecretString(), done);
+      OnLogin(std::move(login.user), std::move(login.password), util::SecretString(),
+              /*device_login=*/false, done);
       return;
     }
     case protocol::MessageType::kDeviceLogin: {
@@ -113,7 +125,7 @@ void ProtocolSession::Handle(Message message, ReplyFn done) {
       }
       auto& login = std::get<protocol::DeviceLogin>(message);
       OnLogin(std::move(login.user), std::move(login.password), std::move(login.device_token),
-              done);
+              /*device_login=*/true, done);
       return;
     }
     case protocol::MessageType::kRegister:
@@ -203,14 +215,14 @@ void ProtocolSession::OnHello(const protocol::Hello& hello, ReplyFn& done) {
 }
 
 void ProtocolSession::OnLogin(std::string user, util::SecretString password,
-                              util::SecretString device_token, ReplyFn& done) {
-  if (!service_.login_limiter_->Allow(peer_)) {
+                              util::SecretString device_token, bool device_login, ReplyFn& done) {
+  std::chrono::milliseconds wait{0};
+  if (!service_.login_limiter_->Allow(peer_, &wait)) {
     ++service_.stats_.rate_limited_logins;
-    Refuse(done, ErrorCode::kRateLimited, "too many login attempts from this address; retry later",
-           false);
+    RefuseRateLimited(done, "too many login attempts from this address", wait);
     return;
   }
-  const bool v2 = version() >= 2;
+  const bool v2 = device_login;  // DeviceLogin is answered DeviceWelcome, Login Welcome
   LoginRequest request;
   request.user = std::move(user);
   request.password = std::move(password);
@@ -249,6 +261,7 @@ void ProtocolSession::OnLogin(std::string user, util::SecretString password,
             spdlog::info("login from {} refused: the account is blocked", peer);
             return done(One(protocol::StillBlocked{ClampU32(o.seconds)}, true));
           case LoginStatus::kBusy:
+            svc->login_limiter_->Refund(peer);  // nothing was checked: the retry is free
             return done(One(protocol::Busy{kBusyRetryMs}));
           case LoginStatus::kError:
             ++svc->stats_.internal_errors;
@@ -259,10 +272,10 @@ void ProtocolSession::OnLogin(std::string user, util::SecretString password,
 }
 
 void ProtocolSession::OnRegister(protocol::Register reg, ReplyFn& done) {
-  if (!service_.login_limiter_->Allow(peer_)) {
+  std::chrono::milliseconds wait{0};
+  if (!service_.login_limiter_->Allow(peer_, &wait)) {
     ++service_.stats_.rate_limited_logins;
-    Refuse(done, ErrorCode::kRateLimited, "too many attempts from this address; retry later",
-           false);
+    RefuseRateLimited(done, "too many attempts from this address", wait);
     return;
   }
   std::string peer = peer_;
@@ -283,6 +296,7 @@ void ProtocolSession::OnRegister(protocol::Register reg, ReplyFn& done) {
             return done(
                 One(protocol::Error{ErrorCode::kAlreadyExists, "this UserID is already taken"}));
           case RegisterStatus::kBusy:
+            svc->login_limiter_->Refund(peer);  // nothing was done: the retry is free
             return done(One(protocol::Busy{kBusyRetryMs}));
           case RegisterStatus::kError:
             ++svc->stats_.internal_errors;
@@ -294,9 +308,10 @@ void ProtocolSession::OnRegister(protocol::Register reg, ReplyFn& done) {
 
 void ProtocolSession::OnTempIdRequest(ReplyFn& done) {
   const std::string u = user();
-  if (!service_.tempid_limiter_->Allow(u)) {
+  std::chrono::milliseconds wait{0};
+  if (!service_.tempid_limiter_->Allow(u, &wait)) {
     ++service_.stats_.rate_limited_tempids;
-    Refuse(done, ErrorCode::kRateLimited, "too many TempID requests; retry later", false);
+    RefuseRateLimited(done, "too many TempID requests", wait);
     return;
   }
   ReportingService& s = service_;
@@ -357,9 +372,9 @@ void ProtocolSession::OnUploadEnd(ReplyFn& done) {
     util::Status audited =
         s.Audit("contact_check", {{"user", u},
                                   {"entries", std::to_string(count)},
-                                  {"matched", std::to_string(result.matched.size())},
-                                  {"mismatched", std::to_string(result.mismatched.size())},
-                                  {"unknown", std::to_string(result.unknown.size())},
+                                  {"matched", std::to_string(result.matched)},
+                                  {"mismatched", std::to_string(result.mismatched)},
+                                  {"unknown", std::to_string(result.unknown)},
                                   {"report", *report}});
     if (!audited.ok()) {
       // Fail closed: the client is told the upload failed and will send it again.
@@ -367,14 +382,14 @@ void ProtocolSession::OnUploadEnd(ReplyFn& done) {
       return reply(One(protocol::Error{ErrorCode::kInternal, "could not store the contact log"}));
     }
     ++s.stats_.uploads;
-    s.stats_.entries_matched += result.matched.size();
-    s.stats_.entries_mismatched += result.mismatched.size();
-    s.stats_.entries_unknown += result.unknown.size();
+    s.stats_.entries_matched += result.matched;
+    s.stats_.entries_mismatched += result.mismatched;
+    s.stats_.entries_unknown += result.unknown;
     s.env_.console.Print(FormatConsoleLines(result, s.config_.time_mode));
     spdlog::info(
         "contact log from {}: {} entries, {} matched, {} mismatched, {} unknown; "
         "report {}",
-        u, count, result.matched.size(), result.mismatched.size(), result.unknown.size(), *report);
+        u, count, result.matched, result.mismatched, result.unknown, *report);
     reply(One(protocol::UploadAck{count}));
   });
   if (!queued) (*job).second(One(protocol::Busy{kBusyRetryMs}));

@@ -9,6 +9,7 @@
 // job runs is harmless. Handle() is called one message at a time (session.hpp).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -39,9 +40,9 @@ class ProtocolSession final : public Session {
   };
 
   void OnHello(const protocol::Hello& hello, ReplyFn& done);
-  // Login (version 1) and DeviceLogin (version 2; `device_token` may be empty).
+  // Login, and DeviceLogin (version 2; `device_login`, `device_token` may be empty).
   void OnLogin(std::string user, util::SecretString password, util::SecretString device_token,
-               ReplyFn& done);
+               bool device_login, ReplyFn& done);
   void OnRegister(protocol::Register reg, ReplyFn& done);
   void OnTempIdRequest(ReplyFn& done);
   void OnUploadEnd(ReplyFn& done);
@@ -49,6 +50,9 @@ class ProtocolSession final : public Session {
   Phase phase() const;
   std::uint16_t version() const;
   std::string user() const;
+  // Replies RateLimited (version 2) or Error{rate_limited} (version 1), both saying when
+  // to retry: "<what>; retry in <n> s".
+  void RefuseRateLimited(ReplyFn& done, const std::string& what, std::chrono::milliseconds wait);
   // Replies Error{code, text}; closes the connection when `close`.
   void Refuse(ReplyFn& done, protocol::ErrorCode code, std::string text, bool close);
 

@@ -1,6 +1,8 @@
 #include "bluetrace/service/rate_limiter.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 
 namespace bluetrace::service {
 
@@ -34,7 +36,7 @@ void KeyedRateLimiter::MakeRoom(std::chrono::steady_clock::time_point now) {
   lru_.pop_back();
 }
 
-bool KeyedRateLimiter::Allow(std::string_view key) {
+bool KeyedRateLimiter::Allow(std::string_view key, std::chrono::milliseconds* retry_after) {
   const auto now = clock_.SteadyNow();
   util::MutexLock lock(mu_);
   auto it = buckets_.find(std::string(key));
@@ -46,9 +48,23 @@ bool KeyedRateLimiter::Allow(std::string_view key) {
     lru_.splice(lru_.begin(), lru_, it->second.lru_pos);
     Refill(it->second, now);
   }
-  if (it->second.tokens < 1.0) return false;
+  if (it->second.tokens < 1.0) {
+    if (retry_after != nullptr) {
+      const double seconds = (1.0 - it->second.tokens) / std::max(limit_.per_second, 1e-9);
+      *retry_after = std::chrono::milliseconds(
+          static_cast<std::int64_t>(std::clamp(std::ceil(seconds * 1000.0), 1.0, 86400e3)));
+    }
+    return false;
+  }
   it->second.tokens -= 1.0;
   return true;
+}
+
+void KeyedRateLimiter::Refund(std::string_view key) {
+  util::MutexLock lock(mu_);
+  auto it = buckets_.find(std::string(key));
+  if (it == buckets_.end()) return;
+  it->second.tokens = std::min(limit_.burst, it->second.tokens + 1.0);
 }
 
 std::size_t KeyedRateLimiter::size() const {

@@ -16,7 +16,7 @@ util::Result<std::unique_ptr<ReportingService>> ReportingService::Open(const Ser
   BLUETRACE_RETURN_IF_ERROR(ValidateServerConfig(config));
   std::unique_ptr<ReportingService> s(new ReportingService(config, env));
   const std::string& dir = config.state_dir;
-  BLUETRACE_RETURN_IF_ERROR(env.fs.CreateDirs(dir, 0750));
+  BLUETRACE_RETURN_IF_ERROR(store::RequireStateDirectory(env.fs, dir));
 
   store::Argon2Params argon2{config.argon2_memory_kib, config.argon2_iterations,
                              config.argon2_parallelism};
@@ -101,8 +101,10 @@ util::Result<std::unique_ptr<ReportingService>> ReportingService::Open(const Ser
   auto compacted = s->CompactTempIds();
   if (!compacted.ok()) return compacted.status();
   if (compacted->records_dropped > 0) {
-    s->notes_.push_back("tempIDs.txt: dropped " + std::to_string(compacted->records_dropped) +
-                        " TempIDs past the retention period");
+    s->warnings_.push_back("tempIDs.txt: dropped " + std::to_string(compacted->records_dropped) +
+                           " TempIDs that expired more than tempid.retention = " +
+                           std::to_string(config.tempid_retention_seconds) +
+                           " s ago (set tempid.retention = 0 to keep every TempID)");
   }
   return s;
 }
@@ -125,6 +127,7 @@ std::unique_ptr<Session> ReportingService::NewSession(std::string peer_address) 
 }
 
 util::Result<store::CompactionStats> ReportingService::CompactTempIds() {
+  if (config_.tempid_retention_seconds == 0) return store::CompactionStats{};  // keep all
   return tempids_->Compact();
 }
 

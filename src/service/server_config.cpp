@@ -62,7 +62,7 @@ Status ParseServerConfig(std::string_view toml_text, std::string_view source_nam
       r.Get("auth.max_tracked_unknown_users", c.max_tracked_unknown_users, 16, 10000000));
 
   BLUETRACE_RETURN_IF_ERROR(r.Get("tempid.lifetime", c.tempid_lifetime_seconds, 1, 7 * kDay));
-  BLUETRACE_RETURN_IF_ERROR(r.Get("tempid.retention", c.tempid_retention_seconds, 60, 3650 * kDay));
+  BLUETRACE_RETURN_IF_ERROR(r.Get("tempid.retention", c.tempid_retention_seconds, 0, 3650 * kDay));
 
   BLUETRACE_RETURN_IF_ERROR(r.Get("tls.certificate", c.certificate_file));
   BLUETRACE_RETURN_IF_ERROR(r.Get("tls.private_key", c.private_key_file));
@@ -110,8 +110,10 @@ Status ValidateServerConfig(const ServerConfig& c) {
   if (c.min_password_length > c.max_password_length) {
     return InvalidArgument("auth.min_password_length: must not exceed auth.max_password_length");
   }
-  if (c.tempid_retention_seconds < c.tempid_lifetime_seconds) {
-    return InvalidArgument("tempid.retention: must be at least tempid.lifetime");
+  if (c.tempid_retention_seconds != 0 && c.tempid_retention_seconds < c.tempid_lifetime_seconds) {
+    return InvalidArgument(
+        "tempid.retention: must be 0 (keep every TempID) or at least "
+        "tempid.lifetime");
   }
   if (!c.metrics_address.empty()) {
     std::string host;

@@ -194,6 +194,17 @@ std::atomic<std::uint64_t> temp_counter{0};
 
 }  // namespace
 
+Status RequireStateDirectory(FileSystem& fs, const std::string& dir) {
+  auto listed = fs.ListDir(dir.empty() ? std::string(".") : dir);
+  if (listed.ok()) return Status::Ok();
+  if (listed.status().code() == util::StatusCode::kNotFound) {
+    return util::NotFound("the state directory " + dir +
+                          " does not exist: create it (mode 0750, owned by the server's user) "
+                          "or correct server.state_dir / --state-dir");
+  }
+  return listed.status();
+}
+
 std::string JoinPath(std::string_view dir, std::string_view name) {
   std::string out(dir);
   if (!out.empty() && out.back() != '/') out += '/';

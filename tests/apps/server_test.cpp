@@ -285,16 +285,19 @@ TEST_F(ServerCommandLineTest, TlsFlagsNameTheCertificateAndKeyOfThePackagedConfi
   EXPECT_NE(out_.find("certificate = \"c.crt\"\n"), std::string::npos) << out_;
   EXPECT_NE(out_.find("private_key = \"c.key\"\n"), std::string::npos) << out_;
   EXPECT_NE(out_.find("state_dir = \"/var/lib/bluetrace\"\n"), std::string::npos) << out_;
-  EXPECT_EQ(Run({"--check-config", "--config", packaged, "--tls-certificate", "c.crt", "--tls-key",
-                 "c.key"}),
+  // (--state-dir: /var/lib/bluetrace exists only where the package is installed.)
+  EXPECT_EQ(Run({"--check-config", "--config", packaged, "--state-dir", dir_.path(),
+                 "--tls-certificate", "c.crt", "--tls-key", "c.key"}),
             0)
       << err_;
 
   // A certificate without its key, or a key that is not one, is refused.
-  EXPECT_EQ(Run({"--check-config", "--config", packaged, "--tls-certificate", "c.crt"}), 2);
+  EXPECT_EQ(Run({"--check-config", "--config", packaged, "--state-dir", dir_.path(),
+                 "--tls-certificate", "c.crt"}),
+            2);
   EXPECT_NE(err_.find("tls.private_key"), std::string::npos) << err_;
-  EXPECT_EQ(Run({"--check-config", "--config", packaged, "--tls-certificate", "c.crt", "--tls-key",
-                 "c.crt"}),
+  EXPECT_EQ(Run({"--check-config", "--config", packaged, "--state-dir", dir_.path(),
+                 "--tls-certificate", "c.crt", "--tls-key", "c.crt"}),
             2);
 }
 
@@ -304,6 +307,39 @@ TEST_F(ServerCommandLineTest, PositionalArgumentsOverrideTheFile) {
   EXPECT_NE(out_.find("block_duration = 17\n"), std::string::npos) << out_;
   EXPECT_EQ(Run({"4321", "0"}), 2);
   EXPECT_EQ(Run({"not-a-port", "10"}), 2);
+}
+
+}  // namespace
+}  // namespace bluetrace
+
+namespace bluetrace {
+namespace {
+
+// A mistyped state directory is an error, never a new empty one served with no users.
+TEST_F(ServerCommandLineTest, AMissingStateDirectoryIsAnErrorNotCreated) {
+  const std::string missing = dir_.File("no/such/dir");
+  EXPECT_EQ(Run({"--state-dir", missing, "--port", "0", "--bind", "127.0.0.1"}), 1);
+  EXPECT_NE(err_.find("the state directory " + missing + " does not exist"), std::string::npos)
+      << err_;
+  EXPECT_FALSE(*store::PosixFileSystem::Instance().Exists(dir_.File("no")));
+
+  WriteFileForTest(dir_.File("missing.toml"), "[server]\nstate_dir = \"" + missing + "\"\n");
+  EXPECT_EQ(Run({"--check-config", "--config", "missing.toml"}), 2);
+  EXPECT_NE(err_.find("does not exist"), std::string::npos) << err_;
+  EXPECT_EQ(out_.find("configuration OK"), std::string::npos) << out_;
+  EXPECT_FALSE(*store::PosixFileSystem::Instance().Exists(dir_.File("no")));
+}
+
+// The original's command line is the simulator: its sample tempIDs.txt (TempIDs of 2020)
+// is kept byte for byte, so the original's sample contact logs still match.
+TEST_F(ServerProgramTest, TheOriginalsTempIdsAreKeptAsTheyAre) {
+  const std::string before = ReadFileForTest(dir_.File("tempIDs.txt"));
+  ASSERT_FALSE(before.empty());
+  auto server = Start();
+  ASSERT_NE(port_, 0) << server->Stderr();
+  EXPECT_EQ(server->Stop(kWait), 0);
+  EXPECT_EQ(ReadFileForTest(dir_.File("tempIDs.txt")), before);
+  EXPECT_EQ(server->Stderr().find("dropped"), std::string::npos) << server->Stderr();
 }
 
 }  // namespace

@@ -40,7 +40,17 @@ constexpr char kServerTimeoutText[] = "timed out: idle for too long";
 // How the scripted server answers Register, Login, TempIdRequest and UploadEnd. kTimeout
 // is the Error after which a server closes the connection; kHold keeps the answer back
 // until the test releases it (ScriptedFactory::ReleaseHeld).
-enum class Answer { kServe, kBusy, kRateLimited, kInternal, kTimeout, kHold };
+// kRateLimitedOnce answers one request with version 2's RateLimited{30 ms}, then serves.
+enum class Answer {
+  kServe,
+  kBusy,
+  kRateLimited,
+  kRateLimitedOnce,
+  kRateLimitedLong,
+  kInternal,
+  kTimeout,
+  kHold
+};
 
 service::SessionReply One(Message message, bool close = false) {
   service::SessionReply reply;
@@ -111,6 +121,11 @@ void ScriptedSession::Handle(Message message, service::ReplyFn done) {
       return done(One(protocol::Busy{50}));  // the client's shortest backoff
     case Answer::kRateLimited:
       return done(One(protocol::Error{ErrorCode::kRateLimited, kRateLimitedText}));
+    case Answer::kRateLimitedOnce:
+      factory_.answer = Answer::kServe;
+      return done(One(protocol::RateLimited{30, "too many attempts; retry in 1 s"}));
+    case Answer::kRateLimitedLong:
+      return done(One(protocol::RateLimited{60'000, "too many attempts; retry in 60 s"}));
     case Answer::kInternal:
       return done(One(protocol::Error{ErrorCode::kInternal, kInternalText}));
     case Answer::kTimeout:
@@ -229,6 +244,23 @@ TEST_F(ClientControllerErrorsTest, RateLimitingIsResourceExhaustedAndAServerFaul
   factory_.answer = Answer::kServe;
   auto tempid = client_->DownloadTempId();
   EXPECT_TRUE(tempid.ok()) << tempid.status().ToString();
+}
+
+TEST_F(ClientControllerErrorsTest, ARateLimitWithARetryTimeIsWaitedForAndRetried) {
+  factory_.answer = Answer::kRateLimitedOnce;
+  auto login = client_->Login(kUser, util::SecretString("comp3331"));
+  ASSERT_TRUE(login.ok()) << login.status().ToString();
+  EXPECT_EQ(login->status, ClientLoginStatus::kWelcome) << login->message;
+  EXPECT_EQ(factory_.turned_away.load(), 1);
+}
+
+TEST_F(ClientControllerErrorsTest, ARateLimitTooLongToWaitForIsReportedAtOnce) {
+  factory_.answer = Answer::kRateLimitedLong;
+  auto login = client_->Login(kUser, util::SecretString("comp3331"));
+  ASSERT_TRUE(login.ok()) << login.status().ToString();
+  EXPECT_EQ(login->status, ClientLoginStatus::kError);
+  EXPECT_EQ(login->message, "too many attempts; retry in 60 s");
+  EXPECT_EQ(factory_.turned_away.load(), 1);
 }
 
 TEST_F(ClientControllerErrorsTest, ABeaconThatCannotBeSentIsNoLostConnection) {

@@ -108,6 +108,11 @@ std::vector<Golden> Goldens() {
        },
        Hex("00 00 00 3a 19" + kUserHex + "0023") + std::string(kWelcomeText) +
            Hex("0004 61 62 31 32")},
+      {"RateLimited",
+       [] {
+         return RateLimited{1500, "retry"};
+       },
+       Hex("00 00 00 0c 1a 000005dc 0005 72 65 74 72 79")},
   };
 }
 

@@ -107,8 +107,10 @@ class RandomMessages {
         return Error{Code(), String()};
       case 21:
         return DeviceLogin{String(), util::SecretString(String()), util::SecretString(String())};
-      default:
+      case 22:
         return DeviceWelcome{String(), String(), util::SecretString(String())};
+      default:
+        return RateLimited{Int<std::uint32_t>(), String()};
     }
   }
 

@@ -43,11 +43,12 @@ TEST_F(ContactCheckTest, OriginalSampleMatchesBothEntries) {
       {Id("12345678901234567891"), Ts("13/05/2020 17:54:06"), Ts("13/05/2020 18:09:05")},
   };
   auto r = CheckContacts("+61410666666", Ts("13/05/2020 18:10:00"), log, Lookup());
-  ASSERT_EQ(r.matched.size(), 2u);
-  EXPECT_TRUE(r.unknown.empty());
-  EXPECT_TRUE(r.mismatched.empty());
-  EXPECT_EQ(r.matched[0].record.user, "+61410999999");
-  EXPECT_EQ(r.matched[1].record.user, "+61410888888");
+  EXPECT_EQ(r.matched, 2u);
+  EXPECT_EQ(r.unknown, 0u);
+  EXPECT_EQ(r.mismatched, 0u);
+  ASSERT_EQ(r.entries.size(), 2u);
+  EXPECT_EQ(r.entries[0].record->user, "+61410999999");
+  EXPECT_EQ(r.entries[1].record->user, "+61410888888");
 
   // Byte for byte what the original's server printed.
   EXPECT_EQ(FormatConsoleLines(r, protocol::TimeZoneMode::kUtc),
@@ -59,27 +60,29 @@ TEST_F(ContactCheckTest, OriginalSampleMatchesBothEntries) {
             "+61410888888,\n13/05/2020 17:54:06,\n12345678901234567891;\n");
 }
 
-TEST_F(ContactCheckTest, UnknownAndMismatchedEntriesAreKeptInTheirOwnSections) {
+TEST_F(ContactCheckTest, UnknownEntriesHaveTheirOwnSectionAndFlaggedContactsStayContacts) {
   std::vector<ContactLogEntry> log = {
       {Id("99999999999999999999"), Ts("13/05/2020 17:45:06"), Ts("13/05/2020 18:00:05")},
       {Id("12345678901234567892"), Ts("14/05/2020 17:45:07"), Ts("14/05/2020 18:00:05")},
       {Id("12345678901234567890"), Ts("13/05/2020 17:45:06"), Ts("13/05/2020 18:00:05")},
   };
   auto r = CheckContacts("+61410666666", 0, log, Lookup());
-  EXPECT_EQ(r.matched.size() + r.mismatched.size() + r.unknown.size(), log.size());
-  ASSERT_EQ(r.unknown.size(), 1u);
-  EXPECT_EQ(r.unknown[0].id, Id("99999999999999999999"));
-  ASSERT_EQ(r.mismatched.size(), 1u);
-  EXPECT_EQ(r.mismatched[0].record.user, "+61410777777");
-  ASSERT_EQ(r.matched.size(), 1u);
+  EXPECT_EQ(r.matched + r.mismatched + r.unknown, log.size());
+  EXPECT_EQ(r.unknown, 1u);
+  EXPECT_EQ(r.mismatched, 1u);
+  EXPECT_EQ(r.matched, 1u);
+  EXPECT_FALSE(r.entries[0].known());
+  EXPECT_TRUE(r.entries[1].times_differ());
+  EXPECT_EQ(r.entries[1].record->user, "+61410777777");
 
+  // The flagged contact is printed as a contact, in upload order, with its uploaded start.
   const std::string console = FormatConsoleLines(r, protocol::TimeZoneMode::kUtc);
-  EXPECT_NE(console.find("Contact log checking\n+61410999999,\n"), std::string::npos);
-  EXPECT_NE(console.find("Unknown TempIDs: 1\n99999999999999999999,\n"), std::string::npos);
-  EXPECT_NE(console.find("Mismatched times: 1\n12345678901234567892,\n14/05/2020 17:45:07,\n"),
-            std::string::npos);
-  // The mismatched contact's phone number is not announced as a match.
-  EXPECT_EQ(console.find("+61410777777"), std::string::npos);
+  EXPECT_NE(console.find("Contact log checking\n"
+                         "+61410777777,\n14/05/2020 17:45:07,\n12345678901234567892;\n"
+                         "+61410999999,\n13/05/2020 17:45:06,\n12345678901234567890;\n"
+                         "Unknown TempIDs: 1\n99999999999999999999,\n"),
+            std::string::npos)
+      << console;
 
   const std::string report = FormatReport(r, protocol::TimeZoneMode::kUtc);
   EXPECT_NE(report.find("uploader: +61410666666\n"), std::string::npos);
@@ -92,6 +95,26 @@ TEST_F(ContactCheckTest, UnknownAndMismatchedEntriesAreKeptInTheirOwnSections) {
   EXPECT_NE(report.find("[unknown]\n# <TempID> <uploaded start> <uploaded expiry>\n"
                         "99999999999999999999 13/05/2020 17:45:06 13/05/2020 18:00:05\n"),
             std::string::npos);
+}
+
+// The original's Example 2: its second entry starts 17:54:06 against a record that starts
+// 17:45:06, and the original still printed that contact. Byte for byte.
+TEST_F(ContactCheckTest, TheOriginalsExampleTwoPrintsBothContacts) {
+  auto log = protocol::ParseContactLog(
+      "12345678901234567891 13/05/2020 17:54:06 13/05/2020 18:09:05\r\n"
+      "12345678901234567892 14/05/2020 17:54:06 14/05/2020 18:09:05",
+      "contact log", protocol::TimeZoneMode::kUtc, 100);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  auto r = CheckContacts("+61410999999", 0, std::move(*log), Lookup());
+  EXPECT_EQ(FormatConsoleLines(r, protocol::TimeZoneMode::kUtc),
+            "received contact log from +61410999999\n"
+            "12345678901234567891,\n13/05/2020 17:54:06,\n13/05/2020 18:09:05;\n"
+            "12345678901234567892,\n14/05/2020 17:54:06,\n14/05/2020 18:09:05;\n"
+            "Contact log checking\n"
+            "+61410888888,\n13/05/2020 17:54:06,\n12345678901234567891;\n"
+            "+61410777777,\n14/05/2020 17:54:06,\n12345678901234567892;\n");
+  EXPECT_EQ(r.matched, 1u);
+  EXPECT_EQ(r.mismatched, 1u);  // flagged in the report, a contact all the same
 }
 
 TEST_F(ContactCheckTest, EmptyLogGivesEmptySectionsAndNoExtraConsoleSections) {

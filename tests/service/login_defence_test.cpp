@@ -212,6 +212,72 @@ TEST_F(DeviceLockoutTest, VersionOneSessionsKeepTheOriginalMessages) {
   EXPECT_EQ(Only<Welcome>(Call(*s, LoginMsg(kUser, kPassword))).user, kUser);
 }
 
+// --- a class behind one NAT address
+
+TEST(ClassroomTest, SixtyClientsBehindOneAddressLogInAtOnceWithTheDefaultLimits) {
+  test::ServiceHarness h;
+  constexpr int kClass = 60;
+  std::string credentials;
+  for (int i = 0; i < kClass; ++i) {
+    credentials += "+614100100" + std::to_string(10 + i) + " student" + std::to_string(i) + "\n";
+  }
+  ASSERT_TRUE(store::PosixFileSystem::Instance()
+                  .ReplaceFileAtomically(h.dir.File("credentials.txt"), credentials, 0600)
+                  .ok());
+  h.config.login_rate = ServerConfig{}.login_rate;  // the defaults, not the harness's
+  ASSERT_TRUE(h.Open().ok());
+  std::vector<std::unique_ptr<Session>> sessions;
+  for (int i = 0; i < kClass; ++i) {
+    sessions.push_back(h.NewSession("198.51.100.7"));
+    Only<HelloOk>(Call(*sessions.back(), Hello{1, 2, "student"}));
+  }
+  // Everyone logs in at once; those answered Busy (the address's share of the Argon2
+  // queue is full) try again, as bluetrace-client does. Nobody is rate-limited.
+  std::vector<std::size_t> waiting(kClass);
+  for (std::size_t i = 0; i < waiting.size(); ++i) waiting[i] = i;
+  int welcomed = 0;
+  for (int round = 0; round < 20 && !waiting.empty(); ++round) {
+    std::vector<std::future<SessionReply>> replies;
+    for (std::size_t i : waiting) {
+      auto promise = std::make_shared<std::promise<SessionReply>>();
+      replies.push_back(promise->get_future());
+      sessions[i]->Handle(
+          LoginMsg("+614100100" + std::to_string(10 + i), "student" + std::to_string(i)),
+          [promise](SessionReply r) { promise->set_value(std::move(r)); });
+    }
+    std::vector<std::size_t> busy;
+    for (std::size_t k = 0; k < replies.size(); ++k) {
+      ASSERT_EQ(replies[k].wait_for(std::chrono::seconds(60)), std::future_status::ready);
+      SessionReply r = replies[k].get();
+      if (r.messages.size() == 1 && std::holds_alternative<Welcome>(r.messages[0])) {
+        ++welcomed;
+      } else if (r.messages.size() == 1 && std::holds_alternative<Busy>(r.messages[0])) {
+        busy.push_back(waiting[k]);
+      } else {
+        ADD_FAILURE() << "a student got "
+                      << (r.messages.empty() ? "nothing" : MessageName(TypeOf(r.messages[0])));
+      }
+    }
+    waiting = busy;
+  }
+  EXPECT_EQ(welcomed, kClass);
+
+  // The 61st attempt is refused, and told when to retry: in version 2 as RateLimited...
+  auto late = h.NewSession("198.51.100.7");
+  Only<HelloOk>(Call(*late, Hello{1, 2, "late"}));
+  auto limited = Only<RateLimited>(Call(*late, LoginMsg("+61410010010", "student0")));
+  EXPECT_EQ(limited.retry_after_ms, 500u);  // a token every 0.5 s at 2 per second
+  EXPECT_EQ(limited.message, "too many login attempts from this address; retry in 1 s");
+  // ...and in version 1 as the Error it always was, with the time in its text.
+  auto old = h.NewSession("198.51.100.7");
+  Only<HelloOk>(Call(*old, Hello{1, 1, "old"}));
+  auto error = Only<Error>(Call(*old, LoginMsg("+61410010010", "student0")));
+  EXPECT_EQ(error.code, ErrorCode::kRateLimited);
+  EXPECT_EQ(error.message, "too many login attempts from this address; retry in 1 s");
+  h.clock().AdvanceSeconds(1);
+  Only<Welcome>(Call(*old, LoginMsg("+61410010010", "student0")));
+}
+
 // --- audit: fail closed
 
 class AuditFailClosedTest : public ::testing::Test {

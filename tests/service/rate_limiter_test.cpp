@@ -24,6 +24,35 @@ TEST(KeyedRateLimiterTest, AllowsTheBurstThenRefusesUntilRefilled) {
   EXPECT_FALSE(limiter.Allow("127.0.0.1"));
 }
 
+TEST(KeyedRateLimiterTest, ARefusalSaysHowLongUntilTheNextToken) {
+  util::ManualClock clock;
+  KeyedRateLimiter limiter(clock, RateLimit{2.0, 1.0});
+  milliseconds wait{0};
+  EXPECT_TRUE(limiter.Allow("k", &wait));
+  EXPECT_FALSE(limiter.Allow("k", &wait));
+  EXPECT_EQ(wait, milliseconds(500));
+  clock.Advance(milliseconds(400));
+  EXPECT_FALSE(limiter.Allow("k", &wait));
+  EXPECT_EQ(wait, milliseconds(100));
+  clock.Advance(milliseconds(100));
+  EXPECT_TRUE(limiter.Allow("k", &wait));
+}
+
+TEST(KeyedRateLimiterTest, ARefundGivesTheTokenBackUpToTheBurst) {
+  util::ManualClock clock;
+  KeyedRateLimiter limiter(clock, RateLimit{0.001, 1.0});
+  EXPECT_TRUE(limiter.Allow("k"));
+  EXPECT_FALSE(limiter.Allow("k"));
+  limiter.Refund("k");
+  EXPECT_TRUE(limiter.Allow("k"));
+  limiter.Refund("k");
+  limiter.Refund("k");  // capped at the burst
+  EXPECT_TRUE(limiter.Allow("k"));
+  EXPECT_FALSE(limiter.Allow("k"));
+  limiter.Refund("unknown");  // nothing to refund
+  EXPECT_EQ(limiter.size(), 1u);
+}
+
 TEST(KeyedRateLimiterTest, KeysAreIndependent) {
   util::ManualClock clock;
   KeyedRateLimiter limiter(clock, RateLimit{1.0, 1.0});

@@ -221,10 +221,32 @@ TEST_F(ReportingServiceTest, UnknownAndMismatchedEntriesAreReportedNotDropped) {
   EXPECT_EQ(Only<UploadAck>(Upload(*s, log)).entries_received, 3u);
   const std::string out = h_.console.Text();
   EXPECT_NE(out.find("Unknown TempIDs: 1\n99999999999999999999,\n"), std::string::npos) << out;
-  EXPECT_NE(out.find("Mismatched times: 1\n12345678901234567892,\n"), std::string::npos) << out;
+  // A contact whose times differ is printed as a contact all the same (flagged in the report).
+  EXPECT_NE(out.find("Contact log checking\n+61410777777,\n14/05/2020 17:45:07,\n"),
+            std::string::npos)
+      << out;
   EXPECT_EQ(h_.service->stats().entries_matched.load(), 1u);
   EXPECT_EQ(h_.service->stats().entries_unknown.load(), 1u);
   EXPECT_EQ(h_.service->stats().entries_mismatched.load(), 1u);
+}
+
+// The original's Example 2, uploaded through a session against the original's sample
+// tempIDs.txt: both TempIDs map to users, so both phone numbers are printed.
+TEST_F(ReportingServiceTest, TheOriginalsExampleTwoPrintsBothContacts) {
+  auto s = LoggedIn("+61410999999", "bada4568");
+  const std::string log =
+      "12345678901234567891 13/05/2020 17:54:06 13/05/2020 18:09:05\r\n"
+      "12345678901234567892 14/05/2020 17:54:06 14/05/2020 18:09:05";
+  EXPECT_EQ(Only<UploadAck>(Upload(*s, log)).entries_received, 2u);
+  const std::string out = h_.console.Text();
+  EXPECT_NE(out.find("received contact log from +61410999999\n"
+                     "12345678901234567891,\n13/05/2020 17:54:06,\n13/05/2020 18:09:05;\n"
+                     "12345678901234567892,\n14/05/2020 17:54:06,\n14/05/2020 18:09:05;\n"
+                     "Contact log checking\n"
+                     "+61410888888,\n13/05/2020 17:54:06,\n12345678901234567891;\n"
+                     "+61410777777,\n14/05/2020 17:54:06,\n12345678901234567892;\n"),
+            std::string::npos)
+      << out;
 }
 
 TEST_F(ReportingServiceTest, AMalformedLogIsRefusedNamingTheLineAndTheSessionGoesOn) {
@@ -325,12 +347,34 @@ TEST(ReportingServiceStartupTest, BothOriginalTempIdFilesLoad) {
   }
 }
 
-TEST(ReportingServiceStartupTest, ExpiredTempIdsAreCompactedAtStartUp) {
+TEST(ReportingServiceStartupTest, ExpiredTempIdsAreCompactedAtStartUpWhenRetentionIsSet) {
   test::ServiceHarness h;
   h.UseOriginal("tempIDs.txt");
-  h.clock().AdvanceSeconds(365 * 24 * 3600);  // long past the 21-day retention
+  h.config.tempid_retention_seconds = 21 * 24 * 3600;  // the packaged configuration's
+  h.clock().AdvanceSeconds(365 * 24 * 3600);           // long past it
   ASSERT_TRUE(h.Open().ok());
   EXPECT_EQ(h.service->tempids().size(), 0u);
+  ASSERT_EQ(h.service->startup_warnings().size(), 1u);
+  EXPECT_EQ(h.service->startup_warnings()[0],
+            "tempIDs.txt: dropped 3 TempIDs that expired more than tempid.retention = 1814400 s "
+            "ago (set tempid.retention = 0 to keep every TempID)");
+}
+
+// The simulator keeps the original's files as they are: by default nothing is compacted,
+// however old, so the original's sample contact logs still match.
+TEST(ReportingServiceStartupTest, TheOriginalsTempIdsAreKeptByDefault) {
+  test::ServiceHarness h;
+  h.UseOriginal("tempIDs.txt");
+  const std::string path = h.dir.File("tempIDs.txt");
+  const auto before = store::PosixFileSystem::Instance().ReadFile(path);
+  ASSERT_TRUE(before.ok());
+  h.clock().AdvanceSeconds(6 * 365 * 24 * 3600);  // 2026, as today
+  ASSERT_TRUE(h.Open().ok());
+  EXPECT_EQ(h.service->tempids().size(), 3u);
+  EXPECT_TRUE(h.service->startup_warnings().empty());
+  ASSERT_TRUE(h.service->CompactTempIds().ok());  // the hourly run does nothing either
+  h.service.reset();
+  EXPECT_EQ(*store::PosixFileSystem::Instance().ReadFile(path), *before);
 }
 
 }  // namespace

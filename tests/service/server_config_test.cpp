@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "bluetrace/store/file_system.hpp"
 #include "support/temp_dir.hpp"
 
 namespace bluetrace::service {
@@ -14,10 +15,29 @@ TEST(ServerConfigTest, DefaultsAreValid) {
   EXPECT_TRUE(ValidateServerConfig(c).ok());
   EXPECT_EQ(c.max_failed_logins, 3u);
   EXPECT_EQ(c.tempid_lifetime_seconds, 900);
-  EXPECT_EQ(c.tempid_retention_seconds, 21 * 24 * 3600);
+  EXPECT_EQ(c.tempid_retention_seconds, 0);  // the original keeps every TempID
+  EXPECT_FALSE(c.device_lockout);            // the original's lockout rule
   EXPECT_EQ(c.max_frame_bytes, 1u << 20);
   EXPECT_EQ(c.tls_min_version, "1.3");
   EXPECT_GE(c.argon2_memory_kib, 19456u);
+}
+
+TEST(ServerConfigTest, ThePackagedConfigurationTurnsOnWhatAServiceNeeds) {
+  auto text =
+      store::PosixFileSystem::Instance().ReadFile(test::SourcePath("packaging/server.toml"));
+  ASSERT_TRUE(text.ok());
+  ServerConfig c;
+  ASSERT_TRUE(ParseServerConfig(*text, "server.toml", c).ok());
+  EXPECT_TRUE(c.device_lockout);
+  EXPECT_EQ(c.tempid_retention_seconds, 21 * 24 * 3600);
+}
+
+TEST(ServerConfigTest, RetentionIsZeroOrAtLeastTheLifetime) {
+  ServerConfig c;
+  ASSERT_TRUE(ParseServerConfig("[tempid]\nretention = 0\n", "t.toml", c).ok());
+  EXPECT_TRUE(ValidateServerConfig(c).ok());
+  ASSERT_TRUE(ParseServerConfig("[tempid]\nretention = 100\n", "t.toml", c).ok());
+  EXPECT_FALSE(ValidateServerConfig(c).ok());
 }
 
 TEST(ServerConfigTest, FileOverridesOnlyWhatItSets) {
@@ -29,7 +49,7 @@ TEST(ServerConfigTest, FileOverridesOnlyWhatItSets) {
   EXPECT_EQ(c.port, 4100);
   EXPECT_EQ(c.block_duration_seconds, 10);
   EXPECT_DOUBLE_EQ(c.login_rate.per_second, 0.5);
-  EXPECT_DOUBLE_EQ(c.login_rate.burst, 10.0);  // untouched default
+  EXPECT_DOUBLE_EQ(c.login_rate.burst, 60.0);  // untouched default
   EXPECT_EQ(c.state_dir, ".");
 }
 

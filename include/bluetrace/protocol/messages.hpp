@@ -37,6 +37,7 @@ enum class MessageType : std::uint8_t {
   kBusy = 0x17,
   kDeviceLogin = 0x18,    // version 2
   kDeviceWelcome = 0x19,  // version 2
+  kRateLimited = 0x1a,    // version 2
   kTempIdRequest = 0x20,
   kTempIdResponse = 0x21,
   kUploadBegin = 0x30,
@@ -147,6 +148,14 @@ struct Busy {  // overloaded; the request was not processed
   std::uint32_t retry_after_ms = 0;
   friend bool operator==(const Busy&, const Busy&) = default;
 };
+// Version 2's form of Error{rate_limited}: the request was refused by a rate limit and may
+// be sent again after `retry_after_ms` milliseconds.
+struct RateLimited {
+  static constexpr MessageType kType = MessageType::kRateLimited;
+  std::uint32_t retry_after_ms = 0;
+  std::string message;  // for people
+  friend bool operator==(const RateLimited&, const RateLimited&) = default;
+};
 struct TempIdRequest {
   static constexpr MessageType kType = MessageType::kTempIdRequest;
   friend bool operator==(const TempIdRequest&, const TempIdRequest&) = default;
@@ -206,7 +215,7 @@ struct Error {
 using Message = std::variant<Hello, HelloOk, Register, RegisterOk, Login, Welcome, WrongPassword,
                              Blocked, StillBlocked, Busy, TempIdRequest, TempIdResponse,
                              UploadBegin, UploadChunk, UploadEnd, UploadAck, Logout, LogoutOk, Ping,
-                             Pong, Error, DeviceLogin, DeviceWelcome>;
+                             Pong, Error, DeviceLogin, DeviceWelcome, RateLimited>;
 
 MessageType TypeOf(const Message& message);
 

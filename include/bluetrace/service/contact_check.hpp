@@ -1,13 +1,14 @@
 // Contact-log checking: what the health authority learns from an uploaded contact log.
 //
 // Every entry of the log is resolved through a TempID lookup (the TempID store's
-// in-memory index, never a scan of tempIDs.txt) and lands in exactly one section:
-//  - matched:    the TempID is known and the entry's start and expiry equal the record's;
-//  - mismatched: the TempID is known but the times disagree (a forged or corrupted entry);
-//  - unknown:    no such TempID (never issued, or compacted away).
-// Nothing is dropped: the three counts always add up to the number of entries
-// (ASSIGNMENT.md 6.6). The printed encounter time is the start time from the uploaded log.
-// Pure functions, thread-safe.
+// in-memory index, never a scan of tempIDs.txt) and keeps its place in upload order:
+//  - a contact: the TempID is known, so the entry names a phone number. Every contact is
+//    printed as the original prints it, with the start time from the uploaded log;
+//  - a flagged contact: a contact whose uploaded times differ from the TempID's record
+//    (clock skew, another time zone, or a forged entry). Still a contact; the report
+//    marks it with the issued times;
+//  - unknown: no such TempID (never issued, or compacted away).
+// Nothing is dropped: every entry is in the result once. Pure functions, thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -21,18 +22,23 @@
 
 namespace bluetrace::service {
 
-struct ContactMatch {
-  protocol::ContactLogEntry entry;  // as uploaded
-  protocol::TempIdRecord record;    // as issued (record.user is the contact's phone)
+struct CheckedEntry {
+  protocol::ContactLogEntry entry;               // as uploaded
+  std::optional<protocol::TempIdRecord> record;  // as issued (record->user: the contact)
+  bool known() const { return record.has_value(); }
+  // A contact whose uploaded start or expiry differs from the issued ones.
+  bool times_differ() const {
+    return record && (record->start != entry.start || record->expiry != entry.expiry);
+  }
 };
 
 struct ContactCheckResult {
-  std::string uploader;          // canonical UserID of the uploading (positive) user
-  std::int64_t received_at = 0;  // unix seconds
-  std::vector<protocol::ContactLogEntry> entries;  // the whole log, in upload order
-  std::vector<ContactMatch> matched;
-  std::vector<ContactMatch> mismatched;
-  std::vector<protocol::ContactLogEntry> unknown;
+  std::string uploader;               // canonical UserID of the uploading (positive) user
+  std::int64_t received_at = 0;       // unix seconds
+  std::vector<CheckedEntry> entries;  // the whole log, in upload order
+  std::size_t matched = 0;            // contacts whose times agree with the record
+  std::size_t mismatched = 0;         // contacts whose times differ (flagged)
+  std::size_t unknown = 0;            // entries naming no known TempID
 };
 
 using TempIdLookup = std::function<std::optional<protocol::TempIdRecord>(const protocol::TempId&)>;
@@ -41,19 +47,19 @@ ContactCheckResult CheckContacts(std::string uploader, std::int64_t received_at,
                                  std::vector<protocol::ContactLogEntry> entries,
                                  const TempIdLookup& lookup);
 
-// The original's server console lines, exactly (ASSIGNMENT.md 3), each ending in '\n':
+// The original's server console lines, exactly, each ending in '\n':
 //   received contact log from <uploader>
 //   <TempID>, / <start>, / <expiry>;        for every entry
 //   Contact log checking
-//   <UserID>, / <start>, / <TempID>;        for every match
-// followed, only when non-empty, by the sections bluetrace adds:
+//   <UserID>, / <start>, / <TempID>;        for every contact (flagged ones included)
+// followed, only when non-empty, by the section bluetrace adds:
 //   Unknown TempIDs: <n>          then <TempID>, / <start>, / <expiry>; for each
-//   Mismatched times: <n>         then <TempID>, / <start>, / <expiry>; for each
 std::string FormatConsoleLines(const ContactCheckResult& result, protocol::TimeZoneMode mode);
 
 // The durable report for the health authority (one file per upload): a header with the
-// uploader, the time received and the counts, then [matched], [mismatched] and [unknown]
-// sections, one line per entry. Format documented in docs/PROTOCOL.md.
+// uploader, the time received and the counts, then [matched] (contacts whose times agree),
+// [mismatched] (flagged contacts, with the issued times) and [unknown] sections, one line
+// per entry. Format documented in docs/PROTOCOL.md.
 std::string FormatReport(const ContactCheckResult& result, protocol::TimeZoneMode mode);
 
 }  // namespace bluetrace::service

@@ -28,8 +28,13 @@ class KeyedRateLimiter {
   KeyedRateLimiter(const KeyedRateLimiter&) = delete;
   KeyedRateLimiter& operator=(const KeyedRateLimiter&) = delete;
 
-  // Takes one token for `key`; false when the bucket is empty (the event is refused).
-  bool Allow(std::string_view key) EXCLUDES(mu_);
+  // Takes one token for `key`; false when the bucket is empty (the event is refused), and
+  // then, when `retry_after` is given, how long until a token is there (at least 1 ms).
+  bool Allow(std::string_view key, std::chrono::milliseconds* retry_after = nullptr) EXCLUDES(mu_);
+
+  // Gives back the token of an event that turned out not to count (a login answered Busy:
+  // nothing was checked). Never above the burst; nothing for a key no longer tracked.
+  void Refund(std::string_view key) EXCLUDES(mu_);
 
   // Keys currently tracked (for tests and metrics).
   std::size_t size() const EXCLUDES(mu_);

@@ -89,8 +89,10 @@ class ReportingService final : public SessionFactory {
   // False while the audit log cannot be written (audited events are refused then).
   bool audit_healthy() const { return auditor_->healthy(); }
 
-  // Lines describing what Open loaded and repaired, for the log.
+  // Lines describing what Open loaded and repaired, for the log; and what it did that an
+  // operator must hear of (records dropped), for the log at warning level.
   const std::vector<std::string>& startup_notes() const { return notes_; }
+  const std::vector<std::string>& startup_warnings() const { return warnings_; }
 
   const ServiceStats& stats() const { return stats_; }
   const AuthStats& auth_stats() const { return auth_->stats(); }
@@ -107,6 +109,7 @@ class ReportingService final : public SessionFactory {
   const ServerConfig config_;
   ServiceEnv env_;
   std::vector<std::string> notes_;
+  std::vector<std::string> warnings_;
   ServiceStats stats_;
 
   std::unique_ptr<store::CredentialsStore> credentials_;

@@ -45,8 +45,10 @@ struct ServerConfig {
   std::size_t max_tracked_unknown_users = 10000;  // lockout entries for unknown names
 
   // --- [tempid]
-  std::int64_t tempid_lifetime_seconds = 15 * 60;          // expiry = start + lifetime - 1
-  std::int64_t tempid_retention_seconds = 21 * 24 * 3600;  // compaction drops older ones
+  std::int64_t tempid_lifetime_seconds = 15 * 60;  // expiry = start + lifetime - 1
+  // Compaction drops TempIDs that expired longer ago. 0: keep every one, as the original
+  // did (the simulator's default); the packaged configuration keeps 21 days.
+  std::int64_t tempid_retention_seconds = 0;
 
   // --- [tls]
   std::string certificate_file;         // empty: <state_dir>/server.crt, created when missing
@@ -58,9 +60,10 @@ struct ServerConfig {
   std::uint64_t max_upload_bytes = 16u << 20;  // one contact log upload
   std::uint32_t max_upload_entries = 200000;   // lines in one upload
   std::uint32_t max_connections = 1024;        // open at once, in total
-  std::uint32_t max_connections_per_address = 32;
-  RateLimit connection_rate{5.0, 20.0};              // new connections per source address
-  RateLimit login_rate{1.0, 10.0};                   // login/register attempts per source address
+  // The per-address limits are sized for a class of 60 behind one NAT address.
+  std::uint32_t max_connections_per_address = 64;
+  RateLimit connection_rate{5.0, 60.0};              // new connections per source address
+  RateLimit login_rate{2.0, 60.0};                   // login/register attempts per source address
   RateLimit tempid_rate{0.2, 10.0};                  // Download_tempID per user
   std::uint32_t max_pending_write_bytes = 4u << 20;  // unread replies before a drop
 

@@ -140,6 +140,11 @@ struct InterProcessLock {
 // errors as FileSystem::LockFile reports them.
 Result<std::unique_ptr<FileLock>> AcquireLock(FileSystem& fs, const InterProcessLock& lock);
 
+// OK when `dir` is an existing directory. A state directory is never created by the
+// programs that use it (a mistyped one would otherwise start a server with no users):
+// kNotFound "the state directory <dir> does not exist ...", or the FileSystem's error.
+Status RequireStateDirectory(FileSystem& fs, const std::string& dir);
+
 // The name of a temporary file of ReplaceFileAtomically: ".<target>.tmp.<pid>.<n>", next to
 // the target (a base name). The pid keeps processes apart, `n` replaces within one.
 std::string TempFileName(std::string_view target, std::uint64_t pid, std::uint64_t n);
