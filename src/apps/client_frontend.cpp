@@ -24,6 +24,20 @@ constexpr std::string_view kStillBlocked =
     "Your account is blocked due to multiple login failures. Please try again later\n";
 constexpr std::string_view kInvalidCommand = "Error. Invalid command\n";
 
+// Ours, for people new to the original's commands: `help` (or `?`), and the usage printed
+// after the original's error for a Beacon line that is not well formed.
+constexpr std::string_view kHelp =
+    "Commands:\n"
+    "  Download_tempID               get a new TempID from the server\n"
+    "  Upload_contact_log            send the contact log to the server\n"
+    "  Beacon <dest IP> <dest port>  send the current TempID to another client (UDP)\n"
+    "  logout                        log out and exit\n"
+    "  help                          list these commands (also ?)\n";
+constexpr std::string_view kBeaconUsage = "Usage: Beacon <dest IP> <dest port>\n";
+// What Tab completes as the first word at the `> ` prompt.
+const std::vector<std::string> kCommandNames = {"Download_tempID", "Upload_contact_log", "Beacon",
+                                                "logout", "help"};
+
 constexpr int kBusyRetries = 5;
 constexpr std::int64_t kMaxBusyWaitSeconds = 5;
 
@@ -284,7 +298,14 @@ class Conversation {
 
   std::optional<int> Beacon(std::string_view ip, std::uint16_t port) {
     auto sent = client_.SendBeacon(std::string(ip), port);
-    if (!sent.ok()) return CommandFailed(sent.status());
+    if (!sent.ok()) {
+      auto end = CommandFailed(sent.status());
+      // kInvalidArgument is an address that is no IP literal (client_controller.hpp).
+      if (!end && sent.status().code() == StatusCode::kInvalidArgument) {
+        terminal_.Print(kBeaconUsage);
+      }
+      return end;
+    }
     terminal_.Print(sent->id.ToString() + ",\n" + Time(sent->start) + ",\n" + Time(sent->expiry) +
                     ".\n");
     return std::nullopt;
@@ -310,6 +331,11 @@ class Conversation {
         end = UploadContactLog();
       } else if (words.size() == 3 && words[0] == "Beacon" && ParsePort(words[2])) {
         end = Beacon(words[1], *ParsePort(words[2]));
+      } else if (words[0] == "Beacon") {
+        terminal_.Print(kInvalidCommand);
+        terminal_.Print(kBeaconUsage);
+      } else if (words.size() == 1 && (words[0] == "help" || words[0] == "?")) {
+        terminal_.Print(kHelp);
       } else if (words.size() == 1 && words[0] == "logout") {
         (void)client_.Logout();
         terminal_.PrintPosted();
@@ -350,6 +376,7 @@ std::string ExitStatusHelp() {
 }
 
 int RunClient(service::ClientController& client, Terminal& terminal, FrontendOptions& options) {
+  terminal.SetCommandNames(kCommandNames);
   client.SetBeaconSink(
       [&terminal](const std::vector<std::string>& lines) { terminal.Post(lines); });
   const int status = Conversation(client, terminal, options).Run();

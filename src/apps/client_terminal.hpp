@@ -54,8 +54,13 @@ class Terminal {
   Terminal& operator=(const Terminal&) = delete;
 
   // Prints `prompt` and reads one line, without its line end (a CR before the LF is dropped
-  // too). `remember` adds a non-empty line to the libedit history (interactive mode).
-  ReadStatus ReadLine(std::string_view prompt, bool remember, std::string& line);
+  // too). `command` marks the program's command line (interactive mode): a non-empty line
+  // is added to the libedit history, and Tab completes the first word from
+  // SetCommandNames. Elsewhere Tab completes nothing (no file names at a Username prompt).
+  ReadStatus ReadLine(std::string_view prompt, bool command, std::string& line);
+
+  // The words Tab completes at the start of a command line (interactive mode).
+  void SetCommandNames(std::vector<std::string> names);
 
   // The same without echo: interactive mode turns the terminal's echo off while the
   // password is typed; scripted mode does not echo the line after the prompt.
@@ -87,7 +92,7 @@ class Terminal {
   // Prints queued lines, reporting whether there were any.
   bool PrintQueued(bool fresh_line);
   ReadStatus ReadScriptedLine(std::string_view prompt, std::string& line);
-  ReadStatus ReadEditedLine(std::string_view prompt, bool remember, std::string& line);
+  ReadStatus ReadEditedLine(std::string_view prompt, bool command, std::string& line);
   ReadStatus ReadHiddenLine(std::string_view prompt, std::string& line);
   // Interactive mode, between lines: keys typed ahead are kept for libedit.
   void HoldTypeAhead();
@@ -95,6 +100,7 @@ class Terminal {
   TerminalOptions options_;
   int wake_read_ = -1;
   int wake_write_ = -1;
+  std::vector<std::string> command_names_;
   std::string input_;  // scripted mode: bytes read but not yet returned as lines
   bool input_ended_ = false;
 

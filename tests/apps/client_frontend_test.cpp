@@ -168,8 +168,10 @@ TEST_F(FrontendTest, AScriptedSessionPrintsTheOriginalsTextsAndReadsLikeATermina
             "Error. Invalid command\n"
             "> Beacon 127.0.0.1\n"
             "Error. Invalid command\n"
+            "Usage: Beacon <dest IP> <dest port>\n"
             "> Beacon 1.2.3.4 70000\n"
             "Error. Invalid command\n"
+            "Usage: Beacon <dest IP> <dest port>\n"
             "> \n"
             "> logout\n");
   EXPECT_EQ(Err(), "");
@@ -178,6 +180,38 @@ TEST_F(FrontendTest, AScriptedSessionPrintsTheOriginalsTextsAndReadsLikeATermina
             (std::vector<std::string>{"Login +61410888888 comp3331", "DownloadTempId",
                                       "SendBeacon 127.0.0.1 8001", "UploadContactLog", "Logout"}));
   EXPECT_FALSE(fake_.had_trust_prompt);  // scripted: never asks
+}
+
+TEST_F(FrontendTest, HelpListsTheCommandsAndAMalformedBeaconShowsItsUsage) {
+  constexpr const char* kHelp =
+      "Commands:\n"
+      "  Download_tempID               get a new TempID from the server\n"
+      "  Upload_contact_log            send the contact log to the server\n"
+      "  Beacon <dest IP> <dest port>  send the current TempID to another client (UDP)\n"
+      "  logout                        log out and exit\n"
+      "  help                          list these commands (also ?)\n";
+  constexpr const char* kUsage = "Usage: Beacon <dest IP> <dest port>\n";
+  fake_.beacon_status = util::InvalidArgument("\"host\" is not an IPv4 or IPv6 address");
+  EXPECT_EQ(Run("+61410888888\ncomp3331\nhelp\n?\n  help  \nhelp me\nHelp\nBeacon\n"
+                "Beacon 127.0.0.1 8001 extra\nBeacon 127.0.0.1 port\nBeacon host 8001\n"
+                "beacon 127.0.0.1 8001\nlogout\n"),
+            kExitOk);
+  EXPECT_EQ(Out(), std::string("Username: +61410888888\nPassword: \n") + kWelcomeText + "> help\n" +
+                       kHelp + "> ?\n" + kHelp + ">   help  \n" + kHelp +
+                       // Anything else is the original's unknown command, as before.
+                       "> help me\nError. Invalid command\n"
+                       "> Help\nError. Invalid command\n"
+                       // A Beacon line that is not well formed: the original's error, then
+                       // the usage.
+                       "> Beacon\nError. Invalid command\n" +
+                       kUsage + "> Beacon 127.0.0.1 8001 extra\nError. Invalid command\n" + kUsage +
+                       "> Beacon 127.0.0.1 port\nError. Invalid command\n" + kUsage +
+                       // An address the controller refuses: its reason, then the usage.
+                       "> Beacon host 8001\nError. \"host\" is not an IPv4 or IPv6 address\n" +
+                       kUsage + "> beacon 127.0.0.1 8001\nError. Invalid command\n> logout\n");
+  EXPECT_EQ(Err(), "");
+  EXPECT_EQ(fake_.calls, (std::vector<std::string>{"Login +61410888888 comp3331",
+                                                   "SendBeacon host 8001", "Logout"}));
 }
 
 TEST_F(FrontendTest, WrongPasswordsAskOnlyThePasswordAgainThenTheBlockEndsTheRun) {

@@ -233,6 +233,31 @@ TEST_F(ClientProgramTest, ANewUserRegistersThenLogsInAgainWithAPasswordFile) {
       << d->Stdout();
 }
 
+TEST_F(ClientProgramTest, InATerminalHelpListsTheCommandsAndTabCompletesThem) {
+  PtyProcess p(test::ProgramPath("bluetrace-client"), ClientDir("a"),
+               {"127.0.0.1", std::to_string(port_), std::to_string(FreePort(SOCK_DGRAM)),
+                "--ca-file", Cert(), "--user", "+61410888888"},
+               Env());
+  ASSERT_TRUE(p.WaitForOutput("Password: ")) << p.output();
+  p.Write("comp3331\r");
+  ASSERT_TRUE(p.WaitForOutput("> ")) << p.output();
+  p.Write("help\r");
+  ASSERT_TRUE(p.WaitForOutput("  logout                        log out and exit\r\n"))
+      << p.output();
+  ASSERT_TRUE(p.WaitForOutput("> ", 2)) << p.output();
+  // "Dow" + Tab completes to the one command it starts; the line then runs as typed out.
+  p.Write("Dow\t");
+  ASSERT_TRUE(p.WaitForOutput("Download_tempID ")) << p.output();
+  p.Write("\r");
+  ASSERT_TRUE(p.WaitForOutput("TempID:\r\n")) << p.output();
+  ASSERT_TRUE(p.WaitForOutput("> ", 3)) << p.output();
+  p.Write("Be\t127.0.0.1 port\r");
+  ASSERT_TRUE(p.WaitForOutput("Usage: Beacon <dest IP> <dest port>\r\n")) << p.output();
+  EXPECT_NE(p.output().find("Beacon 127.0.0.1 port"), std::string::npos) << p.output();
+  p.Write("logout\r");
+  EXPECT_EQ(p.WaitExit(kWait), 0) << p.output();
+}
+
 TEST_F(ClientProgramTest, BeaconsBetweenClientsAreValidStoredAndUploadedToTheServersReport) {
   auto a = LoggedIn("a", "+61410888888", "comp3331");
   auto b = LoggedIn("b", "+61410777777", "datha457");
