@@ -9,6 +9,9 @@
 #include <utility>
 #include <vector>
 
+#include "bluetrace/protocol/phone.hpp"
+#include "bluetrace/service/password_rules.hpp"
+
 namespace bluetrace::apps {
 namespace {
 
@@ -177,25 +180,29 @@ class Conversation {
     return std::nullopt;
   }
 
+  // --register. The user name and the new password are checked by the server's default
+  // rules (protocol/phone.hpp, service/password_rules.hpp) as soon as each is typed, so no
+  // one types a password twice to learn that the user name was wrong. In a terminal, what
+  // was refused is asked again: the user name when it is no phone number or already
+  // registered, only the password when it breaks the rules (a server may have stricter
+  // ones). A script, --user or --password-file cannot answer again: the run ends there, as
+  // it does for any other refusal (registration disabled, busy).
   std::optional<int> RegisterUser() {
     terminal_.Print("Registering a new user. The username is a phone number, e.g. +61410888888.\n");
-    const bool can_retry = terminal_.interactive() && options_.user.empty() && !options_.password;
+    const bool can_ask_user = terminal_.interactive() && options_.user.empty();
+    const bool can_ask_password = terminal_.interactive() && !options_.password;
+    bool have_new_password = false;
     for (;;) {
       if (auto end = AskUser()) return end;
-      if (!options_.password) {
-        for (;;) {
-          util::SecretString first, second;
-          if (auto end = AskPassword("Password: ", first)) return end;
-          if (auto end = AskPassword("Confirm password: ", second)) return end;
-          if (first == second) {
-            password_ = std::move(first);
-            break;
-          }
-          terminal_.Print("Passwords do not match. Please try again\n");
-        }
-      } else {
-        password_ = std::move(*options_.password);
-        options_.password.reset();
+      if (auto phone = protocol::CanonicalPhone(user_); !phone.ok()) {
+        terminal_.Print("Registration failed: " + phone.status().message() + "\n");
+        if (!can_ask_user) return kExitNoLogin;
+        user_.clear();
+        continue;
+      }
+      if (!have_new_password) {
+        if (auto end = ChooseNewPassword(can_ask_password)) return end;
+        have_new_password = true;
       }
       util::Status st = client_.Register(user_, password_);
       if (!st.ok() && Reconnected(st)) st = client_.Register(user_, password_);
@@ -206,8 +213,44 @@ class Conversation {
       }
       if (ConnectionLost(st)) return Lost(st);
       terminal_.Print("Registration failed: " + st.message() + "\n");
-      if (!can_retry) return kExitNoLogin;
-      user_.clear();
+      if (st.code() == StatusCode::kInvalidArgument && can_ask_password) {
+        // The user name passed the check the server makes (the same CanonicalPhone), so
+        // what the server refused is the password.
+        have_new_password = false;
+      } else if (st.code() == StatusCode::kAlreadyExists && can_ask_user) {
+        user_.clear();
+      } else {
+        return kExitNoLogin;
+      }
+    }
+  }
+
+  // Sets password_ to the new account's password: from --password-file, else typed twice,
+  // its length checked before the second time.
+  std::optional<int> ChooseNewPassword(bool can_ask_again) {
+    if (options_.password) {
+      password_ = std::move(*options_.password);
+      options_.password.reset();
+      if (util::Status st = service::CheckPasswordLength(password_.size()); !st.ok()) {
+        terminal_.Print("Registration failed: " + st.message() + "\n");
+        return kExitNoLogin;
+      }
+      return std::nullopt;
+    }
+    for (;;) {
+      util::SecretString first, second;
+      if (auto end = AskPassword("Password: ", first)) return end;
+      if (util::Status st = service::CheckPasswordLength(first.size()); !st.ok()) {
+        terminal_.Print("Registration failed: " + st.message() + "\n");
+        if (!can_ask_again) return kExitNoLogin;
+        continue;
+      }
+      if (auto end = AskPassword("Confirm password: ", second)) return end;
+      if (first == second) {
+        password_ = std::move(first);
+        return std::nullopt;
+      }
+      terminal_.Print("Passwords do not match. Please try again\n");
     }
   }
 

@@ -214,6 +214,48 @@ TEST_F(FrontendTest, HelpListsTheCommandsAndAMalformedBeaconShowsItsUsage) {
                                                    "SendBeacon host 8001", "Logout"}));
 }
 
+TEST_F(FrontendTest, RegistrationChecksThePhoneNumberBeforeAskingForAPassword) {
+  options_.register_user = true;
+  EXPECT_EQ(Run("0410123456\nsecret-one\nsecret-one\n"), kExitNoLogin);
+  EXPECT_EQ(Out(),
+            "Registering a new user. The username is a phone number, e.g. +61410888888.\n"
+            "Username: 0410123456\n"
+            "Registration failed: phone number must start with '+' and the country code\n");
+  EXPECT_TRUE(fake_.calls.empty());
+
+  // --user is checked the same way, before any prompt.
+  options_.user = "+61 410";
+  EXPECT_EQ(Run("secret-one\nsecret-one\n"), kExitNoLogin);
+  EXPECT_NE(Out().find("Registration failed: phone number has 5 digits, needs 8 to 15\n"),
+            std::string::npos)
+      << Out();
+  EXPECT_EQ(Out().find("Password: "), std::string::npos) << Out();
+  EXPECT_TRUE(fake_.calls.empty());
+}
+
+TEST_F(FrontendTest, RegistrationChecksThePasswordsLengthBeforeAskingForItAgain) {
+  options_.register_user = true;
+  EXPECT_EQ(Run("+61410123456\nshort\nshort\n"), kExitNoLogin);
+  EXPECT_EQ(Out(),
+            "Registering a new user. The username is a phone number, e.g. +61410888888.\n"
+            "Username: +61410123456\n"
+            "Password: \n"
+            "Registration failed: the password must be 8 to 1024 bytes long\n");
+  EXPECT_TRUE(fake_.calls.empty());
+
+  // The upper bound too (the server's default, 1024 bytes), and from --password-file.
+  options_.password = util::SecretString(std::string(1025, 'x'));
+  EXPECT_EQ(Run("+61410123456\n"), kExitNoLogin);
+  EXPECT_NE(Out().find("Registration failed: the password must be 8 to 1024 bytes long\n"),
+            std::string::npos)
+      << Out();
+  EXPECT_TRUE(fake_.calls.empty());
+
+  options_.password = util::SecretString(std::string(1024, 'x'));
+  EXPECT_EQ(Run("+61410123456\nlogout\n"), kExitOk);
+  EXPECT_EQ(fake_.calls.front(), "Register +61410123456 " + std::string(1024, 'x'));
+}
+
 TEST_F(FrontendTest, WrongPasswordsAskOnlyThePasswordAgainThenTheBlockEndsTheRun) {
   fake_.logins = {ClientLoginStatus::kWrongPassword, ClientLoginStatus::kWrongPassword,
                   ClientLoginStatus::kBlocked};

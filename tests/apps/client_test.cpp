@@ -233,6 +233,46 @@ TEST_F(ClientProgramTest, ANewUserRegistersThenLogsInAgainWithAPasswordFile) {
       << d->Stdout();
 }
 
+// The server's rules may be stricter than the client's defaults: a password the server
+// refuses is asked for again, not the user name.
+TEST_F(ClientProgramTest, InATerminalRegistrationAsksAgainForWhatWasWrong) {
+  ASSERT_EQ(server_->Stop(kWait), 0);
+  std::string config = ReadFileForTest(server_dir_ + "/fast.toml");
+  config.replace(config.find("min_password_length = 8"), 23, "min_password_length = 12");
+  WriteFileForTest(server_dir_ + "/fast.toml", config);
+  StartServer(0);
+  PtyProcess p(test::ProgramPath("bluetrace-client"), ClientDir("a"),
+               {"127.0.0.1", std::to_string(port_), std::to_string(FreePort(SOCK_DGRAM)),
+                "--ca-file", Cert(), "--register"},
+               Env());
+  ASSERT_TRUE(p.WaitForOutput("Username: ")) << p.output();
+  p.Write("0410123456\r");
+  ASSERT_TRUE(p.WaitForOutput("Registration failed: phone number must start with '+'"))
+      << p.output();
+  ASSERT_TRUE(p.WaitForOutput("Username: ", 2)) << p.output();
+  p.Write("+61410123456\r");
+  ASSERT_TRUE(p.WaitForOutput("Password: ")) << p.output();
+  p.Write("short\r");
+  ASSERT_TRUE(p.WaitForOutput(
+      "Registration failed: the password must be 8 to 1024 bytes long\r\nPassword: "))
+      << p.output();
+  EXPECT_EQ(p.output().find("Confirm password: "), std::string::npos) << p.output();
+  p.Write("eleven-char\r");
+  ASSERT_TRUE(p.WaitForOutput("Confirm password: ")) << p.output();
+  p.Write("eleven-char\r");
+  ASSERT_TRUE(p.WaitForOutput(
+      "Registration failed: the password must be 12 to 1024 bytes long\r\nPassword: "))
+      << p.output();
+  p.Write("twelve-chars\r");
+  ASSERT_TRUE(p.WaitForOutput("Confirm password: ", 2)) << p.output();
+  p.Write("twelve-chars\r");
+  ASSERT_TRUE(p.WaitForOutput("Registered +61410123456\r\n")) << p.output();
+  ASSERT_TRUE(p.WaitForOutput("Welcome to the BlueTrace Simulator!\r\n> ")) << p.output();
+  EXPECT_EQ(test::CountOccurrences(p.output(), "Username: "), 2) << p.output();
+  p.Write("logout\r");
+  EXPECT_EQ(p.WaitExit(kWait), 0) << p.output();
+}
+
 TEST_F(ClientProgramTest, InATerminalHelpListsTheCommandsAndTabCompletesThem) {
   PtyProcess p(test::ProgramPath("bluetrace-client"), ClientDir("a"),
                {"127.0.0.1", std::to_string(port_), std::to_string(FreePort(SOCK_DGRAM)),
