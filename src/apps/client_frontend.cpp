@@ -11,6 +11,7 @@
 
 #include "bluetrace/protocol/phone.hpp"
 #include "bluetrace/service/password_rules.hpp"
+#include "bluetrace/util/thread_annotations.hpp"
 
 namespace bluetrace::apps {
 namespace {
@@ -85,6 +86,16 @@ class Conversation {
   Conversation(service::ClientController& client, Terminal& terminal, FrontendOptions& options)
       : client_(client), terminal_(terminal), options_(options), user_(options.user) {}
 
+  // Any thread (the controller's ConnectionLostSink): the server went away while no command
+  // was running. The prompt that waits ends, and the run with it (Lost).
+  void OnConnectionLost(const util::Status& why) {
+    {
+      util::MutexLock lock(lost_mu_);
+      lost_while_idle_ = why;
+    }
+    terminal_.Cancel();
+  }
+
   int Run() {
     if (auto end = ConnectToServer()) return *end;
     if (options_.register_user) {
@@ -105,6 +116,23 @@ class Conversation {
     terminal_.PrintError("lost the connection to the server " + options_.server + ": " +
                          status.message());
     return kExitUnreachable;
+  }
+
+  // The end of the run when a prompt's read ended without a line (before a login).
+  int ReadEnded(ReadStatus status) {
+    switch (status) {
+      case ReadStatus::kInterrupted:
+        return 128 + terminal_.signal();
+      case ReadStatus::kCancelled:
+        return Lost(LostWhileIdle());
+      default:
+        return kExitNoLogin;
+    }
+  }
+
+  util::Status LostWhileIdle() {
+    util::MutexLock lock(lost_mu_);
+    return lost_while_idle_;
   }
 
   std::optional<int> ConnectToServer() {
@@ -160,8 +188,7 @@ class Conversation {
     std::string line;
     for (;;) {
       const ReadStatus status = terminal_.ReadLine("Username: ", false, line);
-      if (status == ReadStatus::kInterrupted) return 128 + terminal_.signal();
-      if (status == ReadStatus::kEnd) return kExitNoLogin;
+      if (status != ReadStatus::kLine) return ReadEnded(status);
       const auto words = Words(line);
       if (!words.empty()) {
         // Phone numbers may be typed with inner spaces ("+61 410 888 888").
@@ -175,8 +202,7 @@ class Conversation {
 
   std::optional<int> AskPassword(std::string_view prompt, util::SecretString& password) {
     const ReadStatus status = terminal_.ReadSecret(prompt, password);
-    if (status == ReadStatus::kInterrupted) return 128 + terminal_.signal();
-    if (status == ReadStatus::kEnd) return kExitNoLogin;
+    if (status != ReadStatus::kLine) return ReadEnded(status);
     return std::nullopt;
   }
 
@@ -358,6 +384,11 @@ class Conversation {
     std::string line;
     for (;;) {
       const ReadStatus status = terminal_.ReadLine("> ", true, line);
+      if (status == ReadStatus::kCancelled) {
+        // The connection is gone: there is no one to log out from.
+        terminal_.PrintPosted();
+        return Lost(LostWhileIdle());
+      }
       if (status != ReadStatus::kLine) {
         // End of input logs out like the command; a signal does too, on its way out.
         (void)client_.Logout();
@@ -401,6 +432,10 @@ class Conversation {
   util::SecretString password_;
   bool have_password_ = false;  // registration already asked for it
   bool from_file_ = false;
+
+  util::Mutex lost_mu_;
+  util::Status lost_while_idle_ GUARDED_BY(lost_mu_) =
+      util::Unavailable("the server closed the connection");
 };
 
 }  // namespace
@@ -420,9 +455,13 @@ std::string ExitStatusHelp() {
 
 int RunClient(service::ClientController& client, Terminal& terminal, FrontendOptions& options) {
   terminal.SetCommandNames(kCommandNames);
+  Conversation conversation(client, terminal, options);
   client.SetBeaconSink(
       [&terminal](const std::vector<std::string>& lines) { terminal.Post(lines); });
-  const int status = Conversation(client, terminal, options).Run();
+  client.SetConnectionLostSink(
+      [&conversation](const util::Status& why) { conversation.OnConnectionLost(why); });
+  const int status = conversation.Run();
+  client.SetConnectionLostSink(nullptr);
   client.SetBeaconSink(nullptr);
   terminal.PrintPosted();
   return status;

@@ -169,6 +169,12 @@ void Terminal::Post(std::vector<std::string> lines) {
 
 void Terminal::PrintPosted() { PrintQueued(false); }
 
+void Terminal::Cancel() {
+  cancelled_ = true;
+  const char byte = 'c';
+  [[maybe_unused]] ssize_t n = write(wake_write_, &byte, 1);
+}
+
 bool Terminal::PrintQueued(bool fresh_line) {
   std::deque<std::vector<std::string>> batches;
   {
@@ -196,15 +202,17 @@ Terminal::Wait Terminal::WaitForInput() {
   }
 }
 
-bool Terminal::TakeWake() {
+ReadStatus Terminal::TakeWake() {
   char buf[64];
   while (read(wake_read_, buf, sizeof buf) > 0) {
   }
-  return g_signal.load() != 0;
+  if (g_signal.load() != 0) return ReadStatus::kInterrupted;
+  return cancelled_ ? ReadStatus::kCancelled : ReadStatus::kLine;
 }
 
 ReadStatus Terminal::ReadScriptedLine(std::string_view prompt, std::string& line) {
   for (;;) {
+    if (cancelled_) return ReadStatus::kCancelled;  // before lines a script sent ahead
     const std::size_t newline = input_.find('\n');
     if (newline != std::string::npos || input_.size() >= kMaxLineBytes || input_ended_) {
       if (newline == std::string::npos && input_.empty()) return ReadStatus::kEnd;
@@ -222,12 +230,15 @@ ReadStatus Terminal::ReadScriptedLine(std::string_view prompt, std::string& line
       case Wait::kError:
         input_ended_ = true;
         continue;
-      case Wait::kWake:
-        if (TakeWake()) return ReadStatus::kInterrupted;
+      case Wait::kWake: {
         // A script's transcript shows posted lines where they happened, after the prompt
-        // that was waiting, then that prompt again.
-        if (PrintQueued(!prompt.empty())) Print(prompt);
+        // that was waiting, then that prompt again (unless the read ends here).
+        const ReadStatus why = TakeWake();
+        const bool printed = PrintQueued(!prompt.empty());
+        if (why != ReadStatus::kLine) return why;
+        if (printed) Print(prompt);
         continue;
+      }
       case Wait::kInput:
         break;
     }
@@ -293,10 +304,14 @@ ReadStatus Terminal::ReadEditedLine(std::string_view prompt, bool command, std::
   rl_prep_terminal(1);
   ReadStatus status = ReadStatus::kLine;
   while (!edited.done) {
+    if (cancelled_) {
+      status = ReadStatus::kCancelled;
+      break;
+    }
     const Wait w = WaitForInput();
     if (w == Wait::kWake) {
-      if (TakeWake()) {
-        status = ReadStatus::kInterrupted;
+      if (const ReadStatus why = TakeWake(); why != ReadStatus::kLine) {
+        status = why;
         break;
       }
       // Clear the line being edited, print above it, and let libedit draw it again.
@@ -344,10 +359,14 @@ ReadStatus Terminal::ReadHiddenLine(std::string_view prompt, std::string& line) 
   Print(prompt);
   ReadStatus status = ReadStatus::kLine;
   for (;;) {
+    if (cancelled_) {
+      status = ReadStatus::kCancelled;
+      break;
+    }
     const Wait w = WaitForInput();
     if (w == Wait::kWake) {
-      if (TakeWake()) {
-        status = ReadStatus::kInterrupted;
+      if (const ReadStatus why = TakeWake(); why != ReadStatus::kLine) {
+        status = why;
         break;
       }
       if (PrintQueued(true)) Print(prompt);

@@ -71,6 +71,7 @@ class FakeController final : public service::ClientController {
     return util::Status::Ok();
   }
   void SetBeaconSink(service::BeaconSink s) override { sink = std::move(s); }
+  void SetConnectionLostSink(service::ConnectionLostSink s) override { lost_sink = std::move(s); }
   std::uint16_t udp_port() const override { return 8000; }
   std::uint64_t dropped_datagrams() const override { return 0; }
 
@@ -84,6 +85,7 @@ class FakeController final : public service::ClientController {
   bool lose_next_login = false;
   int connects = 0;
   service::BeaconSink sink;
+  service::ConnectionLostSink lost_sink;
 };
 
 // Runs the front end in scripted mode with `input` on a pipe (kept open until Finish when
@@ -334,6 +336,25 @@ TEST_F(FrontendTest, AnUnreachableServerAndALostConnectionHaveTheirOwnStatus) {
       std::string::npos)
       << Err();
   EXPECT_EQ(fake_.calls.back(), "DownloadTempId");
+}
+
+TEST_F(FrontendTest, AConnectionLostWhileThePromptWaitsEndsTheRunAtOnce) {
+  Start("+61410888888\ncomp3331\n");
+  ASSERT_TRUE(test::WaitFor([&] { return Out().find("\n> ") != std::string::npos; }));
+  ASSERT_TRUE(fake_.lost_sink);
+  // A beacon that came just before is still shown.
+  fake_.sink({"received beacon:", "The beacon is valid."});
+  fake_.lost_sink(util::Unavailable("the server closed the connection"));
+  // The input stays open: only the news can end the run.
+  ASSERT_TRUE(test::WaitFor([&] { return !Err().empty(); }));
+  EXPECT_EQ(Finish(), kExitUnreachable);
+  EXPECT_EQ(Err(),
+            "bluetrace-client: lost the connection to the server 127.0.0.1:4000: the server "
+            "closed the connection\n");
+  EXPECT_NE(Out().find("received beacon:\nThe beacon is valid.\n"), std::string::npos) << Out();
+  // No logout is attempted on a connection that is gone.
+  EXPECT_EQ(fake_.calls, (std::vector<std::string>{"Login +61410888888 comp3331"}));
+  EXPECT_FALSE(fake_.lost_sink);  // unset when the run ends
 }
 
 TEST_F(FrontendTest, AConnectionClosedBeforeTheLoginIsMadeAgainOnce) {

@@ -414,6 +414,40 @@ TEST_F(ClientProgramTest, AServerThatDisappearsMidSessionEndsTheClientWithAClear
       << a->Stderr();
 }
 
+TEST_F(ClientProgramTest, AServerThatStopsWhileTheUserSitsAtThePromptEndsTheClientAtOnce) {
+  auto a = LoggedIn("a", "+61410888888", "comp3331");
+  ASSERT_TRUE(a->WaitForOutput("\n> "));
+  ASSERT_EQ(server_->Stop(kWait), 0);
+  // No command is typed: the client notices by itself, and stdin stays open.
+  EXPECT_EQ(a->WaitExit(kWait), 3) << a->Stdout() << a->Stderr();
+  EXPECT_NE(a->Stderr().find("bluetrace-client: lost the connection to the server 127.0.0.1:" +
+                             std::to_string(port_) + ": the server closed the connection"),
+            std::string::npos)
+      << a->Stderr();
+  EXPECT_EQ(a->Stdout(), std::string("Username: +61410888888\nPassword: \n") + kWelcome + "> \n");
+}
+
+TEST_F(ClientProgramTest, InATerminalAServerThatStopsEndsTheClientAndRestoresTheTerminal) {
+  PtyProcess p(test::ProgramPath("bluetrace-client"), ClientDir("a"),
+               {"127.0.0.1", std::to_string(port_), std::to_string(FreePort(SOCK_DGRAM)),
+                "--ca-file", Cert(), "--user", "+61410888888"},
+               Env());
+  ASSERT_TRUE(p.WaitForOutput("Password: ")) << p.output();
+  p.Write("comp3331\r");
+  ASSERT_TRUE(p.WaitForOutput("> ")) << p.output();
+  ASSERT_TRUE(test::WaitFor([&] { return (p.local_flags() & ICANON) == 0; }));  // libedit's mode
+  p.Write("Download_");  // half a line, as a person might leave it
+  ASSERT_TRUE(p.WaitForOutput("> Download_"));
+  server_->Signal(SIGTERM);
+  EXPECT_EQ(server_->WaitExit(kWait), 0);
+  EXPECT_EQ(p.WaitExit(kWait), 3) << p.output();
+  EXPECT_NE(p.output().find("lost the connection to the server 127.0.0.1:" + std::to_string(port_)),
+            std::string::npos)
+      << p.output();
+  EXPECT_NE(p.local_flags() & ECHO, 0u);
+  EXPECT_NE(p.local_flags() & ICANON, 0u);
+}
+
 TEST_F(ClientProgramTest, AnUnreachableServerFailsFast) {
   port_ = FreePort(SOCK_STREAM);
   auto a = Client("a", {});
