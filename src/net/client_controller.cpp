@@ -101,6 +101,9 @@ class Controller final : public ClientController {
   void StopBackground();
   void BackgroundLoop();
   void Maintain();
+  // One info line for the datagrams dropped since the last one (at most one line per
+  // kPruneInterval, whatever a flood sends; each is logged at debug level).
+  void LogDroppedDatagrams();
   // The background thread's work on the connection while logged in; the loss it found
   // (the connection was open when it began and is not now), if any.
   std::optional<Status> MaintainConnection(std::chrono::steady_clock::time_point steady);
@@ -130,6 +133,7 @@ class Controller final : public ClientController {
   bool bg_stop_ = false;  // guarded by bg_mu_
   std::thread bg_;        // started and joined by the front end's thread only
   std::chrono::steady_clock::time_point last_prune_;  // the background thread's own
+  std::uint64_t dropped_logged_ = 0;                  // the background thread's own
 };
 
 Status Controller::OpenLocalParts() {
@@ -351,6 +355,12 @@ void Controller::OnBeacon(const protocol::Beacon& b) {
   const std::int64_t now = clock_.NowUnixSeconds();
   const bool valid = protocol::IsBeaconValidAt(b, now);
   const protocol::TimeZoneMode mode = options_.time_mode;
+  // The terminal shows the original's lines only; the log says why.
+  if (valid) {
+    spdlog::debug("beacon {}: valid", b.id.ToString());
+  } else {
+    spdlog::info("beacon {}: invalid, {}", b.id.ToString(), protocol::DescribeBeaconTiming(b, now));
+  }
   std::vector<std::string> lines = {"received beacon:",
                                     b.id.ToString() + ",",
                                     protocol::FormatTimestamp(b.start, mode) + ",",
@@ -406,12 +416,23 @@ void Controller::Maintain() {
     last_prune_ = steady;
     auto pruned = log_->Prune();
     if (!pruned.ok()) spdlog::warn("pruning the contact log: {}", pruned.status().ToString());
+    LogDroppedDatagrams();
   }
   const std::optional<Status> lost = MaintainConnection(steady);
   if (!lost) return;
   spdlog::info("the background thread found the connection lost: {}", lost->ToString());
   util::MutexLock lock(lost_sink_mu_);
   if (lost_sink_) lost_sink_(*lost);
+}
+
+void Controller::LogDroppedDatagrams() {
+  const std::uint64_t dropped = endpoint_->dropped();
+  if (dropped == dropped_logged_) return;
+  const std::uint64_t count = dropped - dropped_logged_;
+  dropped_logged_ = dropped;
+  spdlog::info("dropped {} datagram{} on UDP port {} that {} no beacon; the last: {}", count,
+               count == 1 ? "" : "s", endpoint_->port(), count == 1 ? "was" : "were",
+               endpoint_->last_drop());
 }
 
 std::optional<Status> Controller::MaintainConnection(std::chrono::steady_clock::time_point steady) {

@@ -381,6 +381,62 @@ TEST_F(ClientProgramTest, AnExpiredBeaconIsShownInvalidAndNotStored) {
   EXPECT_EQ(b->WaitExit(kWait), 0);
 }
 
+// A user who asks for diagnostics learns why a datagram or beacon was refused; the terminal
+// shows exactly what it always did.
+TEST_F(ClientProgramTest, WithVerboseTheLogSaysWhyADatagramWasDroppedOrABeaconIsInvalid) {
+  const std::string log_file = dir_.File("b.log");
+  auto b = Client("b", {"--log-file", log_file, "--verbose"});
+  b->Write("+61410777777\ndatha457\n");
+  ASSERT_TRUE(b->WaitForOutput(kWelcome)) << b->Stderr();
+  const std::int64_t now = std::time(nullptr);
+  const auto id = *protocol::TempId::Parse("12345678901234567890");
+  SendDatagram(udp_["b"], "not a beacon");
+  std::string bad_id = protocol::EncodeBeacon({id, now - 5, now + 894, 1});
+  bad_id[3] = 'x';
+  SendDatagram(udp_["b"], bad_id);
+  std::string bad_time = protocol::EncodeBeacon({id, now - 5, now + 894, 1});
+  bad_time[20 + 3] = '3';  // month 39 of the start time
+  bad_time[20 + 4] = '9';
+  SendDatagram(udp_["b"], bad_time);
+  SendDatagram(udp_["b"], protocol::EncodeBeacon({id, now - 1000, now - 101, 1}));
+  ASSERT_TRUE(b->WaitForOutput("The beacon is invalid.\n")) << b->Stdout();
+  SendDatagram(udp_["b"], protocol::EncodeBeacon({id, now + 500, now + 1399, 1}));
+  ASSERT_TRUE(b->WaitForOutput("The beacon is invalid.\n", 2)) << b->Stdout();
+  for (const char* why :
+       {"12-byte datagram", "TempID", "beacon start", "expired", "not yet valid"}) {
+    EXPECT_TRUE(test::WaitFor([&] {
+      return ReadFileForTest(log_file).find(why) != std::string::npos;
+    })) << why
+        << "\n"
+        << ReadFileForTest(log_file);
+  }
+  // The terminal shows the two beacons as ever, and nothing of the dropped datagrams.
+  const std::string out = b->Stdout();
+  EXPECT_EQ(test::CountOccurrences(out, "received beacon:\n"), 2) << out;
+  EXPECT_EQ(out.find("dropped"), std::string::npos) << out;
+  EXPECT_EQ(out.find("expired"), std::string::npos) << out;
+  b->Write("logout\n");
+  EXPECT_EQ(b->WaitExit(kWait), 0);
+  EXPECT_EQ(b->Stderr(), "");
+}
+
+TEST_F(ClientProgramTest, WithALogFileDroppedDatagramsAreCountedInTheLog) {
+  const std::string log_file = dir_.File("b.log");
+  auto b = Client("b", {"--log-file", log_file});
+  b->Write("+61410777777\ndatha457\n");
+  ASSERT_TRUE(b->WaitForOutput(kWelcome)) << b->Stderr();
+  SendDatagram(udp_["b"], "not a beacon");
+  EXPECT_TRUE(test::WaitFor([&] {
+    return ReadFileForTest(log_file).find("dropped 1 datagram") != std::string::npos;
+  })) << ReadFileForTest(log_file);
+  EXPECT_NE(ReadFileForTest(log_file).find("12-byte datagram"), std::string::npos)
+      << ReadFileForTest(log_file);
+  b->Write("logout\n");
+  EXPECT_EQ(b->WaitExit(kWait), 0);
+  EXPECT_EQ(b->Stdout().find("dropped"), std::string::npos) << b->Stdout();
+  EXPECT_EQ(b->Stderr(), "");
+}
+
 TEST_F(ClientProgramTest, ContactLogEntriesAreRemovedAfterTheConfiguredRetention) {
   WriteFileForTest(dir_.File("client.toml"), "[contact_log]\nretention = 2\n");
   auto b = Client("b", {"--config", dir_.File("client.toml")});
@@ -637,8 +693,9 @@ TEST_F(ClientCommandLineTest, VersionHelpAndUsageErrors) {
   EXPECT_EQ(Run({"--version"}), 0);
   EXPECT_EQ(out_.find("bluetrace-client "), 0u) << out_;
   EXPECT_EQ(Run({"--help"}), 0);
-  for (const char* text : {"server_IP", "client_udp_port", "--ca-file", "--password-file",
-                           "--register", "Exit status:", "4  the server's certificate"}) {
+  for (const char* text :
+       {"server_IP", "client_udp_port", "--ca-file", "--password-file", "--register", "--verbose",
+        "Exit status:", "4  the server's certificate"}) {
     EXPECT_NE(out_.find(text), std::string::npos) << text << "\n" << out_;
   }
   EXPECT_EQ(Run({}), 2);
@@ -646,6 +703,9 @@ TEST_F(ClientCommandLineTest, VersionHelpAndUsageErrors) {
   EXPECT_EQ(Run({"127.0.0.1", "not-a-port", "8000"}), 2);
   EXPECT_EQ(Run({"127.0.0.1", "4000", "8000", "--password-file", "missing"}), 2);
   EXPECT_NE(err_.find("missing"), std::string::npos) << err_;
+  // Diagnostics never go to the terminal, so --verbose needs a log file.
+  EXPECT_EQ(Run({"127.0.0.1", "4000", "8000", "--verbose"}), 2);
+  EXPECT_NE(err_.find("--log-file"), std::string::npos) << err_;
 }
 
 TEST_F(ClientCommandLineTest, TheShippedConfigurationIsReadAndBadKeysAreNamed) {
