@@ -9,6 +9,10 @@
 #include <utility>
 #include <vector>
 
+#include "bluetrace/protocol/phone.hpp"
+#include "bluetrace/service/password_rules.hpp"
+#include "bluetrace/util/thread_annotations.hpp"
+
 namespace bluetrace::apps {
 namespace {
 
@@ -23,6 +27,20 @@ constexpr std::string_view kNowBlocked =
 constexpr std::string_view kStillBlocked =
     "Your account is blocked due to multiple login failures. Please try again later\n";
 constexpr std::string_view kInvalidCommand = "Error. Invalid command\n";
+
+// Ours, for people new to the original's commands: `help` (or `?`), and the usage printed
+// after the original's error for a Beacon line that is not well formed.
+constexpr std::string_view kHelp =
+    "Commands:\n"
+    "  Download_tempID               get a new TempID from the server\n"
+    "  Upload_contact_log            send the contact log to the server\n"
+    "  Beacon <dest IP> <dest port>  send the current TempID to another client (UDP)\n"
+    "  logout                        log out and exit\n"
+    "  help                          list these commands (also ?)\n";
+constexpr std::string_view kBeaconUsage = "Usage: Beacon <dest IP> <dest port>\n";
+// What Tab completes as the first word at the `> ` prompt.
+const std::vector<std::string> kCommandNames = {"Download_tempID", "Upload_contact_log", "Beacon",
+                                                "logout", "help"};
 
 constexpr int kBusyRetries = 5;
 constexpr std::int64_t kMaxBusyWaitSeconds = 5;
@@ -68,6 +86,16 @@ class Conversation {
   Conversation(service::ClientController& client, Terminal& terminal, FrontendOptions& options)
       : client_(client), terminal_(terminal), options_(options), user_(options.user) {}
 
+  // Any thread (the controller's ConnectionLostSink): the server went away while no command
+  // was running. The prompt that waits ends, and the run with it (Lost).
+  void OnConnectionLost(const util::Status& why) {
+    {
+      util::MutexLock lock(lost_mu_);
+      lost_while_idle_ = why;
+    }
+    terminal_.Cancel();
+  }
+
   int Run() {
     if (auto end = ConnectToServer()) return *end;
     if (options_.register_user) {
@@ -88,6 +116,23 @@ class Conversation {
     terminal_.PrintError("lost the connection to the server " + options_.server + ": " +
                          status.message());
     return kExitUnreachable;
+  }
+
+  // The end of the run when a prompt's read ended without a line (before a login).
+  int ReadEnded(ReadStatus status) {
+    switch (status) {
+      case ReadStatus::kInterrupted:
+        return 128 + terminal_.signal();
+      case ReadStatus::kCancelled:
+        return Lost(LostWhileIdle());
+      default:
+        return kExitNoLogin;
+    }
+  }
+
+  util::Status LostWhileIdle() {
+    util::MutexLock lock(lost_mu_);
+    return lost_while_idle_;
   }
 
   std::optional<int> ConnectToServer() {
@@ -143,8 +188,7 @@ class Conversation {
     std::string line;
     for (;;) {
       const ReadStatus status = terminal_.ReadLine("Username: ", false, line);
-      if (status == ReadStatus::kInterrupted) return 128 + terminal_.signal();
-      if (status == ReadStatus::kEnd) return kExitNoLogin;
+      if (status != ReadStatus::kLine) return ReadEnded(status);
       const auto words = Words(line);
       if (!words.empty()) {
         // Phone numbers may be typed with inner spaces ("+61 410 888 888").
@@ -158,30 +202,33 @@ class Conversation {
 
   std::optional<int> AskPassword(std::string_view prompt, util::SecretString& password) {
     const ReadStatus status = terminal_.ReadSecret(prompt, password);
-    if (status == ReadStatus::kInterrupted) return 128 + terminal_.signal();
-    if (status == ReadStatus::kEnd) return kExitNoLogin;
+    if (status != ReadStatus::kLine) return ReadEnded(status);
     return std::nullopt;
   }
 
+  // --register. The user name and the new password are checked by the server's default
+  // rules (protocol/phone.hpp, service/password_rules.hpp) as soon as each is typed, so no
+  // one types a password twice to learn that the user name was wrong. In a terminal, what
+  // was refused is asked again: the user name when it is no phone number or already
+  // registered, only the password when it breaks the rules (a server may have stricter
+  // ones). A script, --user or --password-file cannot answer again: the run ends there, as
+  // it does for any other refusal (registration disabled, busy).
   std::optional<int> RegisterUser() {
     terminal_.Print("Registering a new user. The username is a phone number, e.g. +61410888888.\n");
-    const bool can_retry = terminal_.interactive() && options_.user.empty() && !options_.password;
+    const bool can_ask_user = terminal_.interactive() && options_.user.empty();
+    const bool can_ask_password = terminal_.interactive() && !options_.password;
+    bool have_new_password = false;
     for (;;) {
       if (auto end = AskUser()) return end;
-      if (!options_.password) {
-        for (;;) {
-          util::SecretString first, second;
-          if (auto end = AskPassword("Password: ", first)) return end;
-          if (auto end = AskPassword("Confirm password: ", second)) return end;
-          if (first == second) {
-            password_ = std::move(first);
-            break;
-          }
-          terminal_.Print("Passwords do not match. Please try again\n");
-        }
-      } else {
-        password_ = std::move(*options_.password);
-        options_.password.reset();
+      if (auto phone = protocol::CanonicalPhone(user_); !phone.ok()) {
+        terminal_.Print("Registration failed: " + phone.status().message() + "\n");
+        if (!can_ask_user) return kExitNoLogin;
+        user_.clear();
+        continue;
+      }
+      if (!have_new_password) {
+        if (auto end = ChooseNewPassword(can_ask_password)) return end;
+        have_new_password = true;
       }
       util::Status st = client_.Register(user_, password_);
       if (!st.ok() && Reconnected(st)) st = client_.Register(user_, password_);
@@ -192,8 +239,44 @@ class Conversation {
       }
       if (ConnectionLost(st)) return Lost(st);
       terminal_.Print("Registration failed: " + st.message() + "\n");
-      if (!can_retry) return kExitNoLogin;
-      user_.clear();
+      if (st.code() == StatusCode::kInvalidArgument && can_ask_password) {
+        // The user name passed the check the server makes (the same CanonicalPhone), so
+        // what the server refused is the password.
+        have_new_password = false;
+      } else if (st.code() == StatusCode::kAlreadyExists && can_ask_user) {
+        user_.clear();
+      } else {
+        return kExitNoLogin;
+      }
+    }
+  }
+
+  // Sets password_ to the new account's password: from --password-file, else typed twice,
+  // its length checked before the second time.
+  std::optional<int> ChooseNewPassword(bool can_ask_again) {
+    if (options_.password) {
+      password_ = std::move(*options_.password);
+      options_.password.reset();
+      if (util::Status st = service::CheckPasswordLength(password_.size()); !st.ok()) {
+        terminal_.Print("Registration failed: " + st.message() + "\n");
+        return kExitNoLogin;
+      }
+      return std::nullopt;
+    }
+    for (;;) {
+      util::SecretString first, second;
+      if (auto end = AskPassword("Password: ", first)) return end;
+      if (util::Status st = service::CheckPasswordLength(first.size()); !st.ok()) {
+        terminal_.Print("Registration failed: " + st.message() + "\n");
+        if (!can_ask_again) return kExitNoLogin;
+        continue;
+      }
+      if (auto end = AskPassword("Confirm password: ", second)) return end;
+      if (first == second) {
+        password_ = std::move(first);
+        return std::nullopt;
+      }
+      terminal_.Print("Passwords do not match. Please try again\n");
     }
   }
 
@@ -284,7 +367,14 @@ class Conversation {
 
   std::optional<int> Beacon(std::string_view ip, std::uint16_t port) {
     auto sent = client_.SendBeacon(std::string(ip), port);
-    if (!sent.ok()) return CommandFailed(sent.status());
+    if (!sent.ok()) {
+      auto end = CommandFailed(sent.status());
+      // kInvalidArgument is an address that is no IP literal (client_controller.hpp).
+      if (!end && sent.status().code() == StatusCode::kInvalidArgument) {
+        terminal_.Print(kBeaconUsage);
+      }
+      return end;
+    }
     terminal_.Print(sent->id.ToString() + ",\n" + Time(sent->start) + ",\n" + Time(sent->expiry) +
                     ".\n");
     return std::nullopt;
@@ -294,6 +384,11 @@ class Conversation {
     std::string line;
     for (;;) {
       const ReadStatus status = terminal_.ReadLine("> ", true, line);
+      if (status == ReadStatus::kCancelled) {
+        // The connection is gone: there is no one to log out from.
+        terminal_.PrintPosted();
+        return Lost(LostWhileIdle());
+      }
       if (status != ReadStatus::kLine) {
         // End of input logs out like the command; a signal does too, on its way out.
         (void)client_.Logout();
@@ -310,6 +405,11 @@ class Conversation {
         end = UploadContactLog();
       } else if (words.size() == 3 && words[0] == "Beacon" && ParsePort(words[2])) {
         end = Beacon(words[1], *ParsePort(words[2]));
+      } else if (words[0] == "Beacon") {
+        terminal_.Print(kInvalidCommand);
+        terminal_.Print(kBeaconUsage);
+      } else if (words.size() == 1 && (words[0] == "help" || words[0] == "?")) {
+        terminal_.Print(kHelp);
       } else if (words.size() == 1 && words[0] == "logout") {
         (void)client_.Logout();
         terminal_.PrintPosted();
@@ -332,6 +432,10 @@ class Conversation {
   util::SecretString password_;
   bool have_password_ = false;  // registration already asked for it
   bool from_file_ = false;
+
+  util::Mutex lost_mu_;
+  util::Status lost_while_idle_ GUARDED_BY(lost_mu_) =
+      util::Unavailable("the server closed the connection");
 };
 
 }  // namespace
@@ -350,9 +454,14 @@ std::string ExitStatusHelp() {
 }
 
 int RunClient(service::ClientController& client, Terminal& terminal, FrontendOptions& options) {
+  terminal.SetCommandNames(kCommandNames);
+  Conversation conversation(client, terminal, options);
   client.SetBeaconSink(
       [&terminal](const std::vector<std::string>& lines) { terminal.Post(lines); });
-  const int status = Conversation(client, terminal, options).Run();
+  client.SetConnectionLostSink(
+      [&conversation](const util::Status& why) { conversation.OnConnectionLost(why); });
+  const int status = conversation.Run();
+  client.SetConnectionLostSink(nullptr);
   client.SetBeaconSink(nullptr);
   terminal.PrintPosted();
   return status;

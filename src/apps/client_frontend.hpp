@@ -4,7 +4,9 @@
 // messages (ASSIGNMENT.md 4 and 5) and turns every outcome into an exit status.
 //
 // Not thread-safe: RunClient runs on the main thread, which owns the Terminal. Received
-// beacons reach the Terminal through its Post(), from the controller's receiving thread.
+// beacons reach the Terminal through its Post(), from the controller's receiving thread;
+// news of a connection lost while a prompt waits ends that prompt through Cancel(), from
+// the controller's background thread, and the run with status 3.
 #pragma once
 
 #include <optional>
@@ -40,9 +42,9 @@ struct FrontendOptions {
   protocol::TimeZoneMode time_mode = protocol::TimeZoneMode::kUtc;
 };
 
-// Connects, registers when asked, logs in and runs commands until logout, end of input or
-// a signal; returns the exit status. The controller's BeaconSink is pointed at `terminal`
-// for the duration of the call.
+// Connects, registers when asked, logs in and runs commands until logout, end of input, a
+// signal or the loss of the connection; returns the exit status. The controller's
+// BeaconSink and ConnectionLostSink are pointed at `terminal` for the duration of the call.
 int RunClient(service::ClientController& client, Terminal& terminal, FrontendOptions& options);
 
 }  // namespace bluetrace::apps

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -35,6 +36,7 @@ struct Flags {
   std::optional<std::string> ca_file, data_dir, known_servers;
   bool register_user = false;
   bool print_config = false;
+  bool verbose = false;
 };
 
 int Fail(int code, const std::string& message) {
@@ -71,8 +73,11 @@ void SetUpLogging(const Flags& f) {
     logger->set_level(spdlog::level::off);
   } else {
     logger = spdlog::basic_logger_mt("bluetrace", f.log_file);
-    logger->set_level(spdlog::level::from_str(f.log_level));
-    logger->flush_on(spdlog::level::info);
+    auto level = spdlog::level::from_str(f.log_level);
+    // --verbose: every dropped datagram and every beacon, each with its reason.
+    if (f.verbose) level = std::min(level, spdlog::level::debug);
+    logger->set_level(level);
+    logger->flush_on(std::min(level, spdlog::level::info));
   }
   spdlog::set_default_logger(logger);
 }
@@ -113,8 +118,13 @@ int main(int argc, char** argv) {
   app.add_option("--password-file", f.password_file,
                  "read the password from the first line of this file");
   app.add_flag("--register", f.register_user, "create the account first, then log in");
-  app.add_option("--log-file", f.log_file, "write diagnostics to this file (default: none)");
+  auto* log_file =
+      app.add_option("--log-file", f.log_file, "write diagnostics to this file (default: none)");
   app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error (with --log-file)");
+  app.add_flag("-v,--verbose", f.verbose,
+               "log at debug level (with --log-file): why each datagram was dropped, each "
+               "beacon received")
+      ->needs(log_file);
   app.add_flag("--print-config", f.print_config,
                "print the effective configuration (config/client.toml keys) and exit");
   app.footer(apps::ExitStatusHelp());

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 #include <utility>
 
 namespace bluetrace::apps {
@@ -66,6 +67,32 @@ extern "C" void OnEditedLine(char* text) {
   std::free(text);
 }
 
+// Tab completion (libedit binds Tab to rl_complete, which asks this function). The names are
+// the Terminal's, set while a command line is read; otherwise nothing is completed.
+const std::vector<std::string>* g_command_names = nullptr;
+
+extern "C" char* NextCommandName(const char* text, int state) {
+  static std::size_t next = 0;
+  if (state == 0) next = 0;
+  if (g_command_names == nullptr) return nullptr;
+  const std::string_view prefix(text);
+  while (next < g_command_names->size()) {
+    const std::string& name = (*g_command_names)[next++];
+    if (name.starts_with(prefix)) return strdup(name.c_str());
+  }
+  return nullptr;
+}
+
+extern "C" char** CompleteCommandName(const char* text, int start, int /*end*/) {
+  rl_attempted_completion_over = 1;  // never fall back to file names
+  if (g_command_names == nullptr) return nullptr;
+  for (int i = 0; i < start; ++i) {
+    if (rl_line_buffer[i] != ' ' && rl_line_buffer[i] != '\t')
+      return nullptr;  // not the first word
+  }
+  return rl_completion_matches(text, NextCommandName);
+}
+
 void DropCarriageReturn(std::string& line) {
   if (!line.empty() && line.back() == '\r') line.pop_back();
 }
@@ -85,6 +112,7 @@ Terminal::Terminal(TerminalOptions options) : options_(std::move(options)) {
     // Our handler restores the terminal; libedit's own would re-raise to the process group.
     rl_catch_signals = 0;
     rl_readline_name = "bluetrace-client";
+    rl_attempted_completion_function = CompleteCommandName;
     using_history();
   }
   if (options_.handle_signals) {
@@ -113,6 +141,10 @@ Terminal::~Terminal() {
 
 int Terminal::signal() const { return g_signal.load(); }
 
+void Terminal::SetCommandNames(std::vector<std::string> names) {
+  command_names_ = std::move(names);
+}
+
 void Terminal::Print(std::string_view text) {
   std::fwrite(text.data(), 1, text.size(), options_.out);
   std::fflush(options_.out);
@@ -136,6 +168,12 @@ void Terminal::Post(std::vector<std::string> lines) {
 }
 
 void Terminal::PrintPosted() { PrintQueued(false); }
+
+void Terminal::Cancel() {
+  cancelled_ = true;
+  const char byte = 'c';
+  [[maybe_unused]] ssize_t n = write(wake_write_, &byte, 1);
+}
 
 bool Terminal::PrintQueued(bool fresh_line) {
   std::deque<std::vector<std::string>> batches;
@@ -164,15 +202,17 @@ Terminal::Wait Terminal::WaitForInput() {
   }
 }
 
-bool Terminal::TakeWake() {
+ReadStatus Terminal::TakeWake() {
   char buf[64];
   while (read(wake_read_, buf, sizeof buf) > 0) {
   }
-  return g_signal.load() != 0;
+  if (g_signal.load() != 0) return ReadStatus::kInterrupted;
+  return cancelled_ ? ReadStatus::kCancelled : ReadStatus::kLine;
 }
 
 ReadStatus Terminal::ReadScriptedLine(std::string_view prompt, std::string& line) {
   for (;;) {
+    if (cancelled_) return ReadStatus::kCancelled;  // before lines a script sent ahead
     const std::size_t newline = input_.find('\n');
     if (newline != std::string::npos || input_.size() >= kMaxLineBytes || input_ended_) {
       if (newline == std::string::npos && input_.empty()) return ReadStatus::kEnd;
@@ -190,12 +230,15 @@ ReadStatus Terminal::ReadScriptedLine(std::string_view prompt, std::string& line
       case Wait::kError:
         input_ended_ = true;
         continue;
-      case Wait::kWake:
-        if (TakeWake()) return ReadStatus::kInterrupted;
+      case Wait::kWake: {
         // A script's transcript shows posted lines where they happened, after the prompt
-        // that was waiting, then that prompt again.
-        if (PrintQueued(!prompt.empty())) Print(prompt);
+        // that was waiting, then that prompt again (unless the read ends here).
+        const ReadStatus why = TakeWake();
+        const bool printed = PrintQueued(!prompt.empty());
+        if (why != ReadStatus::kLine) return why;
+        if (printed) Print(prompt);
         continue;
+      }
       case Wait::kInput:
         break;
     }
@@ -207,10 +250,10 @@ ReadStatus Terminal::ReadScriptedLine(std::string_view prompt, std::string& line
   }
 }
 
-ReadStatus Terminal::ReadLine(std::string_view prompt, bool remember, std::string& line) {
+ReadStatus Terminal::ReadLine(std::string_view prompt, bool command, std::string& line) {
   line.clear();
   PrintQueued(false);
-  if (options_.interactive) return ReadEditedLine(prompt, remember, line);
+  if (options_.interactive) return ReadEditedLine(prompt, command, line);
   Print(prompt);
   const ReadStatus status = ReadScriptedLine(prompt, line);
   Print(status == ReadStatus::kLine ? line + "\n" : "\n");
@@ -246,13 +289,14 @@ void Terminal::HoldTypeAhead() {
   tcsetattr(options_.in_fd, TCSANOW, &hold);
 }
 
-ReadStatus Terminal::ReadEditedLine(std::string_view prompt, bool remember, std::string& line) {
+ReadStatus Terminal::ReadEditedLine(std::string_view prompt, bool command, std::string& line) {
   static const bool dumb = [] {
     const char* term = std::getenv("TERM");
     return term == nullptr || std::strcmp(term, "dumb") == 0;
   }();
   EditedLine edited;
   g_edited = &edited;
+  g_command_names = command ? &command_names_ : nullptr;
   const std::string prompt_text(prompt);
   rl_callback_handler_install(prompt_text.c_str(), OnEditedLine);
   // Raw mode from the start: otherwise the first key of each line is echoed by the kernel
@@ -260,10 +304,14 @@ ReadStatus Terminal::ReadEditedLine(std::string_view prompt, bool remember, std:
   rl_prep_terminal(1);
   ReadStatus status = ReadStatus::kLine;
   while (!edited.done) {
+    if (cancelled_) {
+      status = ReadStatus::kCancelled;
+      break;
+    }
     const Wait w = WaitForInput();
     if (w == Wait::kWake) {
-      if (TakeWake()) {
-        status = ReadStatus::kInterrupted;
+      if (const ReadStatus why = TakeWake(); why != ReadStatus::kLine) {
+        status = why;
         break;
       }
       // Clear the line being edited, print above it, and let libedit draw it again.
@@ -282,6 +330,7 @@ ReadStatus Terminal::ReadEditedLine(std::string_view prompt, bool remember, std:
   rl_callback_handler_remove();
   rl_deprep_terminal();
   g_edited = nullptr;
+  g_command_names = nullptr;
   HoldTypeAhead();
   if (status == ReadStatus::kLine && edited.end) status = ReadStatus::kEnd;
   if (status != ReadStatus::kLine) {
@@ -291,7 +340,7 @@ ReadStatus Terminal::ReadEditedLine(std::string_view prompt, bool remember, std:
   }
   line = std::move(edited.text);
   DropCarriageReturn(line);
-  if (remember && !line.empty()) add_history(line.c_str());
+  if (command && !line.empty()) add_history(line.c_str());
   return status;
 }
 
@@ -310,10 +359,14 @@ ReadStatus Terminal::ReadHiddenLine(std::string_view prompt, std::string& line) 
   Print(prompt);
   ReadStatus status = ReadStatus::kLine;
   for (;;) {
+    if (cancelled_) {
+      status = ReadStatus::kCancelled;
+      break;
+    }
     const Wait w = WaitForInput();
     if (w == Wait::kWake) {
-      if (TakeWake()) {
-        status = ReadStatus::kInterrupted;
+      if (const ReadStatus why = TakeWake(); why != ReadStatus::kLine) {
+        status = why;
         break;
       }
       if (PrintQueued(true)) Print(prompt);

@@ -7,6 +7,9 @@
 // read as they come and the line read is echoed after its prompt (never a password), so a
 // transcript reads like the terminal session it stands for.
 //
+// Another thread can end the reading for good with Cancel() (the server went away while a
+// prompt waits): the read in progress returns at once, in either mode.
+//
 // Output that arrives unprompted (a received beacon, from another thread) is handed to
 // Post(), which only queues it and wakes the main thread; the main thread prints it while it
 // waits for input, on a fresh line, then draws the prompt again (libedit redraws the line
@@ -17,6 +20,7 @@
 // Terminal at a time per process (the signal handler and libedit are process-wide).
 #pragma once
 
+#include <atomic>
 #include <cstdio>
 #include <deque>
 #include <string>
@@ -43,6 +47,7 @@ enum class ReadStatus {
   kLine,         // a line was read
   kEnd,          // end of input (Ctrl-D on an empty line, a closed pipe)
   kInterrupted,  // SIGINT, SIGTERM, SIGHUP or SIGQUIT arrived; see Terminal::signal()
+  kCancelled,    // Cancel() was called: the program must stop reading (the server went away)
 };
 
 class Terminal {
@@ -54,8 +59,13 @@ class Terminal {
   Terminal& operator=(const Terminal&) = delete;
 
   // Prints `prompt` and reads one line, without its line end (a CR before the LF is dropped
-  // too). `remember` adds a non-empty line to the libedit history (interactive mode).
-  ReadStatus ReadLine(std::string_view prompt, bool remember, std::string& line);
+  // too). `command` marks the program's command line (interactive mode): a non-empty line
+  // is added to the libedit history, and Tab completes the first word from
+  // SetCommandNames. Elsewhere Tab completes nothing (no file names at a Username prompt).
+  ReadStatus ReadLine(std::string_view prompt, bool command, std::string& line);
+
+  // The words Tab completes at the start of a command line (interactive mode).
+  void SetCommandNames(std::vector<std::string> names);
 
   // The same without echo: interactive mode turns the terminal's echo off while the
   // password is typed; scripted mode does not echo the line after the prompt.
@@ -74,20 +84,25 @@ class Terminal {
   // Main thread: prints whatever Post() queued.
   void PrintPosted();
 
+  // Any thread: ends the read in progress, and every later one, with kCancelled (what was
+  // queued by Post() is still printed first).
+  void Cancel();
+
   // The signal that interrupted a read, or 0.
   int signal() const;
   bool interactive() const { return options_.interactive; }
 
  private:
   enum class Wait { kInput, kWake, kError };
-  // Waits until in_fd is readable or the wake pipe is written (a post or a signal).
+  // Waits until in_fd is readable or the wake pipe is written (a post, a signal, a cancel).
   Wait WaitForInput();
-  // Drains the wake pipe; true when a signal has arrived.
-  bool TakeWake();
+  // Drains the wake pipe; why a read must end now (kInterrupted, kCancelled), or kLine when
+  // it goes on.
+  ReadStatus TakeWake();
   // Prints queued lines, reporting whether there were any.
   bool PrintQueued(bool fresh_line);
   ReadStatus ReadScriptedLine(std::string_view prompt, std::string& line);
-  ReadStatus ReadEditedLine(std::string_view prompt, bool remember, std::string& line);
+  ReadStatus ReadEditedLine(std::string_view prompt, bool command, std::string& line);
   ReadStatus ReadHiddenLine(std::string_view prompt, std::string& line);
   // Interactive mode, between lines: keys typed ahead are kept for libedit.
   void HoldTypeAhead();
@@ -95,8 +110,10 @@ class Terminal {
   TerminalOptions options_;
   int wake_read_ = -1;
   int wake_write_ = -1;
+  std::vector<std::string> command_names_;
   std::string input_;  // scripted mode: bytes read but not yet returned as lines
   bool input_ended_ = false;
+  std::atomic<bool> cancelled_{false};
 
   util::Mutex mu_;
   std::deque<std::vector<std::string>> posted_ GUARDED_BY(mu_);

@@ -7,7 +7,10 @@
 #include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
+#include <string>
 #include <thread>
+
+#include "bluetrace/util/thread_annotations.hpp"
 
 namespace bluetrace::net {
 
@@ -58,6 +61,10 @@ class BeaconEndpoint::Impl {
   std::uint16_t port() const { return port_; }
   std::uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
   std::uint64_t received() const { return received_.load(std::memory_order_relaxed); }
+  std::string last_drop() const {
+    util::MutexLock lock(drop_mu_);
+    return last_drop_;
+  }
 
   static std::string Describe(const udp::endpoint& e) {
     const std::string a = e.address().to_string();
@@ -65,6 +72,15 @@ class BeaconEndpoint::Impl {
   }
 
  private:
+  void Drop(std::string why) {
+    spdlog::debug("dropped {}", why);
+    {
+      util::MutexLock lock(drop_mu_);
+      last_drop_ = std::move(why);
+    }
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+  }
+
   void DoReceive() {
     socket_.async_receive_from(asio::buffer(buffer_), sender_,
                                [this](const error_code& ec, std::size_t n) { OnReceive(ec, n); });
@@ -78,15 +94,16 @@ class BeaconEndpoint::Impl {
       return DoReceive();
     }
     if (n != protocol::kBeaconSize) {
-      dropped_.fetch_add(1, std::memory_order_relaxed);
-      spdlog::debug("dropped a {}-byte datagram from {}", n, Describe(sender_));
+      const std::string size = n >= kDatagramBufferBytes
+                                   ? "a datagram of " + std::to_string(n) + " bytes or more"
+                                   : "a " + std::to_string(n) + "-byte datagram";
+      Drop(size + " from " + Describe(sender_) + " (a beacon is " +
+           std::to_string(protocol::kBeaconSize) + " bytes)");
       return DoReceive();
     }
     auto beacon = protocol::ParseBeacon(std::span<const std::uint8_t>(buffer_.data(), n), mode_);
     if (!beacon.ok()) {
-      dropped_.fetch_add(1, std::memory_order_relaxed);
-      spdlog::debug("dropped a malformed beacon from {}: {}", Describe(sender_),
-                    beacon.status().message());
+      Drop("a malformed beacon from " + Describe(sender_) + ": " + beacon.status().message());
       return DoReceive();
     }
     received_.fetch_add(1, std::memory_order_relaxed);
@@ -105,6 +122,8 @@ class BeaconEndpoint::Impl {
   std::atomic<bool> stopped_{false};
   std::atomic<std::uint64_t> dropped_{0};
   std::atomic<std::uint64_t> received_{0};
+  mutable util::Mutex drop_mu_;
+  std::string last_drop_ GUARDED_BY(drop_mu_);
 };
 
 BeaconEndpoint::BeaconEndpoint(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -143,5 +162,6 @@ void BeaconEndpoint::Stop() {
 std::uint16_t BeaconEndpoint::port() const { return impl_->port(); }
 std::uint64_t BeaconEndpoint::dropped() const { return impl_->dropped(); }
 std::uint64_t BeaconEndpoint::received() const { return impl_->received(); }
+std::string BeaconEndpoint::last_drop() const { return impl_->last_drop(); }
 
 }  // namespace bluetrace::net

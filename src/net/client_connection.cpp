@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/x509_vfy.h>
+#include <poll.h>
 
 #include <array>
 #include <boost/asio/connect.hpp>
@@ -62,6 +63,15 @@ class ClientConnection::Impl {
   void Close();
 
   bool is_open() const { return open_; }
+  bool HasInput() const {
+    if (!open_) return false;
+    if (read_begin_ < read_end_) return true;
+    // native_handle() is not const in Asio; looking at the buffers changes nothing.
+    auto& stream = const_cast<Stream&>(stream_);
+    if (SSL_pending(stream.native_handle()) > 0) return true;
+    pollfd p{stream.next_layer().native_handle(), POLLIN, 0};
+    return poll(&p, 1, 0) > 0;  // data, an end of stream, or an error to read
+  }
   bool timed_out() const { return timed_out_; }
   // Called as each Send, SendRaw or Receive starts.
   void ForgetTimeout() { timed_out_ = false; }
@@ -377,6 +387,7 @@ Result<protocol::Message> ClientConnection::Call(const protocol::Message& reques
 
 void ClientConnection::Close() { impl_->Close(); }
 bool ClientConnection::is_open() const { return impl_->is_open(); }
+bool ClientConnection::HasInput() const { return impl_->HasInput(); }
 bool ClientConnection::timed_out() const { return impl_->timed_out(); }
 const std::string& ClientConnection::peer_fingerprint() const { return impl_->fingerprint(); }
 std::string ClientConnection::tls_version() const { return impl_->tls_version(); }

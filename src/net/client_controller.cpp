@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -80,6 +81,10 @@ class Controller final : public ClientController {
     util::MutexLock lock(sink_mu_);
     sink_ = std::move(sink);
   }
+  void SetConnectionLostSink(ConnectionLostSink sink) override {
+    util::MutexLock lock(lost_sink_mu_);
+    lost_sink_ = std::move(sink);
+  }
   std::uint16_t udp_port() const override { return endpoint_ ? endpoint_->port() : 0; }
   std::uint64_t dropped_datagrams() const override { return endpoint_ ? endpoint_->dropped() : 0; }
 
@@ -96,6 +101,12 @@ class Controller final : public ClientController {
   void StopBackground();
   void BackgroundLoop();
   void Maintain();
+  // One info line for the datagrams dropped since the last one (at most one line per
+  // kPruneInterval, whatever a flood sends; each is logged at debug level).
+  void LogDroppedDatagrams();
+  // The background thread's work on the connection while logged in; the loss it found
+  // (the connection was open when it began and is not now), if any.
+  std::optional<Status> MaintainConnection(std::chrono::steady_clock::time_point steady);
 
   const ClientOptions options_;
   util::Clock& clock_;
@@ -114,12 +125,15 @@ class Controller final : public ClientController {
 
   util::Mutex sink_mu_;
   BeaconSink sink_ GUARDED_BY(sink_mu_);
+  util::Mutex lost_sink_mu_;
+  ConnectionLostSink lost_sink_ GUARDED_BY(lost_sink_mu_);
 
   std::mutex bg_mu_;
   std::condition_variable bg_cv_;
   bool bg_stop_ = false;  // guarded by bg_mu_
   std::thread bg_;        // started and joined by the front end's thread only
   std::chrono::steady_clock::time_point last_prune_;  // the background thread's own
+  std::uint64_t dropped_logged_ = 0;                  // the background thread's own
 };
 
 Status Controller::OpenLocalParts() {
@@ -341,6 +355,12 @@ void Controller::OnBeacon(const protocol::Beacon& b) {
   const std::int64_t now = clock_.NowUnixSeconds();
   const bool valid = protocol::IsBeaconValidAt(b, now);
   const protocol::TimeZoneMode mode = options_.time_mode;
+  // The terminal shows the original's lines only; the log says why.
+  if (valid) {
+    spdlog::debug("beacon {}: valid", b.id.ToString());
+  } else {
+    spdlog::info("beacon {}: invalid, {}", b.id.ToString(), protocol::DescribeBeaconTiming(b, now));
+  }
   std::vector<std::string> lines = {"received beacon:",
                                     b.id.ToString() + ",",
                                     protocol::FormatTimestamp(b.start, mode) + ",",
@@ -396,9 +416,28 @@ void Controller::Maintain() {
     last_prune_ = steady;
     auto pruned = log_->Prune();
     if (!pruned.ok()) spdlog::warn("pruning the contact log: {}", pruned.status().ToString());
+    LogDroppedDatagrams();
   }
+  const std::optional<Status> lost = MaintainConnection(steady);
+  if (!lost) return;
+  spdlog::info("the background thread found the connection lost: {}", lost->ToString());
+  util::MutexLock lock(lost_sink_mu_);
+  if (lost_sink_) lost_sink_(*lost);
+}
+
+void Controller::LogDroppedDatagrams() {
+  const std::uint64_t dropped = endpoint_->dropped();
+  if (dropped == dropped_logged_) return;
+  const std::uint64_t count = dropped - dropped_logged_;
+  dropped_logged_ = dropped;
+  spdlog::info("dropped {} datagram{} on UDP port {} that {} no beacon; the last: {}", count,
+               count == 1 ? "" : "s", endpoint_->port(), count == 1 ? "was" : "were",
+               endpoint_->last_drop());
+}
+
+std::optional<Status> Controller::MaintainConnection(std::chrono::steady_clock::time_point steady) {
   util::MutexLock lock(mu_);
-  if (!LoggedInLocked()) return;
+  if (!LoggedInLocked()) return std::nullopt;
   const std::int64_t now = clock_.NowUnixSeconds();
   if (current_ && NeedsRenewal(*current_, now, options_.tempid_renew_margin_seconds) &&
       steady >= renew_not_before_) {
@@ -407,14 +446,17 @@ void Controller::Maintain() {
       renew_not_before_ = steady + kRenewRetry;
       spdlog::warn("renewing the TempID: {}", fresh.status().ToString());
     }
-    return;
-  }
-  if (steady - session_.last_request() >= std::chrono::seconds(options_.ping_interval_seconds)) {
+  } else if (steady - session_.last_request() >=
+             std::chrono::seconds(options_.ping_interval_seconds)) {
     auto pong = session_.Call(protocol::Ping{++ping_nonce_});
     if (pong.ok() && !std::holds_alternative<protocol::Pong>(*pong)) {
       (void)session_.Unexpected(*pong, "Ping");
     }
+  } else {
+    (void)session_.CheckIdle();
   }
+  if (session_.is_open()) return std::nullopt;
+  return session_.Usable();
 }
 
 }  // namespace

@@ -22,6 +22,9 @@ namespace {
 
 // The logout at exit must not hold up the program for long.
 constexpr auto kShutdownTimeout = 2000ms;
+// CheckIdle reads only what has arrived; this bounds the wait for the rest of a frame
+// whose first bytes are in (the connection mutex is held meanwhile).
+constexpr auto kIdleReadTimeout = 200ms;
 
 // Errors after which the server closes the connection (docs/PROTOCOL.md).
 bool ServerCloses(protocol::ErrorCode code) {
@@ -238,6 +241,25 @@ Result<Message> ClientSession::CallRetryingBusy(const Message& m) {
       return Normalize(std::move(reply));
     }
   }
+}
+
+Status ClientSession::CheckIdle() {
+  BLUETRACE_RETURN_IF_ERROR(Usable());
+  if (!conn_->HasInput()) return Status::Ok();
+  auto said = conn_->Receive(std::min<std::chrono::milliseconds>(Timeout(), kIdleReadTimeout));
+  if (!said.ok()) {
+    // A TLS record without a message (e.g. a session ticket), or a frame still arriving:
+    // the connection is fine, and a partial frame stays in the decoder.
+    if (conn_->is_open() && conn_->timed_out()) return Status::Ok();
+    return Lose(said.status(), /*timed_out=*/false);
+  }
+  if (auto* e = std::get_if<protocol::Error>(&*said)) {
+    return Lose(util::Unavailable("closed by the server: " + e->message), /*timed_out=*/false);
+  }
+  Close(util::Unavailable("the server sent " +
+                          std::string(protocol::MessageName(protocol::TypeOf(*said))) +
+                          " unasked; the connection was closed"));
+  return lost_;
 }
 
 Status ClientSession::Unexpected(const Message& reply, std::string_view request) {

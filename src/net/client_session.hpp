@@ -33,6 +33,7 @@ using service::ClientController;
 using service::ClientLoginResult;
 using service::ClientLoginStatus;
 using service::ClientOptions;
+using service::ConnectionLostSink;
 using service::ServerIdentity;
 using service::TrustPrompt;
 
@@ -66,6 +67,11 @@ class ClientSession {
   // Waits before the retry number `attempt` (0-based) after a Busy: the server's
   // retry_after (clamped to 50-1000 ms) times attempt + 1, with jitter.
   static void BusyBackoff(std::uint32_t retry_after_ms, int attempt);
+  // Between requests: notices, without waiting, a server that closed the connection (a
+  // stop, an idle deadline's Error{timeout}) or spoke out of turn, and ends the connection
+  // then (kUnavailable, as Call reports a loss). OK when nothing has arrived, and when what
+  // arrived held no message (the connection stays usable). Usable()'s error when closed.
+  util::Status CheckIdle();
   // Ends the connection after a reply that makes no sense for `request`.
   util::Status Unexpected(const protocol::Message& reply, std::string_view request);
   // Closes the connection (if open); later calls report `reason`.

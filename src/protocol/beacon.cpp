@@ -49,7 +49,28 @@ std::string EncodeBeacon(const Beacon& beacon, TimeZoneMode mode) {
 }
 
 bool IsBeaconValidAt(const Beacon& beacon, std::int64_t now_unix_seconds) {
-  return beacon.start <= now_unix_seconds && now_unix_seconds <= beacon.expiry;
+  return BeaconTimingAt(beacon, now_unix_seconds) == BeaconTiming::kValid;
+}
+
+BeaconTiming BeaconTimingAt(const Beacon& beacon, std::int64_t now_unix_seconds) {
+  if (now_unix_seconds < beacon.start) return BeaconTiming::kNotYetValid;
+  if (now_unix_seconds > beacon.expiry) return BeaconTiming::kExpired;
+  return BeaconTiming::kValid;
+}
+
+std::string DescribeBeaconTiming(const Beacon& beacon, std::int64_t now_unix_seconds) {
+  // Parsed timestamps lie within years 0000-9999, so these differences cannot overflow.
+  switch (BeaconTimingAt(beacon, now_unix_seconds)) {
+    case BeaconTiming::kNotYetValid:
+      return "not yet valid: it starts in " + std::to_string(beacon.start - now_unix_seconds) +
+             " s";
+    case BeaconTiming::kExpired:
+      if (beacon.expiry < beacon.start) return "it expires before it starts";
+      return "expired " + std::to_string(now_unix_seconds - beacon.expiry) + " s ago";
+    case BeaconTiming::kValid:
+      break;
+  }
+  return "valid";
 }
 
 }  // namespace bluetrace::protocol

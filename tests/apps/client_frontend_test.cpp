@@ -71,6 +71,7 @@ class FakeController final : public service::ClientController {
     return util::Status::Ok();
   }
   void SetBeaconSink(service::BeaconSink s) override { sink = std::move(s); }
+  void SetConnectionLostSink(service::ConnectionLostSink s) override { lost_sink = std::move(s); }
   std::uint16_t udp_port() const override { return 8000; }
   std::uint64_t dropped_datagrams() const override { return 0; }
 
@@ -84,6 +85,7 @@ class FakeController final : public service::ClientController {
   bool lose_next_login = false;
   int connects = 0;
   service::BeaconSink sink;
+  service::ConnectionLostSink lost_sink;
 };
 
 // Runs the front end in scripted mode with `input` on a pipe (kept open until Finish when
@@ -168,8 +170,10 @@ TEST_F(FrontendTest, AScriptedSessionPrintsTheOriginalsTextsAndReadsLikeATermina
             "Error. Invalid command\n"
             "> Beacon 127.0.0.1\n"
             "Error. Invalid command\n"
+            "Usage: Beacon <dest IP> <dest port>\n"
             "> Beacon 1.2.3.4 70000\n"
             "Error. Invalid command\n"
+            "Usage: Beacon <dest IP> <dest port>\n"
             "> \n"
             "> logout\n");
   EXPECT_EQ(Err(), "");
@@ -178,6 +182,80 @@ TEST_F(FrontendTest, AScriptedSessionPrintsTheOriginalsTextsAndReadsLikeATermina
             (std::vector<std::string>{"Login +61410888888 comp3331", "DownloadTempId",
                                       "SendBeacon 127.0.0.1 8001", "UploadContactLog", "Logout"}));
   EXPECT_FALSE(fake_.had_trust_prompt);  // scripted: never asks
+}
+
+TEST_F(FrontendTest, HelpListsTheCommandsAndAMalformedBeaconShowsItsUsage) {
+  constexpr const char* kHelp =
+      "Commands:\n"
+      "  Download_tempID               get a new TempID from the server\n"
+      "  Upload_contact_log            send the contact log to the server\n"
+      "  Beacon <dest IP> <dest port>  send the current TempID to another client (UDP)\n"
+      "  logout                        log out and exit\n"
+      "  help                          list these commands (also ?)\n";
+  constexpr const char* kUsage = "Usage: Beacon <dest IP> <dest port>\n";
+  fake_.beacon_status = util::InvalidArgument("\"host\" is not an IPv4 or IPv6 address");
+  EXPECT_EQ(Run("+61410888888\ncomp3331\nhelp\n?\n  help  \nhelp me\nHelp\nBeacon\n"
+                "Beacon 127.0.0.1 8001 extra\nBeacon 127.0.0.1 port\nBeacon host 8001\n"
+                "beacon 127.0.0.1 8001\nlogout\n"),
+            kExitOk);
+  EXPECT_EQ(Out(), std::string("Username: +61410888888\nPassword: \n") + kWelcomeText + "> help\n" +
+                       kHelp + "> ?\n" + kHelp + ">   help  \n" + kHelp +
+                       // Anything else is the original's unknown command, as before.
+                       "> help me\nError. Invalid command\n"
+                       "> Help\nError. Invalid command\n"
+                       // A Beacon line that is not well formed: the original's error, then
+                       // the usage.
+                       "> Beacon\nError. Invalid command\n" +
+                       kUsage + "> Beacon 127.0.0.1 8001 extra\nError. Invalid command\n" + kUsage +
+                       "> Beacon 127.0.0.1 port\nError. Invalid command\n" + kUsage +
+                       // An address the controller refuses: its reason, then the usage.
+                       "> Beacon host 8001\nError. \"host\" is not an IPv4 or IPv6 address\n" +
+                       kUsage + "> beacon 127.0.0.1 8001\nError. Invalid command\n> logout\n");
+  EXPECT_EQ(Err(), "");
+  EXPECT_EQ(fake_.calls, (std::vector<std::string>{"Login +61410888888 comp3331",
+                                                   "SendBeacon host 8001", "Logout"}));
+}
+
+TEST_F(FrontendTest, RegistrationChecksThePhoneNumberBeforeAskingForAPassword) {
+  options_.register_user = true;
+  EXPECT_EQ(Run("0410123456\nsecret-one\nsecret-one\n"), kExitNoLogin);
+  EXPECT_EQ(Out(),
+            "Registering a new user. The username is a phone number, e.g. +61410888888.\n"
+            "Username: 0410123456\n"
+            "Registration failed: phone number must start with '+' and the country code\n");
+  EXPECT_TRUE(fake_.calls.empty());
+
+  // --user is checked the same way, before any prompt.
+  options_.user = "+61 410";
+  EXPECT_EQ(Run("secret-one\nsecret-one\n"), kExitNoLogin);
+  EXPECT_NE(Out().find("Registration failed: phone number has 5 digits, needs 8 to 15\n"),
+            std::string::npos)
+      << Out();
+  EXPECT_EQ(Out().find("Password: "), std::string::npos) << Out();
+  EXPECT_TRUE(fake_.calls.empty());
+}
+
+TEST_F(FrontendTest, RegistrationChecksThePasswordsLengthBeforeAskingForItAgain) {
+  options_.register_user = true;
+  EXPECT_EQ(Run("+61410123456\nshort\nshort\n"), kExitNoLogin);
+  EXPECT_EQ(Out(),
+            "Registering a new user. The username is a phone number, e.g. +61410888888.\n"
+            "Username: +61410123456\n"
+            "Password: \n"
+            "Registration failed: the password must be 8 to 1024 bytes long\n");
+  EXPECT_TRUE(fake_.calls.empty());
+
+  // The upper bound too (the server's default, 1024 bytes), and from --password-file.
+  options_.password = util::SecretString(std::string(1025, 'x'));
+  EXPECT_EQ(Run("+61410123456\n"), kExitNoLogin);
+  EXPECT_NE(Out().find("Registration failed: the password must be 8 to 1024 bytes long\n"),
+            std::string::npos)
+      << Out();
+  EXPECT_TRUE(fake_.calls.empty());
+
+  options_.password = util::SecretString(std::string(1024, 'x'));
+  EXPECT_EQ(Run("+61410123456\nlogout\n"), kExitOk);
+  EXPECT_EQ(fake_.calls.front(), "Register +61410123456 " + std::string(1024, 'x'));
 }
 
 TEST_F(FrontendTest, WrongPasswordsAskOnlyThePasswordAgainThenTheBlockEndsTheRun) {
@@ -258,6 +336,25 @@ TEST_F(FrontendTest, AnUnreachableServerAndALostConnectionHaveTheirOwnStatus) {
       std::string::npos)
       << Err();
   EXPECT_EQ(fake_.calls.back(), "DownloadTempId");
+}
+
+TEST_F(FrontendTest, AConnectionLostWhileThePromptWaitsEndsTheRunAtOnce) {
+  Start("+61410888888\ncomp3331\n");
+  ASSERT_TRUE(test::WaitFor([&] { return Out().find("\n> ") != std::string::npos; }));
+  ASSERT_TRUE(fake_.lost_sink);
+  // A beacon that came just before is still shown.
+  fake_.sink({"received beacon:", "The beacon is valid."});
+  fake_.lost_sink(util::Unavailable("the server closed the connection"));
+  // The input stays open: only the news can end the run.
+  ASSERT_TRUE(test::WaitFor([&] { return !Err().empty(); }));
+  EXPECT_EQ(Finish(), kExitUnreachable);
+  EXPECT_EQ(Err(),
+            "bluetrace-client: lost the connection to the server 127.0.0.1:4000: the server "
+            "closed the connection\n");
+  EXPECT_NE(Out().find("received beacon:\nThe beacon is valid.\n"), std::string::npos) << Out();
+  // No logout is attempted on a connection that is gone.
+  EXPECT_EQ(fake_.calls, (std::vector<std::string>{"Login +61410888888 comp3331"}));
+  EXPECT_FALSE(fake_.lost_sink);  // unset when the run ends
 }
 
 TEST_F(FrontendTest, AConnectionClosedBeforeTheLoginIsMadeAgainOnce) {

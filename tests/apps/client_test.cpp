@@ -233,6 +233,71 @@ TEST_F(ClientProgramTest, ANewUserRegistersThenLogsInAgainWithAPasswordFile) {
       << d->Stdout();
 }
 
+// The server's rules may be stricter than the client's defaults: a password the server
+// refuses is asked for again, not the user name.
+TEST_F(ClientProgramTest, InATerminalRegistrationAsksAgainForWhatWasWrong) {
+  ASSERT_EQ(server_->Stop(kWait), 0);
+  std::string config = ReadFileForTest(server_dir_ + "/fast.toml");
+  config.replace(config.find("min_password_length = 8"), 23, "min_password_length = 12");
+  WriteFileForTest(server_dir_ + "/fast.toml", config);
+  StartServer(0);
+  PtyProcess p(test::ProgramPath("bluetrace-client"), ClientDir("a"),
+               {"127.0.0.1", std::to_string(port_), std::to_string(FreePort(SOCK_DGRAM)),
+                "--ca-file", Cert(), "--register"},
+               Env());
+  ASSERT_TRUE(p.WaitForOutput("Username: ")) << p.output();
+  p.Write("0410123456\r");
+  ASSERT_TRUE(p.WaitForOutput("Registration failed: phone number must start with '+'"))
+      << p.output();
+  ASSERT_TRUE(p.WaitForOutput("Username: ", 2)) << p.output();
+  p.Write("+61410123456\r");
+  ASSERT_TRUE(p.WaitForOutput("Password: ")) << p.output();
+  p.Write("short\r");
+  ASSERT_TRUE(p.WaitForOutput(
+      "Registration failed: the password must be 8 to 1024 bytes long\r\nPassword: "))
+      << p.output();
+  EXPECT_EQ(p.output().find("Confirm password: "), std::string::npos) << p.output();
+  p.Write("eleven-char\r");
+  ASSERT_TRUE(p.WaitForOutput("Confirm password: ")) << p.output();
+  p.Write("eleven-char\r");
+  ASSERT_TRUE(p.WaitForOutput(
+      "Registration failed: the password must be 12 to 1024 bytes long\r\nPassword: "))
+      << p.output();
+  p.Write("twelve-chars\r");
+  ASSERT_TRUE(p.WaitForOutput("Confirm password: ", 2)) << p.output();
+  p.Write("twelve-chars\r");
+  ASSERT_TRUE(p.WaitForOutput("Registered +61410123456\r\n")) << p.output();
+  ASSERT_TRUE(p.WaitForOutput("Welcome to the BlueTrace Simulator!\r\n> ")) << p.output();
+  EXPECT_EQ(test::CountOccurrences(p.output(), "Username: "), 2) << p.output();
+  p.Write("logout\r");
+  EXPECT_EQ(p.WaitExit(kWait), 0) << p.output();
+}
+
+TEST_F(ClientProgramTest, InATerminalHelpListsTheCommandsAndTabCompletesThem) {
+  PtyProcess p(test::ProgramPath("bluetrace-client"), ClientDir("a"),
+               {"127.0.0.1", std::to_string(port_), std::to_string(FreePort(SOCK_DGRAM)),
+                "--ca-file", Cert(), "--user", "+61410888888"},
+               Env());
+  ASSERT_TRUE(p.WaitForOutput("Password: ")) << p.output();
+  p.Write("comp3331\r");
+  ASSERT_TRUE(p.WaitForOutput("> ")) << p.output();
+  p.Write("help\r");
+  ASSERT_TRUE(p.WaitForOutput("  logout                        log out and exit\r\n"))
+      << p.output();
+  ASSERT_TRUE(p.WaitForOutput("> ", 2)) << p.output();
+  // "Dow" + Tab completes to the one command it starts; the line then runs as typed out.
+  p.Write("Dow\t");
+  ASSERT_TRUE(p.WaitForOutput("Download_tempID ")) << p.output();
+  p.Write("\r");
+  ASSERT_TRUE(p.WaitForOutput("TempID:\r\n")) << p.output();
+  ASSERT_TRUE(p.WaitForOutput("> ", 3)) << p.output();
+  p.Write("Be\t127.0.0.1 port\r");
+  ASSERT_TRUE(p.WaitForOutput("Usage: Beacon <dest IP> <dest port>\r\n")) << p.output();
+  EXPECT_NE(p.output().find("Beacon 127.0.0.1 port"), std::string::npos) << p.output();
+  p.Write("logout\r");
+  EXPECT_EQ(p.WaitExit(kWait), 0) << p.output();
+}
+
 TEST_F(ClientProgramTest, BeaconsBetweenClientsAreValidStoredAndUploadedToTheServersReport) {
   auto a = LoggedIn("a", "+61410888888", "comp3331");
   auto b = LoggedIn("b", "+61410777777", "datha457");
@@ -316,6 +381,62 @@ TEST_F(ClientProgramTest, AnExpiredBeaconIsShownInvalidAndNotStored) {
   EXPECT_EQ(b->WaitExit(kWait), 0);
 }
 
+// A user who asks for diagnostics learns why a datagram or beacon was refused; the terminal
+// shows exactly what it always did.
+TEST_F(ClientProgramTest, WithVerboseTheLogSaysWhyADatagramWasDroppedOrABeaconIsInvalid) {
+  const std::string log_file = dir_.File("b.log");
+  auto b = Client("b", {"--log-file", log_file, "--verbose"});
+  b->Write("+61410777777\ndatha457\n");
+  ASSERT_TRUE(b->WaitForOutput(kWelcome)) << b->Stderr();
+  const std::int64_t now = std::time(nullptr);
+  const auto id = *protocol::TempId::Parse("12345678901234567890");
+  SendDatagram(udp_["b"], "not a beacon");
+  std::string bad_id = protocol::EncodeBeacon({id, now - 5, now + 894, 1});
+  bad_id[3] = 'x';
+  SendDatagram(udp_["b"], bad_id);
+  std::string bad_time = protocol::EncodeBeacon({id, now - 5, now + 894, 1});
+  bad_time[20 + 3] = '3';  // month 39 of the start time
+  bad_time[20 + 4] = '9';
+  SendDatagram(udp_["b"], bad_time);
+  SendDatagram(udp_["b"], protocol::EncodeBeacon({id, now - 1000, now - 101, 1}));
+  ASSERT_TRUE(b->WaitForOutput("The beacon is invalid.\n")) << b->Stdout();
+  SendDatagram(udp_["b"], protocol::EncodeBeacon({id, now + 500, now + 1399, 1}));
+  ASSERT_TRUE(b->WaitForOutput("The beacon is invalid.\n", 2)) << b->Stdout();
+  for (const char* why :
+       {"12-byte datagram", "TempID", "beacon start", "expired", "not yet valid"}) {
+    EXPECT_TRUE(test::WaitFor([&] {
+      return ReadFileForTest(log_file).find(why) != std::string::npos;
+    })) << why
+        << "\n"
+        << ReadFileForTest(log_file);
+  }
+  // The terminal shows the two beacons as ever, and nothing of the dropped datagrams.
+  const std::string out = b->Stdout();
+  EXPECT_EQ(test::CountOccurrences(out, "received beacon:\n"), 2) << out;
+  EXPECT_EQ(out.find("dropped"), std::string::npos) << out;
+  EXPECT_EQ(out.find("expired"), std::string::npos) << out;
+  b->Write("logout\n");
+  EXPECT_EQ(b->WaitExit(kWait), 0);
+  EXPECT_EQ(b->Stderr(), "");
+}
+
+TEST_F(ClientProgramTest, WithALogFileDroppedDatagramsAreCountedInTheLog) {
+  const std::string log_file = dir_.File("b.log");
+  auto b = Client("b", {"--log-file", log_file});
+  b->Write("+61410777777\ndatha457\n");
+  ASSERT_TRUE(b->WaitForOutput(kWelcome)) << b->Stderr();
+  SendDatagram(udp_["b"], "not a beacon");
+  EXPECT_TRUE(test::WaitFor([&] {
+    return ReadFileForTest(log_file).find("dropped 1 datagram") != std::string::npos;
+  })) << ReadFileForTest(log_file);
+  EXPECT_NE(ReadFileForTest(log_file).find("12-byte datagram"), std::string::npos)
+      << ReadFileForTest(log_file);
+  b->Write("logout\n");
+  EXPECT_EQ(b->WaitExit(kWait), 0);
+  EXPECT_EQ(b->Stdout().find("dropped"), std::string::npos) << b->Stdout();
+  EXPECT_EQ(b->Stderr(), "");
+}
+
 TEST_F(ClientProgramTest, ContactLogEntriesAreRemovedAfterTheConfiguredRetention) {
   WriteFileForTest(dir_.File("client.toml"), "[contact_log]\nretention = 2\n");
   auto b = Client("b", {"--config", dir_.File("client.toml")});
@@ -347,6 +468,40 @@ TEST_F(ClientProgramTest, AServerThatDisappearsMidSessionEndsTheClientWithAClear
                              std::to_string(port_)),
             std::string::npos)
       << a->Stderr();
+}
+
+TEST_F(ClientProgramTest, AServerThatStopsWhileTheUserSitsAtThePromptEndsTheClientAtOnce) {
+  auto a = LoggedIn("a", "+61410888888", "comp3331");
+  ASSERT_TRUE(a->WaitForOutput("\n> "));
+  ASSERT_EQ(server_->Stop(kWait), 0);
+  // No command is typed: the client notices by itself, and stdin stays open.
+  EXPECT_EQ(a->WaitExit(kWait), 3) << a->Stdout() << a->Stderr();
+  EXPECT_NE(a->Stderr().find("bluetrace-client: lost the connection to the server 127.0.0.1:" +
+                             std::to_string(port_) + ": the server closed the connection"),
+            std::string::npos)
+      << a->Stderr();
+  EXPECT_EQ(a->Stdout(), std::string("Username: +61410888888\nPassword: \n") + kWelcome + "> \n");
+}
+
+TEST_F(ClientProgramTest, InATerminalAServerThatStopsEndsTheClientAndRestoresTheTerminal) {
+  PtyProcess p(test::ProgramPath("bluetrace-client"), ClientDir("a"),
+               {"127.0.0.1", std::to_string(port_), std::to_string(FreePort(SOCK_DGRAM)),
+                "--ca-file", Cert(), "--user", "+61410888888"},
+               Env());
+  ASSERT_TRUE(p.WaitForOutput("Password: ")) << p.output();
+  p.Write("comp3331\r");
+  ASSERT_TRUE(p.WaitForOutput("> ")) << p.output();
+  ASSERT_TRUE(test::WaitFor([&] { return (p.local_flags() & ICANON) == 0; }));  // libedit's mode
+  p.Write("Download_");  // half a line, as a person might leave it
+  ASSERT_TRUE(p.WaitForOutput("> Download_"));
+  server_->Signal(SIGTERM);
+  EXPECT_EQ(server_->WaitExit(kWait), 0);
+  EXPECT_EQ(p.WaitExit(kWait), 3) << p.output();
+  EXPECT_NE(p.output().find("lost the connection to the server 127.0.0.1:" + std::to_string(port_)),
+            std::string::npos)
+      << p.output();
+  EXPECT_NE(p.local_flags() & ECHO, 0u);
+  EXPECT_NE(p.local_flags() & ICANON, 0u);
 }
 
 TEST_F(ClientProgramTest, AnUnreachableServerFailsFast) {
@@ -538,8 +693,9 @@ TEST_F(ClientCommandLineTest, VersionHelpAndUsageErrors) {
   EXPECT_EQ(Run({"--version"}), 0);
   EXPECT_EQ(out_.find("bluetrace-client "), 0u) << out_;
   EXPECT_EQ(Run({"--help"}), 0);
-  for (const char* text : {"server_IP", "client_udp_port", "--ca-file", "--password-file",
-                           "--register", "Exit status:", "4  the server's certificate"}) {
+  for (const char* text :
+       {"server_IP", "client_udp_port", "--ca-file", "--password-file", "--register", "--verbose",
+        "Exit status:", "4  the server's certificate"}) {
     EXPECT_NE(out_.find(text), std::string::npos) << text << "\n" << out_;
   }
   EXPECT_EQ(Run({}), 2);
@@ -547,6 +703,9 @@ TEST_F(ClientCommandLineTest, VersionHelpAndUsageErrors) {
   EXPECT_EQ(Run({"127.0.0.1", "not-a-port", "8000"}), 2);
   EXPECT_EQ(Run({"127.0.0.1", "4000", "8000", "--password-file", "missing"}), 2);
   EXPECT_NE(err_.find("missing"), std::string::npos) << err_;
+  // Diagnostics never go to the terminal, so --verbose needs a log file.
+  EXPECT_EQ(Run({"127.0.0.1", "4000", "8000", "--verbose"}), 2);
+  EXPECT_NE(err_.find("--log-file"), std::string::npos) << err_;
 }
 
 TEST_F(ClientCommandLineTest, TheShippedConfigurationIsReadAndBadKeysAreNamed) {

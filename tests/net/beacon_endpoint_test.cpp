@@ -99,6 +99,30 @@ TEST_F(BeaconEndpointTest, OversizedDatagramsAreDropped) {
   EXPECT_EQ(endpoint_->dropped(), 3u);
 }
 
+TEST_F(BeaconEndpointTest, TheLastDropSaysWhyAndFromWhere) {
+  EXPECT_EQ(endpoint_->last_drop(), "");
+  const std::string from = "from 127.0.0.1:";
+  ASSERT_TRUE(SendToEndpoint("not a beacon").ok());
+  ASSERT_TRUE(test::WaitFor([&] { return endpoint_->dropped() == 1; }));
+  EXPECT_EQ(endpoint_->last_drop().find("a 12-byte datagram " + from), 0u)
+      << endpoint_->last_drop();
+  EXPECT_NE(endpoint_->last_drop().find("(a beacon is 59 bytes)"), std::string::npos);
+
+  ASSERT_TRUE(SendToEndpoint(std::string(600, '1')).ok());
+  ASSERT_TRUE(test::WaitFor([&] { return endpoint_->dropped() == 2; }));
+  EXPECT_EQ(endpoint_->last_drop().find("a datagram of 512 bytes or more " + from), 0u)
+      << endpoint_->last_drop();
+
+  std::string bad_start = protocol::EncodeBeacon(SampleBeacon());
+  bad_start[20] = '3';  // day 33
+  ASSERT_TRUE(SendToEndpoint(bad_start).ok());
+  ASSERT_TRUE(test::WaitFor([&] { return endpoint_->dropped() == 3; }));
+  EXPECT_EQ(endpoint_->last_drop().find("a malformed beacon " + from), 0u)
+      << endpoint_->last_drop();
+  EXPECT_NE(endpoint_->last_drop().find(": beacon start: day 33 does not exist"), std::string::npos)
+      << endpoint_->last_drop();
+}
+
 TEST_F(BeaconEndpointTest, SendChecksItsArguments) {
   EXPECT_EQ(BeaconEndpoint::Send("localhost", 4000, "x").code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(BeaconEndpoint::Send("300.1.1.1", 4000, "x").code(), StatusCode::kInvalidArgument);

@@ -1,7 +1,7 @@
 // ClientController's session with the real ReportingService behind the real TLS server
 // (client_controller_fixture.hpp): login outcomes as in the original, registration,
 // TempIDs and their renewal, logout, a busy or rate-limiting server, pings that keep an
-// idle session open and a server that goes away.
+// idle session open and a server that goes away (noticed without a request, too).
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -11,6 +11,7 @@
 
 #include "bluetrace/net/client_connection.hpp"
 #include "bluetrace/util/clock.hpp"
+#include "bluetrace/util/thread_annotations.hpp"
 #include "client_controller_fixture.hpp"
 #include "support/server_process.hpp"
 
@@ -128,6 +129,64 @@ TEST_F(ClientControllerTest, AServerThatGoesAwayGivesAClearErrorWithoutHanging) 
   EXPECT_EQ(a->UploadContactLog().status().code(), StatusCode::kUnavailable);
   EXPECT_EQ(a->Logout().code(), StatusCode::kUnavailable);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 4s);
+}
+
+// What a ConnectionLostSink was told, for a test thread to look at.
+class LostNews {
+ public:
+  ConnectionLostSink Sink() {
+    return [this](const util::Status& why) {
+      util::MutexLock lock(mu_);
+      ++count_;
+      why_ = why;
+    };
+  }
+  int count() {
+    util::MutexLock lock(mu_);
+    return count_;
+  }
+  util::Status why() {
+    util::MutexLock lock(mu_);
+    return why_;
+  }
+
+ private:
+  util::Mutex mu_;
+  int count_ GUARDED_BY(mu_) = 0;
+  util::Status why_ GUARDED_BY(mu_);
+};
+
+TEST_F(ClientControllerTest, AServerThatGoesAwayWhileTheClientIsIdleIsReportedWithoutARequest) {
+  LostNews a_news, b_news;
+  auto a = Client(Options("a"), kKara, "kara1234");
+  auto b = Client(Options("b"), kDatha, "datha457");
+  a->SetConnectionLostSink(a_news.Sink());
+  b->SetConnectionLostSink(b_news.Sink());
+  ASSERT_TRUE(b->Logout().ok());  // a connection closed by the client is no news
+  server_->Stop(2s);
+  // No call on `a`: its background thread notices.
+  ASSERT_TRUE(test::WaitFor([&] { return a_news.count() > 0; }, 10s));
+  const util::Status closed = util::Unavailable("the server closed the connection");
+  EXPECT_EQ(a_news.why(), closed);
+  EXPECT_EQ(a->DownloadTempId().status(), closed);  // what the next call says, too
+  EXPECT_EQ(a_news.count(), 1);
+  EXPECT_EQ(b_news.count(), 0);
+  a->SetConnectionLostSink(nullptr);
+  b->SetConnectionLostSink(nullptr);
+}
+
+TEST_F(ClientControllerTest, AnIdleSessionClosedByTheServerIsReportedWithoutARequest) {
+  idle_timeout_ = 1500ms;
+  StartServer();
+  // Real time here: the server's idle deadline is a real timer. The client never pings.
+  ClientOptions silent = Options("a");
+  silent.ping_interval_seconds = 3600;
+  LostNews news;
+  auto a = Client(silent, kKara, "kara1234", &util::SystemClock::Instance());
+  a->SetConnectionLostSink(news.Sink());
+  ASSERT_TRUE(test::WaitFor([&] { return news.count() > 0; }, 10s));
+  EXPECT_EQ(news.why(), util::Unavailable("the server closed the connection"));
+  a->SetConnectionLostSink(nullptr);
 }
 
 TEST_F(ClientControllerTest, PingsKeepAnIdleSessionOpen) {

@@ -107,6 +107,20 @@ TEST(BeaconTest, IsValidFromStartToExpiryInclusive) {
   EXPECT_FALSE(IsBeaconValidAt(*b, kSampleStart + 900));
 }
 
+TEST(BeaconTest, SaysWhyABeaconIsInvalid) {
+  auto b = ParseBeacon(Bytes(kSample));
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(BeaconTimingAt(*b, kSampleStart - 500), BeaconTiming::kNotYetValid);
+  EXPECT_EQ(DescribeBeaconTiming(*b, kSampleStart - 500), "not yet valid: it starts in 500 s");
+  EXPECT_EQ(BeaconTimingAt(*b, kSampleStart), BeaconTiming::kValid);
+  EXPECT_EQ(DescribeBeaconTiming(*b, kSampleStart + 899), "valid");
+  EXPECT_EQ(BeaconTimingAt(*b, kSampleStart + 1000), BeaconTiming::kExpired);
+  EXPECT_EQ(DescribeBeaconTiming(*b, kSampleStart + 1000), "expired 101 s ago");
+  const Beacon backwards{b->id, b->expiry, b->start, b->version};
+  EXPECT_EQ(DescribeBeaconTiming(backwards, kSampleStart - 1), "not yet valid: it starts in 900 s");
+  EXPECT_EQ(DescribeBeaconTiming(backwards, kSampleStart + 899), "it expires before it starts");
+}
+
 TEST(BeaconTest, RoundTripsRandomBeacons) {
   test::SeededRandom random(5);
   for (int i = 0; i < 5000; ++i) {

@@ -1,5 +1,6 @@
 bluetrace_test(service server_config)
 bluetrace_test(service client_config)
+bluetrace_test(service password_rules)
 bluetrace_test(service rate_limiter)
 bluetrace_test(service worker_pool)
 bluetrace_test(service metrics)

@@ -4,10 +4,12 @@
 // Receiving runs on a private Asio thread started by Open and stopped by Stop or the
 // destructor. Each datagram lands in a 512-byte buffer; anything that is not exactly 59
 // bytes (an oversized datagram arrives truncated to 512) or does not parse as a beacon
-// (protocol::ParseBeacon) is dropped and counted, never logged above debug level, so a
-// flood costs one size check or one parse per datagram and nothing else. A valid beacon is
-// handed to the handler on that thread; the handler must be quick (it holds up only
-// further beacons, which the kernel buffers or drops, never the caller's thread).
+// (protocol::ParseBeacon) is dropped and counted, and why is logged at debug level only and
+// kept as last_drop(), so a flood costs one size check or one parse per datagram and no
+// more than a debug log line (off by default); the owner may log a summary now and then
+// (ClientController does, at info level). A valid beacon is handed to the handler on that
+// thread; the handler must be quick (it holds up only further beacons, which the kernel
+// buffers or drops, never the caller's thread).
 //
 // Send opens a socket of the destination's family per call (source port chosen by the
 // OS, as in the original), so it never shares the receiving socket across threads.
@@ -62,6 +64,10 @@ class BeaconEndpoint {
   // Datagrams dropped as malformed or oversized, and beacons handed to the handler.
   std::uint64_t dropped() const;
   std::uint64_t received() const;
+  // Why the latest datagram was dropped ("a 12-byte datagram from 127.0.0.1:5000 (a beacon
+  // is 59 bytes)", "a malformed beacon from ...: beacon: TempID must be ..."); empty
+  // before the first.
+  std::string last_drop() const;
 
  private:
   class Impl;

@@ -85,6 +85,11 @@ class ClientConnection {
   // Idempotent.
   void Close();
 
+  // True when something from the server waits to be received, or the server has closed
+  // the connection, so that a Receive would not wait for the network: for noticing,
+  // between requests, a server that went away. False when closed. Never blocks.
+  bool HasInput() const;
+
   bool is_open() const;
   // After a Send, SendRaw, Receive or Call that failed: true when it failed because its
   // time ran out, so callers need not read the message; false otherwise.

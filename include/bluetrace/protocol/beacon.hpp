@@ -39,4 +39,13 @@ std::string EncodeBeacon(const Beacon& beacon, TimeZoneMode mode = TimeZoneMode:
 // start <= now <= expiry, at one-second resolution (ASSIGNMENT.md 6.4).
 bool IsBeaconValidAt(const Beacon& beacon, std::int64_t now_unix_seconds);
 
+// Where `now` falls against the beacon's validity: before its start, after its expiry
+// (also for a beacon whose expiry precedes its start, once past the start), or within.
+enum class BeaconTiming { kNotYetValid, kValid, kExpired };
+BeaconTiming BeaconTimingAt(const Beacon& beacon, std::int64_t now_unix_seconds);
+
+// Why a beacon is invalid at `now`, for logs: "not yet valid: it starts in 500 s",
+// "expired 101 s ago", "it expires before it starts"; "valid" when it is.
+std::string DescribeBeaconTiming(const Beacon& beacon, std::int64_t now_unix_seconds);
+
 }  // namespace bluetrace::protocol

@@ -7,9 +7,10 @@
 // to the BeaconSink as complete lines.
 //
 // Threads: the front end calls from one thread. Internally a background thread pings the
-// server (idle deadline) and renews the TempID before it expires while logged in, and an
-// Asio thread receives beacons; connection use is serialised by a mutex, so these never
-// interleave frames. The destructor logs out (best effort, bounded) and stops everything.
+// server (idle deadline), renews the TempID before it expires and watches for the server
+// closing the connection (ConnectionLostSink) while logged in, and an Asio thread receives
+// beacons; connection use is serialised by a mutex, so these never interleave frames. The
+// destructor logs out (best effort, bounded) and stops everything.
 //
 // Error codes the front end acts on, the same for every method:
 //  - kUnavailable: there is no connection to the server. It could not be reached (name,
@@ -80,6 +81,13 @@ struct ClientLoginResult {
 // stored in the contact log: <reason>".
 using BeaconSink = std::function<void(const std::vector<std::string>& lines)>;
 
+// Called (from the background thread) when the background thread finds the connection gone
+// while logged in: the server closed it (stopped, or ended an idle session), or a ping or
+// TempID renewal found it lost. `why` is kUnavailable, with the message the next method
+// call would return. Once per connection; never after Logout, nor for a loss that a
+// method call found (that call reports it).
+using ConnectionLostSink = std::function<void(const util::Status& why)>;
+
 // Decides whether to trust an unknown server certificate (interactive TOFU). Return true
 // to trust and remember it.
 using TrustPrompt = std::function<bool(const std::string& host_port, const std::string& fp)>;
@@ -142,6 +150,9 @@ class ClientController {
   // The sink is called under a lock: once SetBeaconSink returns, the previous sink is no
   // longer running. A sink must not call SetBeaconSink itself.
   virtual void SetBeaconSink(BeaconSink sink) = 0;
+  // The same for the connection-lost sink; it must not call this controller at all (the
+  // background thread waits for it), only hand the news on.
+  virtual void SetConnectionLostSink(ConnectionLostSink sink) = 0;
   virtual std::uint16_t udp_port() const = 0;
   // Datagrams dropped as malformed or oversized, since start.
   virtual std::uint64_t dropped_datagrams() const = 0;

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "bluetrace/protocol/timestamp.hpp"
+#include "bluetrace/service/password_rules.hpp"
 #include "bluetrace/util/status.hpp"
 
 namespace bluetrace::service {
@@ -33,9 +34,9 @@ struct ServerConfig {
   std::int64_t block_duration_seconds = 60;  // the original's block_duration
   std::uint32_t max_failed_logins = 3;       // consecutive failures before a block
   bool registration_enabled = true;
-  std::uint32_t min_password_length = 8;
-  std::uint32_t max_password_length = 1024;  // bytes; Argon2 cost does not grow with it
-  std::uint32_t argon2_memory_kib = 19456;   // OWASP minimum for Argon2id: 19 MiB
+  std::uint32_t min_password_length = kDefaultMinPasswordBytes;  // bytes (password_rules.hpp)
+  std::uint32_t max_password_length = kDefaultMaxPasswordBytes;
+  std::uint32_t argon2_memory_kib = 19456;  // OWASP minimum for Argon2id: 19 MiB
   std::uint32_t argon2_iterations = 2;
   std::uint32_t argon2_parallelism = 1;
   std::uint32_t argon2_workers = 2;            // threads hashing passwords, off the I/O threads
