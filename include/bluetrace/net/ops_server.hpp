@@ -30,6 +30,7 @@
 #include <memory>
 #include <string>
 
+#include "bluetrace/net/listener.hpp"
 #include "bluetrace/util/status.hpp"
 
 namespace bluetrace::net {
@@ -70,6 +71,8 @@ class OpsServer {
   // not an IP literal; kIoError naming the address and port when it cannot be bound;
   // kFailedPrecondition when called twice or after Stop().
   util::Status Start();
+  // The same on a listener opened beforehand (options.address and port are then ignored).
+  util::Status Start(Listener listener);
 
   // Closes the listener and every open connection and joins the thread. Idempotent.
   void Stop();

@@ -39,6 +39,7 @@
 #include <memory>
 #include <string>
 
+#include "bluetrace/net/listener.hpp"
 #include "bluetrace/service/server_config.hpp"
 #include "bluetrace/service/session.hpp"
 #include "bluetrace/util/status.hpp"
@@ -100,6 +101,9 @@ class Server {
   // "cannot bind 127.0.0.1:4000: Address already in use"); kFailedPrecondition when
   // called twice or after Stop().
   util::Status Start();
+  // The same on a listener opened beforehand (options.bind_address and port are then
+  // ignored). kIoError when the listener cannot be taken over.
+  util::Status Start(Listener listener);
 
   // Stops accepting, then lets every session end within `grace`: an idle one (waiting for
   // the client) is closed at once with a TLS close_notify; one whose request is with the
