@@ -21,6 +21,7 @@
 #include <string>
 
 #include "bluetrace/net/certificate.hpp"
+#include "bluetrace/net/listener.hpp"
 #include "bluetrace/net/ops_server.hpp"
 #include "bluetrace/net/server.hpp"
 #include "bluetrace/net/tls_context.hpp"
@@ -117,13 +118,10 @@ service::TransportMetrics TransportMetricsOf(const net::ServerStats& s) {
 
 // The ops listener (only when ops.metrics_address is set). Ready means the TLS listener
 // accepts and the TempID store still takes writes (it turns read-only on a failed fsync).
-util::Result<std::unique_ptr<net::OpsServer>> StartOps(const service::ServerConfig& c,
+util::Result<std::unique_ptr<net::OpsServer>> StartOps(net::Listener listener,
                                                        const net::Server& server,
                                                        const service::ReportingService& service,
                                                        const store::InstrumentedFileSystem& fs) {
-  net::OpsServerOptions options;
-  BLUETRACE_RETURN_IF_ERROR(
-      service::ParseMetricsAddress(c.metrics_address, options.address, options.port));
   net::OpsHandlers handlers;
   handlers.ready = [&server, &service]() -> util::Status {
     if (server.port() == 0) return util::Unavailable("the TLS listener is not accepting");
@@ -134,8 +132,8 @@ util::Result<std::unique_ptr<net::OpsServer>> StartOps(const service::ServerConf
   handlers.metrics = [&server, &service, &fs] {
     return service::RenderMetrics(service, TransportMetricsOf(server.stats()), &fs);
   };
-  auto ops = std::make_unique<net::OpsServer>(std::move(options), std::move(handlers));
-  BLUETRACE_RETURN_IF_ERROR(ops->Start());
+  auto ops = std::make_unique<net::OpsServer>(net::OpsServerOptions{}, std::move(handlers));
+  BLUETRACE_RETURN_IF_ERROR(ops->Start(std::move(listener)));
   return util::Result<std::unique_ptr<net::OpsServer>>(std::move(ops));
 }
 
@@ -191,6 +189,24 @@ int Run(const service::ServerConfig& c, const std::string& ready_file) {
                                   ? "another bluetrace-server is running on " + c.state_dir
                                   : running.status().ToString());
   }
+  // The listeners first: a port already taken, or an address that is not local, stops
+  // start-up before anything is written (a new self-signed certificate included).
+  auto listener = net::Listener::Open(c.bind_address, c.port);
+  if (!listener.ok()) return Fail(kExitStartup, listener.status().ToString());
+  std::optional<net::Listener> ops_listener;
+  if (!c.metrics_address.empty()) {
+    std::string host;
+    std::uint16_t port = 0;
+    if (auto st = service::ParseMetricsAddress(c.metrics_address, host, port); !st.ok()) {
+      return Fail(kExitUsage, st.ToString());
+    }
+    auto opened = net::Listener::Open(host, port);
+    if (!opened.ok()) {
+      return Fail(kExitStartup, opened.status().WithContext("ops listener").ToString());
+    }
+    ops_listener.emplace(std::move(*opened));
+  }
+
   auto cert = net::EnsureServerCertificate(fs, c.state_dir, c.certificate_file, c.private_key_file);
   if (!cert.ok()) return Fail(kExitStartup, cert.status().ToString());
   spdlog::info("{} certificate {} ({})", cert->created ? "created self-signed" : "using",
@@ -212,12 +228,14 @@ int Run(const service::ServerConfig& c, const std::string& ready_file) {
   for (const auto& note : (*service)->startup_notes()) spdlog::info("{}", note);
 
   net::Server server(net::ServerOptionsFromConfig(c), *tls, **service);
-  if (auto st = server.Start(); !st.ok()) return Fail(kExitStartup, st.ToString());
+  if (auto st = server.Start(std::move(*listener)); !st.ok()) {
+    return Fail(kExitStartup, st.ToString());
+  }
   spdlog::info("bluetrace-server {} listening on {} port {} (TLS {}+), state in {}", kVersion,
                c.bind_address, server.port(), c.tls_min_version, c.state_dir);
   std::unique_ptr<net::OpsServer> ops;
-  if (!c.metrics_address.empty()) {
-    auto started = StartOps(c, server, **service, timed_fs);
+  if (ops_listener) {
+    auto started = StartOps(std::move(*ops_listener), server, **service, timed_fs);
     if (!started.ok()) return Fail(kExitStartup, started.status().ToString());
     ops = std::move(*started);
     spdlog::info("ops listener on {} port {} (/healthz, /readyz, /metrics)",
