@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -16,6 +17,8 @@
 #include <string_view>
 #include <thread>
 #include <utility>
+
+#include "bluetrace/net/accept_backoff.hpp"
 
 namespace bluetrace::net {
 
@@ -187,6 +190,8 @@ class OpsServer::Impl {
           "authentication, firewall it",
           where);
     }
+    backoff_.emplace("the ops listener " + where);
+    retry_timer_.emplace(*io_);
     Accept();
     thread_ = std::thread([this] { io_->run(); });
     return util::Status();
@@ -198,6 +203,7 @@ class OpsServer::Impl {
     if (thread_.joinable()) thread_.join();
     // Destroying the io_context destroys the pending handlers and with them every
     // connection and its socket.
+    retry_timer_.reset();
     acceptor_.reset();
     io_.reset();
   }
@@ -216,9 +222,17 @@ class OpsServer::Impl {
         } else {
           std::make_shared<Connection>(*this, std::move(socket))->Start();
         }
+        return Accept();
       }
-      // Errors such as EMFILE are not fatal for a metrics endpoint: keep accepting.
-      Accept();
+      // Out of descriptors, say: not fatal for a metrics endpoint, but no spinning either.
+      stats_.accept_failures.fetch_add(1, std::memory_order_relaxed);
+      const AcceptBackoff::Decision next = backoff_->OnError(ec, std::chrono::steady_clock::now());
+      if (!next.warning.empty()) spdlog::warn("{}", next.warning);
+      if (next.pause.count() == 0) return Accept();
+      retry_timer_->expires_after(next.pause);
+      retry_timer_->async_wait([this](error_code timer_ec) {
+        if (!timer_ec) Accept();
+      });
     });
   }
 
@@ -227,6 +241,8 @@ class OpsServer::Impl {
   OpsServerStats stats_;
   std::unique_ptr<asio::io_context> io_ = std::make_unique<asio::io_context>(1);
   std::optional<tcp::acceptor> acceptor_;
+  std::optional<asio::steady_timer> retry_timer_;  // set by Start(), used on the thread
+  std::optional<AcceptBackoff> backoff_;           // set by Start(), used on the thread
   std::thread thread_;
   std::atomic<std::uint16_t> port_{0};
   bool started_ = false;

@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bluetrace/net/accept_backoff.hpp"
 #include "server_session.hpp"
 
 namespace bluetrace::net {
@@ -26,7 +27,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 // After the grace period, aborted sessions close within one strand turn; this only bounds
 // a wait that should never be reached.
 constexpr std::chrono::seconds kAbortWait{10};
@@ -36,13 +36,6 @@ std::string AddressText(const asio::ip::address& address) {
     return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
   }
   return address.to_string();
-}
-
-// Errors that mean the process is short of descriptors or memory: accepting again at once
-// would spin, so the loop pauses.
-bool IsResourceShortage(const error_code& ec) {
-  return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
-         ec == asio::error::no_memory || ec.value() == ENFILE;
 }
 
 }  // namespace
@@ -116,7 +109,8 @@ class Server::Impl final : public detail::SessionOwner {
   asio::strand<asio::io_context::executor_type> acceptor_strand_;
   tcp::acceptor acceptor_;  // used on acceptor_strand_ only, once running
   asio::steady_timer retry_timer_;
-  std::vector<std::thread> threads_;  // the controlling thread only
+  std::optional<AcceptBackoff> backoff_;  // set by Start(), used on acceptor_strand_
+  std::vector<std::thread> threads_;      // the controlling thread only
   std::shared_ptr<detail::ReplyGate> gate_;
   detail::ServerSession::Context session_context_{&options_, &stats_, this, gate_};
 
@@ -150,6 +144,7 @@ util::Status Server::Impl::Start(std::optional<Listener> listener) {
     ::close(fd);
     return util::IoError("cannot accept on " + where + ": " + ec.message());
   }
+  backoff_.emplace(where);
   port_.store(listener->port(), std::memory_order_relaxed);
   {
     util::MutexLock lock(mu_);
@@ -184,15 +179,15 @@ void Server::Impl::DoAccept() {
 void Server::Impl::OnAccept(error_code ec, tcp::socket socket) {
   if (!acceptor_.is_open() || ec == asio::error::operation_aborted) return;  // stopping
   if (ec) {
-    spdlog::warn("accept failed: {}", ec.message());
-    if (IsResourceShortage(ec)) {
-      retry_timer_.expires_after(kAcceptRetryDelay);
-      retry_timer_.async_wait([this](error_code timer_ec) {
-        if (!timer_ec && acceptor_.is_open()) DoAccept();
-      });
-      return;
-    }
-    return DoAccept();
+    stats_.accept_failures.fetch_add(1, std::memory_order_relaxed);
+    const AcceptBackoff::Decision next = backoff_->OnError(ec, std::chrono::steady_clock::now());
+    if (!next.warning.empty()) spdlog::warn("{}", next.warning);
+    if (next.pause.count() == 0) return DoAccept();
+    retry_timer_.expires_after(next.pause);
+    retry_timer_.async_wait([this](error_code timer_ec) {
+      if (!timer_ec && acceptor_.is_open()) DoAccept();
+    });
+    return;
   }
   Admit(std::move(socket));
   DoAccept();

@@ -14,7 +14,8 @@
 // connection (`Connection: close`), which Prometheus and curl handle fine; after the
 // answer, leftover input is discarded for at most 1 s / 64 KiB so that closing does not
 // reset the connection under the answer. GET and HEAD only (405 with `Allow`), other paths
-// 404; a query string is ignored.
+// 404; a query string is ignored. A failed accept (e.g. out of descriptors) pauses the
+// accept loop and logs a rate-limited warning (accept_backoff.hpp).
 //
 // Threads: the OpsServer owns an io_context run by one thread of its own (Start() starts
 // it, Stop() joins it); the callbacks run on that thread, one request at a time, so they
@@ -57,6 +58,7 @@ struct OpsServerStats {
   std::atomic<std::int64_t> connections_open{0};
   std::atomic<std::uint64_t> connections_refused{0};  // over max_connections
   std::atomic<std::uint64_t> requests{0};             // responses written, any status
+  std::atomic<std::uint64_t> accept_failures{0};      // accept() errors, e.g. out of descriptors
 };
 
 class OpsServer {

@@ -11,7 +11,9 @@
 // Admission, on accept and before any TLS work: a connection is closed at once when the
 // server already has max_connections open, when its source address already has
 // max_connections_per_address open, or when SessionFactory::AdmitConnection refuses the
-// address (its rate of new connections). Everyone else is still served.
+// address (its rate of new connections). Everyone else is still served. Should accept
+// fail, e.g. with EMFILE, the accept loop pauses instead of spinning and the warning is
+// rate-limited (accept_backoff.hpp).
 //
 // Per connection: the TLS handshake must finish within handshake_timeout; until the
 // Session reports logged_in(), the connection must log in by accept + login_timeout;
@@ -83,6 +85,7 @@ struct ServerStats {
   std::atomic<std::uint64_t> frames_out{0};             // messages written to clients
   std::atomic<std::uint64_t> protocol_errors{0};        // frames that did not decode
   std::atomic<std::uint64_t> timeouts{0};  // handshake, login, idle, write and close deadlines
+  std::atomic<std::uint64_t> accept_failures{0};  // accept() errors, e.g. out of descriptors
 };
 
 class Server {
