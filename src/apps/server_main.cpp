@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <memory>
@@ -21,6 +22,7 @@
 #include <string>
 
 #include "bluetrace/net/certificate.hpp"
+#include "bluetrace/net/descriptor_budget.hpp"
 #include "bluetrace/net/listener.hpp"
 #include "bluetrace/net/ops_server.hpp"
 #include "bluetrace/net/server.hpp"
@@ -173,6 +175,40 @@ FileStamp StampOf(const std::string& path) {
   if (::stat(path.c_str(), &st) != 0) return {};
   return {st.st_ino, st.st_size,
           std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
+
+std::string LimitText(std::uint64_t limit) {
+  return limit == UINT64_MAX ? "unlimited" : std::to_string(limit);
+}
+
+// Raises the open-file limit where allowed, then lowers limits.max_connections to what fits
+// under it after the server's own reserve (net/descriptor_budget.hpp), loudly.
+util::Status FitToOpenFileLimit(service::ServerConfig& c) {
+  auto limit = net::RaiseOpenFileLimit();
+  if (!limit.ok()) return limit.status();
+  if (!limit->raise_error.ok()) {
+    // Expected under the packaged unit (SystemCallFilter=~@resources; LimitNOFILE= sets it).
+    spdlog::info("open-file limit stays at {} (hard limit {}): {}", LimitText(limit->soft),
+                 LimitText(limit->hard), limit->raise_error.message());
+  } else if (limit->soft != limit->soft_before) {
+    spdlog::info("raised the open-file limit from {} to {}", LimitText(limit->soft_before),
+                 LimitText(limit->soft));
+  }
+  const std::uint64_t reserve = net::ReservedDescriptors(c);
+  auto fitted = net::FitMaxConnections(c.max_connections, limit->soft, reserve);
+  if (!fitted.ok()) return fitted.status();
+  if (*fitted != c.max_connections) {
+    spdlog::warn(
+        "limits.max_connections = {} does not fit the open-file limit of {} descriptors minus "
+        "{} reserved for the server itself; using max_connections = {} (raise LimitNOFILE= or "
+        "ulimit -n, or lower limits.max_connections)",
+        c.max_connections, LimitText(limit->soft), reserve, *fitted);
+    c.max_connections = *fitted;
+  } else {
+    spdlog::debug("open-file limit {}: {} reserved, max_connections {} fits",
+                  LimitText(limit->soft), reserve, c.max_connections);
+  }
+  return util::Status::Ok();
 }
 
 int Run(const service::ServerConfig& c, const std::string& ready_file) {
@@ -351,5 +387,6 @@ int main(int argc, char** argv) {
     return 0;
   }
   SetUpLogging(config.log_level);
+  if (auto st = FitToOpenFileLimit(config); !st.ok()) return Fail(kExitStartup, st.ToString());
   return Run(config, f.ready_file.value_or(""));
 }

@@ -11,9 +11,10 @@
 // Admission, on accept and before any TLS work: a connection is closed at once when the
 // server already has max_connections open, when its source address already has
 // max_connections_per_address open, or when SessionFactory::AdmitConnection refuses the
-// address (its rate of new connections). Everyone else is still served. Should accept
-// fail, e.g. with EMFILE, the accept loop pauses instead of spinning and the warning is
-// rate-limited (accept_backoff.hpp).
+// address (its rate of new connections). Everyone else is still served. max_connections
+// must fit under the process's open-file limit (descriptor_budget.hpp fits it at start);
+// should accept still fail, e.g. with EMFILE, the accept loop pauses instead of spinning
+// and the warning is rate-limited (accept_backoff.hpp).
 //
 // Per connection: the TLS handshake must finish within handshake_timeout; until the
 // Session reports logged_in(), the connection must log in by accept + login_timeout;
