@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <memory>
@@ -22,6 +23,8 @@
 
 #include "bluetrace/net/certificate.hpp"
 #include "bluetrace/net/certificate_validity.hpp"
+#include "bluetrace/net/descriptor_budget.hpp"
+#include "bluetrace/net/listener.hpp"
 #include "bluetrace/net/ops_server.hpp"
 #include "bluetrace/net/server.hpp"
 #include "bluetrace/net/tls_context.hpp"
@@ -122,12 +125,8 @@ service::TransportMetrics TransportMetricsOf(const net::ServerStats& s) {
 // it otherwise), the TempID store still takes writes (it turns read-only on a failed
 // fsync) and the audit log can be written (audited events are refused while it cannot).
 util::Result<std::unique_ptr<net::OpsServer>> StartOps(
-    const service::ServerConfig& c, const net::Server& server,
-    const service::ReportingService& service, const store::InstrumentedFileSystem& fs,
-    const net::CertificateValidityWatch& certificate) {
-  net::OpsServerOptions options;
-  BLUETRACE_RETURN_IF_ERROR(
-      service::ParseMetricsAddress(c.metrics_address, options.address, options.port));
+    net::Listener listener, const net::Server& server, const service::ReportingService& service,
+    const store::InstrumentedFileSystem& fs, const net::CertificateValidityWatch& certificate) {
   net::OpsHandlers handlers;
   handlers.ready = [&server, &service, &certificate]() -> util::Status {
     if (server.port() == 0) return util::Unavailable("the TLS listener is not accepting");
@@ -140,8 +139,8 @@ util::Result<std::unique_ptr<net::OpsServer>> StartOps(
   handlers.metrics = [&server, &service, &fs] {
     return service::RenderMetrics(service, TransportMetricsOf(server.stats()), &fs);
   };
-  auto ops = std::make_unique<net::OpsServer>(std::move(options), std::move(handlers));
-  BLUETRACE_RETURN_IF_ERROR(ops->Start());
+  auto ops = std::make_unique<net::OpsServer>(net::OpsServerOptions{}, std::move(handlers));
+  BLUETRACE_RETURN_IF_ERROR(ops->Start(std::move(listener)));
   return util::Result<std::unique_ptr<net::OpsServer>>(std::move(ops));
 }
 
@@ -236,6 +235,40 @@ void RemoveLeftoverTempFiles(store::FileSystem& fs, const std::string& state_dir
   }
 }
 
+std::string LimitText(std::uint64_t limit) {
+  return limit == UINT64_MAX ? "unlimited" : std::to_string(limit);
+}
+
+// Raises the open-file limit where allowed, then lowers limits.max_connections to what fits
+// under it after the server's own reserve (net/descriptor_budget.hpp), loudly.
+util::Status FitToOpenFileLimit(service::ServerConfig& c) {
+  auto limit = net::RaiseOpenFileLimit();
+  if (!limit.ok()) return limit.status();
+  if (!limit->raise_error.ok()) {
+    // Expected under the packaged unit (SystemCallFilter=~@resources; LimitNOFILE= sets it).
+    spdlog::info("open-file limit stays at {} (hard limit {}): {}", LimitText(limit->soft),
+                 LimitText(limit->hard), limit->raise_error.message());
+  } else if (limit->soft != limit->soft_before) {
+    spdlog::info("raised the open-file limit from {} to {}", LimitText(limit->soft_before),
+                 LimitText(limit->soft));
+  }
+  const std::uint64_t reserve = net::ReservedDescriptors(c);
+  auto fitted = net::FitMaxConnections(c.max_connections, limit->soft, reserve);
+  if (!fitted.ok()) return fitted.status();
+  if (*fitted != c.max_connections) {
+    spdlog::warn(
+        "limits.max_connections = {} does not fit the open-file limit of {} descriptors minus "
+        "{} reserved for the server itself; using max_connections = {} (raise LimitNOFILE= or "
+        "ulimit -n, or lower limits.max_connections)",
+        c.max_connections, LimitText(limit->soft), reserve, *fitted);
+    c.max_connections = *fitted;
+  } else {
+    spdlog::debug("open-file limit {}: {} reserved, max_connections {} fits",
+                  LimitText(limit->soft), reserve, c.max_connections);
+  }
+  return util::Status::Ok();
+}
+
 int Run(const service::ServerConfig& c, const std::string& ready_file) {
   auto& fs = store::PosixFileSystem::Instance();
   auto& clock = util::SystemClock::Instance();
@@ -252,6 +285,24 @@ int Run(const service::ServerConfig& c, const std::string& ready_file) {
                                   ? "another bluetrace-server is running on " + c.state_dir
                                   : running.status().ToString());
   }
+  // The listeners first: a port already taken, or an address that is not local, stops
+  // start-up before anything is written (a new self-signed certificate included).
+  auto listener = net::Listener::Open(c.bind_address, c.port);
+  if (!listener.ok()) return Fail(kExitStartup, listener.status().ToString());
+  std::optional<net::Listener> ops_listener;
+  if (!c.metrics_address.empty()) {
+    std::string host;
+    std::uint16_t port = 0;
+    if (auto st = service::ParseMetricsAddress(c.metrics_address, host, port); !st.ok()) {
+      return Fail(kExitUsage, st.ToString());
+    }
+    auto opened = net::Listener::Open(host, port);
+    if (!opened.ok()) {
+      return Fail(kExitStartup, opened.status().WithContext("ops listener").ToString());
+    }
+    ops_listener.emplace(std::move(*opened));
+  }
+
   RemoveLeftoverTempFiles(fs, c.state_dir);
   auto cert = net::EnsureServerCertificate(fs, c.state_dir, c.certificate_file, c.private_key_file);
   if (!cert.ok()) return Fail(kExitStartup, cert.status().ToString());
@@ -280,12 +331,15 @@ int Run(const service::ServerConfig& c, const std::string& ready_file) {
   for (const auto& warning : (*service)->startup_warnings()) spdlog::warn("{}", warning);
 
   net::Server server(net::ServerOptionsFromConfig(c), *tls, **service);
-  if (auto st = server.Start(); !st.ok()) return Fail(kExitStartup, st.ToString());
+  if (auto st = server.Start(std::move(*listener)); !st.ok()) {
+    return Fail(kExitStartup, st.ToString());
+  }
   spdlog::info("bluetrace-server {} listening on {} port {} (TLS {}+), state in {}", kVersion,
                c.bind_address, server.port(), c.tls_min_version, c.state_dir);
   std::unique_ptr<net::OpsServer> ops;
-  if (!c.metrics_address.empty()) {
-    auto started = StartOps(c, server, **service, timed_fs, certificate_validity);
+  if (ops_listener) {
+    auto started =
+        StartOps(std::move(*ops_listener), server, **service, timed_fs, certificate_validity);
     if (!started.ok()) return Fail(kExitStartup, started.status().ToString());
     ops = std::move(*started);
     spdlog::info("ops listener on {} port {} (/healthz, /readyz, /metrics)",
@@ -406,5 +460,6 @@ int main(int argc, char** argv) {
     return 0;
   }
   SetUpLogging(config.log_level);
+  if (auto st = FitToOpenFileLimit(config); !st.ok()) return Fail(kExitStartup, st.ToString());
   return Run(config, f.ready_file.value_or(""));
 }

@@ -1,8 +1,11 @@
 #include "bluetrace/net/ops_server.hpp"
 
+#include <unistd.h>
+
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -14,6 +17,8 @@
 #include <string_view>
 #include <thread>
 #include <utility>
+
+#include "bluetrace/net/accept_backoff.hpp"
 
 namespace bluetrace::net {
 
@@ -154,35 +159,39 @@ class OpsServer::Impl {
                  kMetricsType};
   }
 
-  util::Status Start() {
+  // Opens a listener from options_ when given none.
+  util::Status Start(std::optional<Listener> listener) {
     if (started_ || !io_) {
       return util::FailedPrecondition("ops server: Start called twice or after Stop");
     }
     started_ = true;
+    if (!listener) {
+      util::Result<Listener> opened = Listener::Open(options_.address, options_.port);
+      if (opened.status().code() == util::StatusCode::kInvalidArgument) {
+        return util::InvalidArgument("ops.metrics_address: not an IP address: \"" +
+                                     options_.address + "\"");
+      }
+      if (!opened.ok()) return opened.status().WithContext("ops listener");
+      listener.emplace(std::move(*opened));
+    }
     error_code ec;
-    const auto address = asio::ip::make_address(options_.address, ec);
-    if (ec) {
-      return util::InvalidArgument("ops.metrics_address: not an IP address: \"" + options_.address +
-                                   "\"");
-    }
-    const std::string where = EndpointText(options_.address, options_.port);
-    const tcp::endpoint endpoint(address, options_.port);
+    const std::string where = listener->EndpointText();
+    const tcp protocol = listener->is_ipv6() ? tcp::v6() : tcp::v4();
+    const int fd = listener->Release();
     acceptor_.emplace(*io_);
-    if (acceptor_->open(endpoint.protocol(), ec); ec) return Bind("open", where, ec);
-    if (acceptor_->set_option(asio::socket_base::reuse_address(true), ec); ec) {
-      return Bind("configure", where, ec);
+    if (acceptor_->assign(protocol, fd, ec); ec) {
+      ::close(fd);
+      return util::IoError("ops listener: cannot accept on " + where + ": " + ec.message());
     }
-    if (acceptor_->bind(endpoint, ec); ec) return Bind("bind", where, ec);
-    if (acceptor_->listen(asio::socket_base::max_listen_connections, ec); ec) {
-      return Bind("listen on", where, ec);
-    }
-    port_.store(acceptor_->local_endpoint().port(), std::memory_order_relaxed);
-    if (!address.is_loopback()) {
+    port_.store(listener->port(), std::memory_order_relaxed);
+    if (!acceptor_->local_endpoint(ec).address().is_loopback()) {
       spdlog::warn(
           "ops listener on {} is not a loopback address: /metrics has no "
           "authentication, firewall it",
-          options_.address);
+          where);
     }
+    backoff_.emplace("the ops listener " + where);
+    retry_timer_.emplace(*io_);
     Accept();
     thread_ = std::thread([this] { io_->run(); });
     return util::Status();
@@ -194,6 +203,7 @@ class OpsServer::Impl {
     if (thread_.joinable()) thread_.join();
     // Destroying the io_context destroys the pending handlers and with them every
     // connection and its socket.
+    retry_timer_.reset();
     acceptor_.reset();
     io_.reset();
   }
@@ -202,16 +212,6 @@ class OpsServer::Impl {
   const OpsServerStats& stats() const { return stats_; }
 
  private:
-  static std::string EndpointText(const std::string& address, std::uint16_t port) {
-    return address.find(':') == std::string::npos ? address + ":" + std::to_string(port)
-                                                  : "[" + address + "]:" + std::to_string(port);
-  }
-
-  static util::Status Bind(const char* what, const std::string& where, const error_code& ec) {
-    return util::IoError(std::string("ops listener: cannot ") + what + " " + where + ": " +
-                         ec.message());
-  }
-
   void Accept() {
     acceptor_->async_accept([this](error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
@@ -222,9 +222,17 @@ class OpsServer::Impl {
         } else {
           std::make_shared<Connection>(*this, std::move(socket))->Start();
         }
+        return Accept();
       }
-      // Errors such as EMFILE are not fatal for a metrics endpoint: keep accepting.
-      Accept();
+      // Out of descriptors, say: not fatal for a metrics endpoint, but no spinning either.
+      stats_.accept_failures.fetch_add(1, std::memory_order_relaxed);
+      const AcceptBackoff::Decision next = backoff_->OnError(ec, std::chrono::steady_clock::now());
+      if (!next.warning.empty()) spdlog::warn("{}", next.warning);
+      if (next.pause.count() == 0) return Accept();
+      retry_timer_->expires_after(next.pause);
+      retry_timer_->async_wait([this](error_code timer_ec) {
+        if (!timer_ec) Accept();
+      });
     });
   }
 
@@ -233,6 +241,8 @@ class OpsServer::Impl {
   OpsServerStats stats_;
   std::unique_ptr<asio::io_context> io_ = std::make_unique<asio::io_context>(1);
   std::optional<tcp::acceptor> acceptor_;
+  std::optional<asio::steady_timer> retry_timer_;  // set by Start(), used on the thread
+  std::optional<AcceptBackoff> backoff_;           // set by Start(), used on the thread
   std::thread thread_;
   std::atomic<std::uint16_t> port_{0};
   bool started_ = false;
@@ -243,7 +253,8 @@ OpsServer::OpsServer(OpsServerOptions options, OpsHandlers handlers)
 
 OpsServer::~OpsServer() { Stop(); }
 
-util::Status OpsServer::Start() { return impl_->Start(); }
+util::Status OpsServer::Start() { return impl_->Start(std::nullopt); }
+util::Status OpsServer::Start(Listener listener) { return impl_->Start(std::move(listener)); }
 void OpsServer::Stop() { impl_->Stop(); }
 std::uint16_t OpsServer::port() const { return impl_->port(); }
 const OpsServerStats& OpsServer::stats() const { return impl_->stats(); }

@@ -1,5 +1,7 @@
 #include "bluetrace/net/server.hpp"
 
+#include <unistd.h>
+
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -14,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bluetrace/net/accept_backoff.hpp"
 #include "server_session.hpp"
 
 namespace bluetrace::net {
@@ -24,7 +27,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 // After the grace period, aborted sessions close within one strand turn; this only bounds
 // a wait that should never be reached.
 constexpr std::chrono::seconds kAbortWait{10};
@@ -34,18 +36,6 @@ std::string AddressText(const asio::ip::address& address) {
     return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
   }
   return address.to_string();
-}
-
-std::string EndpointText(const std::string& address, std::uint16_t port) {
-  return address.find(':') == std::string::npos ? address + ":" + std::to_string(port)
-                                                : "[" + address + "]:" + std::to_string(port);
-}
-
-// Errors that mean the process is short of descriptors or memory: accepting again at once
-// would spin, so the loop pauses.
-bool IsResourceShortage(const error_code& ec) {
-  return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
-         ec == asio::error::no_memory || ec.value() == ENFILE;
 }
 
 }  // namespace
@@ -82,7 +72,8 @@ class Server::Impl final : public detail::SessionOwner {
 
   ~Impl() override { Stop(std::chrono::milliseconds(0)); }
 
-  util::Status Start();
+  // Opens a listener from options_ when given none.
+  util::Status Start(std::optional<Listener> listener);
   void Stop(std::chrono::milliseconds grace);
 
   void ReplaceTlsContext(std::shared_ptr<asio::ssl::context> tls) {
@@ -118,7 +109,8 @@ class Server::Impl final : public detail::SessionOwner {
   asio::strand<asio::io_context::executor_type> acceptor_strand_;
   tcp::acceptor acceptor_;  // used on acceptor_strand_ only, once running
   asio::steady_timer retry_timer_;
-  std::vector<std::thread> threads_;  // the controlling thread only
+  std::optional<AcceptBackoff> backoff_;  // set by Start(), used on acceptor_strand_
+  std::vector<std::thread> threads_;      // the controlling thread only
   std::shared_ptr<detail::ReplyGate> gate_;
   detail::ServerSession::Context session_context_{&options_, &stats_, this, gate_};
 
@@ -131,41 +123,34 @@ class Server::Impl final : public detail::SessionOwner {
   std::uint64_t next_id_ GUARDED_BY(mu_) = 1;
 };
 
-util::Status Server::Impl::Start() {
+util::Status Server::Impl::Start(std::optional<Listener> listener) {
   {
     util::MutexLock lock(mu_);
     if (state_ != State::kNew) return util::FailedPrecondition("the server was already started");
   }
+  if (!listener) {
+    util::Result<Listener> opened = Listener::Open(options_.bind_address, options_.port);
+    if (opened.status().code() == util::StatusCode::kInvalidArgument) {
+      return util::InvalidArgument("bind address " + opened.status().message());
+    }
+    if (!opened.ok()) return opened.status();
+    listener.emplace(std::move(*opened));
+  }
   error_code ec;
-  const asio::ip::address address = asio::ip::make_address(options_.bind_address, ec);
-  if (ec) {
-    return util::InvalidArgument("bind address \"" + options_.bind_address +
-                                 "\" is not an IP address");
+  const std::string where = listener->EndpointText();
+  const tcp protocol = listener->is_ipv6() ? tcp::v6() : tcp::v4();
+  const int fd = listener->Release();
+  if (acceptor_.assign(protocol, fd, ec); ec) {
+    ::close(fd);
+    return util::IoError("cannot accept on " + where + ": " + ec.message());
   }
-  const std::string where = EndpointText(options_.bind_address, options_.port);
-  const tcp::endpoint endpoint(address, options_.port);
-  if (acceptor_.open(endpoint.protocol(), ec); ec) {
-    return util::IoError("cannot open a socket for " + where + ": " + ec.message());
-  }
-  // Restarting must not wait for connections of the previous process in TIME_WAIT.
-  if (acceptor_.set_option(tcp::acceptor::reuse_address(true), ec); ec) {
-    return util::IoError("cannot set SO_REUSEADDR on " + where + ": " + ec.message());
-  }
-  if (acceptor_.bind(endpoint, ec); ec) {
-    acceptor_.close(ec);
-    return util::IoError("cannot bind " + where + ": " + ec.message());
-  }
-  if (acceptor_.listen(asio::socket_base::max_listen_connections, ec); ec) {
-    acceptor_.close(ec);
-    return util::IoError("cannot listen on " + where + ": " + ec.message());
-  }
-  port_.store(acceptor_.local_endpoint(ec).port(), std::memory_order_relaxed);
+  backoff_.emplace(where);
+  port_.store(listener->port(), std::memory_order_relaxed);
   {
     util::MutexLock lock(mu_);
     state_ = State::kRunning;
   }
-  spdlog::info("listening on {} with {} I/O threads", EndpointText(options_.bind_address, port()),
-               std::max(options_.io_threads, 1u));
+  spdlog::info("listening on {} with {} I/O threads", where, std::max(options_.io_threads, 1u));
   work_.emplace(io_.get_executor());
   const std::uint32_t n = std::max<std::uint32_t>(options_.io_threads, 1);
   for (std::uint32_t i = 0; i < n; ++i) threads_.emplace_back([this] { RunThread(); });
@@ -194,15 +179,15 @@ void Server::Impl::DoAccept() {
 void Server::Impl::OnAccept(error_code ec, tcp::socket socket) {
   if (!acceptor_.is_open() || ec == asio::error::operation_aborted) return;  // stopping
   if (ec) {
-    spdlog::warn("accept failed: {}", ec.message());
-    if (IsResourceShortage(ec)) {
-      retry_timer_.expires_after(kAcceptRetryDelay);
-      retry_timer_.async_wait([this](error_code timer_ec) {
-        if (!timer_ec && acceptor_.is_open()) DoAccept();
-      });
-      return;
-    }
-    return DoAccept();
+    stats_.accept_failures.fetch_add(1, std::memory_order_relaxed);
+    const AcceptBackoff::Decision next = backoff_->OnError(ec, std::chrono::steady_clock::now());
+    if (!next.warning.empty()) spdlog::warn("{}", next.warning);
+    if (next.pause.count() == 0) return DoAccept();
+    retry_timer_.expires_after(next.pause);
+    retry_timer_.async_wait([this](error_code timer_ec) {
+      if (!timer_ec && acceptor_.is_open()) DoAccept();
+    });
+    return;
   }
   Admit(std::move(socket));
   DoAccept();
@@ -333,7 +318,8 @@ Server::Server(ServerOptions options, std::shared_ptr<asio::ssl::context> tls,
                service::SessionFactory& factory)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(tls), factory)) {}
 Server::~Server() = default;
-util::Status Server::Start() { return impl_->Start(); }
+util::Status Server::Start() { return impl_->Start(std::nullopt); }
+util::Status Server::Start(Listener listener) { return impl_->Start(std::move(listener)); }
 void Server::Stop(std::chrono::milliseconds grace) { impl_->Stop(grace); }
 void Server::ReplaceTlsContext(std::shared_ptr<asio::ssl::context> tls) {
   impl_->ReplaceTlsContext(std::move(tls));

@@ -6,6 +6,9 @@ target_sources(bluetrace_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/client_connection.cpp
   ${CMAKE_CURRENT_LIST_DIR}/openssl_helpers.cpp
   ${CMAKE_CURRENT_LIST_DIR}/server.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/listener.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/accept_backoff.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/descriptor_budget.cpp
   ${CMAKE_CURRENT_LIST_DIR}/ops_server.cpp
   ${CMAKE_CURRENT_LIST_DIR}/server_session.cpp
   ${CMAKE_CURRENT_LIST_DIR}/tls_context.cpp

@@ -87,7 +87,7 @@ util::Result<std::unique_ptr<ReportingService>> ReportingService::Open(const Ser
 
   s->auth_pool_ = std::make_unique<WorkerPool>(config.argon2_workers, config.argon2_queue_depth,
                                                config.argon2_queue_per_source);
-  s->store_pool_ = std::make_unique<WorkerPool>(2, 1024);
+  s->store_pool_ = std::make_unique<WorkerPool>(kStoreWorkers, 1024);
   AuthOptions auth_options;
   auth_options.registration_enabled = config.registration_enabled;
   auth_options.min_password_length = config.min_password_length;

@@ -1,9 +1,13 @@
 // End-to-end tests of the real bluetrace-server program: command lines, configuration and
 // state-file errors, TLS with the self-signed certificate it creates, signals, and state
 // that survives a restart. Loopback only; every wait is bounded.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <string>
@@ -230,6 +234,36 @@ TEST_F(ServerProgramTest, AKeyReadableByOthersIsRefused) {
   EXPECT_EQ(server->WaitExit(kWait), 1);
   EXPECT_NE(server->Stderr().find("server.key"), std::string::npos) << server->Stderr();
   EXPECT_NE(server->Stderr().find("0644"), std::string::npos) << server->Stderr();
+}
+
+// A port already taken: start-up stops with the system's reason, and the self-signed
+// certificate it would create in a fresh state directory is not left behind.
+TEST_F(ServerProgramTest, APortInUseStopsStartUpWithTheRealErrorAndWritesNoCertificate) {
+  const int taken = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(taken, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(bind(taken, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(taken, 1), 0);
+  ASSERT_EQ(getsockname(taken, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string port = std::to_string(ntohs(addr.sin_port));
+
+  const std::string state = dir_.File("fresh");
+  WriteFileForTest(dir_.File("taken.toml"), "[server]\nbind_address = \"127.0.0.1\"\n");
+  test::ServerProcess server(test::ProgramPath("bluetrace-server"), dir_.path(),
+                             {port, "5", "--config", "taken.toml", "--state-dir", state});
+  EXPECT_EQ(server.WaitExit(kWait), 1);
+  const std::string err = server.Stderr();
+  EXPECT_NE(err.find("cannot bind 127.0.0.1:" + port + ": Address already in use"),
+            std::string::npos)
+      << err;
+  EXPECT_EQ(err.find("Success"), std::string::npos) << err;
+  EXPECT_NE(access(state.c_str(), F_OK), -1);  // the run got as far as its state directory
+  EXPECT_EQ(access((state + "/server.crt").c_str(), F_OK), -1);
+  EXPECT_EQ(access((state + "/server.key").c_str(), F_OK), -1);
+  close(taken);
 }
 
 class ServerCommandLineTest : public ::testing::Test {

@@ -4,10 +4,15 @@
 
 #include <gtest/gtest.h>
 
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
+
 #include <atomic>
 #include <chrono>
+#include <string>
 
 #include "support/http_get.hpp"
+#include "support/no_free_descriptors.hpp"
 #include "support/server_process.hpp"
 
 namespace bluetrace::net {
@@ -156,6 +161,49 @@ TEST_F(OpsServerTest, StartErrorsAndStop) {
   OpsServer stopped_first(OpsServerOptions{"127.0.0.1", 0}, {});
   stopped_first.Stop();
   EXPECT_EQ(stopped_first.Start().code(), util::StatusCode::kFailedPrecondition);
+}
+
+// Out of descriptors, accept fails with EMFILE: the listener pauses between attempts
+// instead of spinning, warns once rather than once per attempt (or never), and answers the
+// waiting connection once descriptors are free again.
+TEST_F(OpsServerTest, AcceptOutOfDescriptorsPausesWarnsOnceAndRecovers) {
+  if (!test::kNoFreeDescriptorsInThisBuild) GTEST_SKIP() << "sanitizers need descriptors too";
+  auto log = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(256);
+  spdlog::default_logger()->sinks().push_back(log);
+  StartServer();
+  const int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(client, 0);
+  timeval tv{10, 0};
+  ::setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(server_->port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  {
+    test::NoFreeDescriptors exhausted;
+    ASSERT_TRUE(exhausted.ok());
+    ASSERT_EQ(::connect(client, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_TRUE(test::WaitFor([&] { return server_->stats().accept_failures.load() >= 3; }));
+  }
+  const std::string request = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  ASSERT_EQ(::send(client, request.data(), request.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(request.size()));
+  EXPECT_EQ(test::ParseHttpReply(test::ReadAll(client)).status, 200);
+  ::close(client);
+  const std::uint16_t port = server_->port();
+  server_->Stop();
+  spdlog::default_logger()->sinks().pop_back();
+
+  int warnings = 0;
+  for (const std::string& line : log->last_formatted()) {
+    if (line.find("accept failed") == std::string::npos) continue;
+    ++warnings;
+    EXPECT_NE(line.find("accept failed on the ops listener 127.0.0.1:" + std::to_string(port) +
+                        ": Too many open files; pausing accepts for 100 ms"),
+              std::string::npos)
+        << line;
+  }
+  EXPECT_EQ(warnings, 1) << server_->stats().accept_failures.load() << " failed accepts";
 }
 
 }  // namespace

@@ -3,8 +3,16 @@
 // and clients that never read. Each must end in a closed connection, one Session::Closed()
 // and a server that still serves the next client.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <string>
+#include <vector>
 
 #include "net/server_fixture.hpp"
+#include "support/no_free_descriptors.hpp"
 
 namespace bluetrace::net::testing {
 namespace {
@@ -224,6 +232,50 @@ TEST_F(ServerHardeningTest, RawTcpResetDuringHandshakeIsCleanedUp) {
   }
   ExpectNoOpenConnections();
   ExpectStillServing();
+}
+
+// Out of descriptors, accept fails with EMFILE: the loop pauses between attempts instead of
+// spinning, warns once rather than once per attempt, and takes the waiting connections
+// once descriptors are free again.
+TEST_F(ServerHardeningTest, AcceptOutOfDescriptorsPausesWarnsOnceAndRecovers) {
+  if (!test::kNoFreeDescriptorsInThisBuild) GTEST_SKIP() << "sanitizers need descriptors too";
+  auto log = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(256);
+  spdlog::default_logger()->sinks().push_back(log);
+  StartServer();
+  // Made before the descriptors run out; connecting takes no new one.
+  constexpr int kClients = 3;
+  std::vector<int> clients;
+  for (int i = 0; i < kClients; ++i) clients.push_back(socket(AF_INET, SOCK_STREAM, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(server_->port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  {
+    test::NoFreeDescriptors exhausted;
+    ASSERT_TRUE(exhausted.ok());
+    for (int fd : clients) {
+      ASSERT_EQ(connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
+    }
+    // Several failed attempts, each after a pause.
+    EXPECT_TRUE(WaitFor([&] { return server_->stats().accept_failures.load() >= 3; }));
+  }
+  // Descriptors are back: the connections waiting in the backlog are taken.
+  EXPECT_TRUE(WaitFor([&] { return server_->stats().connections_accepted.load() == kClients; }))
+      << server_->stats().connections_accepted.load();
+  server_->Stop(0ms);
+  spdlog::default_logger()->sinks().pop_back();
+  for (int fd : clients) close(fd);
+
+  int warnings = 0;
+  for (const std::string& line : log->last_formatted()) {
+    if (line.find("accept failed") == std::string::npos) continue;
+    ++warnings;
+    EXPECT_NE(line.find("accept failed on 127.0.0.1:" + std::to_string(server_->port()) +
+                        ": Too many open files; pausing accepts for 100 ms"),
+              std::string::npos)
+        << line;
+  }
+  EXPECT_EQ(warnings, 1) << "one warning for a burst of failures, not one per attempt";
 }
 
 }  // namespace

@@ -14,7 +14,8 @@
 // connection (`Connection: close`), which Prometheus and curl handle fine; after the
 // answer, leftover input is discarded for at most 1 s / 64 KiB so that closing does not
 // reset the connection under the answer. GET and HEAD only (405 with `Allow`), other paths
-// 404; a query string is ignored.
+// 404; a query string is ignored. A failed accept (e.g. out of descriptors) pauses the
+// accept loop and logs a rate-limited warning (accept_backoff.hpp).
 //
 // Threads: the OpsServer owns an io_context run by one thread of its own (Start() starts
 // it, Stop() joins it); the callbacks run on that thread, one request at a time, so they
@@ -30,6 +31,7 @@
 #include <memory>
 #include <string>
 
+#include "bluetrace/net/listener.hpp"
 #include "bluetrace/util/status.hpp"
 
 namespace bluetrace::net {
@@ -56,6 +58,7 @@ struct OpsServerStats {
   std::atomic<std::int64_t> connections_open{0};
   std::atomic<std::uint64_t> connections_refused{0};  // over max_connections
   std::atomic<std::uint64_t> requests{0};             // responses written, any status
+  std::atomic<std::uint64_t> accept_failures{0};      // accept() errors, e.g. out of descriptors
 };
 
 class OpsServer {
@@ -70,6 +73,8 @@ class OpsServer {
   // not an IP literal; kIoError naming the address and port when it cannot be bound;
   // kFailedPrecondition when called twice or after Stop().
   util::Status Start();
+  // The same on a listener opened beforehand (options.address and port are then ignored).
+  util::Status Start(Listener listener);
 
   // Closes the listener and every open connection and joins the thread. Idempotent.
   void Stop();

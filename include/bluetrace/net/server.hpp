@@ -11,7 +11,10 @@
 // Admission, on accept and before any TLS work: a connection is closed at once when the
 // server already has max_connections open, when its source address already has
 // max_connections_per_address open, or when SessionFactory::AdmitConnection refuses the
-// address (its rate of new connections). Everyone else is still served.
+// address (its rate of new connections). Everyone else is still served. max_connections
+// must fit under the process's open-file limit (descriptor_budget.hpp fits it at start);
+// should accept still fail, e.g. with EMFILE, the accept loop pauses instead of spinning
+// and the warning is rate-limited (accept_backoff.hpp).
 //
 // Per connection: the TLS handshake must finish within handshake_timeout; until the
 // Session reports logged_in(), the connection must log in by accept + login_timeout;
@@ -39,6 +42,7 @@
 #include <memory>
 #include <string>
 
+#include "bluetrace/net/listener.hpp"
 #include "bluetrace/service/server_config.hpp"
 #include "bluetrace/service/session.hpp"
 #include "bluetrace/util/status.hpp"
@@ -82,6 +86,7 @@ struct ServerStats {
   std::atomic<std::uint64_t> frames_out{0};             // messages written to clients
   std::atomic<std::uint64_t> protocol_errors{0};        // frames that did not decode
   std::atomic<std::uint64_t> timeouts{0};  // handshake, login, idle, write and close deadlines
+  std::atomic<std::uint64_t> accept_failures{0};  // accept() errors, e.g. out of descriptors
 };
 
 class Server {
@@ -100,6 +105,9 @@ class Server {
   // "cannot bind 127.0.0.1:4000: Address already in use"); kFailedPrecondition when
   // called twice or after Stop().
   util::Status Start();
+  // The same on a listener opened beforehand (options.bind_address and port are then
+  // ignored). kIoError when the listener cannot be taken over.
+  util::Status Start(Listener listener);
 
   // Stops accepting, then lets every session end within `grace`: an idle one (waiting for
   // the client) is closed at once with a TLS close_notify; one whose request is with the

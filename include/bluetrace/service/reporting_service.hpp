@@ -68,6 +68,9 @@ struct ServiceEnv {
 
 class ReportingService final : public SessionFactory {
  public:
+  // Threads doing the blocking store work (fsyncs, report writes) off the I/O threads.
+  static constexpr std::uint32_t kStoreWorkers = 2;
+
   static util::Result<std::unique_ptr<ReportingService>> Open(const ServerConfig& config,
                                                               ServiceEnv env);
   ~ReportingService() override;
