@@ -78,6 +78,11 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
   fail "apt-get install failed"
 }
 installed bluetrace-server && installed bluetrace-client || fail "packages not installed"
+# A first installation says what it made and what to do next.
+grep -q 'SHA-256 fingerprint [0-9A-F:]\{95\}' "$work/apt.log" ||
+  fail "apt-get install did not show the certificate's fingerprint"
+grep -q 'bluetrace-admin --config /etc/bluetrace/server.toml user add' "$work/apt.log" ||
+  fail "apt-get install did not show the next steps"
 
 step "files, owners, modes"
 check() { # path, "mode owner:group"

@@ -6,6 +6,7 @@
 //   bluetrace-server --config /etc/bluetrace/server.toml [flags]
 #include <pthread.h>
 #include <signal.h>
+#include <systemd/sd-daemon.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include <ctime>
 #include <memory>
 #include <optional>
+#include <functional>
 #include <string>
 
 #include "bluetrace/net/certificate.hpp"
@@ -38,6 +40,7 @@
 #include "bluetrace/util/clock.hpp"
 #include "bluetrace/util/random.hpp"
 #include "bluetrace/version.hpp"
+#include "log_setup.hpp"
 
 namespace {
 
@@ -60,6 +63,9 @@ struct Flags {
   bool check_config = false;
   bool print_config = false;
 };
+
+// The configuration as the command line builds it (defaults, file, flags), again.
+using ConfigSource = std::function<util::Result<service::ServerConfig>()>;
 
 int Fail(int code, const std::string& message) {
   std::fprintf(stderr, "bluetrace-server: %s\n", message.c_str());
@@ -97,13 +103,6 @@ util::Status BuildConfig(const Flags& f, service::ServerConfig& c) {
   return service::ValidateServerConfig(c);
 }
 
-void SetUpLogging(const std::string& level) {
-  // Plain lines on stderr: journald adds its own timestamps and colours mean nothing there.
-  auto logger = spdlog::stderr_logger_mt("bluetrace");
-  logger->set_pattern(isatty(STDERR_FILENO) ? "%Y-%m-%d %H:%M:%S.%e %^%l%$ %v" : "%l %v");
-  logger->set_level(spdlog::level::from_str(level));
-  spdlog::set_default_logger(logger);
-}
 
 service::TransportMetrics TransportMetricsOf(const net::ServerStats& s) {
   service::TransportMetrics t;
@@ -269,7 +268,30 @@ util::Status FitToOpenFileLimit(service::ServerConfig& c) {
   return util::Status::Ok();
 }
 
-int Run(const service::ServerConfig& c, const std::string& ready_file) {
+// SIGHUP: reads the configuration again (file and flags, as at start). Keys a running
+// server can apply take effect; for the others it says that a restart is needed.
+void RereadConfig(service::ServerConfig& running, const ConfigSource& reread) {
+  auto fresh = reread();
+  if (!fresh.ok()) {
+    spdlog::error("SIGHUP: configuration not re-read, the running one stays: {}",
+                  fresh.status().message());
+    return;
+  }
+  for (const std::string& key : service::ChangedKeys(running, *fresh)) {
+    if (!service::IsLiveKey(key)) {
+      spdlog::warn("SIGHUP: {} changed; it takes effect at the next restart", key);
+    }
+  }
+  if (fresh->log_level != running.log_level) {
+    spdlog::set_level(spdlog::level::from_str(fresh->log_level));
+    spdlog::info("SIGHUP: log level is now {}", fresh->log_level);
+    running.log_level = fresh->log_level;
+  }
+}
+
+int Run(const service::ServerConfig& c, const std::string& ready_file,
+        const ConfigSource& reread) {
+  service::ServerConfig applied = c;  // what SIGHUP compares a re-read configuration with
   auto& fs = store::PosixFileSystem::Instance();
   auto& clock = util::SystemClock::Instance();
 
@@ -349,6 +371,9 @@ int Run(const service::ServerConfig& c, const std::string& ready_file) {
     auto st = fs.ReplaceFileAtomically(ready_file, std::to_string(server.port()) + "\n", 0644);
     if (!st.ok()) spdlog::warn("cannot write the ready file: {}", st.ToString());
   }
+  // Under systemd (Type=notify): started means accepting, not merely forked.
+  sd_notifyf(0, "READY=1\nSTATUS=listening on %s port %u", c.bind_address.c_str(),
+             static_cast<unsigned>(server.port()));
 
   sigset_t signals;
   sigemptyset(&signals);
@@ -362,11 +387,17 @@ int Run(const service::ServerConfig& c, const std::string& ready_file) {
     timespec wait{1, 0};
     const int sig = sigtimedwait(&signals, nullptr, &wait);
     if (sig == SIGTERM || sig == SIGINT) {
+      sd_notify(0, "STOPPING=1");
       spdlog::info("{}: stopping (sessions get {} s to finish)",
                    sig == SIGTERM ? "SIGTERM" : "SIGINT", c.shutdown_grace);
       break;
     }
-    if (sig == SIGHUP) ReloadOnHangup(server, **service, *cert, c, certificate_validity, clock);
+    if (sig == SIGHUP) {
+      sd_notify(0, "RELOADING=1");
+      ReloadOnHangup(server, **service, *cert, c, certificate_validity, clock);
+      RereadConfig(applied, reread);
+      sd_notify(0, "READY=1");
+    }
     if (StampOf(user_files[0]) != stamps[0] || StampOf(user_files[1]) != stamps[1]) {
       stamps[0] = StampOf(user_files[0]);
       stamps[1] = StampOf(user_files[1]);
@@ -459,7 +490,12 @@ int main(int argc, char** argv) {
     std::printf("configuration OK\n");
     return 0;
   }
-  SetUpLogging(config.log_level);
+  apps::SetUpStderrLogging("bluetrace", config.log_level);
   if (auto st = FitToOpenFileLimit(config); !st.ok()) return Fail(kExitStartup, st.ToString());
-  return Run(config, f.ready_file.value_or(""));
+  const ConfigSource reread = [&f]() -> util::Result<service::ServerConfig> {
+    service::ServerConfig fresh;
+    BLUETRACE_RETURN_IF_ERROR(BuildConfig(f, fresh));
+    return fresh;
+  };
+  return Run(config, f.ready_file.value_or(""), reread);
 }

@@ -95,6 +95,9 @@ class Controller final : public ClientController {
   bool LoggedInLocked() const REQUIRES(mu_) { return logged_in_ && session_.is_open(); }
   // OK when connected and logged in; else why not.
   Status RequireLoginLocked() const REQUIRES(mu_);
+  // The session is logged in as `user` (canonical): the Welcome's result.
+  ClientLoginResult WelcomedLocked(const std::string& user, const std::string& text)
+      REQUIRES(mu_);
   Result<protocol::TempIdRecord> FetchTempIdLocked() REQUIRES(mu_);
 
   void StartBackground();
@@ -172,6 +175,17 @@ Result<ServerIdentity> Controller::Connect(const TrustPrompt& trust) {
   return identity;
 }
 
+ClientLoginResult Controller::WelcomedLocked(const std::string& user, const std::string& text) {
+  logged_in_ = true;
+  user_ = user;
+  current_.reset();
+  renew_not_before_ = {};
+  ClientLoginResult out;
+  out.status = ClientLoginStatus::kWelcome;
+  out.message = text;
+  return out;
+}
+
 Status Controller::RequireLoginLocked() const {
   BLUETRACE_RETURN_IF_ERROR(session_.Usable());
   if (!logged_in_) return util::FailedPrecondition("log in first");
@@ -193,18 +207,10 @@ Result<ClientLoginResult> Controller::Login(const std::string& user,
          : session_.CallRetryingBusy(protocol::Login{user, util::SecretString(password.view())});
   if (!reply.ok()) return reply.status();
   ClientLoginResult out;
-  auto welcomed = [&](const std::string& canonical, const std::string& text) {
-    out.status = ClientLoginStatus::kWelcome;
-    out.message = text;
-    logged_in_ = true;
-    user_ = canonical;
-    current_.reset();
-    renew_not_before_ = {};
-  };
   if (auto* w = std::get_if<protocol::Welcome>(&*reply); w != nullptr && !v2) {
-    welcomed(w->user, w->text);
+    out = WelcomedLocked(w->user, w->text);
   } else if (auto* dw = std::get_if<protocol::DeviceWelcome>(&*reply); dw != nullptr && v2) {
-    welcomed(dw->user, dw->text);
+    out = WelcomedLocked(dw->user, dw->text);
     if (!dw->device_token.empty()) {
       // Kept under the name as typed (the one the next login sends) and the canonical one.
       session_.RememberDeviceToken(user, dw->device_token.view());

@@ -150,7 +150,7 @@ util::Status Server::Impl::Start(std::optional<Listener> listener) {
     util::MutexLock lock(mu_);
     state_ = State::kRunning;
   }
-  spdlog::info("listening on {} with {} I/O threads", where, std::max(options_.io_threads, 1u));
+  spdlog::debug("listening on {} with {} I/O threads", where, std::max(options_.io_threads, 1u));
   work_.emplace(io_.get_executor());
   const std::uint32_t n = std::max<std::uint32_t>(options_.io_threads, 1);
   for (std::uint32_t i = 0; i < n; ++i) threads_.emplace_back([this] { RunThread(); });
@@ -311,7 +311,7 @@ void Server::Impl::Stop(std::chrono::milliseconds grace) {
   for (std::thread& thread : threads_) thread.join();
   threads_.clear();
   gate_->Close();
-  spdlog::info("stopped");
+  spdlog::debug("transport stopped");
 }
 
 Server::Server(ServerOptions options, std::shared_ptr<asio::ssl::context> tls,

@@ -247,12 +247,11 @@ void AuthService::Register(std::string user, util::SecretString password, std::s
     done(std::move(out));
     return;
   }
-  if (password.size() < options_.min_password_length ||
-      password.size() > options_.max_password_length) {
+  if (util::Status rule = CheckPasswordLength(password.size(), options_.min_password_length,
+                                              options_.max_password_length);
+      !rule.ok()) {
     out.status = RegisterStatus::kInvalid;
-    out.error = util::InvalidArgument("the password must be " +
-                                      std::to_string(options_.min_password_length) + " to " +
-                                      std::to_string(options_.max_password_length) + " bytes long");
+    out.error = std::move(rule);
     done(std::move(out));
     return;
   }

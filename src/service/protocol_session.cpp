@@ -6,6 +6,7 @@
 
 #include "bluetrace/protocol/text_records.hpp"
 #include "bluetrace/service/contact_check.hpp"
+#include "bluetrace/util/plural.hpp"
 #include "bluetrace/version.hpp"
 
 namespace bluetrace::service {
@@ -386,10 +387,9 @@ void ProtocolSession::OnUploadEnd(ReplyFn& done) {
     s.stats_.entries_mismatched += result.mismatched;
     s.stats_.entries_unknown += result.unknown;
     s.env_.console.Print(FormatConsoleLines(result, s.config_.time_mode));
-    spdlog::info(
-        "contact log from {}: {} entries, {} matched, {} mismatched, {} unknown; "
-        "report {}",
-        u, count, result.matched, result.mismatched, result.unknown, *report);
+    spdlog::info("contact log from {}: {}, {} matched, {} mismatched, {} unknown; report {}", u,
+                 util::Count(count, "entry", "entries"), result.matched, result.mismatched,
+                 result.unknown, *report);
     reply(One(protocol::UploadAck{count}));
   });
   if (!queued) (*job).second(One(protocol::Busy{kBusyRetryMs}));

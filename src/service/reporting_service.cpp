@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "bluetrace/util/plural.hpp"
 #include "protocol_session.hpp"
 
 namespace bluetrace::service {
@@ -26,9 +27,9 @@ util::Result<std::unique_ptr<ReportingService>> ReportingService::Open(const Ser
       {store::JoinPath(dir, store::CredentialsStore::kLockFileName)});
   if (!credentials.ok()) return credentials.status();
   s->credentials_ = std::move(*credentials);
-  s->notes_.push_back("credentials.txt: " + std::to_string(s->credentials_->size()) + " users (" +
+  s->notes_.push_back("credentials.txt: " + util::Count(s->credentials_->size(), "user", "users") + " (" +
                       std::to_string(s->credentials_->plaintext_count()) +
-                      " with plaintext passwords, upgraded at their next login)");
+                      " with a plaintext password, upgraded at the next login)");
 
   store::LockoutPolicy policy;
   policy.max_failures = config.max_failed_logins;
@@ -41,7 +42,7 @@ util::Result<std::unique_ptr<ReportingService>> ReportingService::Open(const Ser
   s->lockouts_ = std::move(*lockouts);
   const auto blocked = s->lockouts_->ListBlocked();
   if (!blocked.empty()) {
-    s->notes_.push_back("lockouts.txt: " + std::to_string(blocked.size()) + " users still blocked");
+    s->notes_.push_back("lockouts.txt: " + util::Count(blocked.size(), "user", "users") + " still blocked");
   }
 
   store::TempIdStoreOptions tempid_options;
@@ -52,15 +53,16 @@ util::Result<std::unique_ptr<ReportingService>> ReportingService::Open(const Ser
   auto tempids = store::TempIdStore::Open(env.fs, env.clock, tempid_options, &recovery);
   if (!tempids.ok()) return tempids.status();
   s->tempids_ = std::move(*tempids);
-  s->notes_.push_back("tempIDs.txt: " + std::to_string(recovery.records) + " TempIDs");
+  s->notes_.push_back("tempIDs.txt: " + util::Count(recovery.records, "TempID", "TempIDs"));
   if (recovery.torn_bytes_removed > 0) {
     s->notes_.push_back("tempIDs.txt: repaired a torn last line left by a crash (" +
                         std::to_string(recovery.torn_bytes_removed) +
                         " bytes removed): " + recovery.torn_tail_description);
   }
   if (recovery.duplicate_lines > 0) {
-    s->notes_.push_back("tempIDs.txt: " + std::to_string(recovery.duplicate_lines) +
-                        " lines repeat an earlier TempID and are ignored");
+    s->notes_.push_back("tempIDs.txt: " +
+                        util::Count(recovery.duplicate_lines, "line repeats", "lines repeat") +
+                        " an earlier TempID, ignored");
   }
 
   auto reports = store::ReportStore::Open(env.fs, store::JoinPath(dir, "reports"));
@@ -101,8 +103,9 @@ util::Result<std::unique_ptr<ReportingService>> ReportingService::Open(const Ser
   auto compacted = s->CompactTempIds();
   if (!compacted.ok()) return compacted.status();
   if (compacted->records_dropped > 0) {
-    s->warnings_.push_back("tempIDs.txt: dropped " + std::to_string(compacted->records_dropped) +
-                           " TempIDs that expired more than tempid.retention = " +
+    s->warnings_.push_back("tempIDs.txt: dropped " +
+                           util::Count(compacted->records_dropped, "TempID", "TempIDs") +
+                           " that expired more than tempid.retention = " +
                            std::to_string(config.tempid_retention_seconds) +
                            " s ago (set tempid.retention = 0 to keep every TempID)");
   }

@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "bluetrace/util/config_reader.hpp"
 #include "config_common.hpp"
@@ -217,5 +219,41 @@ std::string FormatServerConfig(const ServerConfig& c) {
   s += "metrics_address = " + util::TomlQuote(c.metrics_address) + "\n";
   return s;
 }
+
+namespace {
+
+// "section.key" -> "value" for every key line of FormatServerConfig's output, in order.
+std::vector<std::pair<std::string, std::string>> KeyLines(const ServerConfig& c) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::string section;
+  const std::string text = FormatServerConfig(c);
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    const std::string line = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    if (line.size() > 2 && line.front() == '[' && line.back() == ']') {
+      section = line.substr(1, line.size() - 2);
+    } else if (const auto eq = line.find(" = "); eq != std::string::npos && line[0] != '#') {
+      out.emplace_back(section + "." + line.substr(0, eq), line.substr(eq + 3));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> ChangedKeys(const ServerConfig& a, const ServerConfig& b) {
+  const auto left = KeyLines(a);
+  const auto right = KeyLines(b);
+  std::vector<std::string> changed;
+  for (std::size_t i = 0; i < left.size() && i < right.size(); ++i) {
+    if (left[i].second != right[i].second) changed.push_back(left[i].first);
+  }
+  return changed;
+}
+
+bool IsLiveKey(std::string_view key) { return key == "server.log_level"; }
 
 }  // namespace bluetrace::service

@@ -7,9 +7,11 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +20,7 @@
 #include "bluetrace/net/client_connection.hpp"
 #include "bluetrace/protocol/messages.hpp"
 #include "bluetrace/store/file_system.hpp"
+#include "support/run_command.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -251,6 +254,7 @@ TEST_F(ServerProgramTest, APortInUseStopsStartUpWithTheRealErrorAndWritesNoCerti
   const std::string port = std::to_string(ntohs(addr.sin_port));
 
   const std::string state = dir_.File("fresh");
+  ASSERT_EQ(mkdir(state.c_str(), 0750), 0);  // an empty state directory: no certificate yet
   WriteFileForTest(dir_.File("taken.toml"), "[server]\nbind_address = \"127.0.0.1\"\n");
   test::ServerProcess server(test::ProgramPath("bluetrace-server"), dir_.path(),
                              {port, "5", "--config", "taken.toml", "--state-dir", state});
@@ -260,7 +264,6 @@ TEST_F(ServerProgramTest, APortInUseStopsStartUpWithTheRealErrorAndWritesNoCerti
             std::string::npos)
       << err;
   EXPECT_EQ(err.find("Success"), std::string::npos) << err;
-  EXPECT_NE(access(state.c_str(), F_OK), -1);  // the run got as far as its state directory
   EXPECT_EQ(access((state + "/server.crt").c_str(), F_OK), -1);
   EXPECT_EQ(access((state + "/server.key").c_str(), F_OK), -1);
   close(taken);
@@ -374,6 +377,127 @@ TEST_F(ServerProgramTest, TheOriginalsTempIdsAreKeptAsTheyAre) {
   EXPECT_EQ(server->Stop(kWait), 0);
   EXPECT_EQ(ReadFileForTest(dir_.File("tempIDs.txt")), before);
   EXPECT_EQ(server->Stderr().find("dropped"), std::string::npos) << server->Stderr();
+}
+
+}  // namespace
+}  // namespace bluetrace
+
+namespace bluetrace {
+namespace {
+
+// SIGHUP reads server.toml again: a live key (the log level) takes effect, every other
+// changed key is named as needing a restart, and a broken file leaves the running one.
+TEST_F(ServerProgramTest, SighupRereadsTheConfigurationAndNamesWhatNeedsARestart) {
+  auto server = Start();
+  ASSERT_NE(port_, 0) << server->Stderr();
+  WriteFileForTest(dir_.File("fast.toml"),
+                   "[auth]\nargon2_memory_kib = 64\nargon2_iterations = 1\n"
+                   "[server]\nbind_address = \"127.0.0.1\"\nlog_level = \"debug\"\n"
+                   "[limits]\nmax_connections = 100\n");
+  server->Signal(SIGHUP);
+  ASSERT_TRUE(test::WaitFor([&] {
+    return server->Stderr().find("SIGHUP: log level is now debug") != std::string::npos;
+  })) << server->Stderr();
+  EXPECT_NE(server->Stderr().find(
+                "SIGHUP: limits.max_connections changed; it takes effect at the next restart"),
+            std::string::npos)
+      << server->Stderr();
+
+  WriteFileForTest(dir_.File("fast.toml"), "[limits]\nmax_connections = -5\n");
+  server->Signal(SIGHUP);
+  ASSERT_TRUE(test::WaitFor([&] {
+    return server->Stderr().find("configuration not re-read, the running one stays") !=
+           std::string::npos;
+  })) << server->Stderr();
+  EXPECT_EQ(server->Stop(kWait), 0);
+}
+
+// Off a terminal, every log line carries the time; the listening and stopped lines come
+// once each.
+TEST_F(ServerProgramTest, LogLinesCarryTheTimeAndSayThingsOnce) {
+  auto server = Start();
+  ASSERT_NE(port_, 0) << server->Stderr();
+  EXPECT_EQ(server->Stop(kWait), 0);
+  const std::string err = server->Stderr();
+  std::size_t lines = 0;
+  for (std::size_t pos = 0; pos < err.size();) {
+    const std::size_t nl = err.find('\n', pos);
+    const std::string line = err.substr(pos, nl - pos);
+    pos = nl == std::string::npos ? err.size() : nl + 1;
+    ++lines;
+    // 2026-12-06T18:40:01.123+0000 info ...
+    ASSERT_GE(line.size(), 29u) << line;
+    EXPECT_TRUE(line[4] == '-' && line[10] == 'T' && line[19] == '.') << line;
+  }
+  EXPECT_GT(lines, 3u);
+  auto count = [&](const std::string& what) {
+    std::size_t n = 0;
+    for (auto p = err.find(what); p != std::string::npos; p = err.find(what, p + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("listening on"), 1u) << err;
+  EXPECT_EQ(count(" stopped"), 1u) << err;
+}
+
+// Under systemd's journal (JOURNAL_STREAM names stderr), each line starts with its syslog
+// priority so that journald files errors as errors, and carries no time of its own.
+TEST_F(ServerProgramTest, UnderTheJournalLinesCarryTheirPriority) {
+  WriteFileForTest(dir_.File("fast.toml"), "[server]\nbind_address = \"127.0.0.1\"\n");
+  const std::string script =
+      "cd " + test::ShellQuoteForTest(dir_.path()) +
+      " && exec 2>journal.log && export JOURNAL_STREAM=$(stat -c %d:%i journal.log) && "
+      "{ " +
+      test::ShellQuoteForTest(test::ProgramPath("bluetrace-server")) +
+      " 0 5 --config fast.toml --ready-file ready & pid=$!; "
+      "for i in $(seq 200); do [ -s ready ] && break; sleep 0.05; done; "
+      "kill -TERM $pid; wait $pid; }";
+  // In a subshell: RunCommandForTest appends 2>&1, which must not undo the exec above.
+  const auto result = test::RunCommandForTest("(" + script + ")");
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  const std::string log = ReadFileForTest(dir_.File("journal.log"));
+  EXPECT_NE(log.find("<6>info bluetrace-server "), std::string::npos) << log;
+  EXPECT_NE(log.find("<6>info stopped"), std::string::npos) << log;
+  EXPECT_EQ(log.find("\n20"), std::string::npos) << log;  // no time: journald adds it
+}
+
+}  // namespace
+}  // namespace bluetrace
+
+namespace bluetrace {
+namespace {
+
+// Under systemd (Type=notify) the server says READY=1 once it accepts connections, and
+// STOPPING=1 at SIGTERM, on the socket NOTIFY_SOCKET names.
+TEST_F(ServerProgramTest, SystemdIsToldWhenTheServerIsReadyAndWhenItStops) {
+  const std::string path = dir_.File("notify");
+  const int sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(sock, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  ASSERT_LT(path.size(), sizeof addr.sun_path);
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  ASSERT_EQ(bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  timeval tv{10, 0};
+  ASSERT_EQ(setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+  auto receive = [&] {
+    char buf[512];
+    const ssize_t n = recv(sock, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+  };
+
+  setenv("NOTIFY_SOCKET", path.c_str(), 1);  // inherited by the server only
+  auto server = Start();
+  unsetenv("NOTIFY_SOCKET");
+  ASSERT_NE(port_, 0) << server->Stderr();
+  const std::string ready = receive();
+  EXPECT_NE(ready.find("READY=1"), std::string::npos) << ready;
+  EXPECT_NE(ready.find("STATUS=listening on 127.0.0.1 port " + std::to_string(port_)),
+            std::string::npos)
+      << ready;
+  server->Signal(SIGTERM);
+  EXPECT_EQ(receive(), "STOPPING=1");
+  EXPECT_EQ(server->WaitExit(kWait), 0);
+  close(sock);
 }
 
 }  // namespace

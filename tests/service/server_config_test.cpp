@@ -40,6 +40,20 @@ TEST(ServerConfigTest, RetentionIsZeroOrAtLeastTheLifetime) {
   EXPECT_FALSE(ValidateServerConfig(c).ok());
 }
 
+TEST(ServerConfigTest, ChangedKeysNamesWhatDiffers) {
+  ServerConfig a;
+  ServerConfig b;
+  EXPECT_TRUE(ChangedKeys(a, b).empty());
+  b.log_level = "debug";
+  b.max_connections = 10;
+  b.login_rate.burst = 5;
+  EXPECT_EQ(ChangedKeys(a, b), (std::vector<std::string>{"server.log_level",
+                                                         "limits.max_connections",
+                                                         "limits.logins_burst"}));
+  EXPECT_TRUE(IsLiveKey("server.log_level"));
+  EXPECT_FALSE(IsLiveKey("limits.max_connections"));
+}
+
 TEST(ServerConfigTest, FileOverridesOnlyWhatItSets) {
   ServerConfig c;
   ASSERT_TRUE(ParseServerConfig("[server]\nport = 4100\n[auth]\nblock_duration = 10\n"

@@ -40,6 +40,7 @@
 #include <unordered_map>
 
 #include "bluetrace/service/auditor.hpp"
+#include "bluetrace/service/password_rules.hpp"
 #include "bluetrace/service/worker_pool.hpp"
 #include "bluetrace/store/credentials_store.hpp"
 #include "bluetrace/store/device_store.hpp"
@@ -53,8 +54,8 @@ namespace bluetrace::service {
 
 struct AuthOptions {
   bool registration_enabled = true;
-  std::uint32_t min_password_length = 8;
-  std::uint32_t max_password_length = 1024;
+  std::uint32_t min_password_length = kDefaultMinPasswordBytes;
+  std::uint32_t max_password_length = kDefaultMaxPasswordBytes;
   bool device_lockout = false;  // the device-token defence (see above); off: the original
   // Guesses for one key waiting behind the one being verified; more get kBusy.
   std::size_t max_waiting_per_key = 16;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bluetrace/protocol/timestamp.hpp"
 #include "bluetrace/service/password_rules.hpp"
@@ -96,5 +97,12 @@ util::Status ParseMetricsAddress(const std::string& text, std::string& host, std
 
 // The configuration as TOML, every key present (for --print-config and tests).
 std::string FormatServerConfig(const ServerConfig& config);
+
+// The keys ("limits.max_connections", ...) whose values differ between `a` and `b`, in
+// the order FormatServerConfig prints them.
+std::vector<std::string> ChangedKeys(const ServerConfig& a, const ServerConfig& b);
+
+// Of those, the ones a running server applies at SIGHUP; the others need a restart.
+bool IsLiveKey(std::string_view key);
 
 }  // namespace bluetrace::service
