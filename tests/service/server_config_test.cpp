@@ -47,9 +47,9 @@ TEST(ServerConfigTest, ChangedKeysNamesWhatDiffers) {
   b.log_level = "debug";
   b.max_connections = 10;
   b.login_rate.burst = 5;
-  EXPECT_EQ(ChangedKeys(a, b), (std::vector<std::string>{"server.log_level",
-                                                         "limits.max_connections",
-                                                         "limits.logins_burst"}));
+  EXPECT_EQ(ChangedKeys(a, b),
+            (std::vector<std::string>{"server.log_level", "limits.max_connections",
+                                      "limits.logins_burst"}));
   EXPECT_TRUE(IsLiveKey("server.log_level"));
   EXPECT_FALSE(IsLiveKey("limits.max_connections"));
 }
