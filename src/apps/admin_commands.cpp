@@ -34,7 +34,8 @@ int Fail(const AdminEnv& env, const std::string& message) {
 // Appends an admin record; the change it describes is already made, so a failure here is
 // reported but cannot undo it.
 int Audited(AdminEnv& env, std::string_view event, store::AuditFields fields) {
-  fields.emplace_back("by", env.operator_name);
+  fields.emplace_back("by", env.op.by);
+  if (!env.op.as.empty()) fields.emplace_back("as", env.op.as);
   auto log = store::AuditLog::Open(env.fs, env.clock, StatePath(env, "audit.log"),
                                    StatePath(env, ".lock-audit"));
   util::Status st = log.ok() ? (*log)->Append(event, fields) : log.status();

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "admin_operator.hpp"
 #include "bluetrace/service/server_config.hpp"
 #include "bluetrace/store/file_system.hpp"
 #include "bluetrace/util/clock.hpp"
@@ -34,7 +35,7 @@ struct AdminEnv {
   const service::ServerConfig& config;  // state_dir, Argon2 parameters, lockout policy
   std::FILE* out;
   std::FILE* err;
-  std::string operator_name;  // who ran the tool, for the audit log
+  OperatorIdentity op;  // who ran the tool: the audit records' by= (and as=)
 };
 
 // `password` is wiped by the caller.

@@ -126,11 +126,6 @@ bool RunsAsStateOwner(const std::string& state_dir, bool explain = true) {
   return false;
 }
 
-std::string OperatorName() {
-  const passwd* pw = getpwuid(getuid());
-  return pw != nullptr ? pw->pw_name : "uid" + std::to_string(getuid());
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -196,7 +191,8 @@ int main(int argc, char** argv) {
                       config,
                       stdout,
                       stderr,
-                      OperatorName()};
+                      admin::ResolveOperator(admin::CurrentOperatorFacts(config.state_dir),
+                                             admin::SystemUserDirectory())};
   const bool changes = *add || *passwd || *remove || *unblock || *migrate || *compact;
   if (changes && !RunsAsStateOwner(config.state_dir)) return admin::kExitFailed;
   if (*add || *passwd) {

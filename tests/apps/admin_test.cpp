@@ -2,11 +2,13 @@
 // holding the original samples, alone and next to a running bluetrace-server (whose
 // changes it must pick up without a restart). Loopback only; every wait is bounded.
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -415,6 +417,50 @@ TEST_F(AdminProgramTest, ChangesAreRefusedUnlessRunAsTheStateDirectorysOwner) {
   EXPECT_TRUE(FileExists(dir_.File(".credentials.txt.tmp.4242.0")));
   EXPECT_FALSE(FileExists(dir_.File(".lock-credentials")));
   ASSERT_EQ(chown(dir_.path().c_str(), 0, 0), 0);
+}
+
+// The tool runs as the state's owner (sudo -u _bluetrace), so the audit log must name the
+// person behind it: SUDO_USER, with the account it ran as beside it.
+TEST_F(AdminProgramTest, TheAuditLogNamesTheOperatorBehindSudo) {
+  const passwd* self = getpwuid(geteuid());
+  ASSERT_NE(self, nullptr);
+  const std::string effective = self->pw_name;
+  const passwd* daemon = getpwnam("daemon");  // in every Debian system (base-passwd)
+  ASSERT_NE(daemon, nullptr);
+  const std::string sudo = "env SUDO_USER=daemon SUDO_UID=" + std::to_string(daemon->pw_uid) + " ";
+  auto r = test::RunCommandForTest(sudo + Command("migrate-credentials") + " </dev/null");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(Audit().find(" admin_migrated_credentials count=4 by=daemon as=" + effective + " "),
+            std::string::npos)
+      << Audit();
+
+  // A SUDO_USER that sudo cannot have set (its uid is not SUDO_UID) is not believed.
+  r = test::RunCommandForTest(
+      "env SUDO_USER=daemon SUDO_UID=" + std::to_string(daemon->pw_uid + 4242) + " " +
+      Command("migrate-credentials") + " </dev/null");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::string audit = Audit();
+  const std::string second = audit.substr(audit.find("\n2 "));
+  EXPECT_EQ(second.find("by=daemon"), std::string::npos) << second;
+
+  // Without sudo: the login uid's user (unset here when no login recorded one), else the
+  // effective user, alone.
+  std::string login_name = effective;
+  std::ifstream loginuid("/proc/self/loginuid");
+  unsigned long long uid = 4294967295ull;
+  if (loginuid >> uid && uid != 4294967295ull) {
+    const passwd* pw = getpwuid(static_cast<uid_t>(uid));
+    login_name = pw != nullptr ? pw->pw_name : "uid" + std::to_string(uid);
+  }
+  r = test::RunCommandForTest("env -u SUDO_USER -u SUDO_UID " + Command("migrate-credentials") +
+                              " </dev/null");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  audit = Audit();
+  const std::string third = audit.substr(audit.find("\n3 "));
+  const std::string expected =
+      " by=" + login_name + (login_name == effective ? "" : " as=" + effective) + " ";
+  EXPECT_NE(third.find(expected), std::string::npos) << third << "expected: " << expected;
+  EXPECT_EQ(Admin("verify").exit_code, 0);
 }
 
 TEST_F(AdminProgramTest, ReportsAreListedAndShownByNameOnly) {
