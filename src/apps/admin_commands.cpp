@@ -84,6 +84,11 @@ std::string Canonical(const std::string& user) {
 
 }  // namespace
 
+int Usage(const AdminEnv& env, const std::string& message) {
+  std::fprintf(env.err, "bluetrace-admin: %s\n", message.c_str());
+  return kExitUsage;
+}
+
 int UserAdd(AdminEnv& env, const std::string& user, std::string_view password) {
   return ChangeCredentials(env, [&](store::CredentialsStore& creds) {
     if (password.size() < env.config.min_password_length) {
@@ -160,6 +165,11 @@ int ListReports(AdminEnv& env) {
 }
 
 int ShowReport(AdminEnv& env, const std::string& name) {
+  if (!store::ReportStore::IsReportName(name)) {
+    return Usage(env, "\"" + name +
+                          "\" is not a report's name (<YYYYMMDD>T<HHMMSS>Z-<digits>-<n>.txt, "
+                          "as `reports` lists them)");
+  }
   auto reports = store::ReportStore::Open(env.fs, StatePath(env, "reports"));
   if (!reports.ok()) return Fail(env, reports.status().ToString());
   auto text = (*reports)->Read(name);

@@ -24,9 +24,10 @@
 
 namespace bluetrace::admin {
 
+// The exit statuses, as README "Administration" and bluetrace-admin(8) list them.
 constexpr int kExitOk = 0;
 constexpr int kExitFailed = 1;  // the command failed, or verify found problems
-constexpr int kExitUsage = 2;
+constexpr int kExitUsage = 2;   // bad usage: command, option, argument or configuration
 
 struct AdminEnv {
   store::FileSystem& fs;
@@ -38,7 +39,11 @@ struct AdminEnv {
   OperatorIdentity op;  // who ran the tool: the audit records' by= (and as=)
 };
 
-// `password` is wiped by the caller.
+// Prints "bluetrace-admin: <message>" to env.err and returns kExitUsage.
+int Usage(const AdminEnv& env, const std::string& message);
+
+// `user` must be a UserID (the caller checks, so that bad usage is said before a password
+// is asked). `password` is wiped by the caller.
 int UserAdd(AdminEnv& env, const std::string& user, std::string_view password);
 int UserRemove(AdminEnv& env, const std::string& user);
 int UserPasswd(AdminEnv& env, const std::string& user, std::string_view password);
@@ -50,6 +55,7 @@ int MigrateCredentials(AdminEnv& env);
 // otherwise it lists them.
 int Verify(AdminEnv& env, bool may_remove);
 int ListReports(AdminEnv& env);
+// A name that is no report's is bad usage.
 int ShowReport(AdminEnv& env, const std::string& name);
 int Compact(AdminEnv& env);
 

@@ -3,7 +3,8 @@
 //
 //   bluetrace-admin [--state-dir DIR | --config FILE] <command> [args]
 //
-// Exit status: 0 done, 1 the command failed (or verify found problems), 2 bad usage.
+// Exit status: 0 done, 1 the command failed (or verify found problems), 2 bad usage (an
+// unknown command or option, a malformed argument, a configuration that does not parse).
 #include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -18,6 +19,7 @@
 #include <string>
 
 #include "admin_commands.hpp"
+#include "bluetrace/protocol/phone.hpp"
 #include "bluetrace/service/server_config.hpp"
 #include "bluetrace/store/file_system.hpp"
 #include "bluetrace/util/clock.hpp"
@@ -126,6 +128,47 @@ bool RunsAsStateOwner(const std::string& state_dir, bool explain = true) {
   return false;
 }
 
+// CLI11 says only "A subcommand is required" for a command it does not know: name it, and
+// list the commands of that level. Any other error is CLI11's own message. Returns the
+// exit status (0 for --help and --version).
+int UsageError(const CLI::App& app, const CLI::ParseError& e) {
+  if (e.get_exit_code() == 0) return app.exit(e);
+  const CLI::App* level = &app;
+  std::string path = "bluetrace-admin";
+  while (!level->get_subcommands().empty()) {  // the deepest command given
+    level = level->get_subcommands().front();
+    path += " " + level->get_name();
+  }
+  const auto subcommands = level->get_subcommands({});  // all it has; none was given
+  if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr && !subcommands.empty()) {
+    std::string names;
+    for (const CLI::App* sub : subcommands) names += (names.empty() ? "" : ", ") + sub->get_name();
+    const auto rest = level->remaining();
+    if (rest.empty()) {
+      std::fprintf(stderr, "%s: a command is required: %s\n", path.c_str(), names.c_str());
+    } else if (rest.front().rfind("-", 0) == 0) {
+      std::fprintf(stderr, "%s: unknown option \"%s\"; the commands are: %s\n", path.c_str(),
+                   rest.front().c_str(), names.c_str());
+    } else {
+      std::fprintf(stderr, "%s: unknown command \"%s\"; the commands are: %s\n", path.c_str(),
+                   rest.front().c_str(), names.c_str());
+    }
+  } else {
+    std::fprintf(stderr, "%s: %s\n", path.c_str(), e.what());
+  }
+  std::fprintf(stderr, "Run \"%s --help\" for more.\n", path.c_str());
+  return admin::kExitUsage;
+}
+
+// A UserID as the commands take it: an international phone number.
+bool CheckUserId(const std::string& user) {
+  auto phone = protocol::CanonicalPhone(user);
+  if (phone.ok()) return true;
+  std::fprintf(stderr, "bluetrace-admin: \"%s\" is not a UserID: %s (e.g. +61410888888)\n",
+               user.c_str(), phone.status().message().c_str());
+  return false;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -134,6 +177,9 @@ int main(int argc, char** argv) {
       "server runs)"};
   app.set_version_flag("--version", std::string("bluetrace-admin ") + kVersion);
   app.require_subcommand(1);
+  app.footer(
+      "Exit status: 0 done; 1 the command failed, or verify found a problem; 2 bad usage "
+      "(command, option, argument or configuration file).");
   std::string config_file, password_file, user, report_name;
   std::optional<std::string> state_dir;
   app.add_option("-c,--config", config_file,
@@ -146,14 +192,16 @@ int main(int argc, char** argv) {
   auto* add = user_cmd->add_subcommand("add", "add a user (password hashed with Argon2id)");
   auto* remove = user_cmd->add_subcommand("remove", "remove a user");
   auto* passwd = user_cmd->add_subcommand("passwd", "set a user's password (Argon2id)");
-  for (auto* sub : {add, remove, passwd}) sub->add_option("user", user, "UserID")->required();
+  for (auto* sub : {add, remove, passwd}) {
+    sub->add_option("UserID", user, "the user's phone number, e.g. +61410888888")->required();
+  }
   for (auto* sub : {add, passwd}) {
     sub->add_option("--password-file", password_file,
                     "read the password from this file's first line (default: the terminal "
                     "without echo, or stdin's first line)");
   }
   auto* unblock = app.add_subcommand("unblock", "lift a user's login block");
-  unblock->add_option("user", user, "UserID")->required();
+  unblock->add_option("UserID", user, "the user's phone number, e.g. +61410888888")->required();
   auto* blocked = app.add_subcommand("blocked", "list blocked users and the seconds left");
   auto* migrate = app.add_subcommand(
       "migrate-credentials", "replace every plaintext password by its Argon2id hash at once");
@@ -169,8 +217,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? admin::kExitOk : admin::kExitUsage;
+    return UsageError(app, e);
   }
+  if ((*add || *passwd || *remove || *unblock) && !CheckUserId(user)) return admin::kExitUsage;
 
   service::ServerConfig config;
   auto& fs = store::PosixFileSystem::Instance();

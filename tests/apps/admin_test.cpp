@@ -130,6 +130,97 @@ TEST_F(AdminProgramTest, HelpForEachCommandAndUsageErrors) {
   EXPECT_EQ(Admin("user add").exit_code, 2);
 }
 
+// An unknown command names itself and the commands there are, at either level.
+TEST_F(AdminProgramTest, AnUnknownCommandIsNamedWithTheValidOnes) {
+  auto r = Admin("frobnicate");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(
+      r.output.find("bluetrace-admin: unknown command \"frobnicate\"; the commands are: "
+                    "user, unblock, blocked, migrate-credentials, verify, reports, compact\n"),
+      std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("Run \"bluetrace-admin --help\" for more."), std::string::npos);
+
+  r = Admin("user frobnicate +61410888888");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("bluetrace-admin user: unknown command \"frobnicate\"; the commands "
+                          "are: add, remove, passwd\n"),
+            std::string::npos)
+      << r.output;
+
+  r = Admin("");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("bluetrace-admin: a command is required: user, unblock, "),
+            std::string::npos)
+      << r.output;
+  r = Admin("--frobnicate");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("unknown option \"--frobnicate\""), std::string::npos) << r.output;
+  r = Admin("user add");
+  EXPECT_NE(r.output.find("bluetrace-admin user add: UserID is required"), std::string::npos)
+      << r.output;
+}
+
+// README "Administration": 0 done; 1 the command failed, or verify found a problem; 2 bad
+// usage (command, option, argument or configuration file).
+TEST_F(AdminProgramTest, ExitStatusesAreThoseOfTheReadme) {
+  const std::string pw = " --password-file " + ShellQuoteForTest(dir_.File("pw"));
+  WriteFileForTest(dir_.File("short"), "short\n");
+  WriteFileForTest(dir_.File("bad.toml"), "[auth]\nblock_durration = 3\n");
+  const std::string fresh = ShellQuoteForTest(test::ProgramPath("bluetrace-admin")) +
+                            " --state-dir " + ShellQuoteForTest(dir_.path()) + " ";
+  const std::pair<std::string, int> cases[] = {
+      // Bad usage.
+      {"user add 0412345678" + pw, 2},         // a phone number without its country code
+      {"user add '+61-410 888 888'" + pw, 2},  // mixed separators
+      {"user passwd abc" + pw, 2},
+      {"user remove 12", 2},
+      {"unblock 0412345678", 2},
+      {"blocked extra", 2},
+      {"reports show ../credentials.txt", 2},
+      {"verify --frobnicate", 2},
+      // The command failed.
+      {"user add +61410888888" + pw, 1},  // exists
+      {"user add +61400000778 --password-file " + ShellQuoteForTest(dir_.File("short")), 1},
+      {"user add +61400000779 --password-file " + ShellQuoteForTest(dir_.File("missing")), 1},
+      {"user passwd +61400000999" + pw, 1},  // no such user
+      {"user remove +61400000999", 1},
+      {"unblock +61410888888", 1},  // not blocked
+      {"reports show 20200101T000000Z-61410888888-1.txt", 1},
+      // Done.
+      {"blocked", 0},
+      {"reports", 0},
+      {"verify", 0},
+      {"--version", 0},
+  };
+  for (const auto& [args, code] : cases) {
+    auto r = Admin(args);
+    EXPECT_EQ(r.exit_code, code) << args << "\n" << r.output;
+    EXPECT_EQ(r.output.find("new-password-1"), std::string::npos);
+  }
+  // A malformed UserID is said before any password is read.
+  auto r = AdminWithStdin("user add 0412345678", "stdin-password\n");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("bluetrace-admin: \"0412345678\" is not a UserID: phone number must "
+                          "start with '+' and the country code (e.g. +61410888888)"),
+            std::string::npos)
+      << r.output;
+  // A configuration file that cannot be read or parsed.
+  EXPECT_EQ(test::RunCommandForTest(fresh + "--config " + ShellQuoteForTest(dir_.File("bad.toml")) +
+                                    " blocked")
+                .exit_code,
+            2);
+  EXPECT_EQ(test::RunCommandForTest(fresh + "--config " +
+                                    ShellQuoteForTest(dir_.File("missing.toml")) + " blocked")
+                .exit_code,
+            2);
+  // verify found a problem.
+  WriteFileForTest(dir_.File("lockouts.txt"), "garbage\n");
+  EXPECT_EQ(Admin("verify").exit_code, 1);
+  EXPECT_EQ(Admin("blocked").exit_code, 1);          // nor can it be listed
+  EXPECT_FALSE(FileExists(dir_.File("audit.log")));  // none of that changed anything
+}
+
 TEST_F(AdminProgramTest, UserAddedWhileTheServerRunsCanLogInWithoutARestart) {
   auto server = Start();
   ASSERT_NE(port_, 0) << server->Stderr();
@@ -473,7 +564,7 @@ TEST_F(AdminProgramTest, ReportsAreListedAndShownByNameOnly) {
   r = Admin("reports show 20200513T175000Z-61410888888-1.txt");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.output, "report text\n");
-  EXPECT_EQ(Admin("reports show ../credentials.txt").exit_code, 1);
+  EXPECT_EQ(Admin("reports show ../credentials.txt").exit_code, 2);  // not a report's name
 }
 
 }  // namespace
