@@ -131,18 +131,35 @@ int MigrateCredentials(AdminEnv& env) {
 }
 
 int Unblock(AdminEnv& env, const std::string& user) {
-  const std::string key = service::AuthService::LockoutKey(user);
   auto lockouts = OpenLockouts(env);
   if (!lockouts.ok()) return Fail(env, lockouts.status().ToString());
+  // "<UserID>#<device>": one device's block (auth.device_lockout); a UserID: all its blocks.
+  const std::size_t hash = user.find('#');
+  const std::string key =
+      hash == std::string::npos
+          ? service::AuthService::LockoutKey(user)
+          : service::AuthService::LockoutKey(user.substr(0, hash)) + user.substr(hash);
+  std::vector<std::string> keys;
+  for (const auto& b : (*lockouts)->ListBlocked()) {
+    if (b.user == key || (hash == std::string::npos && b.user.rfind(key + "#", 0) == 0)) {
+      keys.push_back(b.user);
+    }
+  }
+  if (keys.empty()) return Fail(env, key + " is not blocked");
   // The store merges with lockouts.txt under .lock-lockouts; a running server's next
   // rewrite merges the same way, so it cannot restore the block. The server's own check
   // sees the change when it reloads the file, within about a second.
-  if (auto st = (*lockouts)->Unblock(key); !st.ok()) {
-    return Fail(env,
-                st.code() == util::StatusCode::kNotFound ? key + " is not blocked" : st.ToString());
+  int status = kExitOk;
+  for (const auto& k : keys) {
+    if (auto st = (*lockouts)->Unblock(k); !st.ok()) {
+      status = Fail(
+          env, st.code() == util::StatusCode::kNotFound ? k + " is not blocked" : st.ToString());
+      continue;
+    }
+    std::fprintf(env.out, "unblocked %s\n", k.c_str());
+    if (Audited(env, "admin_unblocked", {{"user", k}}) != kExitOk) status = kExitFailed;
   }
-  std::fprintf(env.out, "unblocked %s\n", key.c_str());
-  return Audited(env, "admin_unblocked", {{"user", key}});
+  return status;
 }
 
 int ListBlocked(AdminEnv& env) {

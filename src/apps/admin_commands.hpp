@@ -47,6 +47,8 @@ int Usage(const AdminEnv& env, const std::string& message);
 int UserAdd(AdminEnv& env, const std::string& user, std::string_view password);
 int UserRemove(AdminEnv& env, const std::string& user);
 int UserPasswd(AdminEnv& env, const std::string& user, std::string_view password);
+// `user` is a UserID, whose every block is lifted (also those of single devices under
+// auth.device_lockout), or one "<UserID>#<device>" entry as `blocked` lists it.
 int Unblock(AdminEnv& env, const std::string& user);
 int ListBlocked(AdminEnv& env);
 int MigrateCredentials(AdminEnv& env);

@@ -160,12 +160,14 @@ int UsageError(const CLI::App& app, const CLI::ParseError& e) {
   return admin::kExitUsage;
 }
 
-// A UserID as the commands take it: an international phone number.
-bool CheckUserId(const std::string& user) {
-  auto phone = protocol::CanonicalPhone(user);
-  if (phone.ok()) return true;
+// A UserID as the commands take it: an international phone number; with `device`, also
+// "<UserID>#<device>", a lockout entry of one device as `blocked` lists it.
+bool CheckUserId(const std::string& user, bool device) {
+  const std::size_t hash = device ? user.find('#') : std::string::npos;
+  auto phone = protocol::CanonicalPhone(user.substr(0, hash));
+  if (phone.ok() && (hash == std::string::npos || hash + 1 < user.size())) return true;
   std::fprintf(stderr, "bluetrace-admin: \"%s\" is not a UserID: %s (e.g. +61410888888)\n",
-               user.c_str(), phone.status().message().c_str());
+               user.c_str(), phone.ok() ? "nothing follows '#'" : phone.status().message().c_str());
   return false;
 }
 
@@ -200,8 +202,12 @@ int main(int argc, char** argv) {
                     "read the password from this file's first line (default: the terminal "
                     "without echo, or stdin's first line)");
   }
-  auto* unblock = app.add_subcommand("unblock", "lift a user's login block");
-  unblock->add_option("UserID", user, "the user's phone number, e.g. +61410888888")->required();
+  auto* unblock = app.add_subcommand("unblock", "lift a user's login blocks");
+  unblock
+      ->add_option("UserID", user,
+                   "the user's phone number (all its blocks), or one <UserID>#<device> entry "
+                   "that `blocked` lists")
+      ->required();
   auto* blocked = app.add_subcommand("blocked", "list blocked users and the seconds left");
   auto* migrate = app.add_subcommand(
       "migrate-credentials", "replace every plaintext password by its Argon2id hash at once");
@@ -219,7 +225,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return UsageError(app, e);
   }
-  if ((*add || *passwd || *remove || *unblock) && !CheckUserId(user)) return admin::kExitUsage;
+  if ((*add || *passwd || *remove) && !CheckUserId(user, false)) return admin::kExitUsage;
+  if (*unblock && !CheckUserId(user, true)) return admin::kExitUsage;
 
   service::ServerConfig config;
   auto& fs = store::PosixFileSystem::Instance();

@@ -176,6 +176,7 @@ TEST_F(AdminProgramTest, ExitStatusesAreThoseOfTheReadme) {
       {"user passwd abc" + pw, 2},
       {"user remove 12", 2},
       {"unblock 0412345678", 2},
+      {"unblock +61410888888#", 2},
       {"blocked extra", 2},
       {"reports show ../credentials.txt", 2},
       {"verify --frobnicate", 2},
@@ -565,6 +566,28 @@ TEST_F(AdminProgramTest, ReportsAreListedAndShownByNameOnly) {
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.output, "report text\n");
   EXPECT_EQ(Admin("reports show ../credentials.txt").exit_code, 2);  // not a report's name
+}
+
+// Under auth.device_lockout a device's failures block "<UserID>#<device>": unblock of the
+// UserID lifts those too, and one entry can be lifted by the name `blocked` shows.
+TEST_F(AdminProgramTest, UnblockLiftsEveryBlockOfTheUserOrOneDevicesEntry) {
+  const auto until = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count() +
+                     600;
+  const std::string u = " 3 " + std::to_string(until) + "\n";
+  WriteFileForTest(dir_.File("lockouts.txt"), "+61410888888" + u + "+61410888888#d1" + u +
+                                                  "+61410888888#d2" + u + "+61410777777#d3" + u);
+  auto r = Admin("unblock +61410777777#d3");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "unblocked +61410777777#d3\n");
+  r = Admin("unblock +61-410-888-888");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output,
+            "unblocked +61410888888\nunblocked +61410888888#d1\nunblocked +61410888888#d2\n");
+  EXPECT_EQ(Admin("blocked").output, "");
+  const std::string audit = Audit();
+  EXPECT_NE(audit.find(" admin_unblocked user=+61410888888%23d2 by="), std::string::npos) << audit;
 }
 
 }  // namespace
