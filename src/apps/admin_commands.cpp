@@ -14,7 +14,6 @@
 #include "bluetrace/store/credentials_store.hpp"
 #include "bluetrace/store/leftover_temp_files.hpp"
 #include "bluetrace/store/lockout_store.hpp"
-#include "bluetrace/store/report_store.hpp"
 #include "bluetrace/store/tempid_store.hpp"
 
 namespace bluetrace::admin {
@@ -162,36 +161,34 @@ int Unblock(AdminEnv& env, const std::string& user) {
   return status;
 }
 
-int ListBlocked(AdminEnv& env) {
+int ListBlocked(AdminEnv& env, OutputFormat format) {
   auto lockouts = OpenLockouts(env);
   if (!lockouts.ok()) return Fail(env, lockouts.status().ToString());
-  for (const auto& b : (*lockouts)->ListBlocked()) {
+  const auto blocked = (*lockouts)->ListBlocked();
+  if (format == OutputFormat::kJson) {
+    std::string json = "[";
+    for (std::size_t i = 0; i < blocked.size(); ++i) {
+      const auto& b = blocked[i];
+      json += std::string(i == 0 ? "\n" : ",\n") + "  {\"user\": " + JsonString(b.user) +
+              ", \"blocked_until\": " + JsonString(IsoUtc(b.blocked_until)) +
+              ", \"seconds_left\": " + std::to_string(b.seconds_left) + "}";
+    }
+    std::fprintf(env.out, "%s%s]\n", json.c_str(), blocked.empty() ? "" : "\n");
+    return kExitOk;
+  }
+  if (format == OutputFormat::kCsv) {
+    std::string csv = CsvRecord({"user", "blocked_until", "seconds_left"});
+    for (const auto& b : blocked) {
+      csv += CsvRecord({b.user, IsoUtc(b.blocked_until), std::to_string(b.seconds_left)});
+    }
+    std::fputs(csv.c_str(), env.out);
+    return kExitOk;
+  }
+  if (blocked.empty()) std::fputs("no user is blocked\n", env.err);
+  for (const auto& b : blocked) {
     std::fprintf(env.out, "%s %lld s left\n", b.user.c_str(),
                  static_cast<long long>(b.seconds_left));
   }
-  return kExitOk;
-}
-
-int ListReports(AdminEnv& env) {
-  auto reports = store::ReportStore::Open(env.fs, StatePath(env, "reports"));
-  if (!reports.ok()) return Fail(env, reports.status().ToString());
-  auto names = (*reports)->List();
-  if (!names.ok()) return Fail(env, names.status().ToString());
-  for (const auto& n : *names) std::fprintf(env.out, "%s\n", n.c_str());
-  return kExitOk;
-}
-
-int ShowReport(AdminEnv& env, const std::string& name) {
-  if (!store::ReportStore::IsReportName(name)) {
-    return Usage(env, "\"" + name +
-                          "\" is not a report's name (<YYYYMMDD>T<HHMMSS>Z-<digits>-<n>.txt, "
-                          "as `reports` lists them)");
-  }
-  auto reports = store::ReportStore::Open(env.fs, StatePath(env, "reports"));
-  if (!reports.ok()) return Fail(env, reports.status().ToString());
-  auto text = (*reports)->Read(name);
-  if (!text.ok()) return Fail(env, text.status().ToString());
-  std::fputs(text->c_str(), env.out);
   return kExitOk;
 }
 

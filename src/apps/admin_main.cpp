@@ -17,6 +17,7 @@
 #include <iterator>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "admin_commands.hpp"
 #include "bluetrace/protocol/phone.hpp"
@@ -182,12 +183,18 @@ int main(int argc, char** argv) {
   app.footer(
       "Exit status: 0 done; 1 the command failed, or verify found a problem; 2 bad usage "
       "(command, option, argument or configuration file).");
-  std::string config_file, password_file, user, report_name;
-  std::optional<std::string> state_dir;
+  std::string config_file, password_file, user, report_name, format = "text";
+  std::optional<std::string> state_dir, since;
+  std::vector<std::string> events;
+  bool summary = false;
   app.add_option("-c,--config", config_file,
                  "the server's TOML configuration (for state_dir "
                  "and the Argon2 parameters)");
   app.add_option("--state-dir", state_dir, "the server's state directory (overrides --config)");
+  const auto add_format = [&format](CLI::App* cmd) {
+    cmd->add_option("--format", format, "text (default), json or csv (RFC 4180)")
+        ->check(CLI::IsMember({"text", "json", "csv"}));
+  };
 
   auto* user_cmd = app.add_subcommand("user", "add, remove or re-password a user");
   user_cmd->require_subcommand(1);
@@ -209,15 +216,27 @@ int main(int argc, char** argv) {
                    "that `blocked` lists")
       ->required();
   auto* blocked = app.add_subcommand("blocked", "list blocked users and the seconds left");
+  add_format(blocked);
   auto* migrate = app.add_subcommand(
       "migrate-credentials", "replace every plaintext password by its Argon2id hash at once");
   auto* verify = app.add_subcommand(
       "verify",
       "check every state file and the audit chain, remove temporary files left by "
       "interrupted writes; exit 1 on any problem");
-  auto* reports = app.add_subcommand("reports", "list the contact-check reports");
+  auto* reports = app.add_subcommand("reports", "list the contact-check reports, oldest first");
+  reports->add_flag("--summary", summary,
+                    "count reports and entries (matched, mismatched, unknown) per UTC day and "
+                    "in total");
+  add_format(reports);
   auto* show = reports->add_subcommand("show", "print one report");
   show->add_option("name", report_name, "report file name (from the list)")->required();
+  auto* audit = app.add_subcommand(
+      "audit", "print the audit log with UTC times, checking its chain (changes nothing)");
+  audit->add_option("--since", since,
+                    "only records from this UTC time on (2020-05-13, 2020-05-13T17:50:00Z) or "
+                    "of this age (30m, 12h, 7d)");
+  audit->add_option("--event", events,
+                    "only this event (repeatable; a trailing * matches a prefix: admin_*)");
   auto* compact =
       app.add_subcommand("compact", "apply the TempID retention now (only while no server runs)");
   try {
@@ -227,6 +246,9 @@ int main(int argc, char** argv) {
   }
   if ((*add || *passwd || *remove) && !CheckUserId(user, false)) return admin::kExitUsage;
   if (*unblock && !CheckUserId(user, true)) return admin::kExitUsage;
+  const admin::OutputFormat output = format == "json"  ? admin::OutputFormat::kJson
+                                     : format == "csv" ? admin::OutputFormat::kCsv
+                                                       : admin::OutputFormat::kText;
 
   service::ServerConfig config;
   auto& fs = store::PosixFileSystem::Instance();
@@ -241,8 +263,20 @@ int main(int argc, char** argv) {
   }
   if (state_dir) config.state_dir = *state_dir;
 
+  auto& clock = util::SystemClock::Instance();
+  admin::AuditQuery audit_query;
+  audit_query.events = events;
+  if (since) {
+    auto t = admin::ParseSince(*since, clock.NowUnixSeconds());
+    if (!t.ok()) {
+      std::fprintf(stderr, "bluetrace-admin: %s\n", t.status().message().c_str());
+      return admin::kExitUsage;
+    }
+    audit_query.since = *t;
+  }
+
   admin::AdminEnv env{fs,
-                      util::SystemClock::Instance(),
+                      clock,
                       util::OpenSslRandom::Instance(),
                       config,
                       stdout,
@@ -262,12 +296,15 @@ int main(int argc, char** argv) {
   }
   if (*remove) return admin::UserRemove(env, user);
   if (*unblock) return admin::Unblock(env, user);
-  if (*blocked) return admin::ListBlocked(env);
+  if (*blocked) return admin::ListBlocked(env, output);
   if (*migrate) return admin::MigrateCredentials(env);
   // Removing leftover temporary files takes lock files, which must not get another owner.
   if (*verify) return admin::Verify(env, RunsAsStateOwner(config.state_dir, false));
   if (*show) return admin::ShowReport(env, report_name);
-  if (*reports) return admin::ListReports(env);
+  if (*reports) {
+    return summary ? admin::SummarizeReports(env, output) : admin::ListReports(env, output);
+  }
+  if (*audit) return admin::ListAudit(env, audit_query);
   if (*compact) return admin::Compact(env);
   return admin::kExitUsage;
 }
