@@ -79,7 +79,8 @@ expect "$server" \
   "-rw-r--r-- root/root ./etc/bluetrace/server.toml" \
   "-rw-r--r-- root/root ./lib/systemd/system/bluetrace-server.service" \
   "-rw-r--r-- root/root ./usr/lib/sysusers.d/bluetrace-server.conf" \
-  "-rw-r--r-- root/root ./usr/share/man/man1/bluetrace-server.1.gz" \
+  "-rw-r--r-- root/root ./usr/share/man/man8/bluetrace-server.8.gz" \
+  "-rw-r--r-- root/root ./usr/share/man/man5/bluetrace-server.toml.5.gz" \
   "-rw-r--r-- root/root ./usr/share/man/man8/bluetrace-admin.8.gz" \
   "-rw-r--r-- root/root ./usr/share/doc/bluetrace-server/copyright" \
   "-rw-r--r-- root/root ./usr/share/doc/bluetrace-server/changelog.gz"
