@@ -162,6 +162,10 @@ int Unblock(AdminEnv& env, const std::string& user) {
 }
 
 int ListBlocked(AdminEnv& env, OutputFormat format) {
+  // A mistyped --state-dir must not read as "no user is blocked".
+  if (auto state = env.fs.Exists(env.config.state_dir); !state.ok() || !*state) {
+    return Fail(env, "no state directory " + env.config.state_dir);
+  }
   auto lockouts = OpenLockouts(env);
   if (!lockouts.ok()) return Fail(env, lockouts.status().ToString());
   const auto blocked = (*lockouts)->ListBlocked();
