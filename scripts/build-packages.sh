@@ -2,8 +2,9 @@
 # Builds the Debian packages bluetrace-server and bluetrace-client (and their -dbgsym
 # packages) from this checkout into build/packages/, then checks them: lintian must report
 # no error and no warning, the packages must hold what they promise (programs, conffile,
-# systemd unit, sysusers file, man pages), the unit must pass `systemd-analyze verify`
-# without a word on stderr and rate at most 2.0 in `systemd-analyze security --offline`.
+# systemd unit, sysusers file, man pages, bash completions), the unit must pass
+# `systemd-analyze verify` without a word on stderr and rate at most 2.0 in
+# `systemd-analyze security --offline`.
 #
 # The build runs in a temporary copy of the tree (without build/ and .git), with
 # packaging/debian as debian/, so the checkout stays clean. It does not run the test suite
@@ -79,13 +80,17 @@ expect "$server" \
   "-rw-r--r-- root/root ./etc/bluetrace/server.toml" \
   "-rw-r--r-- root/root ./lib/systemd/system/bluetrace-server.service" \
   "-rw-r--r-- root/root ./usr/lib/sysusers.d/bluetrace-server.conf" \
-  "-rw-r--r-- root/root ./usr/share/man/man1/bluetrace-server.1.gz" \
+  "-rw-r--r-- root/root ./usr/share/man/man8/bluetrace-server.8.gz" \
+  "-rw-r--r-- root/root ./usr/share/man/man5/bluetrace-server.toml.5.gz" \
   "-rw-r--r-- root/root ./usr/share/man/man8/bluetrace-admin.8.gz" \
+  "-rw-r--r-- root/root ./usr/share/bash-completion/completions/bluetrace-server" \
+  "-rw-r--r-- root/root ./usr/share/bash-completion/completions/bluetrace-admin" \
   "-rw-r--r-- root/root ./usr/share/doc/bluetrace-server/copyright" \
   "-rw-r--r-- root/root ./usr/share/doc/bluetrace-server/changelog.gz"
 expect "$client" \
   "-rwxr-xr-x root/root ./usr/bin/bluetrace-client" \
   "-rw-r--r-- root/root ./usr/share/man/man1/bluetrace-client.1.gz" \
+  "-rw-r--r-- root/root ./usr/share/bash-completion/completions/bluetrace-client" \
   "-rw-r--r-- root/root ./usr/share/doc/bluetrace-client/copyright"
 # Every program in /usr/bin has its man page.
 for deb in "$server" "$client"; do

@@ -100,9 +100,13 @@ check /etc/bluetrace/server.crt "644 root:root"
 check /etc/bluetrace/server.key "600 root:root"
 check /lib/systemd/system/bluetrace-server.service "644 root:root"
 check /usr/lib/sysusers.d/bluetrace-server.conf "644 root:root"
-check /usr/share/man/man1/bluetrace-server.1.gz "644 root:root"
+check /usr/share/man/man8/bluetrace-server.8.gz "644 root:root"
+check /usr/share/man/man5/bluetrace-server.toml.5.gz "644 root:root"
 check /usr/share/man/man1/bluetrace-client.1.gz "644 root:root"
 check /usr/share/man/man8/bluetrace-admin.8.gz "644 root:root"
+for prog in bluetrace-server bluetrace-admin bluetrace-client; do
+  check /usr/share/bash-completion/completions/$prog "644 root:root"
+done
 cmp -s /etc/bluetrace/server.toml packaging/server.toml || fail "installed server.toml differs"
 openssl x509 -in /etc/bluetrace/server.crt -noout -ext subjectAltName | grep -q 'IP Address:127.0.0.1' ||
   fail "the generated certificate does not name 127.0.0.1"

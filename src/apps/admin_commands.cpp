@@ -14,7 +14,6 @@
 #include "bluetrace/store/credentials_store.hpp"
 #include "bluetrace/store/leftover_temp_files.hpp"
 #include "bluetrace/store/lockout_store.hpp"
-#include "bluetrace/store/report_store.hpp"
 #include "bluetrace/store/tempid_store.hpp"
 
 namespace bluetrace::admin {
@@ -34,7 +33,8 @@ int Fail(const AdminEnv& env, const std::string& message) {
 // Appends an admin record; the change it describes is already made, so a failure here is
 // reported but cannot undo it.
 int Audited(AdminEnv& env, std::string_view event, store::AuditFields fields) {
-  fields.emplace_back("by", env.operator_name);
+  fields.emplace_back("by", env.op.by);
+  if (!env.op.as.empty()) fields.emplace_back("as", env.op.as);
   auto log = store::AuditLog::Open(env.fs, env.clock, StatePath(env, "audit.log"),
                                    StatePath(env, ".lock-audit"));
   util::Status st = log.ok() ? (*log)->Append(event, fields) : log.status();
@@ -83,6 +83,11 @@ std::string Canonical(const std::string& user) {
 
 }  // namespace
 
+int Usage(const AdminEnv& env, const std::string& message) {
+  std::fprintf(env.err, "bluetrace-admin: %s\n", message.c_str());
+  return kExitUsage;
+}
+
 int UserAdd(AdminEnv& env, const std::string& user, std::string_view password) {
   return ChangeCredentials(env, [&](store::CredentialsStore& creds) {
     if (password.size() < env.config.min_password_length) {
@@ -125,45 +130,69 @@ int MigrateCredentials(AdminEnv& env) {
 }
 
 int Unblock(AdminEnv& env, const std::string& user) {
-  const std::string key = service::AuthService::LockoutKey(user);
   auto lockouts = OpenLockouts(env);
   if (!lockouts.ok()) return Fail(env, lockouts.status().ToString());
+  // "<UserID>#<device>": one device's block (auth.device_lockout); a UserID: all its blocks.
+  const std::size_t hash = user.find('#');
+  const std::string key =
+      hash == std::string::npos
+          ? service::AuthService::LockoutKey(user)
+          : service::AuthService::LockoutKey(user.substr(0, hash)) + user.substr(hash);
+  std::vector<std::string> keys;
+  for (const auto& b : (*lockouts)->ListBlocked()) {
+    if (b.user == key || (hash == std::string::npos && b.user.rfind(key + "#", 0) == 0)) {
+      keys.push_back(b.user);
+    }
+  }
+  if (keys.empty()) return Fail(env, key + " is not blocked");
   // The store merges with lockouts.txt under .lock-lockouts; a running server's next
   // rewrite merges the same way, so it cannot restore the block. The server's own check
   // sees the change when it reloads the file, within about a second.
-  if (auto st = (*lockouts)->Unblock(key); !st.ok()) {
-    return Fail(env,
-                st.code() == util::StatusCode::kNotFound ? key + " is not blocked" : st.ToString());
+  int status = kExitOk;
+  for (const auto& k : keys) {
+    if (auto st = (*lockouts)->Unblock(k); !st.ok()) {
+      status = Fail(
+          env, st.code() == util::StatusCode::kNotFound ? k + " is not blocked" : st.ToString());
+      continue;
+    }
+    std::fprintf(env.out, "unblocked %s\n", k.c_str());
+    if (Audited(env, "admin_unblocked", {{"user", k}}) != kExitOk) status = kExitFailed;
   }
-  std::fprintf(env.out, "unblocked %s\n", key.c_str());
-  return Audited(env, "admin_unblocked", {{"user", key}});
+  return status;
 }
 
-int ListBlocked(AdminEnv& env) {
+int ListBlocked(AdminEnv& env, OutputFormat format) {
+  // A mistyped --state-dir must not read as "no user is blocked".
+  if (auto state = env.fs.Exists(env.config.state_dir); !state.ok() || !*state) {
+    return Fail(env, "no state directory " + env.config.state_dir);
+  }
   auto lockouts = OpenLockouts(env);
   if (!lockouts.ok()) return Fail(env, lockouts.status().ToString());
-  for (const auto& b : (*lockouts)->ListBlocked()) {
+  const auto blocked = (*lockouts)->ListBlocked();
+  if (format == OutputFormat::kJson) {
+    std::string json = "[";
+    for (std::size_t i = 0; i < blocked.size(); ++i) {
+      const auto& b = blocked[i];
+      json += std::string(i == 0 ? "\n" : ",\n") + "  {\"user\": " + JsonString(b.user) +
+              ", \"blocked_until\": " + JsonString(IsoUtc(b.blocked_until)) +
+              ", \"seconds_left\": " + std::to_string(b.seconds_left) + "}";
+    }
+    std::fprintf(env.out, "%s%s]\n", json.c_str(), blocked.empty() ? "" : "\n");
+    return kExitOk;
+  }
+  if (format == OutputFormat::kCsv) {
+    std::string csv = CsvRecord({"user", "blocked_until", "seconds_left"});
+    for (const auto& b : blocked) {
+      csv += CsvRecord({b.user, IsoUtc(b.blocked_until), std::to_string(b.seconds_left)});
+    }
+    std::fputs(csv.c_str(), env.out);
+    return kExitOk;
+  }
+  if (blocked.empty()) std::fputs("no user is blocked\n", env.err);
+  for (const auto& b : blocked) {
     std::fprintf(env.out, "%s %lld s left\n", b.user.c_str(),
                  static_cast<long long>(b.seconds_left));
   }
-  return kExitOk;
-}
-
-int ListReports(AdminEnv& env) {
-  auto reports = store::ReportStore::Open(env.fs, StatePath(env, "reports"));
-  if (!reports.ok()) return Fail(env, reports.status().ToString());
-  auto names = (*reports)->List();
-  if (!names.ok()) return Fail(env, names.status().ToString());
-  for (const auto& n : *names) std::fprintf(env.out, "%s\n", n.c_str());
-  return kExitOk;
-}
-
-int ShowReport(AdminEnv& env, const std::string& name) {
-  auto reports = store::ReportStore::Open(env.fs, StatePath(env, "reports"));
-  if (!reports.ok()) return Fail(env, reports.status().ToString());
-  auto text = (*reports)->Read(name);
-  if (!text.ok()) return Fail(env, text.status().ToString());
-  std::fputs(text->c_str(), env.out);
   return kExitOk;
 }
 

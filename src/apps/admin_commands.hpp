@@ -9,13 +9,20 @@
 //    server holds it, so compact is refused then (the server compacts hourly itself).
 //  - audit.log: every append holds <state_dir>/.lock-audit (store/audit_log.hpp).
 // Every change is recorded in audit.log (never a password). Results are printed to `out`,
-// problems to `err`; each function returns the process exit status.
+// problems to `err`, and so is the line saying that a list is empty ("no reports"), so
+// that `out` holds only results; each function returns the process exit status. Listing
+// commands change nothing in the state directory.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "admin_format.hpp"
+#include "admin_operator.hpp"
 #include "bluetrace/service/server_config.hpp"
 #include "bluetrace/store/file_system.hpp"
 #include "bluetrace/util/clock.hpp"
@@ -23,9 +30,10 @@
 
 namespace bluetrace::admin {
 
+// The exit statuses, as README "Administration" and bluetrace-admin(8) list them.
 constexpr int kExitOk = 0;
 constexpr int kExitFailed = 1;  // the command failed, or verify found problems
-constexpr int kExitUsage = 2;
+constexpr int kExitUsage = 2;   // bad usage: command, option, argument or configuration
 
 struct AdminEnv {
   store::FileSystem& fs;
@@ -34,22 +42,43 @@ struct AdminEnv {
   const service::ServerConfig& config;  // state_dir, Argon2 parameters, lockout policy
   std::FILE* out;
   std::FILE* err;
-  std::string operator_name;  // who ran the tool, for the audit log
+  OperatorIdentity op;  // who ran the tool: the audit records' by= (and as=)
 };
 
-// `password` is wiped by the caller.
+// Prints "bluetrace-admin: <message>" to env.err and returns kExitUsage.
+int Usage(const AdminEnv& env, const std::string& message);
+
+// `user` must be a UserID (the caller checks, so that bad usage is said before a password
+// is asked). `password` is wiped by the caller.
 int UserAdd(AdminEnv& env, const std::string& user, std::string_view password);
 int UserRemove(AdminEnv& env, const std::string& user);
 int UserPasswd(AdminEnv& env, const std::string& user, std::string_view password);
+// `user` is a UserID, whose every block is lifted (also those of single devices under
+// auth.device_lockout), or one "<UserID>#<device>" entry as `blocked` lists it.
 int Unblock(AdminEnv& env, const std::string& user);
-int ListBlocked(AdminEnv& env);
+int ListBlocked(AdminEnv& env, OutputFormat format);
 int MigrateCredentials(AdminEnv& env);
 // Also removes the temporary files interrupted writes left, when `may_remove` (the tool
 // runs as the state directory's owner) and no writer of theirs may still be running;
 // otherwise it lists them.
 int Verify(AdminEnv& env, bool may_remove);
-int ListReports(AdminEnv& env);
+
+// admin_reports.cpp. ListReports: names, oldest first (text), or one row per report with
+// its time, uploader and counts (JSON, CSV). SummarizeReports: reports and entry counts
+// per UTC day of receipt and in total.
+int ListReports(AdminEnv& env, OutputFormat format);
+int SummarizeReports(AdminEnv& env, OutputFormat format);
+// A name that is no report's is bad usage.
 int ShowReport(AdminEnv& env, const std::string& name);
+
+// admin_audit.cpp: the records of audit.log with their times in UTC, checking the chain
+// as it reads; takes no lock and changes nothing.
+struct AuditQuery {
+  std::optional<std::int64_t> since;  // unix seconds: records at or after it
+  std::vector<std::string> events;    // only these events ("admin_*": a prefix); all if empty
+};
+int ListAudit(AdminEnv& env, const AuditQuery& query);
+
 int Compact(AdminEnv& env);
 
 }  // namespace bluetrace::admin

@@ -3,7 +3,8 @@
 //
 //   bluetrace-admin [--state-dir DIR | --config FILE] <command> [args]
 //
-// Exit status: 0 done, 1 the command failed (or verify found problems), 2 bad usage.
+// Exit status: 0 done, 1 the command failed (or verify found problems), 2 bad usage (an
+// unknown command or option, a malformed argument, a configuration that does not parse).
 #include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -16,8 +17,10 @@
 #include <iterator>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "admin_commands.hpp"
+#include "bluetrace/protocol/phone.hpp"
 #include "bluetrace/service/server_config.hpp"
 #include "bluetrace/store/file_system.hpp"
 #include "bluetrace/util/clock.hpp"
@@ -126,9 +129,47 @@ bool RunsAsStateOwner(const std::string& state_dir, bool explain = true) {
   return false;
 }
 
-std::string OperatorName() {
-  const passwd* pw = getpwuid(getuid());
-  return pw != nullptr ? pw->pw_name : "uid" + std::to_string(getuid());
+// CLI11 says only "A subcommand is required" for a command it does not know: name it, and
+// list the commands of that level. Any other error is CLI11's own message. Returns the
+// exit status (0 for --help and --version).
+int UsageError(const CLI::App& app, const CLI::ParseError& e) {
+  if (e.get_exit_code() == 0) return app.exit(e);
+  const CLI::App* level = &app;
+  std::string path = "bluetrace-admin";
+  while (!level->get_subcommands().empty()) {  // the deepest command given
+    level = level->get_subcommands().front();
+    path += " " + level->get_name();
+  }
+  const auto subcommands = level->get_subcommands({});  // all it has; none was given
+  if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr && !subcommands.empty()) {
+    std::string names;
+    for (const CLI::App* sub : subcommands) names += (names.empty() ? "" : ", ") + sub->get_name();
+    const auto rest = level->remaining();
+    if (rest.empty()) {
+      std::fprintf(stderr, "%s: a command is required: %s\n", path.c_str(), names.c_str());
+    } else if (rest.front().rfind("-", 0) == 0) {
+      std::fprintf(stderr, "%s: unknown option \"%s\"; the commands are: %s\n", path.c_str(),
+                   rest.front().c_str(), names.c_str());
+    } else {
+      std::fprintf(stderr, "%s: unknown command \"%s\"; the commands are: %s\n", path.c_str(),
+                   rest.front().c_str(), names.c_str());
+    }
+  } else {
+    std::fprintf(stderr, "%s: %s\n", path.c_str(), e.what());
+  }
+  std::fprintf(stderr, "Run \"%s --help\" for more.\n", path.c_str());
+  return admin::kExitUsage;
+}
+
+// A UserID as the commands take it: an international phone number; with `device`, also
+// "<UserID>#<device>", a lockout entry of one device as `blocked` lists it.
+bool CheckUserId(const std::string& user, bool device) {
+  const std::size_t hash = device ? user.find('#') : std::string::npos;
+  auto phone = protocol::CanonicalPhone(user.substr(0, hash));
+  if (phone.ok() && (hash == std::string::npos || hash + 1 < user.size())) return true;
+  std::fprintf(stderr, "bluetrace-admin: \"%s\" is not a UserID: %s (e.g. +61410888888)\n",
+               user.c_str(), phone.ok() ? "nothing follows '#'" : phone.status().message().c_str());
+  return false;
 }
 
 }  // namespace
@@ -139,43 +180,75 @@ int main(int argc, char** argv) {
       "server runs)"};
   app.set_version_flag("--version", std::string("bluetrace-admin ") + kVersion);
   app.require_subcommand(1);
-  std::string config_file, password_file, user, report_name;
-  std::optional<std::string> state_dir;
+  app.footer(
+      "Exit status: 0 done; 1 the command failed, or verify found a problem; 2 bad usage "
+      "(command, option, argument or configuration file).");
+  std::string config_file, password_file, user, report_name, format = "text";
+  std::optional<std::string> state_dir, since;
+  std::vector<std::string> events;
+  bool summary = false;
   app.add_option("-c,--config", config_file,
                  "the server's TOML configuration (for state_dir "
                  "and the Argon2 parameters)");
   app.add_option("--state-dir", state_dir, "the server's state directory (overrides --config)");
+  const auto add_format = [&format](CLI::App* cmd) {
+    cmd->add_option("--format", format, "text (default), json or csv (RFC 4180)")
+        ->check(CLI::IsMember({"text", "json", "csv"}));
+  };
 
   auto* user_cmd = app.add_subcommand("user", "add, remove or re-password a user");
   user_cmd->require_subcommand(1);
   auto* add = user_cmd->add_subcommand("add", "add a user (password hashed with Argon2id)");
   auto* remove = user_cmd->add_subcommand("remove", "remove a user");
   auto* passwd = user_cmd->add_subcommand("passwd", "set a user's password (Argon2id)");
-  for (auto* sub : {add, remove, passwd}) sub->add_option("user", user, "UserID")->required();
+  for (auto* sub : {add, remove, passwd}) {
+    sub->add_option("UserID", user, "the user's phone number, e.g. +61410888888")->required();
+  }
   for (auto* sub : {add, passwd}) {
     sub->add_option("--password-file", password_file,
                     "read the password from this file's first line (default: the terminal "
                     "without echo, or stdin's first line)");
   }
-  auto* unblock = app.add_subcommand("unblock", "lift a user's login block");
-  unblock->add_option("user", user, "UserID")->required();
+  auto* unblock = app.add_subcommand("unblock", "lift a user's login blocks");
+  unblock
+      ->add_option("UserID", user,
+                   "the user's phone number (all its blocks), or one <UserID>#<device> entry "
+                   "that `blocked` lists")
+      ->required();
   auto* blocked = app.add_subcommand("blocked", "list blocked users and the seconds left");
+  add_format(blocked);
   auto* migrate = app.add_subcommand(
       "migrate-credentials", "replace every plaintext password by its Argon2id hash at once");
   auto* verify = app.add_subcommand(
       "verify",
       "check every state file and the audit chain, remove temporary files left by "
       "interrupted writes; exit 1 on any problem");
-  auto* reports = app.add_subcommand("reports", "list the contact-check reports");
+  auto* reports = app.add_subcommand("reports", "list the contact-check reports, oldest first");
+  reports->add_flag("--summary", summary,
+                    "count reports and entries (matched, mismatched, unknown) per UTC day and "
+                    "in total");
+  add_format(reports);
   auto* show = reports->add_subcommand("show", "print one report");
   show->add_option("name", report_name, "report file name (from the list)")->required();
+  auto* audit = app.add_subcommand(
+      "audit", "print the audit log with UTC times, checking its chain (changes nothing)");
+  audit->add_option("--since", since,
+                    "only records from this UTC time on (2020-05-13, 2020-05-13T17:50:00Z) or "
+                    "of this age (30m, 12h, 7d)");
+  audit->add_option("--event", events,
+                    "only this event (repeatable; a trailing * matches a prefix: admin_*)");
   auto* compact =
       app.add_subcommand("compact", "apply the TempID retention now (only while no server runs)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? admin::kExitOk : admin::kExitUsage;
+    return UsageError(app, e);
   }
+  if ((*add || *passwd || *remove) && !CheckUserId(user, false)) return admin::kExitUsage;
+  if (*unblock && !CheckUserId(user, true)) return admin::kExitUsage;
+  const admin::OutputFormat output = format == "json"  ? admin::OutputFormat::kJson
+                                     : format == "csv" ? admin::OutputFormat::kCsv
+                                                       : admin::OutputFormat::kText;
 
   service::ServerConfig config;
   auto& fs = store::PosixFileSystem::Instance();
@@ -190,13 +263,26 @@ int main(int argc, char** argv) {
   }
   if (state_dir) config.state_dir = *state_dir;
 
+  auto& clock = util::SystemClock::Instance();
+  admin::AuditQuery audit_query;
+  audit_query.events = events;
+  if (since) {
+    auto t = admin::ParseSince(*since, clock.NowUnixSeconds());
+    if (!t.ok()) {
+      std::fprintf(stderr, "bluetrace-admin: %s\n", t.status().message().c_str());
+      return admin::kExitUsage;
+    }
+    audit_query.since = *t;
+  }
+
   admin::AdminEnv env{fs,
-                      util::SystemClock::Instance(),
+                      clock,
                       util::OpenSslRandom::Instance(),
                       config,
                       stdout,
                       stderr,
-                      OperatorName()};
+                      admin::ResolveOperator(admin::CurrentOperatorFacts(config.state_dir),
+                                             admin::SystemUserDirectory())};
   const bool changes = *add || *passwd || *remove || *unblock || *migrate || *compact;
   if (changes && !RunsAsStateOwner(config.state_dir)) return admin::kExitFailed;
   if (*add || *passwd) {
@@ -210,12 +296,15 @@ int main(int argc, char** argv) {
   }
   if (*remove) return admin::UserRemove(env, user);
   if (*unblock) return admin::Unblock(env, user);
-  if (*blocked) return admin::ListBlocked(env);
+  if (*blocked) return admin::ListBlocked(env, output);
   if (*migrate) return admin::MigrateCredentials(env);
   // Removing leftover temporary files takes lock files, which must not get another owner.
   if (*verify) return admin::Verify(env, RunsAsStateOwner(config.state_dir, false));
   if (*show) return admin::ShowReport(env, report_name);
-  if (*reports) return admin::ListReports(env);
+  if (*reports) {
+    return summary ? admin::SummarizeReports(env, output) : admin::ListReports(env, output);
+  }
+  if (*audit) return admin::ListAudit(env, audit_query);
   if (*compact) return admin::Compact(env);
   return admin::kExitUsage;
 }

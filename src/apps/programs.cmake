@@ -20,7 +20,9 @@ install(TARGETS bluetrace-client RUNTIME DESTINATION bin)
 set_target_properties(bluetrace-client PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bin)
 
 add_executable(bluetrace-admin ${CMAKE_CURRENT_LIST_DIR}/admin_main.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/admin_commands.cpp ${CMAKE_CURRENT_LIST_DIR}/admin_verify.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/admin_commands.cpp ${CMAKE_CURRENT_LIST_DIR}/admin_verify.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/admin_operator.cpp ${CMAKE_CURRENT_LIST_DIR}/admin_format.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/admin_reports.cpp ${CMAKE_CURRENT_LIST_DIR}/admin_audit.cpp)
 target_link_libraries(bluetrace-admin PRIVATE bluetrace_core CLI11::CLI11)
 bluetrace_warnings(bluetrace-admin)
 install(TARGETS bluetrace-admin RUNTIME DESTINATION bin)

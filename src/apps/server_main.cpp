@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -70,6 +71,19 @@ using ConfigSource = std::function<util::Result<service::ServerConfig>()>;
 int Fail(int code, const std::string& message) {
   std::fprintf(stderr, "bluetrace-server: %s\n", message.c_str());
   return code;
+}
+
+// One of the original's positional arguments, a whole decimal number in [min, max]; taken
+// as text so that a bad one is named with its range (CLI11 says only "Could not convert").
+util::Result<std::int64_t> ParsePositional(const char* name, const std::string& text,
+                                           std::int64_t min, std::int64_t max, const char* unit) {
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
+    return util::InvalidArgument(std::string(name) + " must be " + std::to_string(min) + " to " +
+                                 std::to_string(max) + unit + ", got " + text);
+  }
+  return value;
 }
 
 // Defaults, then the file, then flags, then the original's positional arguments.
@@ -438,9 +452,12 @@ int main(int argc, char** argv) {
   Flags f;
   CLI::App app{"bluetrace-server: the BlueTrace contact-tracing reporting server (TLS)"};
   app.set_version_flag("--version", std::string("bluetrace-server ") + bluetrace::kVersion);
-  app.add_option("server_port", f.positional_port, "TCP port (the original's first argument)");
-  app.add_option("block_duration", f.positional_block,
-                 "seconds a user stays blocked after 3 failed logins");
+  std::optional<std::string> positional_port, positional_block;
+  app.add_option("server_port", positional_port,
+                 "TCP port, 0 to 65535 (the original's first argument)");
+  app.add_option("block_duration", positional_block,
+                 "seconds a user stays blocked after 3 failed logins, 1 to " +
+                     std::to_string(service::kMaxBlockDurationSeconds));
   app.add_option("-c,--config", f.config_file, "TOML configuration file (config/server.toml)");
   app.add_option("--state-dir", f.state_dir, "directory of credentials.txt, tempIDs.txt, ...");
   app.add_option("--bind", f.bind, "address to listen on (IP literal)");
@@ -466,6 +483,18 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // --help and --version end here too, with status 0.
     return app.exit(e) == 0 ? 0 : kExitUsage;
+  }
+  if (positional_port) {
+    auto port = ParsePositional("server_port", *positional_port, 0, 65535, "");
+    if (!port.ok()) return Fail(kExitUsage, port.status().message());
+    f.positional_port = static_cast<std::uint16_t>(*port);
+  }
+  if (positional_block) {
+    auto block =
+        ParsePositional("block_duration", *positional_block, service::kMinBlockDurationSeconds,
+                        service::kMaxBlockDurationSeconds, " seconds");
+    if (!block.ok()) return Fail(kExitUsage, block.status().message());
+    f.positional_block = *block;
   }
 
   service::ServerConfig config;

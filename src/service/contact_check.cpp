@@ -1,5 +1,6 @@
 #include "bluetrace/service/contact_check.hpp"
 
+#include <charconv>
 #include <utility>
 
 namespace bluetrace::service {
@@ -88,6 +89,57 @@ std::string FormatReport(const ContactCheckResult& r, protocol::TimeZoneMode mod
     }
   }
   return out + matched + mismatched + unknown;
+}
+
+util::Result<ReportHeader> ParseReportHeader(std::string_view report) {
+  constexpr std::string_view kTitle = "# bluetrace contact check report\n";
+  if (report.substr(0, kTitle.size()) != kTitle) {
+    return util::InvalidArgument("not a contact check report (no title line)");
+  }
+  ReportHeader h;
+  const std::pair<std::string_view, std::uint64_t*> counts[] = {{"entries", &h.entries},
+                                                                {"matched", &h.matched},
+                                                                {"mismatched", &h.mismatched},
+                                                                {"unknown", &h.unknown}};
+  bool seen[std::size(counts)] = {};
+  bool uploader_seen = false;
+  std::string_view rest = report.substr(kTitle.size());
+  while (!rest.empty()) {
+    const std::size_t end = rest.find('\n');
+    if (end == std::string_view::npos) return util::InvalidArgument("report header cut short");
+    const std::string_view line = rest.substr(0, end);
+    rest.remove_prefix(end + 1);
+    if (line.empty()) break;
+    const std::size_t colon = line.find(": ");
+    if (colon == std::string_view::npos) {
+      return util::InvalidArgument("malformed report header line: " + std::string(line));
+    }
+    const std::string_view key = line.substr(0, colon), value = line.substr(colon + 2);
+    if (key == "uploader") {
+      h.uploader = std::string(value);
+      uploader_seen = true;
+    }
+    for (std::size_t i = 0; i < std::size(counts); ++i) {
+      if (key != counts[i].first) continue;
+      const auto [p, ec] =
+          std::from_chars(value.data(), value.data() + value.size(), *counts[i].second);
+      if (ec != std::errc() || p != value.data() + value.size()) {
+        return util::InvalidArgument("malformed report header line: " + std::string(line));
+      }
+      seen[i] = true;
+    }
+  }
+  if (!uploader_seen) return util::InvalidArgument("report header has no uploader line");
+  for (std::size_t i = 0; i < std::size(counts); ++i) {
+    if (!seen[i]) {
+      return util::InvalidArgument("report header has no " + std::string(counts[i].first) +
+                                   " line");
+    }
+  }
+  if (h.matched + h.mismatched + h.unknown != h.entries) {
+    return util::InvalidArgument("report header counts do not add up to its entries");
+  }
+  return h;
 }
 
 }  // namespace bluetrace::service

@@ -46,7 +46,8 @@ Status ParseServerConfig(std::string_view toml_text, std::string_view source_nam
   BLUETRACE_RETURN_IF_ERROR(GetTimeZone(r, "server.time_zone", c.time_mode));
   BLUETRACE_RETURN_IF_ERROR(r.Get("server.log_level", c.log_level));
 
-  BLUETRACE_RETURN_IF_ERROR(r.Get("auth.block_duration", c.block_duration_seconds, 1, 30 * kDay));
+  BLUETRACE_RETURN_IF_ERROR(r.Get("auth.block_duration", c.block_duration_seconds,
+                                  kMinBlockDurationSeconds, kMaxBlockDurationSeconds));
   BLUETRACE_RETURN_IF_ERROR(r.Get("auth.max_failed_logins", c.max_failed_logins, 1, 100));
   BLUETRACE_RETURN_IF_ERROR(r.Get("auth.registration", c.registration_enabled));
   BLUETRACE_RETURN_IF_ERROR(r.Get("auth.min_password_length", c.min_password_length, 1, 64));

@@ -42,6 +42,9 @@ bool ParseU64(std::string_view s, std::uint64_t& out) {
 
 struct Record {
   std::uint64_t seq = 0;
+  std::uint64_t unix_time = 0;
+  std::string_view event;
+  std::vector<std::string_view> fields;  // "key=value", the value escaped
   std::string_view prev, hash;
 };
 
@@ -56,14 +59,15 @@ std::string ParseRecord(std::string_view line, Record& r) {
     start = sp + 1;
   }
   if (tokens.size() < 5) return "not an audit record";
-  std::uint64_t unix_time = 0;
   if (!ParseU64(tokens[0], r.seq) || r.seq == 0) return "bad sequence number";
-  if (!ParseU64(tokens[1], unix_time)) return "bad time";
+  if (!ParseU64(tokens[1], r.unix_time)) return "bad time";
   if (!IsName(tokens[2])) return "bad event name";
+  r.event = tokens[2];
   for (std::size_t i = 3; i + 2 < tokens.size(); ++i) {
     const auto eq = tokens[i].find('=');
     if (eq == std::string_view::npos || !IsName(tokens[i].substr(0, eq))) return "bad field";
     if (!AuditLog::UnescapeValue(tokens[i].substr(eq + 1)).ok()) return "bad field value";
+    r.fields.push_back(tokens[i]);
   }
   r.prev = tokens[tokens.size() - 2];
   r.hash = tokens.back();
@@ -257,6 +261,11 @@ Status AuditLog::Append(std::string_view event, const AuditFields& fields) {
 }
 
 Result<AuditVerifyResult> AuditLog::Verify(FileSystem& fs, const std::string& path) {
+  return Read(fs, path, nullptr);
+}
+
+Result<AuditVerifyResult> AuditLog::Read(FileSystem& fs, const std::string& path,
+                                         const std::function<void(const AuditRecord&)>& on_record) {
   AuditVerifyResult result;
   std::string prev = kGenesis;
   std::uint64_t expect_seq = 1;
@@ -280,6 +289,17 @@ Result<AuditVerifyResult> AuditLog::Verify(FileSystem& fs, const std::string& pa
         prev = std::string(r.hash);
         ++expect_seq;
         ++result.records;
+        if (!on_record) return true;
+        AuditRecord record;
+        record.seq = r.seq;
+        record.unix_time = static_cast<std::int64_t>(r.unix_time);
+        record.event = std::string(r.event);
+        for (std::string_view f : r.fields) {
+          const auto eq = f.find('=');
+          record.fields.emplace_back(std::string(f.substr(0, eq)),
+                                     *UnescapeValue(f.substr(eq + 1)));  // checked by ParseRecord
+        }
+        on_record(record);
         return true;
       },
       rest);
@@ -287,6 +307,7 @@ Result<AuditVerifyResult> AuditLog::Verify(FileSystem& fs, const std::string& pa
   if (result.ok() && !rest.empty()) {
     result.bad_line = result.records + 1;
     result.problem = "incomplete last line (torn write; the server repairs it at start-up)";
+    result.incomplete_last_line = true;
   }
   return result;
 }

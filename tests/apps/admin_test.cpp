@@ -2,11 +2,13 @@
 // holding the original samples, alone and next to a running bluetrace-server (whose
 // changes it must pick up without a restart). Loopback only; every wait is bounded.
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -118,7 +120,7 @@ TEST_F(AdminProgramTest, HelpForEachCommandAndUsageErrors) {
   for (const char* cmd :
        {"--help", "user --help", "user add --help", "user passwd --help", "unblock --help",
         "blocked --help", "migrate-credentials --help", "verify --help", "reports --help",
-        "reports show --help", "compact --help"}) {
+        "reports show --help", "audit --help", "compact --help"}) {
     auto r = Admin(cmd);
     EXPECT_EQ(r.exit_code, 0) << cmd << "\n" << r.output;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << cmd;
@@ -126,6 +128,103 @@ TEST_F(AdminProgramTest, HelpForEachCommandAndUsageErrors) {
   EXPECT_EQ(Admin("").exit_code, 2);
   EXPECT_EQ(Admin("frobnicate").exit_code, 2);
   EXPECT_EQ(Admin("user add").exit_code, 2);
+}
+
+// An unknown command names itself and the commands there are, at either level.
+TEST_F(AdminProgramTest, AnUnknownCommandIsNamedWithTheValidOnes) {
+  auto r = Admin("frobnicate");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("bluetrace-admin: unknown command \"frobnicate\"; the commands are: "
+                          "user, unblock, blocked, migrate-credentials, verify, reports, audit, "
+                          "compact\n"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("Run \"bluetrace-admin --help\" for more."), std::string::npos);
+
+  r = Admin("user frobnicate +61410888888");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("bluetrace-admin user: unknown command \"frobnicate\"; the commands "
+                          "are: add, remove, passwd\n"),
+            std::string::npos)
+      << r.output;
+
+  r = Admin("");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("bluetrace-admin: a command is required: user, unblock, "),
+            std::string::npos)
+      << r.output;
+  r = Admin("--frobnicate");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("unknown option \"--frobnicate\""), std::string::npos) << r.output;
+  r = Admin("user add");
+  EXPECT_NE(r.output.find("bluetrace-admin user add: UserID is required"), std::string::npos)
+      << r.output;
+}
+
+// README "Administration": 0 done; 1 the command failed, or verify found a problem; 2 bad
+// usage (command, option, argument or configuration file).
+TEST_F(AdminProgramTest, ExitStatusesAreThoseOfTheReadme) {
+  const std::string pw = " --password-file " + ShellQuoteForTest(dir_.File("pw"));
+  WriteFileForTest(dir_.File("short"), "short\n");
+  WriteFileForTest(dir_.File("bad.toml"), "[auth]\nblock_durration = 3\n");
+  const std::string fresh = ShellQuoteForTest(test::ProgramPath("bluetrace-admin")) +
+                            " --state-dir " + ShellQuoteForTest(dir_.path()) + " ";
+  const std::pair<std::string, int> cases[] = {
+      // Bad usage.
+      {"user add 0412345678" + pw, 2},         // a phone number without its country code
+      {"user add '+61-410 888 888'" + pw, 2},  // mixed separators
+      {"user passwd abc" + pw, 2},
+      {"user remove 12", 2},
+      {"unblock 0412345678", 2},
+      {"unblock +61410888888#", 2},
+      {"blocked extra", 2},
+      {"blocked --format xml", 2},
+      {"reports --format yaml", 2},
+      {"reports show ../credentials.txt", 2},
+      {"audit --since yesterday", 2},
+      {"verify --frobnicate", 2},
+      // The command failed.
+      {"user add +61410888888" + pw, 1},  // exists
+      {"user add +61400000778 --password-file " + ShellQuoteForTest(dir_.File("short")), 1},
+      {"user add +61400000779 --password-file " + ShellQuoteForTest(dir_.File("missing")), 1},
+      {"user passwd +61400000999" + pw, 1},  // no such user
+      {"user remove +61400000999", 1},
+      {"unblock +61410888888", 1},  // not blocked
+      {"reports show 20200101T000000Z-61410888888-1.txt", 1},
+      // Done.
+      {"blocked", 0},
+      {"reports", 0},
+      {"reports --summary --format csv", 0},
+      {"audit", 0},
+      {"verify", 0},
+      {"--version", 0},
+  };
+  for (const auto& [args, code] : cases) {
+    auto r = Admin(args);
+    EXPECT_EQ(r.exit_code, code) << args << "\n" << r.output;
+    EXPECT_EQ(r.output.find("new-password-1"), std::string::npos);
+  }
+  // A malformed UserID is said before any password is read.
+  auto r = AdminWithStdin("user add 0412345678", "stdin-password\n");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("bluetrace-admin: \"0412345678\" is not a UserID: phone number must "
+                          "start with '+' and the country code (e.g. +61410888888)"),
+            std::string::npos)
+      << r.output;
+  // A configuration file that cannot be read or parsed.
+  EXPECT_EQ(test::RunCommandForTest(fresh + "--config " + ShellQuoteForTest(dir_.File("bad.toml")) +
+                                    " blocked")
+                .exit_code,
+            2);
+  EXPECT_EQ(test::RunCommandForTest(fresh + "--config " +
+                                    ShellQuoteForTest(dir_.File("missing.toml")) + " blocked")
+                .exit_code,
+            2);
+  // verify found a problem.
+  WriteFileForTest(dir_.File("lockouts.txt"), "garbage\n");
+  EXPECT_EQ(Admin("verify").exit_code, 1);
+  EXPECT_EQ(Admin("blocked").exit_code, 1);          // nor can it be listed
+  EXPECT_FALSE(FileExists(dir_.File("audit.log")));  // none of that changed anything
 }
 
 TEST_F(AdminProgramTest, UserAddedWhileTheServerRunsCanLogInWithoutARestart) {
@@ -171,7 +270,7 @@ TEST_F(AdminProgramTest, UnblockLetsABlockedUserInWhileTheServerRuns) {
   ASSERT_TRUE(WaitReload(*server, reloads));
   EXPECT_TRUE(std::holds_alternative<Welcome>(Login("+61410888888", "comp3331")));
   EXPECT_EQ(Admin("unblock +61410888888").exit_code, 1);  // not blocked any more
-  EXPECT_EQ(Admin("blocked").output, "");
+  EXPECT_EQ(Admin("blocked").output, "no user is blocked\n");
   EXPECT_NE(Audit().find(" admin_unblocked user=+61410888888 "), std::string::npos);
 }
 
@@ -191,7 +290,7 @@ TEST_F(AdminProgramTest, UnblockHoldsWhenTheServerRewritesLockoutsRightAfter) {
   // That rewrite merged the unblock into the server's memory too: no need to wait for the
   // reload.
   EXPECT_TRUE(std::holds_alternative<Welcome>(Login("+61410888888", "comp3331")));
-  EXPECT_EQ(Admin("blocked").output, "");
+  EXPECT_EQ(Admin("blocked").output, "no user is blocked\n");
 }
 
 TEST_F(AdminProgramTest, RegistrationsAndAdminAddsAtTheSameTimeLoseNoUser) {
@@ -417,6 +516,50 @@ TEST_F(AdminProgramTest, ChangesAreRefusedUnlessRunAsTheStateDirectorysOwner) {
   ASSERT_EQ(chown(dir_.path().c_str(), 0, 0), 0);
 }
 
+// The tool runs as the state's owner (sudo -u _bluetrace), so the audit log must name the
+// person behind it: SUDO_USER, with the account it ran as beside it.
+TEST_F(AdminProgramTest, TheAuditLogNamesTheOperatorBehindSudo) {
+  const passwd* self = getpwuid(geteuid());
+  ASSERT_NE(self, nullptr);
+  const std::string effective = self->pw_name;
+  const passwd* daemon = getpwnam("daemon");  // in every Debian system (base-passwd)
+  ASSERT_NE(daemon, nullptr);
+  const std::string sudo = "env SUDO_USER=daemon SUDO_UID=" + std::to_string(daemon->pw_uid) + " ";
+  auto r = test::RunCommandForTest(sudo + Command("migrate-credentials") + " </dev/null");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(Audit().find(" admin_migrated_credentials count=4 by=daemon as=" + effective + " "),
+            std::string::npos)
+      << Audit();
+
+  // A SUDO_USER that sudo cannot have set (its uid is not SUDO_UID) is not believed.
+  r = test::RunCommandForTest(
+      "env SUDO_USER=daemon SUDO_UID=" + std::to_string(daemon->pw_uid + 4242) + " " +
+      Command("migrate-credentials") + " </dev/null");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::string audit = Audit();
+  const std::string second = audit.substr(audit.find("\n2 "));
+  EXPECT_EQ(second.find("by=daemon"), std::string::npos) << second;
+
+  // Without sudo: the login uid's user (unset here when no login recorded one), else the
+  // effective user, alone.
+  std::string login_name = effective;
+  std::ifstream loginuid("/proc/self/loginuid");
+  unsigned long long uid = 4294967295ull;
+  if (loginuid >> uid && uid != 4294967295ull) {
+    const passwd* pw = getpwuid(static_cast<uid_t>(uid));
+    login_name = pw != nullptr ? pw->pw_name : "uid" + std::to_string(uid);
+  }
+  r = test::RunCommandForTest("env -u SUDO_USER -u SUDO_UID " + Command("migrate-credentials") +
+                              " </dev/null");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  audit = Audit();
+  const std::string third = audit.substr(audit.find("\n3 "));
+  const std::string expected =
+      " by=" + login_name + (login_name == effective ? "" : " as=" + effective) + " ";
+  EXPECT_NE(third.find(expected), std::string::npos) << third << "expected: " << expected;
+  EXPECT_EQ(Admin("verify").exit_code, 0);
+}
+
 TEST_F(AdminProgramTest, ReportsAreListedAndShownByNameOnly) {
   ASSERT_EQ(
       test::RunCommandForTest("mkdir -p " + ShellQuoteForTest(dir_.File("reports"))).exit_code, 0);
@@ -427,7 +570,213 @@ TEST_F(AdminProgramTest, ReportsAreListedAndShownByNameOnly) {
   r = Admin("reports show 20200513T175000Z-61410888888-1.txt");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.output, "report text\n");
-  EXPECT_EQ(Admin("reports show ../credentials.txt").exit_code, 1);
+  EXPECT_EQ(Admin("reports show ../credentials.txt").exit_code, 2);  // not a report's name
+}
+
+// What a report's header holds (docs/PROTOCOL.md 10.7).
+std::string ReportText(const std::string& uploader, int matched, int mismatched, int unknown) {
+  return "# bluetrace contact check report\nuploader: " + uploader +
+         "\nreceived: 13/05/2020 17:50:00 UTC\nentries: " +
+         std::to_string(matched + mismatched + unknown) + "\nmatched: " + std::to_string(matched) +
+         "\nmismatched: " + std::to_string(mismatched) + "\nunknown: " + std::to_string(unknown) +
+         "\n\n[matched]\n# <contact UserID> <encounter start> <TempID>\n\n[mismatched]\n\n"
+         "[unknown]\n";
+}
+
+TEST_F(AdminProgramTest, EmptyListsSaySoAndChangeNothing) {
+  auto r = Admin("reports");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.output, "no reports\n");
+  EXPECT_FALSE(FileExists(dir_.File("reports")));  // listing does not create reports/
+  r = Admin("reports --summary");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.output, "no reports\n");
+  r = Admin("blocked");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.output, "no user is blocked\n");
+  r = Admin("audit");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.output.find("no audit records"), std::string::npos) << r.output;
+  // In JSON and CSV an empty list is an empty list; the message is for people.
+  EXPECT_EQ(Admin("reports --format json").output, "[]\n");
+  EXPECT_EQ(Admin("reports --format csv").output,
+            "name,received,uploader,entries,matched,mismatched,unknown\r\n");
+  EXPECT_EQ(Admin("blocked --format json").output, "[]\n");
+  EXPECT_EQ(Admin("blocked --format csv").output, "user,blocked_until,seconds_left\r\n");
+  EXPECT_EQ(Admin("reports --summary --format json").output,
+            "{\n  \"days\": [],\n  \"total\": {\"reports\": 0, \"entries\": 0, \"matched\": 0, "
+            "\"mismatched\": 0, \"unknown\": 0}\n}\n");
+  // A state directory that is not there is no empty list.
+  for (const char* cmd : {"reports", "reports --summary", "blocked", "audit"}) {
+    auto nowhere = test::RunCommandForTest(ShellQuoteForTest(test::ProgramPath("bluetrace-admin")) +
+                                           " --state-dir " +
+                                           ShellQuoteForTest(dir_.File("nowhere")) + " " + cmd);
+    EXPECT_EQ(nowhere.exit_code, 1) << cmd;
+    EXPECT_NE(nowhere.output.find("bluetrace-admin: no state directory "), std::string::npos)
+        << cmd << ": " << nowhere.output;
+  }
+  EXPECT_FALSE(FileExists(dir_.File("nowhere")));
+}
+
+TEST_F(AdminProgramTest, ReportsInJsonCsvAndSummedUpPerDay) {
+  ASSERT_EQ(
+      test::RunCommandForTest("mkdir -p " + ShellQuoteForTest(dir_.File("reports"))).exit_code, 0);
+  WriteFileForTest(dir_.File("reports/20200513T175000Z-61410888888-1.txt"),
+                   ReportText("+61410888888", 1, 1, 1));
+  WriteFileForTest(dir_.File("reports/20200513T235959Z-61410777777-1.txt"),
+                   ReportText("+61410777777", 2, 0, 0));
+  WriteFileForTest(dir_.File("reports/20200514T000000Z-61410888888-1.txt"),
+                   ReportText("+61410888888", 0, 0, 4));
+
+  auto r = Admin("reports --format json");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output,
+            "[\n"
+            "  {\"name\": \"20200513T175000Z-61410888888-1.txt\", \"received\": "
+            "\"2020-05-13T17:50:00Z\", \"uploader\": \"+61410888888\", \"entries\": 3, "
+            "\"matched\": 1, \"mismatched\": 1, \"unknown\": 1},\n"
+            "  {\"name\": \"20200513T235959Z-61410777777-1.txt\", \"received\": "
+            "\"2020-05-13T23:59:59Z\", \"uploader\": \"+61410777777\", \"entries\": 2, "
+            "\"matched\": 2, \"mismatched\": 0, \"unknown\": 0},\n"
+            "  {\"name\": \"20200514T000000Z-61410888888-1.txt\", \"received\": "
+            "\"2020-05-14T00:00:00Z\", \"uploader\": \"+61410888888\", \"entries\": 4, "
+            "\"matched\": 0, \"mismatched\": 0, \"unknown\": 4}\n"
+            "]\n");
+  r = Admin("reports --format csv");
+  EXPECT_EQ(r.output,
+            "name,received,uploader,entries,matched,mismatched,unknown\r\n"
+            "20200513T175000Z-61410888888-1.txt,2020-05-13T17:50:00Z,+61410888888,3,1,1,1\r\n"
+            "20200513T235959Z-61410777777-1.txt,2020-05-13T23:59:59Z,+61410777777,2,2,0,0\r\n"
+            "20200514T000000Z-61410888888-1.txt,2020-05-14T00:00:00Z,+61410888888,4,0,0,4\r\n");
+
+  r = Admin("reports --summary");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output,
+            "day (UTC)   reports  entries  matched mismatched  unknown\n"
+            "2020-05-13        2        5        3          1        1\n"
+            "2020-05-14        1        4        0          0        4\n"
+            "total             3        9        3          1        5\n");
+  r = Admin("reports --summary --format csv");
+  EXPECT_EQ(r.output,
+            "day,reports,entries,matched,mismatched,unknown\r\n"
+            "2020-05-13,2,5,3,1,1\r\n"
+            "2020-05-14,1,4,0,0,4\r\n"
+            "total,3,9,3,1,5\r\n");
+  r = Admin("reports --summary --format json");
+  EXPECT_EQ(r.output,
+            "{\n  \"days\": [\n"
+            "    {\"day\": \"2020-05-13\", \"reports\": 2, \"entries\": 5, \"matched\": 3, "
+            "\"mismatched\": 1, \"unknown\": 1},\n"
+            "    {\"day\": \"2020-05-14\", \"reports\": 1, \"entries\": 4, \"matched\": 0, "
+            "\"mismatched\": 0, \"unknown\": 4}\n"
+            "  ],\n"
+            "  \"total\": {\"reports\": 3, \"entries\": 9, \"matched\": 3, \"mismatched\": 1, "
+            "\"unknown\": 5}\n}\n");
+
+  // A report whose header does not read back is named, and no half list is printed.
+  WriteFileForTest(dir_.File("reports/20200515T000000Z-61410888888-1.txt"), "garbage\n");
+  r = Admin("reports --summary");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.output,
+            "bluetrace-admin: reports/20200515T000000Z-61410888888-1.txt: not a contact check "
+            "report (no title line)\n");
+  EXPECT_EQ(Admin("reports").exit_code, 0);  // names alone need no header
+}
+
+TEST_F(AdminProgramTest, BlockedInJsonAndCsv) {
+  const auto until = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count() +
+                     600;
+  WriteFileForTest(dir_.File("lockouts.txt"), "+61410888888 3 " + std::to_string(until) + "\n");
+  auto r = Admin("blocked --format json");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.rfind("[\n  {\"user\": \"+61410888888\", \"blocked_until\": \"", 0), 0u)
+      << r.output;
+  EXPECT_NE(r.output.find("Z\", \"seconds_left\": "), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.substr(r.output.size() - 4), "}\n]\n");
+  r = Admin("blocked --format csv");
+  EXPECT_EQ(r.output.rfind("user,blocked_until,seconds_left\r\n+61410888888,", 0), 0u) << r.output;
+  r = Admin("blocked");
+  EXPECT_EQ(r.output.rfind("+61410888888 ", 0), 0u) << r.output;
+  EXPECT_NE(r.output.find(" s left\n"), std::string::npos);
+}
+
+// Under auth.device_lockout a device's failures block "<UserID>#<device>": unblock of the
+// UserID lifts those too, and one entry can be lifted by the name `blocked` shows.
+TEST_F(AdminProgramTest, UnblockLiftsEveryBlockOfTheUserOrOneDevicesEntry) {
+  const auto until = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count() +
+                     600;
+  const std::string u = " 3 " + std::to_string(until) + "\n";
+  WriteFileForTest(dir_.File("lockouts.txt"), "+61410888888" + u + "+61410888888#d1" + u +
+                                                  "+61410888888#d2" + u + "+61410777777#d3" + u);
+  auto r = Admin("unblock +61410777777#d3");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "unblocked +61410777777#d3\n");
+  r = Admin("unblock +61-410-888-888");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output,
+            "unblocked +61410888888\nunblocked +61410888888#d1\nunblocked +61410888888#d2\n");
+  EXPECT_EQ(Admin("blocked").output, "no user is blocked\n");
+  const std::string audit = Audit();
+  EXPECT_NE(audit.find(" admin_unblocked user=+61410888888%23d2 by="), std::string::npos) << audit;
+}
+
+TEST_F(AdminProgramTest, AuditPrintsUtcTimesFiltersAndChangesNothing) {
+  ASSERT_EQ(Admin("migrate-credentials").exit_code, 0);
+  ASSERT_EQ(Admin("user add +61400000123 --password-file " + ShellQuoteForTest(dir_.File("pw")))
+                .exit_code,
+            0);
+  ASSERT_EQ(Admin("user remove +61400000123").exit_code, 0);
+  const std::string before = Audit();
+  const auto entries = [this] {
+    const std::string dir = ShellQuoteForTest(dir_.path());
+    return test::RunCommandForTest("ls -ld --time-style=full-iso " + dir +
+                                   " && ls -lA --time-style=full-iso " + dir)
+        .output;
+  };
+  const std::string listing = entries();
+
+  auto r = Admin("audit");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  const auto lines = std::count(r.output.begin(), r.output.end(), '\n');
+  EXPECT_EQ(lines, 3) << r.output;
+  EXPECT_EQ(r.output.rfind("1 20", 0), 0u) << r.output;
+  EXPECT_NE(r.output.find("Z admin_migrated_credentials count=4 by="), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("\n2 "), std::string::npos);
+  EXPECT_NE(r.output.find("Z admin_user_added user=+61400000123 by="), std::string::npos);
+  EXPECT_EQ(r.output.find(before.substr(before.size() - 65, 64)), std::string::npos)
+      << "hashes are not shown";
+
+  r = Admin("audit --event admin_user_removed");
+  EXPECT_EQ(r.output.rfind("3 ", 0), 0u) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1);
+  r = Admin("audit --event 'admin_user_*'");
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 2) << r.output;
+  r = Admin("audit --event admin_user_added --event admin_migrated_credentials");
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 2) << r.output;
+  r = Admin("audit --since 1h");
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 3) << r.output;
+  r = Admin("audit --since 2999-01-01");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.output, "no audit record matches\n");
+
+  EXPECT_EQ(Audit(), before);
+  EXPECT_EQ(entries(), listing);  // no file changed, created or touched
+
+  // A broken chain: the records before it, then the problem, exit 1.
+  std::string tampered = before;
+  tampered.replace(tampered.find("admin_user_added user=+61400000123"), 34,
+                   "admin_user_added user=+61400000124");
+  WriteFileForTest(dir_.File("audit.log"), tampered);
+  r = Admin("audit");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.output.rfind("1 ", 0), 0u) << r.output;
+  EXPECT_EQ(r.output.find("+61400000124"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("bluetrace-admin: audit.log line 2: "), std::string::npos) << r.output;
 }
 
 }  // namespace

@@ -346,6 +346,31 @@ TEST_F(ServerCommandLineTest, PositionalArgumentsOverrideTheFile) {
   EXPECT_EQ(Run({"not-a-port", "10"}), 2);
 }
 
+// A bad positional argument is named, with its valid range, by the program: not CLI11's
+// "Could not convert: server_port = 99999".
+TEST_F(ServerCommandLineTest, ABadPositionalArgumentNamesItselfAndItsRange) {
+  // Were a bad value taken, the server would listen on a free loopback port only.
+  const std::pair<std::vector<std::string>, std::string> cases[] = {
+      {{"99999", "30"}, "bluetrace-server: server_port must be 0 to 65535, got 99999\n"},
+      {{"-1", "30"}, "bluetrace-server: server_port must be 0 to 65535, got -1\n"},
+      {{"40x0", "30"}, "bluetrace-server: server_port must be 0 to 65535, got 40x0\n"},
+      {{"0", "0"}, "bluetrace-server: block_duration must be 1 to 2592000 seconds, got 0\n"},
+      {{"0", "2592001"},
+       "bluetrace-server: block_duration must be 1 to 2592000 seconds, got 2592001\n"},
+      {{"0", "ten"}, "bluetrace-server: block_duration must be 1 to 2592000 seconds, got ten\n"},
+  };
+  for (const auto& [args, message] : cases) {
+    std::vector<std::string> line = args;
+    line.insert(line.end(), {"--bind", "127.0.0.1", "--no-console"});
+    EXPECT_EQ(Run(line), 2) << args[0] << " " << args[1];
+    EXPECT_EQ(err_, message);
+    EXPECT_EQ(out_, "");
+  }
+  EXPECT_EQ(Run({"65535", "2592000", "--print-config"}), 0) << err_;
+  EXPECT_NE(out_.find("port = 65535\n"), std::string::npos) << out_;
+  EXPECT_NE(out_.find("block_duration = 2592000\n"), std::string::npos) << out_;
+}
+
 }  // namespace
 }  // namespace bluetrace
 

@@ -125,5 +125,46 @@ TEST_F(ContactCheckTest, EmptyLogGivesEmptySectionsAndNoExtraConsoleSections) {
             std::string::npos);
 }
 
+TEST_F(ContactCheckTest, AReportsHeaderReadsBack) {
+  std::vector<ContactLogEntry> log = {
+      {Id("99999999999999999999"), Ts("13/05/2020 17:45:06"), Ts("13/05/2020 18:00:05")},
+      {Id("12345678901234567890"), Ts("13/05/2020 17:45:06"), Ts("13/05/2020 18:00:05")},
+  };
+  for (auto mode : {protocol::TimeZoneMode::kUtc, protocol::TimeZoneMode::kLocal}) {
+    auto h = ParseReportHeader(FormatReport(CheckContacts("+61410666666", 0, log, Lookup()), mode));
+    ASSERT_TRUE(h.ok()) << h.status().ToString();
+    EXPECT_EQ(h->uploader, "+61410666666");
+    EXPECT_EQ(h->entries, 2u);
+    EXPECT_EQ(h->matched, 1u);
+    EXPECT_EQ(h->mismatched, 0u);
+    EXPECT_EQ(h->unknown, 1u);
+  }
+  auto empty = ParseReportHeader(
+      FormatReport(CheckContacts("+61410666666", 0, {}, Lookup()), protocol::TimeZoneMode::kUtc));
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->entries, 0u);
+}
+
+TEST_F(ContactCheckTest, AMalformedReportHeaderIsNamed) {
+  const std::string good =
+      FormatReport(CheckContacts("+61410666666", 0, {}, Lookup()), protocol::TimeZoneMode::kUtc);
+  auto message = [](std::string_view text) {
+    auto h = ParseReportHeader(text);
+    return h.ok() ? std::string("ok") : h.status().message();
+  };
+  EXPECT_EQ(message("report text\n"), "not a contact check report (no title line)");
+  EXPECT_EQ(message(good.substr(0, good.find("matched") + 3)), "report header cut short");
+  EXPECT_EQ(message(good.substr(0, good.find("matched"))), "report header has no matched line");
+  std::string bad = good;
+  bad.replace(bad.find("unknown: 0"), 10, "unknown: x");
+  EXPECT_EQ(message(bad), "malformed report header line: unknown: x");
+  bad = good;
+  bad.replace(bad.find("unknown: 0"), 10, "unknown: 1");
+  EXPECT_EQ(message(bad), "report header counts do not add up to its entries");
+  bad = good;
+  bad.erase(bad.find("mismatched: 0\n"), 14);
+  EXPECT_EQ(message(bad), "report header has no mismatched line");
+}
+
 }  // namespace
 }  // namespace bluetrace::service

@@ -67,6 +67,48 @@ TEST_F(AuditLogTest, RecordsCarrySequenceTimeEventFieldsAndVerify) {
   EXPECT_EQ(r.records, 3u);
 }
 
+TEST_F(AuditLogTest, ReadGivesEachRecordWithItsValuesUnescapedAndChangesNothing) {
+  WriteThree();
+  {
+    auto log = OpenLog();
+    clock_.Advance(std::chrono::seconds(5));
+    ASSERT_TRUE(log->Append("login_failed", {{"user", "a b=c\nd"}}).ok());
+  }
+  const std::string before = ReadFileForTest(path_);
+  std::vector<AuditRecord> records;
+  auto r = AuditLog::Read(fs_, path_, [&](const AuditRecord& rec) { records.push_back(rec); });
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->ok()) << r->problem;
+  EXPECT_EQ(r->records, 4u);
+  ASSERT_EQ(records.size(), 4u);
+  EXPECT_EQ(records[0].seq, 1u);
+  EXPECT_EQ(records[0].unix_time, 1'700'000'000);
+  EXPECT_EQ(records[0].event, "login_ok");
+  EXPECT_EQ(records[0].fields, (AuditFields{{"user", "+61400000001"}, {"peer", "127.0.0.1"}}));
+  EXPECT_EQ(records[3].unix_time, 1'700'000'005);
+  EXPECT_EQ(records[3].fields, (AuditFields{{"user", "a b=c\nd"}}));
+  EXPECT_EQ(ReadFileForTest(path_), before);
+
+  // Records before a broken line are given; the broken one and those after are not.
+  auto lines = Lines(before);
+  lines[2].replace(lines[2].find("matched=3"), 9, "matched=4");
+  WriteFileForTest(path_, Join(lines) + "5 170");
+  records.clear();
+  r = AuditLog::Read(fs_, path_, [&](const AuditRecord& rec) { records.push_back(rec); });
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->bad_line, 3u);
+  EXPECT_FALSE(r->incomplete_last_line);
+  EXPECT_EQ(records.size(), 2u);
+
+  // A last line still being written (or torn) is said apart from a broken one.
+  WriteFileForTest(path_, before + "5 170");
+  r = AuditLog::Read(fs_, path_, [](const AuditRecord&) {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->bad_line, 5u);
+  EXPECT_TRUE(r->incomplete_last_line);
+  EXPECT_EQ(r->records, 4u);
+}
+
 TEST_F(AuditLogTest, ReopeningContinuesTheChain) {
   WriteThree();
   {

@@ -15,10 +15,12 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bluetrace/protocol/text_records.hpp"
 #include "bluetrace/protocol/timestamp.hpp"
+#include "bluetrace/util/status.hpp"
 
 namespace bluetrace::service {
 
@@ -61,5 +63,19 @@ std::string FormatConsoleLines(const ContactCheckResult& result, protocol::TimeZ
 // [mismatched] (flagged contacts, with the issued times) and [unknown] sections, one line
 // per entry. Format documented in docs/PROTOCOL.md.
 std::string FormatReport(const ContactCheckResult& result, protocol::TimeZoneMode mode);
+
+// What the header of a report says (bluetrace-admin's summaries read it back).
+struct ReportHeader {
+  std::string uploader;
+  std::uint64_t entries = 0;
+  std::uint64_t matched = 0;
+  std::uint64_t mismatched = 0;
+  std::uint64_t unknown = 0;
+};
+
+// Reads the header FormatReport writes, up to its first empty line. kInvalidArgument
+// naming the problem: not a report, a line missing or malformed, or counts that do not
+// add up to `entries`.
+util::Result<ReportHeader> ParseReportHeader(std::string_view report);
 
 }  // namespace bluetrace::service

@@ -21,6 +21,10 @@ struct RateLimit {
   double burst = 1.0;
 };
 
+// auth.block_duration's range, which the original's positional block_duration shares.
+inline constexpr std::int64_t kMinBlockDurationSeconds = 1;
+inline constexpr std::int64_t kMaxBlockDurationSeconds = 30 * 24 * 3600;  // 30 days
+
 struct ServerConfig {
   // --- [server]
   std::string bind_address = "0.0.0.0";  // IPv4 or IPv6 literal

@@ -28,6 +28,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -45,10 +46,19 @@ namespace bluetrace::store {
 using AuditFields = std::vector<std::pair<std::string, std::string>>;
 
 struct AuditVerifyResult {
-  std::uint64_t records = 0;   // valid records before the first problem (all when ok)
-  std::uint64_t bad_line = 0;  // 1-based line of the first problem; 0 when the chain holds
-  std::string problem;         // what is wrong with that line
+  std::uint64_t records = 0;          // valid records before the first problem (all when ok)
+  std::uint64_t bad_line = 0;         // 1-based line of the first problem; 0 when the chain holds
+  std::string problem;                // what is wrong with that line
+  bool incomplete_last_line = false;  // the problem is a last line without its line end
   bool ok() const { return bad_line == 0; }
+};
+
+// One record as read back, its values unescaped.
+struct AuditRecord {
+  std::uint64_t seq = 0;
+  std::int64_t unix_time = 0;
+  std::string event;
+  AuditFields fields;
 };
 
 class AuditLog {
@@ -79,6 +89,13 @@ class AuditLog {
   // Checks the whole chain of the file at `path`; the first broken line is reported in the
   // result. Errors: only I/O errors reading the file (a missing file is kNotFound).
   static Result<AuditVerifyResult> Verify(FileSystem& fs, const std::string& path);
+
+  // Reads the records of `path` in order, checking the chain as Verify does (Verify is Read
+  // without `on_record`), and calls `on_record` with each record that holds, stopping at
+  // the first that does not (the result names it). Takes no lock and changes nothing, so a
+  // line being appended may show as an incomplete last line. Errors as Verify's.
+  static Result<AuditVerifyResult> Read(FileSystem& fs, const std::string& path,
+                                        const std::function<void(const AuditRecord&)>& on_record);
 
   // Percent-encoding of a value as written in a record, and its inverse (kInvalidArgument
   // for a malformed escape).
