@@ -262,6 +262,12 @@ int main(int argc, char** argv) {
     }
   }
   if (state_dir) config.state_dir = *state_dir;
+  // Every command works on an existing state directory; a mistyped one is an error, never
+  // an empty state reported as consistent.
+  if (auto st = store::RequireStateDirectory(fs, config.state_dir); !st.ok()) {
+    std::fprintf(stderr, "bluetrace-admin: %s\n", st.message().c_str());
+    return admin::kExitFailed;
+  }
 
   auto& clock = util::SystemClock::Instance();
   admin::AuditQuery audit_query;
