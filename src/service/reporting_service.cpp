@@ -27,8 +27,8 @@ util::Result<std::unique_ptr<ReportingService>> ReportingService::Open(const Ser
       {store::JoinPath(dir, store::CredentialsStore::kLockFileName)});
   if (!credentials.ok()) return credentials.status();
   s->credentials_ = std::move(*credentials);
-  s->notes_.push_back("credentials.txt: " + util::Count(s->credentials_->size(), "user", "users") + " (" +
-                      std::to_string(s->credentials_->plaintext_count()) +
+  s->notes_.push_back("credentials.txt: " + util::Count(s->credentials_->size(), "user", "users") +
+                      " (" + std::to_string(s->credentials_->plaintext_count()) +
                       " with a plaintext password, upgraded at the next login)");
 
   store::LockoutPolicy policy;
@@ -42,7 +42,8 @@ util::Result<std::unique_ptr<ReportingService>> ReportingService::Open(const Ser
   s->lockouts_ = std::move(*lockouts);
   const auto blocked = s->lockouts_->ListBlocked();
   if (!blocked.empty()) {
-    s->notes_.push_back("lockouts.txt: " + util::Count(blocked.size(), "user", "users") + " still blocked");
+    s->notes_.push_back("lockouts.txt: " + util::Count(blocked.size(), "user", "users") +
+                        " still blocked");
   }
 
   store::TempIdStoreOptions tempid_options;
@@ -60,9 +61,9 @@ util::Result<std::unique_ptr<ReportingService>> ReportingService::Open(const Ser
                         " bytes removed): " + recovery.torn_tail_description);
   }
   if (recovery.duplicate_lines > 0) {
-    s->notes_.push_back("tempIDs.txt: " +
-                        util::Count(recovery.duplicate_lines, "line repeats", "lines repeat") +
-                        " an earlier TempID, ignored");
+    s->notes_.push_back(
+        "tempIDs.txt: " + util::Count(recovery.duplicate_lines, "line repeats", "lines repeat") +
+        " an earlier TempID, ignored");
   }
 
   auto reports = store::ReportStore::Open(env.fs, store::JoinPath(dir, "reports"));
