@@ -96,8 +96,7 @@ class Controller final : public ClientController {
   // OK when connected and logged in; else why not.
   Status RequireLoginLocked() const REQUIRES(mu_);
   // The session is logged in as `user` (canonical): the Welcome's result.
-  ClientLoginResult WelcomedLocked(const std::string& user, const std::string& text)
-      REQUIRES(mu_);
+  ClientLoginResult WelcomedLocked(const std::string& user, const std::string& text) REQUIRES(mu_);
   Result<protocol::TempIdRecord> FetchTempIdLocked() REQUIRES(mu_);
 
   void StartBackground();
