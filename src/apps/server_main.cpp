@@ -6,8 +6,8 @@
 //   bluetrace-server --config /etc/bluetrace/server.toml [flags]
 #include <pthread.h>
 #include <signal.h>
-#include <systemd/sd-daemon.h>
 #include <sys/stat.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <spdlog/sinks/stdout_sinks.h>
@@ -19,9 +19,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
+#include <functional>
 #include <memory>
 #include <optional>
-#include <functional>
 #include <string>
 
 #include "bluetrace/net/certificate.hpp"
@@ -116,7 +116,6 @@ util::Status BuildConfig(const Flags& f, service::ServerConfig& c) {
   }
   return service::ValidateServerConfig(c);
 }
-
 
 service::TransportMetrics TransportMetricsOf(const net::ServerStats& s) {
   service::TransportMetrics t;
@@ -303,8 +302,7 @@ void RereadConfig(service::ServerConfig& running, const ConfigSource& reread) {
   }
 }
 
-int Run(const service::ServerConfig& c, const std::string& ready_file,
-        const ConfigSource& reread) {
+int Run(const service::ServerConfig& c, const std::string& ready_file, const ConfigSource& reread) {
   service::ServerConfig applied = c;  // what SIGHUP compares a re-read configuration with
   auto& fs = store::PosixFileSystem::Instance();
   auto& clock = util::SystemClock::Instance();
