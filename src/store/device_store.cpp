@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <utility>
+#include <vector>
 
 #include "bluetrace/protocol/text_lines.hpp"
 #include "bluetrace/util/digest.hpp"
@@ -39,8 +41,8 @@ Result<std::unique_ptr<DeviceStore>> DeviceStore::Open(FileSystem& fs, const uti
   const std::size_t end = text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1;
   const bool torn = end < text.size();
   if (torn) text.resize(end);
+  std::vector<std::pair<std::string, Device>> parsed;
   {
-    util::MutexLock lock(store->mu_);
     Status st = protocol::ForEachLine(text, path, [&](const protocol::TextLine& line) -> Status {
       const std::string_view t = line.text;
       const std::size_t a = t.find(' ');
@@ -59,10 +61,12 @@ Result<std::unique_ptr<DeviceStore>> DeviceStore::Open(FileSystem& fs, const uti
       }
       d.hash = std::string(hash);
       ++lines;
-      store->Remember(std::string(user), std::move(d));
+      parsed.emplace_back(std::string(user), std::move(d));
       return Status::Ok();
     });
     if (!st.ok()) return util::Corruption(st.message());
+    util::MutexLock lock(store->mu_);
+    for (auto& [user, device] : parsed) store->Remember(user, std::move(device));
     if (torn || (lines > 64 && store->size_ * 2 < lines)) {
       BLUETRACE_RETURN_IF_ERROR(fs.ReplaceFileAtomically(path, store->Serialize(), 0600));
       if (note != nullptr) {
