@@ -109,12 +109,16 @@ echo "contents: as expected"
 step "packaged config and systemd unit"
 tree=$work/tree
 dpkg-deb -x "$server" "$tree"
-"$tree/usr/bin/bluetrace-server" --check-config --config "$tree/etc/bluetrace/server.toml" ||
+# Its state directory, /var/lib/bluetrace, exists only where the package is installed
+# (package-test.sh checks it there): stand in an empty one for it.
+mkdir -p "$work/state"
+"$tree/usr/bin/bluetrace-server" --check-config --config "$tree/etc/bluetrace/server.toml" \
+  --state-dir "$work/state" ||
   fail "the packaged server.toml does not pass --check-config"
 # verify wants the ExecStart binary to exist: point it at the extracted one.
 unit=$work/unit/bluetrace-server.service
 mkdir -p "$(dirname "$unit")"
-sed "s|^ExecStart=/usr/bin/|ExecStart=$tree/usr/bin/|" \
+sed -e "s|^ExecStart=/usr/bin/|ExecStart=$tree/usr/bin/|" -e "s|^ExecStartPre=/usr/bin/|ExecStartPre=$tree/usr/bin/|" \
   "$tree/lib/systemd/system/bluetrace-server.service" >"$unit"
 verify_err=$(systemd-analyze verify --man=no "$unit" 2>&1) || fail "systemd-analyze verify: $verify_err"
 [ -z "$verify_err" ] || fail "systemd-analyze verify said: $verify_err"
