@@ -5,6 +5,7 @@
 #include <atomic>
 #include <future>
 #include <latch>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -76,22 +77,23 @@ TEST(LatencyHistogramTest, CountsIntoCumulativeBuckets) {
   EXPECT_EQ(s.sum_nanos, 500'000u + 1'000'000u + 50'000'000u + 3'000'000'000u);
 }
 
-// Holds the pool's only worker until released, so that the order of the queue shows.
+// Holds the pool's only worker until released, so that the order of the queue shows. The
+// job owns what it waits on, so the Gate may go before the pool's destructor joins.
 class Gate {
  public:
   explicit Gate(WorkerPool& pool) {
-    EXPECT_TRUE(pool.TrySubmit([this] {
-      started_.count_down();
-      gate_.wait();
+    auto started = std::make_shared<std::latch>(1);
+    std::shared_future<void> gate = release_.get_future().share();
+    EXPECT_TRUE(pool.TrySubmit([started, gate] {
+      started->count_down();
+      gate.wait();
     }));
-    started_.wait();
+    started->wait();
   }
   void Open() { release_.set_value(); }
 
  private:
   std::promise<void> release_;
-  std::shared_future<void> gate_ = release_.get_future().share();
-  std::latch started_{1};
 };
 
 TEST(WorkerPoolTest, SourcesTakeTurnsSoAFloodDoesNotDelayOthers) {
