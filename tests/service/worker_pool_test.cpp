@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <future>
 #include <latch>
 #include <memory>
@@ -96,15 +97,18 @@ class Gate {
   std::promise<void> release_;
 };
 
+// A job that appends `what` to `order` when it runs.
+std::function<void()> Recording(std::mutex& mu, std::vector<std::string>& order, std::string what) {
+  return [&mu, &order, what = std::move(what)] {
+    std::lock_guard lock(mu);
+    order.push_back(what);
+  };
+}
+
 TEST(WorkerPoolTest, SourcesTakeTurnsSoAFloodDoesNotDelayOthers) {
   std::vector<std::string> order;
   std::mutex mu;
-  auto record = [&](std::string what) {
-    return [&, what] {
-      std::lock_guard lock(mu);
-      order.push_back(what);
-    };
-  };
+  auto record = [&](std::string what) { return Recording(mu, order, std::move(what)); };
   {
     WorkerPool pool(1, 100);
     Gate gate(pool);
@@ -119,12 +123,7 @@ TEST(WorkerPoolTest, SourcesTakeTurnsSoAFloodDoesNotDelayOthers) {
 TEST(WorkerPoolTest, PriorityJobsGoFirstButDoNotStarveTheOthers) {
   std::vector<std::string> order;
   std::mutex mu;
-  auto record = [&](std::string what) {
-    return [&, what] {
-      std::lock_guard lock(mu);
-      order.push_back(what);
-    };
-  };
+  auto record = [&](std::string what) { return Recording(mu, order, std::move(what)); };
   {
     WorkerPool pool(1, 100);
     Gate gate(pool);
