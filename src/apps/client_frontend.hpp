@@ -1,7 +1,7 @@
 // The front end of bluetrace-client: the conversation a user has with the program (server
 // identity, registration, login, the command loop), over a ClientController that does the
 // work and a Terminal that does the reading and printing. It prints the original's exact
-// messages (ASSIGNMENT.md 4 and 5) and turns every outcome into an exit status.
+// messages (README.md, "Running the client") and turns every outcome into an exit status.
 //
 // Not thread-safe: RunClient runs on the main thread, which owns the Terminal. Received
 // beacons reach the Terminal through its Post(), from the controller's receiving thread;

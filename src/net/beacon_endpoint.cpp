@@ -1,6 +1,6 @@
 #include "bluetrace/net/beacon_endpoint.hpp"
 
-#include <utility>  // before Asio: g++ 12 in C++20 needs it (BUILD-NOTES pitfall 1)
+#include <utility>  // before Asio: g++ 12 in C++20 needs it (Asio uses std::exchange)
 
 #include <spdlog/spdlog.h>
 

@@ -374,7 +374,7 @@ void Controller::OnBeacon(const protocol::Beacon& b) {
                                     protocol::FormatTimestamp(now, mode) + ".",
                                     valid ? "The beacon is valid." : "The beacon is invalid."};
   if (valid) {
-    // Durable before anyone is told (ASSIGNMENT.md 4).
+    // Durable before anyone is told.
     auto added = log_->Add(protocol::ContactLogEntry{b.id, b.start, b.expiry}, now);
     if (!added.ok()) {
       spdlog::error("storing a beacon in the contact log failed: {}", added.status().ToString());

@@ -11,7 +11,7 @@
 // Held by shared_ptr: the owner's registry and every pending handler keep it alive.
 #pragma once
 
-#include <utility>  // before Asio: g++ 12 in C++20 needs it (BUILD-NOTES pitfall 1)
+#include <utility>  // before Asio: g++ 12 in C++20 needs it (Asio uses std::exchange)
 
 #include <array>
 #include <boost/asio/any_io_executor.hpp>

@@ -67,7 +67,7 @@ void ProtocolSession::Closed() {
   }
   upload_.Reset();
   if (!vanished.empty()) {
-    // A client that disappears counts as logged out (ASSIGNMENT.md 6.10).
+    // A client that disappears counts as logged out (docs/PROTOCOL.md, "The session").
     spdlog::info("a user from {} disconnected without logout; logged out", peer_);
     service_.env_.console.Print(vanished + " logout\n");
   }
