@@ -1,6 +1,6 @@
 // Prints how long CredentialsStore::Verify takes for each kind of failed login, with the
 // default Argon2id parameters: a wrong password for a hashed line, a wrong password for a
-// plaintext line, and an unknown user. They must be indistinguishable (ASSIGNMENT.md 6.2);
+// plaintext line, and an unknown user. They must be indistinguishable (docs/ORIGINAL.md §6.2);
 // the figures go to docs/BENCHMARKS.md.
 //   auth_timing_bench [rounds]
 #include <algorithm>

@@ -19,7 +19,7 @@ namespace {
 using service::ClientLoginStatus;
 using util::StatusCode;
 
-// The original's texts (ASSIGNMENT.md 5).
+// The original's texts (docs/ORIGINAL.md §5).
 constexpr std::string_view kWelcome = "Welcome to the BlueTrace Simulator!\n";
 constexpr std::string_view kWrongPassword = "Invalid Password. Please try again\n";
 constexpr std::string_view kNowBlocked =

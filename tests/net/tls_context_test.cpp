@@ -1,6 +1,6 @@
 #include "bluetrace/net/tls_context.hpp"
 
-#include <utility>  // before Asio (BUILD-NOTES pitfall 1)
+#include <utility>  // before Asio (Asio 1.74 misses it under g++ 12 in C++20)
 
 #include <gtest/gtest.h>
 #include <openssl/err.h>

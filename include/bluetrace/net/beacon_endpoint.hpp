@@ -1,4 +1,4 @@
-// BeaconEndpoint: the client's UDP side of the P2P part (ASSIGNMENT.md 4). It receives the
+// BeaconEndpoint: the client's UDP side of the P2P part (docs/ORIGINAL.md §4). It receives the
 // original's 59-byte beacons on udp_bind_address:port and sends beacons to other clients.
 //
 // Receiving runs on a private Asio thread started by Open and stopped by Stop or the

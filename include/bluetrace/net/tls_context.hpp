@@ -3,7 +3,7 @@
 //
 // A context is built once (at start-up, or on a certificate reload) and shared by every
 // session made from it; sessions must hold the returned shared_ptr so that a reload never
-// frees the context under a live connection (BUILD-NOTES pitfall 8). A built context is
+// frees the context under a live connection. A built context is
 // only read afterwards, which OpenSSL allows from several threads. Nothing here throws:
 // every failure is a Status naming the file or value and carrying OpenSSL's reason.
 //
@@ -15,7 +15,7 @@
 // forward secrecy and post-handshake messages that race a client closing early.
 #pragma once
 
-#include <utility>  // before Asio: g++ 12 in C++20 needs it (BUILD-NOTES pitfall 1)
+#include <utility>  // before Asio: g++ 12 in C++20 needs it (Asio 1.74 misses it under g++ 12 in C++20)
 
 #include <openssl/ssl.h>
 #include <boost/asio/ssl/context.hpp>

@@ -1,4 +1,4 @@
-// The UDP beacon of the P2P part (ASSIGNMENT.md 4): TempID (20 ASCII digits), start (19),
+// The UDP beacon of the P2P part (docs/ORIGINAL.md §4): TempID (20 ASCII digits), start (19),
 // expiry (19) and the BlueTrace protocol version (1 byte): 59 bytes, no separators.
 //
 // The version byte: bluetrace writes ASCII '1' (0x31), as a text-based original would, and
@@ -36,7 +36,7 @@ util::Result<Beacon> ParseBeacon(std::span<const std::uint8_t> datagram,
 // Times outside the timestamp range are clamped as FormatTimestamp does.
 std::string EncodeBeacon(const Beacon& beacon, TimeZoneMode mode = TimeZoneMode::kUtc);
 
-// start <= now <= expiry, at one-second resolution (ASSIGNMENT.md 6.4).
+// start <= now <= expiry, at one-second resolution (docs/ORIGINAL.md §6.4).
 bool IsBeaconValidAt(const Beacon& beacon, std::int64_t now_unix_seconds);
 
 // Where `now` falls against the beacon's validity: before its start, after its expiry

@@ -69,7 +69,7 @@ enum class ErrorCode : std::uint16_t {
   kInternal = 13,             // a server fault; the client may retry later
 };
 
-// The text the server sends in Welcome (ASSIGNMENT.md 5).
+// The text the server sends in Welcome (docs/ORIGINAL.md §5).
 inline constexpr std::string_view kWelcomeText = "Welcome to the BlueTrace Simulator!";
 
 struct Hello {

@@ -1,4 +1,4 @@
-// UserIDs are international mobile numbers (ASSIGNMENT.md 6.8). Accepted forms:
+// UserIDs are international mobile numbers (docs/ORIGINAL.md §6.8). Accepted forms:
 // "+61410888888", "+61-410-888-888", "+61 410 888 888": a leading '+', then groups of
 // digits separated by a single '-' or a single ' '. One number uses one kind of separator
 // ("+61-410 888 888" is rejected: mixed forms are more likely typos than intent); no

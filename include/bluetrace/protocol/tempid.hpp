@@ -1,5 +1,5 @@
 // TempId: the short-lived identifier a user broadcasts. "A 20-byte random number", written
-// everywhere as 20 ASCII decimal digits (ASSIGNMENT.md 2). Value type, thread-compatible.
+// everywhere as 20 ASCII decimal digits (docs/ORIGINAL.md §2). Value type, thread-compatible.
 #pragma once
 
 #include <array>

@@ -1,6 +1,6 @@
 // Line splitting shared by every text file parser (credentials.txt, tempIDs.txt, contact
 // logs): LF or CRLF line ends, a present or missing final newline, and blank lines (empty,
-// or only spaces/tabs) are all accepted (ASSIGNMENT.md 6.7). A stray CR anywhere but before
+// or only spaces/tabs) are all accepted (docs/ORIGINAL.md §6.7). A stray CR anywhere but before
 // the LF, or a NUL byte, is an error naming the line. Line numbers count from 1 and include
 // blank lines, so they match what an editor shows.
 #pragma once

@@ -1,4 +1,4 @@
-// The record formats of the original's text files (ASSIGNMENT.md 2), each with a strict
+// The record formats of the original's text files (docs/ORIGINAL.md §2), each with a strict
 // parser and a writer. Single spaces separate fields; nothing else is tolerated inside a
 // line. Parsers take one line without its line end (see text_lines.hpp for files) and
 // return kInvalidArgument with a message naming the field and the problem; writers return

@@ -2,7 +2,7 @@
 // tempIDs.txt, contact logs and beacons.
 //
 // The text carries no time zone. bluetrace reads and writes it as UTC by default, because
-// a beacon is written by one machine and checked by another (ASSIGNMENT.md 6.11); kLocal
+// a beacon is written by one machine and checked by another (docs/ORIGINAL.md §6.11); kLocal
 // reproduces the original (one machine, local time). Pure functions, thread-safe.
 #pragma once
 

@@ -2,7 +2,7 @@
 // format "<TempID> <start> <expiry>" per line (protocol::FormatContactLogLine), so the file
 // uploaded is exactly what the server's strict parser reads.
 //
-// Retention counts from the time of receipt (ASSIGNMENT.md 6.5), which the original format
+// Retention counts from the time of receipt (docs/ORIGINAL.md §6.5), which the original format
 // cannot hold, so a sidecar file next to it, contactlog.received, keeps one line
 // "<TempID> <receipt unix seconds>" per entry. Rules that keep the pair consistent:
 //  - Add appends (and fdatasyncs) the sidecar line first, then the log line, and reports

@@ -1,4 +1,4 @@
-// CredentialsStore: the users of credentials.txt and their passwords (ASSIGNMENT.md 2, 3,
+// CredentialsStore: the users of credentials.txt and their passwords (docs/ORIGINAL.md §2, 3,
 // 6.2, 6.8, 6.9).
 //
 // The file holds one "<UserID> <secret>" line per user, where the secret is either a

@@ -2,7 +2,7 @@
 // tests can inject faults (a failing fsync, a full disk, a torn write) and so stores never
 // call the OS directly.
 //
-// Durability contract (STYLE.md rule 11):
+// Durability contract (docs/ARCHITECTURE.md, "Durability"):
 //  - ReplaceFileAtomically writes a temporary file in the same directory, fsyncs it,
 //    renames it over the target and fsyncs the directory. After OK, a crash leaves either
 //    the old or the new contents, never a mix.

@@ -1,5 +1,5 @@
 // LockoutStore: consecutive login failures per user and the blocks they cause
-// (ASSIGNMENT.md 3, 5, 6.1, 6.2).
+// (docs/ORIGINAL.md §3, 5, 6.1, 6.2).
 //
 // Rules. After `max_failures` consecutive failures a user is blocked for `block_seconds`;
 // while blocked even the right password is refused (the caller asks Check() before it

@@ -1,12 +1,12 @@
 // TempIdStore: the durable record of every issued TempID, tempIDs.txt ("UserID TempID
-// start expiry" per line, ASSIGNMENT.md 2), with an in-memory index for lookups.
+// start expiry" per line, docs/ORIGINAL.md §2), with an in-memory index for lookups.
 //
 // Durability: the file is append-only. Issue()/Append() return only after the fdatasync
 // that covers their line. Concurrent callers share syncs (group commit, as leveldb's log
 // writer does): the first caller in the queue becomes the leader, writes every queued line
 // with one Append and one Sync, and hands the shared result to the others. A failed write
-// or sync leaves the file's tail unknown (STYLE.md rule 11), so the store then refuses
-// every further write with kUnavailable until it is reopened; the records of the failed
+// or sync leaves the file's tail unknown (docs/ARCHITECTURE.md, "Durability"), so the store then
+// refuses every further write with kUnavailable until it is reopened; the records of the failed
 // batch are removed from the index. The failed batch's bytes (half a line after ENOSPC)
 // are cut off at once, back to the end of the last acknowledged record
 // (FileSystem::Truncate, fsynced), so the file verifies after a clean stop; if that cut

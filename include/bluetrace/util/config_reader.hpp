@@ -2,7 +2,7 @@
 // server and the client configs.
 //
 // toml++ is compiled in exactly one source (src/util/config_reader.cpp) with exceptions
-// off and its debug assert neutralised (BUILD-NOTES pitfall 10); callers see flat keys
+// off and its debug assert neutralised (toml++ 3.3 asserts on `[[[`); callers see flat keys
 // "table.key" and Status errors only. Non-ASCII bytes are rejected before parsing. Only
 // scalars (bool, integer, float, string) in top-level tables are supported; arrays and
 // nested tables are errors. Not thread-safe; use one reader per parse.
