@@ -41,6 +41,25 @@ TEST(StatusTest, ReturnIfErrorStopsAtFirstError) {
   EXPECT_EQ(Chain(1).code(), StatusCode::kAlreadyExists);
 }
 
+Result<std::unique_ptr<int>> MakeIfPositive(int x) {
+  if (x <= 0) return OutOfRange("not positive");
+  return std::make_unique<int>(x);
+}
+
+Result<int> Doubled(int x) {
+  BLUETRACE_ASSIGN_OR_RETURN(std::unique_ptr<int> p, MakeIfPositive(x));
+  int twice = 0;
+  BLUETRACE_ASSIGN_OR_RETURN(twice, Result<int>(*p * 2));  // into an existing variable
+  return twice;
+}
+
+TEST(ResultTest, AssignOrReturnMovesTheValueOrReturnsTheStatus) {
+  Result<int> good = Doubled(4);
+  ASSERT_TRUE(good.ok());
+  EXPECT_EQ(*good, 8);
+  EXPECT_EQ(Doubled(0).status().code(), StatusCode::kOutOfRange);
+}
+
 TEST(ResultTest, HoldsValueOrStatus) {
   Result<int> good(7);
   ASSERT_TRUE(good.ok());

@@ -123,3 +123,15 @@ class [[nodiscard]] Result {
     ::bluetrace::util::Status _st = (expr); \
     if (!_st.ok()) return _st;              \
   } while (false)
+
+// `BLUETRACE_ASSIGN_OR_RETURN(auto x, Open(...));` evaluates a Result<T>, returns its
+// Status from the enclosing function when it is an error, and otherwise moves the value
+// into the declaration (or assignable expression) on the left.
+#define BLUETRACE_ASSIGN_OR_RETURN(lhs, expr) \
+  BLUETRACE_ASSIGN_OR_RETURN_IMPL(BLUETRACE_STATUS_CONCAT(_result_, __LINE__), lhs, expr)
+#define BLUETRACE_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                                    \
+  if (!tmp.ok()) return tmp.status();                   \
+  lhs = std::move(tmp).value()
+#define BLUETRACE_STATUS_CONCAT(a, b) BLUETRACE_STATUS_CONCAT_INNER(a, b)
+#define BLUETRACE_STATUS_CONCAT_INNER(a, b) a##b
