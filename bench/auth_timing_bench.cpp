@@ -1,4 +1,4 @@
-// Prints how long CredentialsStore::Verify takes for each kind of failed login, with the
+// Prints how long FileUserStore::Verify takes for each kind of failed login, with the
 // default Argon2id parameters: a wrong password for a hashed line, a wrong password for a
 // plaintext line, and an unknown user. They must be indistinguishable (docs/ORIGINAL.md §6.2);
 // the figures go to docs/BENCHMARKS.md.
@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "bluetrace/store/credentials_store.hpp"
 #include "bluetrace/store/file_system.hpp"
+#include "bluetrace/store/files/file_user_store.hpp"
 #include "bluetrace/util/random.hpp"
 
 namespace {
@@ -24,7 +24,7 @@ struct Figures {
   double mean_ms, median_ms, p10_ms, p90_ms;
 };
 
-Figures Measure(store::CredentialsStore& creds, const std::string& user, int rounds) {
+Figures Measure(store::FileUserStore& creds, const std::string& user, int rounds) {
   std::vector<double> ms;
   for (int i = 0; i < rounds; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -52,12 +52,12 @@ int main(int argc, char** argv) {
   auto& fs = store::PosixFileSystem::Instance();
   const std::string path = store::JoinPath(dir, "credentials.txt");
   if (!fs.ReplaceFileAtomically(path, "+61410666666 kara1234\n", 0600).ok()) return 1;
-  auto creds = store::CredentialsStore::Open(fs, path, store::Argon2Params{},
-                                             util::OpenSslRandom::Instance());
+  auto creds =
+      store::FileUserStore::Open(fs, path, store::Argon2Params{}, util::OpenSslRandom::Instance());
   if (!creds.ok()) return 1;
   if (!(*creds)->AddUser("+61410777777", "a-hashed-password").ok()) return 1;
 
-  std::printf("CredentialsStore::Verify, default Argon2id (m=19456 KiB, t=2, p=1), %d rounds\n",
+  std::printf("FileUserStore::Verify, default Argon2id (m=19456 KiB, t=2, p=1), %d rounds\n",
               rounds);
   std::printf("%-34s %9s %9s %9s %9s\n", "case", "mean ms", "p10 ms", "median", "p90 ms");
   const std::pair<const char*, const char*> cases[] = {

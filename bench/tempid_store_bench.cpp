@@ -1,5 +1,5 @@
 // TempID store at scale: writes a tempIDs.txt of N lines (10 million by default) into a
-// temporary directory, then prints how long TempIdStore::Open takes, what the index costs
+// temporary directory, then prints how long FileTempIdStore::Open takes, what the index costs
 // per record, how fast lookups are, how fast Issue() is from 1, 4 and 16 threads (and how
 // many fsyncs each record costs thanks to group commit), and how long a compaction takes.
 // The temporary directory is removed at the end.
@@ -20,7 +20,7 @@
 #include "bluetrace/protocol/tempid.hpp"
 #include "bluetrace/protocol/timestamp.hpp"
 #include "bluetrace/store/file_system.hpp"
-#include "bluetrace/store/tempid_store.hpp"
+#include "bluetrace/store/files/file_tempid_store.hpp"
 #include "bluetrace/util/clock.hpp"
 #include "bluetrace/util/random.hpp"
 
@@ -108,7 +108,7 @@ bool Generate(const std::string& path, std::uint64_t n, std::vector<protocol::Te
   return std::fclose(out) == 0;
 }
 
-void BenchLookups(const store::TempIdStore& store, const std::vector<protocol::TempId>& sample,
+void BenchLookups(const store::FileTempIdStore& store, const std::vector<protocol::TempId>& sample,
                   int threads) {
   std::atomic<std::uint64_t> hits{0};
   const auto started = Steady::now();
@@ -130,7 +130,7 @@ void BenchLookups(const store::TempIdStore& store, const std::vector<protocol::T
               static_cast<double>(sample.size()) / s / 1e6);
 }
 
-void BenchIssues(store::TempIdStore& store, util::Clock& clock, int threads, int total) {
+void BenchIssues(store::FileTempIdStore& store, util::Clock& clock, int threads, int total) {
   const store::TempIdStoreStats before = store.stats();
   std::atomic<int> failures{0};
   const int per_thread = total / threads;
@@ -184,13 +184,13 @@ int Run(std::uint64_t records, const std::string& dir) {
   started = Steady::now();
   store::RecoveryReport report;
   auto opened =
-      store::TempIdStore::Open(store::PosixFileSystem::Instance(), clock, options, &report);
+      store::FileTempIdStore::Open(store::PosixFileSystem::Instance(), clock, options, &report);
   const double open_s = SecondsSince(started);
   if (!opened.ok()) {
     std::fprintf(stderr, "open failed: %s\n", opened.status().ToString().c_str());
     return 1;
   }
-  store::TempIdStore& store = **opened;
+  store::FileTempIdStore& store = **opened;
   const std::uint64_t rss_after = ProcStatusKb("VmRSS");
   const auto n = static_cast<double>(store.size());
   std::printf("open: %llu records in %.2f s = %.2f M lines/s, %.0f MB/s (file in page cache)\n",

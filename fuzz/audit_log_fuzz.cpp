@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-#include "bluetrace/store/audit_log.hpp"
+#include "bluetrace/store/files/audit_log.hpp"
 #include "bluetrace/util/clock.hpp"
 #include "memory_file_system.hpp"
 

@@ -1,4 +1,4 @@
-// Fuzzes the lockouts.txt parser through LockoutStore::Open on an in-memory state file.
+// Fuzzes the lockouts.txt parser through FileLockoutStore::Open on an in-memory state file.
 // Invariants: a rejected file is kInvalidArgument naming the file and the line; a file that
 // opens reports consistent blocks (ListBlocked sorted, unique, known, each block within the
 // policy and agreeing with Check); and after a rewrite (a success and a failure recorded)
@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "bluetrace/store/lockout_store.hpp"
+#include "bluetrace/store/files/file_lockout_store.hpp"
 #include "bluetrace/util/clock.hpp"
 #include "memory_file_system.hpp"
 
@@ -40,7 +40,7 @@ bool SameBlocks(const std::vector<store::BlockedUser>& a,
 }
 
 // The blocks of `store` are well formed and agree with Check() for every name in `names`.
-void CheckConsistent(const store::LockoutStore& store, const store::LockoutPolicy& policy,
+void CheckConsistent(const store::FileLockoutStore& store, const store::LockoutPolicy& policy,
                      const std::vector<std::string>& names) {
   const auto blocked = store.ListBlocked();
   std::set<std::string> users;
@@ -73,13 +73,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   policy.max_failures = 3;
   policy.block_seconds = 3600;
 
-  auto opened = store::LockoutStore::Open(fs, kPath, policy, clock);
+  auto opened = store::FileLockoutStore::Open(fs, kPath, policy, clock);
   if (!opened.ok()) {
     Check(opened.status().code() == util::StatusCode::kInvalidArgument);
     Check(opened.status().message().rfind(std::string(kPath) + " line ", 0) == 0);
     return 0;
   }
-  store::LockoutStore& store = **opened;
+  store::FileLockoutStore& store = **opened;
 
   // The first word of every line, so Check() is asked about every name in the file.
   std::vector<std::string> names;
@@ -110,7 +110,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Check(written != nullptr);
   const std::string first_rewrite = *written;
 
-  auto reopened = store::LockoutStore::Open(fs, kPath, policy, clock);
+  auto reopened = store::FileLockoutStore::Open(fs, kPath, policy, clock);
   Check(reopened.ok());
   CheckConsistent(**reopened, policy, names);
   Check(SameBlocks((*reopened)->ListBlocked(), after));

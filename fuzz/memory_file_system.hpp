@@ -1,5 +1,5 @@
 // MemoryFileSystem: a store::FileSystem held in a map, for fuzz targets that drive a store
-// (LockoutStore, AuditLog, KnownServers, ContactLogStore) through its real file code
+// (FileLockoutStore, AuditLog, KnownServers, ContactLogStore) through its real file code
 // without touching the disk: no fsync, so a target runs thousands of inputs a second, and
 // nothing is left behind. Directories are implicit; locks always succeed (one process).
 // Not thread-safe: each fuzz target uses it from the fuzzer's one thread.

@@ -4,7 +4,8 @@
 #include <string>
 
 #include "admin_commands.hpp"
-#include "bluetrace/store/audit_log.hpp"
+#include "bluetrace/store/files/audit_log.hpp"
+#include "bluetrace/store/files/state_dir.hpp"
 
 namespace bluetrace::admin {
 namespace {
@@ -24,7 +25,7 @@ bool Wanted(const AuditQuery& query, const store::AuditRecord& r) {
 }  // namespace
 
 int ListAudit(AdminEnv& env, const AuditQuery& query) {
-  const std::string path = store::JoinPath(env.config.state_dir, "audit.log");
+  const std::string path = store::StateDir(env.config.state_dir).audit_log();
   std::uint64_t shown = 0;
   auto result = store::AuditLog::Read(env.fs, path, [&](const store::AuditRecord& r) {
     if (!Wanted(query, r)) return;

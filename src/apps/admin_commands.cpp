@@ -10,20 +10,17 @@
 #include "bluetrace/protocol/text_lines.hpp"
 #include "bluetrace/protocol/text_records.hpp"
 #include "bluetrace/service/auth_service.hpp"
-#include "bluetrace/store/audit_log.hpp"
-#include "bluetrace/store/credentials_store.hpp"
-#include "bluetrace/store/leftover_temp_files.hpp"
-#include "bluetrace/store/lockout_store.hpp"
-#include "bluetrace/store/tempid_store.hpp"
+#include "bluetrace/store/files/audit_log.hpp"
+#include "bluetrace/store/files/file_lockout_store.hpp"
+#include "bluetrace/store/files/file_tempid_store.hpp"
+#include "bluetrace/store/files/file_user_store.hpp"
+#include "bluetrace/store/files/leftover_temp_files.hpp"
+#include "bluetrace/store/files/state_dir.hpp"
 
 namespace bluetrace::admin {
 namespace {
 
-using store::JoinPath;
-
-std::string StatePath(const AdminEnv& env, const char* name) {
-  return JoinPath(env.config.state_dir, name);
-}
+store::StateDir Dir(const AdminEnv& env) { return store::StateDir(env.config.state_dir); }
 
 int Fail(const AdminEnv& env, const std::string& message) {
   std::fprintf(env.err, "bluetrace-admin: %s\n", message.c_str());
@@ -35,8 +32,7 @@ int Fail(const AdminEnv& env, const std::string& message) {
 int Audited(AdminEnv& env, std::string_view event, store::AuditFields fields) {
   fields.emplace_back("by", env.op.by);
   if (!env.op.as.empty()) fields.emplace_back("as", env.op.as);
-  auto log = store::AuditLog::Open(env.fs, env.clock, StatePath(env, "audit.log"),
-                                   StatePath(env, ".lock-audit"));
+  auto log = store::AuditLog::Open(env.fs, env.clock, Dir(env).audit_log(), Dir(env).audit_lock());
   util::Status st = log.ok() ? (*log)->Append(event, fields) : log.status();
   if (!st.ok()) return Fail(env, "done, but the audit record was not written: " + st.ToString());
   return kExitOk;
@@ -45,7 +41,7 @@ int Audited(AdminEnv& env, std::string_view event, store::AuditFields fields) {
 // The stores take these around every rewrite, as the server's stores do. The server holds
 // them for milliseconds; the longer wait covers a server busy with a burst of logins.
 store::InterProcessLock StateLock(const AdminEnv& env, const char* name) {
-  return {StatePath(env, name), std::chrono::seconds(30)};
+  return {Dir(env).Path(name), std::chrono::seconds(30)};
 }
 
 store::Argon2Params Params(const AdminEnv& env) {
@@ -53,18 +49,17 @@ store::Argon2Params Params(const AdminEnv& env) {
           env.config.argon2_parallelism};
 }
 
-util::Result<std::unique_ptr<store::CredentialsStore>> OpenCredentials(AdminEnv& env) {
-  return store::CredentialsStore::Open(env.fs, StatePath(env, "credentials.txt"), Params(env),
-                                       env.random,
-                                       StateLock(env, store::CredentialsStore::kLockFileName));
+util::Result<std::unique_ptr<store::FileUserStore>> OpenCredentials(AdminEnv& env) {
+  return store::FileUserStore::Open(env.fs, Dir(env).credentials(), Params(env), env.random,
+                                    StateLock(env, store::StateDir::kCredentialsLock));
 }
 
-util::Result<std::unique_ptr<store::LockoutStore>> OpenLockouts(AdminEnv& env) {
+util::Result<std::unique_ptr<store::FileLockoutStore>> OpenLockouts(AdminEnv& env) {
   store::LockoutPolicy policy;
   policy.max_failures = env.config.max_failed_logins;
   policy.block_seconds = env.config.block_duration_seconds;
-  return store::LockoutStore::Open(env.fs, StatePath(env, "lockouts.txt"), policy, env.clock,
-                                   StateLock(env, store::LockoutStore::kLockFileName));
+  return store::FileLockoutStore::Open(env.fs, Dir(env).lockouts(), policy, env.clock,
+                                       StateLock(env, store::StateDir::kLockoutsLock));
 }
 
 // Runs `change` on the credentials; the store re-reads the file under .lock-credentials
@@ -89,7 +84,7 @@ int Usage(const AdminEnv& env, const std::string& message) {
 }
 
 int UserAdd(AdminEnv& env, const std::string& user, std::string_view password) {
-  return ChangeCredentials(env, [&](store::CredentialsStore& creds) {
+  return ChangeCredentials(env, [&](store::FileUserStore& creds) {
     if (password.size() < env.config.min_password_length) {
       return Fail(env, "the password must be at least " +
                            std::to_string(env.config.min_password_length) + " bytes long");
@@ -101,7 +96,7 @@ int UserAdd(AdminEnv& env, const std::string& user, std::string_view password) {
 }
 
 int UserRemove(AdminEnv& env, const std::string& user) {
-  return ChangeCredentials(env, [&](store::CredentialsStore& creds) {
+  return ChangeCredentials(env, [&](store::FileUserStore& creds) {
     if (auto st = creds.RemoveUser(user); !st.ok()) return Fail(env, st.ToString());
     std::fprintf(env.out, "removed %s\n", Canonical(user).c_str());
     return Audited(env, "admin_user_removed", {{"user", Canonical(user)}});
@@ -109,7 +104,7 @@ int UserRemove(AdminEnv& env, const std::string& user) {
 }
 
 int UserPasswd(AdminEnv& env, const std::string& user, std::string_view password) {
-  return ChangeCredentials(env, [&](store::CredentialsStore& creds) {
+  return ChangeCredentials(env, [&](store::FileUserStore& creds) {
     if (password.size() < env.config.min_password_length) {
       return Fail(env, "the password must be at least " +
                            std::to_string(env.config.min_password_length) + " bytes long");
@@ -121,7 +116,7 @@ int UserPasswd(AdminEnv& env, const std::string& user, std::string_view password
 }
 
 int MigrateCredentials(AdminEnv& env) {
-  return ChangeCredentials(env, [&](store::CredentialsStore& creds) {
+  return ChangeCredentials(env, [&](store::FileUserStore& creds) {
     auto migrated = creds.MigrateAll();
     if (!migrated.ok()) return Fail(env, migrated.status().ToString());
     std::fprintf(env.out, "%zu plaintext passwords replaced by Argon2id hashes\n", *migrated);
@@ -197,7 +192,7 @@ int ListBlocked(AdminEnv& env, OutputFormat format) {
 }
 
 int Compact(AdminEnv& env) {
-  auto server = env.fs.LockFile(StatePath(env, store::kServerLockFileName), false);
+  auto server = env.fs.LockFile(Dir(env).server_lock(), false);
   if (!server.ok()) {
     return Fail(env, server.status().code() == util::StatusCode::kUnavailable
                          ? "a server is running on " + env.config.state_dir +
@@ -206,10 +201,10 @@ int Compact(AdminEnv& env) {
                          : server.status().ToString());
   }
   store::TempIdStoreOptions options;
-  options.path = StatePath(env, "tempIDs.txt");
+  options.path = Dir(env).tempids();
   options.time_mode = env.config.time_mode;
   options.retention_seconds = env.config.tempid_retention_seconds;
-  auto tempids = store::TempIdStore::Open(env.fs, env.clock, options);
+  auto tempids = store::FileTempIdStore::Open(env.fs, env.clock, options);
   if (!tempids.ok()) return Fail(env, tempids.status().ToString());
   auto stats = (*tempids)->Compact();
   if (!stats.ok()) return Fail(env, stats.status().ToString());

@@ -6,7 +6,8 @@
 
 #include "admin_commands.hpp"
 #include "bluetrace/service/contact_check.hpp"
-#include "bluetrace/store/report_store.hpp"
+#include "bluetrace/store/files/file_report_store.hpp"
+#include "bluetrace/store/files/state_dir.hpp"
 
 namespace bluetrace::admin {
 namespace {
@@ -37,7 +38,7 @@ std::string ReceivedOf(const std::string& name) {
 // Every report with its header, oldest first; false (problems said on env.err) when one
 // cannot be read. No reports/ directory is no reports: listing never creates it.
 bool ReadReports(AdminEnv& env, bool with_headers, std::vector<ReportRow>& rows) {
-  const std::string dir = store::JoinPath(env.config.state_dir, "reports");
+  const std::string dir = store::StateDir(env.config.state_dir).reports();
   auto exists = env.fs.Exists(dir);
   if (!exists.ok()) {
     std::fprintf(env.err, "bluetrace-admin: %s\n", exists.status().ToString().c_str());
@@ -51,7 +52,7 @@ bool ReadReports(AdminEnv& env, bool with_headers, std::vector<ReportRow>& rows)
     }
     return true;
   }
-  auto reports = store::ReportStore::Open(env.fs, dir);
+  auto reports = store::FileReportStore::Open(env.fs, dir);
   auto names = reports.ok() ? (*reports)->List() : reports.status();
   if (!names.ok()) {
     std::fprintf(env.err, "bluetrace-admin: %s\n", names.status().ToString().c_str());
@@ -175,12 +176,12 @@ int SummarizeReports(AdminEnv& env, OutputFormat format) {
 }
 
 int ShowReport(AdminEnv& env, const std::string& name) {
-  if (!store::ReportStore::IsReportName(name)) {
+  if (!store::IsReportName(name)) {
     return Usage(env, "\"" + name +
                           "\" is not a report's name (<YYYYMMDD>T<HHMMSS>Z-<digits>-<n>.txt, "
                           "as `reports` lists them)");
   }
-  const std::string dir = store::JoinPath(env.config.state_dir, "reports");
+  const std::string dir = store::StateDir(env.config.state_dir).reports();
   auto text = env.fs.ReadFile(store::JoinPath(dir, name));
   if (!text.ok()) {
     std::fprintf(env.err, "bluetrace-admin: %s\n",

@@ -9,11 +9,12 @@
 #include "admin_commands.hpp"
 #include "bluetrace/protocol/text_lines.hpp"
 #include "bluetrace/protocol/text_records.hpp"
-#include "bluetrace/store/audit_log.hpp"
-#include "bluetrace/store/leftover_temp_files.hpp"
-#include "bluetrace/store/lockout_store.hpp"
-#include "bluetrace/store/report_store.hpp"
-#include "bluetrace/store/tempid_store.hpp"
+#include "bluetrace/store/files/audit_log.hpp"
+#include "bluetrace/store/files/file_lockout_store.hpp"
+#include "bluetrace/store/files/file_report_store.hpp"
+#include "bluetrace/store/files/file_tempid_store.hpp"
+#include "bluetrace/store/files/leftover_temp_files.hpp"
+#include "bluetrace/store/files/state_dir.hpp"
 
 namespace bluetrace::admin {
 namespace {
@@ -25,7 +26,7 @@ using store::JoinPath;
 template <typename Parse>
 void CheckLines(AdminEnv& env, const std::string& name, Parse parse,
                 std::vector<std::string>& problems) {
-  const std::string path = JoinPath(env.config.state_dir, name);
+  const std::string path = store::StateDir(env.config.state_dir).Path(name);
   auto text = env.fs.ReadFile(path, 1ull << 36);
   if (!text.ok()) {
     if (text.status().code() != util::StatusCode::kNotFound) {
@@ -81,12 +82,12 @@ int Verify(AdminEnv& env, bool may_remove) {
   std::vector<std::string> problems;
   RemoveLeftovers(env, may_remove, problems);
   CheckLines(
-      env, "credentials.txt",
+      env, store::StateDir::kCredentials,
       [](std::string_view line) { return protocol::ParseCredentialsLine(line).status(); },
       problems);
   // tempIDs.txt has one owner of its format too; its tests check torn tails with this.
-  auto tempids = store::TempIdStore::VerifyFile(
-      env.fs, JoinPath(env.config.state_dir, "tempIDs.txt"), env.config.time_mode);
+  auto tempids = store::FileTempIdStore::VerifyFile(
+      env.fs, store::StateDir(env.config.state_dir).tempids(), env.config.time_mode);
   if (!tempids.ok()) {
     problems.push_back(tempids.status().ToString());
   } else {
@@ -97,16 +98,16 @@ int Verify(AdminEnv& env, bool may_remove) {
   store::LockoutPolicy policy;
   policy.max_failures = env.config.max_failed_logins;
   policy.block_seconds = env.config.block_duration_seconds;
-  auto lockouts = store::LockoutStore::Open(env.fs, JoinPath(env.config.state_dir, "lockouts.txt"),
-                                            policy, env.clock);
+  auto lockouts = store::FileLockoutStore::Open(
+      env.fs, store::StateDir(env.config.state_dir).lockouts(), policy, env.clock);
   if (!lockouts.ok()) problems.push_back(lockouts.status().message());
 
-  const std::string reports_dir = JoinPath(env.config.state_dir, "reports");
+  const std::string reports_dir = store::StateDir(env.config.state_dir).reports();
   if (auto exists = env.fs.Exists(reports_dir); exists.ok() && *exists) {
     auto names = env.fs.ListDir(reports_dir);
     if (!names.ok()) problems.push_back(names.status().ToString());
     for (const auto& n : names.ok() ? *names : std::vector<std::string>{}) {
-      if (!store::ReportStore::IsReportName(n)) {
+      if (!store::IsReportName(n)) {
         if (n.empty() || n[0] != '.') problems.push_back("reports/" + n + ": not a report's name");
         continue;
       }
@@ -119,7 +120,7 @@ int Verify(AdminEnv& env, bool may_remove) {
     }
   }
 
-  const std::string audit_path = JoinPath(env.config.state_dir, "audit.log");
+  const std::string audit_path = store::StateDir(env.config.state_dir).audit_log();
   auto audit = store::AuditLog::Verify(env.fs, audit_path);
   std::uint64_t audit_records = 0;
   if (!audit.ok()) {

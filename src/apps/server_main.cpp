@@ -36,8 +36,8 @@
 #include "bluetrace/service/reporting_service.hpp"
 #include "bluetrace/service/server_config.hpp"
 #include "bluetrace/store/file_system.hpp"
+#include "bluetrace/store/files/leftover_temp_files.hpp"
 #include "bluetrace/store/instrumented_file_system.hpp"
-#include "bluetrace/store/leftover_temp_files.hpp"
 #include "bluetrace/util/clock.hpp"
 #include "bluetrace/util/random.hpp"
 #include "bluetrace/version.hpp"
@@ -312,8 +312,8 @@ int Run(const service::ServerConfig& c, const std::string& ready_file, const Con
   // Held while we run: one server per state directory, bluetrace-admin compact knows not to
   // rewrite tempIDs.txt under us, and verify not to remove our temporary files. Those two
   // hold it for a moment, hence the short wait.
-  auto running = store::AcquireLock(
-      fs, {store::JoinPath(c.state_dir, store::kServerLockFileName), std::chrono::seconds(2)});
+  auto running =
+      store::AcquireLock(fs, {store::StateDir(c.state_dir).server_lock(), std::chrono::seconds(2)});
   if (!running.ok()) {
     return Fail(kExitStartup, running.status().code() == util::StatusCode::kUnavailable
                                   ? "another bluetrace-server is running on " + c.state_dir
@@ -391,8 +391,8 @@ int Run(const service::ServerConfig& c, const std::string& ready_file, const Con
   sigemptyset(&signals);
   for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
   auto next_compaction = std::chrono::steady_clock::now() + std::chrono::hours(1);
-  const std::string user_files[] = {store::JoinPath(c.state_dir, "credentials.txt"),
-                                    store::JoinPath(c.state_dir, "lockouts.txt")};
+  const std::string user_files[] = {store::StateDir(c.state_dir).credentials(),
+                                    store::StateDir(c.state_dir).lockouts()};
   FileStamp stamps[] = {StampOf(user_files[0]), StampOf(user_files[1])};
   for (;;) {
     // Short, so changes made by bluetrace-admin take effect within about a second.

@@ -63,20 +63,21 @@ void AuthService::AuditLogin(const Attempt& a, LoginOutcome& o) {
   util::Status st;
   switch (o.status) {
     case LoginStatus::kWelcome:
-      st = deps_.auditor.Record("login_ok", {{"user", o.user}, {"peer", peer}});
+      st = deps_.audit.Record("login_ok", {{"user", o.user}, {"peer", peer}});
       break;
     case LoginStatus::kWrongPassword:
     case LoginStatus::kBlocked:
-      st = deps_.auditor.Record(
+      st = deps_.audit.Record(
           "login_failed",
           {{"user", a.request.user},
            {"peer", peer},
            {"outcome", o.status == LoginStatus::kBlocked ? "blocked_now" : "wrong_password"}});
       break;
     case LoginStatus::kStillBlocked:
-      st = deps_.auditor.Record("login_blocked", {{"user", a.request.user}, {"peer", peer}});
+      st = deps_.audit.Record("login_blocked", {{"user", a.request.user}, {"peer", peer}});
       break;
     case LoginStatus::kBusy:
+    case LoginStatus::kRateLimited:
     case LoginStatus::kError:
       return;  // nothing was decided
   }
@@ -100,7 +101,7 @@ LoginOutcome AuthService::VerifyAndCount(Attempt& a) {
   LoginOutcome out;
   util::Status upgrade;
   ++stats_.verifications;
-  auto verified = deps_.credentials.Verify(a.request.user, a.request.password.view(), &upgrade);
+  auto verified = deps_.users.Verify(a.request.user, a.request.password.view(), &upgrade);
   if (!verified.ok()) {
     out.error = verified.status();
     return out;
@@ -189,6 +190,21 @@ void AuthService::Next(const std::string& key) {
 }
 
 void AuthService::Login(LoginRequest request, std::function<void(LoginOutcome)> done) {
+  if (deps_.address_limiter != nullptr) {
+    std::chrono::milliseconds wait{0};
+    if (!deps_.address_limiter->Allow(request.peer, &wait)) {
+      ++stats_.rate_limited;
+      LoginOutcome out;
+      out.status = LoginStatus::kRateLimited;
+      out.retry_after = wait;
+      return done(std::move(out));
+    }
+    done = [limiter = deps_.address_limiter, peer = request.peer,
+            inner = std::move(done)](LoginOutcome o) {
+      if (o.status == LoginStatus::kBusy) limiter->Refund(peer);
+      inner(std::move(o));
+    };
+  }
   auto a = std::make_shared<Attempt>();
   a->name = LockoutKey(request.user);
   a->lockout_key = a->name;
@@ -203,7 +219,7 @@ void AuthService::Login(LoginRequest request, std::function<void(LoginOutcome)> 
   a->request = std::move(request);
   a->done = std::move(done);
 
-  if (!deps_.auditor.healthy()) {
+  if (!deps_.audit.healthy()) {
     LoginOutcome out;
     out.error = util::Unavailable("the audit log is not writable");
     a->done(std::move(out));
@@ -235,6 +251,19 @@ void AuthService::Login(LoginRequest request, std::function<void(LoginOutcome)> 
 void AuthService::Register(std::string user, util::SecretString password, std::string peer,
                            std::function<void(RegisterOutcome)> done) {
   RegisterOutcome out;
+  if (deps_.address_limiter != nullptr) {
+    std::chrono::milliseconds wait{0};
+    if (!deps_.address_limiter->Allow(peer, &wait)) {
+      ++stats_.rate_limited;
+      out.status = RegisterStatus::kRateLimited;
+      out.retry_after = wait;
+      return done(std::move(out));
+    }
+    done = [limiter = deps_.address_limiter, peer, inner = std::move(done)](RegisterOutcome o) {
+      if (o.status == RegisterStatus::kBusy) limiter->Refund(peer);
+      inner(std::move(o));
+    };
+  }
   if (!options_.registration_enabled) {
     out.status = RegisterStatus::kDisabled;
     done(std::move(out));
@@ -255,7 +284,7 @@ void AuthService::Register(std::string user, util::SecretString password, std::s
     done(std::move(out));
     return;
   }
-  if (!deps_.auditor.healthy()) {
+  if (!deps_.audit.healthy()) {
     out.error = util::Unavailable("the audit log is not writable");
     done(std::move(out));
     return;
@@ -274,11 +303,11 @@ void AuthService::Register(std::string user, util::SecretString password, std::s
         RegisterOutcome result;
         // The store re-reads credentials.txt under the inter-process lock before adding,
         // so a user bluetrace-admin added a moment ago is seen here.
-        util::Status st = deps_.credentials.AddUser(job->name, job->secret.view());
+        util::Status st = deps_.users.AddUser(job->name, job->secret.view());
         if (st.ok()) {
           ++stats_.registrations;
           util::Status audited =
-              deps_.auditor.Record("registered", {{"user", job->name}, {"peer", job->peer}});
+              deps_.audit.Record("registered", {{"user", job->name}, {"peer", job->peer}});
           if (audited.ok()) {
             result.status = RegisterStatus::kRegistered;
             result.user = job->name;

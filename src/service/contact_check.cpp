@@ -27,10 +27,14 @@ ContactCheckResult CheckContacts(std::string uploader, std::int64_t received_at,
   ContactCheckResult r;
   r.uploader = std::move(uploader);
   r.received_at = received_at;
+  std::vector<protocol::TempId> ids;
+  ids.reserve(entries.size());
+  for (const auto& e : entries) ids.push_back(e.id);
+  std::vector<std::optional<protocol::TempIdRecord>> records = lookup(ids);
+  records.resize(entries.size());  // a short answer leaves the rest unknown
   r.entries.reserve(entries.size());
-  for (auto& e : entries) {
-    std::optional<protocol::TempIdRecord> record = lookup(e.id);
-    CheckedEntry c{std::move(e), std::move(record)};
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    CheckedEntry c{std::move(entries[i]), std::move(records[i])};
     if (!c.known()) {
       ++r.unknown;
     } else if (c.times_differ()) {

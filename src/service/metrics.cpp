@@ -114,7 +114,7 @@ std::string RenderMetrics(const ReportingService& service, const TransportMetric
                     {{"connections_total", t.refused_total_limit},
                      {"connections_per_address", t.refused_address_limit},
                      {"connection_rate", t.refused_rate},
-                     {"login_rate", Get(s.rate_limited_logins)},
+                     {"login_rate", Get(a.rate_limited)},
                      {"tempid_rate", Get(s.rate_limited_tempids)}});
 
   w.LabelledCounter("bluetrace_logins_total",

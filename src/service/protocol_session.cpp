@@ -31,13 +31,24 @@ std::uint32_t ClampU32(std::int64_t v) {
   return static_cast<std::uint32_t>(v);
 }
 
+// RateLimited (version 2) or Error{rate_limited} (version 1), both saying when to retry:
+// "<what>; retry in <n> s".
+SessionReply RateLimitedReply(bool v2, const std::string& what, std::chrono::milliseconds wait) {
+  const auto seconds = (wait.count() + 999) / 1000;
+  std::string text = what + "; retry in " + std::to_string(seconds) + " s";
+  if (v2) return One(protocol::RateLimited{ClampU32(wait.count()), std::move(text)});
+  return One(protocol::Error{ErrorCode::kRateLimited, std::move(text)});
+}
+
 }  // namespace
 
-ProtocolSession::ProtocolSession(ReportingService& service, std::string peer_address)
-    : service_(service),
+ProtocolSession::ProtocolSession(SessionServices services, SessionLimits limits,
+                                 std::string peer_address)
+    : services_(services),
+      limits_(limits),
       peer_(std::move(peer_address)),
       state_(std::make_shared<State>()),
-      upload_(service.config_.max_upload_bytes) {}
+      upload_(limits.max_upload_bytes) {}
 
 ProtocolSession::~ProtocolSession() { Closed(); }
 
@@ -66,27 +77,13 @@ void ProtocolSession::Closed() {
     state_->phase = Phase::kClosed;
   }
   upload_.Reset();
-  if (!vanished.empty()) {
-    // A client that disappears counts as logged out (docs/PROTOCOL.md, "The session").
-    spdlog::info("a user from {} disconnected without logout; logged out", peer_);
-    service_.env_.console.Print(vanished + " logout\n");
-  }
+  // A client that disappears counts as logged out (docs/PROTOCOL.md, "The session").
+  if (!vanished.empty()) services_.tracing.SessionEnded(vanished, peer_, /*logged_out=*/false);
 }
 
 void ProtocolSession::Refuse(ReplyFn& done, ErrorCode code, std::string text, bool close) {
-  if (code == ErrorCode::kUnexpectedMessage) ++service_.stats_.protocol_errors;
+  if (code == ErrorCode::kUnexpectedMessage) ++services_.stats.protocol_errors;
   done(One(protocol::Error{code, std::move(text)}, close));
-}
-
-void ProtocolSession::RefuseRateLimited(ReplyFn& done, const std::string& what,
-                                        std::chrono::milliseconds wait) {
-  const auto seconds = (wait.count() + 999) / 1000;
-  std::string text = what + "; retry in " + std::to_string(seconds) + " s";
-  if (version() >= 2) {
-    done(One(protocol::RateLimited{ClampU32(wait.count()), std::move(text)}));
-  } else {
-    Refuse(done, ErrorCode::kRateLimited, std::move(text), false);
-  }
 }
 
 void ProtocolSession::Handle(Message message, ReplyFn done) {
@@ -153,7 +150,7 @@ void ProtocolSession::Handle(Message message, ReplyFn done) {
       util::Status st = begin ? upload_.Begin(std::get<protocol::UploadBegin>(message))
                               : upload_.Add(std::get<protocol::UploadChunk>(message));
       if (!st.ok()) {
-        ++service_.stats_.uploads_rejected;
+        ++services_.stats.uploads_rejected;
         upload_.Reset();
         upload_failed_ = st.code() != util::StatusCode::kFailedPrecondition;
         Refuse(done,
@@ -210,80 +207,71 @@ void ProtocolSession::OnHello(const protocol::Hello& hello, ReplyFn& done) {
   protocol::HelloOk ok;
   ok.version = chosen;
   ok.software = std::string("bluetrace-server ") + kVersion;
-  ok.max_frame_bytes = service_.config_.max_frame_bytes;
-  ok.max_upload_bytes = service_.config_.max_upload_bytes;
+  ok.max_frame_bytes = limits_.max_frame_bytes;
+  ok.max_upload_bytes = limits_.max_upload_bytes;
   done(One(std::move(ok)));
 }
 
 void ProtocolSession::OnLogin(std::string user, util::SecretString password,
                               util::SecretString device_token, bool device_login, ReplyFn& done) {
-  std::chrono::milliseconds wait{0};
-  if (!service_.login_limiter_->Allow(peer_, &wait)) {
-    ++service_.stats_.rate_limited_logins;
-    RefuseRateLimited(done, "too many login attempts from this address", wait);
-    return;
-  }
-  const bool v2 = device_login;  // DeviceLogin is answered DeviceWelcome, Login Welcome
+  const bool v2 = version() >= 2;
   LoginRequest request;
   request.user = std::move(user);
   request.password = std::move(password);
   request.device_token = std::move(device_token);
-  request.issue_device_token = v2;
+  request.issue_device_token = device_login;  // DeviceLogin is answered DeviceWelcome
   request.peer = peer_;
   auto state = state_;
   std::string peer = peer_;
-  ReportingService* svc = &service_;
-  service_.auth_->Login(
-      std::move(request), [state, peer, v2, svc, done = std::move(done)](LoginOutcome o) {
-        switch (o.status) {
-          case LoginStatus::kWelcome: {
-            if (!o.warning.ok()) spdlog::warn("login from {}: {}", peer, o.warning.ToString());
-            {
-              std::lock_guard lock(state->mu);
-              if (state->phase != Phase::kAwaitLogin) return done(SessionReply{});
-              state->phase = Phase::kLoggedIn;
-              state->user = o.user;
-            }
-            spdlog::info("a user logged in from {}", peer);
-            if (v2) {
-              return done(One(protocol::DeviceWelcome{o.user, std::string(protocol::kWelcomeText),
-                                                      std::move(o.device_token)}));
-            }
-            return done(One(protocol::Welcome{o.user, std::string(protocol::kWelcomeText)}));
-          }
-          case LoginStatus::kWrongPassword:
-            spdlog::info("failed login from {}", peer);
-            return done(One(protocol::WrongPassword{
-                static_cast<std::uint8_t>(std::min<std::uint32_t>(o.attempts_left, 255))}));
-          case LoginStatus::kBlocked:
-            spdlog::info("failed login from {}; the account is blocked for {} s", peer, o.seconds);
-            return done(One(protocol::Blocked{ClampU32(o.seconds)}, true));
-          case LoginStatus::kStillBlocked:
-            spdlog::info("login from {} refused: the account is blocked", peer);
-            return done(One(protocol::StillBlocked{ClampU32(o.seconds)}, true));
-          case LoginStatus::kBusy:
-            svc->login_limiter_->Refund(peer);  // nothing was checked: the retry is free
-            return done(One(protocol::Busy{kBusyRetryMs}));
-          case LoginStatus::kError:
-            ++svc->stats_.internal_errors;
-            spdlog::error("login from {} failed internally: {}", peer, o.error.ToString());
-            return done(One(protocol::Error{ErrorCode::kInternal, "internal error; retry later"}));
+  ServiceStats* stats = &services_.stats;
+  services_.auth.Login(std::move(request), [state, peer, v2, device_login, stats,
+                                            done = std::move(done)](LoginOutcome o) {
+    switch (o.status) {
+      case LoginStatus::kWelcome: {
+        if (!o.warning.ok()) spdlog::warn("login from {}: {}", peer, o.warning.ToString());
+        {
+          std::lock_guard lock(state->mu);
+          if (state->phase != Phase::kAwaitLogin) return done(SessionReply{});
+          state->phase = Phase::kLoggedIn;
+          state->user = o.user;
         }
-      });
+        spdlog::info("a user logged in from {}", peer);
+        if (device_login) {
+          return done(One(protocol::DeviceWelcome{o.user, std::string(protocol::kWelcomeText),
+                                                  std::move(o.device_token)}));
+        }
+        return done(One(protocol::Welcome{o.user, std::string(protocol::kWelcomeText)}));
+      }
+      case LoginStatus::kWrongPassword:
+        spdlog::info("failed login from {}", peer);
+        return done(One(protocol::WrongPassword{
+            static_cast<std::uint8_t>(std::min<std::uint32_t>(o.attempts_left, 255))}));
+      case LoginStatus::kBlocked:
+        spdlog::info("failed login from {}; the account is blocked for {} s", peer, o.seconds);
+        return done(One(protocol::Blocked{ClampU32(o.seconds)}, true));
+      case LoginStatus::kStillBlocked:
+        spdlog::info("login from {} refused: the account is blocked", peer);
+        return done(One(protocol::StillBlocked{ClampU32(o.seconds)}, true));
+      case LoginStatus::kBusy:
+        return done(One(protocol::Busy{kBusyRetryMs}));
+      case LoginStatus::kRateLimited:
+        return done(
+            RateLimitedReply(v2, "too many login attempts from this address", o.retry_after));
+      case LoginStatus::kError:
+        ++stats->internal_errors;
+        spdlog::error("login from {} failed internally: {}", peer, o.error.ToString());
+        return done(One(protocol::Error{ErrorCode::kInternal, "internal error; retry later"}));
+    }
+  });
 }
 
 void ProtocolSession::OnRegister(protocol::Register reg, ReplyFn& done) {
-  std::chrono::milliseconds wait{0};
-  if (!service_.login_limiter_->Allow(peer_, &wait)) {
-    ++service_.stats_.rate_limited_logins;
-    RefuseRateLimited(done, "too many attempts from this address", wait);
-    return;
-  }
+  const bool v2 = version() >= 2;
   std::string peer = peer_;
-  ReportingService* svc = &service_;
-  service_.auth_->Register(
+  ServiceStats* stats = &services_.stats;
+  services_.auth.Register(
       std::move(reg.user), std::move(reg.password), peer_,
-      [peer, svc, done = std::move(done)](RegisterOutcome o) {
+      [peer, v2, stats, done = std::move(done)](RegisterOutcome o) {
         switch (o.status) {
           case RegisterStatus::kRegistered:
             spdlog::info("a new user registered from {}", peer);
@@ -297,10 +285,11 @@ void ProtocolSession::OnRegister(protocol::Register reg, ReplyFn& done) {
             return done(
                 One(protocol::Error{ErrorCode::kAlreadyExists, "this UserID is already taken"}));
           case RegisterStatus::kBusy:
-            svc->login_limiter_->Refund(peer);  // nothing was done: the retry is free
             return done(One(protocol::Busy{kBusyRetryMs}));
+          case RegisterStatus::kRateLimited:
+            return done(RateLimitedReply(v2, "too many attempts from this address", o.retry_after));
           case RegisterStatus::kError:
-            ++svc->stats_.internal_errors;
+            ++stats->internal_errors;
             spdlog::error("registration from {} failed: {}", peer, o.error.ToString());
             return done(One(protocol::Error{ErrorCode::kInternal, "internal error; retry later"}));
         }
@@ -308,35 +297,25 @@ void ProtocolSession::OnRegister(protocol::Register reg, ReplyFn& done) {
 }
 
 void ProtocolSession::OnTempIdRequest(ReplyFn& done) {
-  const std::string u = user();
-  std::chrono::milliseconds wait{0};
-  if (!service_.tempid_limiter_->Allow(u, &wait)) {
-    ++service_.stats_.rate_limited_tempids;
-    RefuseRateLimited(done, "too many TempID requests", wait);
-    return;
-  }
-  ReportingService& s = service_;
-  auto job = std::make_shared<ReplyFn>(std::move(done));
-  const bool queued = s.store_pool_->TrySubmit([&s, u, job] {
-    const std::int64_t start = s.env_.clock.NowUnixSeconds();
-    const std::int64_t expiry = start + s.config_.tempid_lifetime_seconds - 1;
-    auto record = s.tempids_->Issue(u, start, expiry, s.env_.random);
-    if (!record.ok()) {
-      ++s.stats_.internal_errors;
-      spdlog::error("issuing a TempID for {} failed: {}", u, record.status().ToString());
-      return (*job)(One(protocol::Error{ErrorCode::kInternal, "could not issue a TempID"}));
+  const bool v2 = version() >= 2;
+  services_.tracing.IssueTempId(user(), [v2, done = std::move(done)](TempIdOutcome o) {
+    switch (o.status) {
+      case TracingStatus::kDone:
+        return done(One(protocol::TempIdResponse{o.record.id, o.record.start, o.record.expiry}));
+      case TracingStatus::kRateLimited:
+        return done(RateLimitedReply(v2, "too many TempID requests", o.retry_after));
+      case TracingStatus::kBusy:
+        return done(One(protocol::Busy{kBusyRetryMs}));
+      default:
+        return done(One(protocol::Error{ErrorCode::kInternal, "could not issue a TempID"}));
     }
-    ++s.stats_.tempids_issued;
-    s.env_.console.Print("user: " + u + "\nTempID:\n" + record->id.ToString() + "\n");
-    (*job)(One(protocol::TempIdResponse{record->id, record->start, record->expiry}));
   });
-  if (!queued) (*job)(One(protocol::Busy{kBusyRetryMs}));
 }
 
 void ProtocolSession::OnUploadEnd(ReplyFn& done) {
   auto text = upload_.Finish();
   if (!text.ok()) {
-    ++service_.stats_.uploads_rejected;
+    ++services_.stats.uploads_rejected;
     Refuse(done,
            text.status().code() == util::StatusCode::kFailedPrecondition
                ? ErrorCode::kUnexpectedMessage
@@ -344,55 +323,22 @@ void ProtocolSession::OnUploadEnd(ReplyFn& done) {
            text.status().message(), false);
     return;
   }
-  const std::string u = user();
-  ReportingService& s = service_;
-  auto job = std::make_shared<std::pair<std::string, ReplyFn>>(std::move(*text), std::move(done));
-  const bool queued = s.store_pool_->TrySubmit([&s, u, job] {
-    auto& [log_text, reply] = *job;
-    auto entries = protocol::ParseContactLog(log_text, "contact log", s.config_.time_mode,
-                                             s.config_.max_upload_entries);
-    if (!entries.ok()) {
-      ++s.stats_.uploads_rejected;
-      return reply(
-          One(protocol::Error{entries.status().code() == util::StatusCode::kResourceExhausted
-                                  ? ErrorCode::kTooLarge
-                                  : ErrorCode::kInvalidArgument,
-                              entries.status().message()}));
-    }
-    const std::int64_t now = s.env_.clock.NowUnixSeconds();
-    const auto count = static_cast<std::uint32_t>(entries->size());
-    ContactCheckResult result =
-        CheckContacts(u, now, std::move(*entries),
-                      [&s](const protocol::TempId& id) { return s.tempids_->Lookup(id); });
-    auto report = s.reports_->Write(u, now, FormatReport(result, s.config_.time_mode));
-    if (!report.ok()) {
-      ++s.stats_.internal_errors;
-      spdlog::error("writing the contact report of {} failed: {}", u, report.status().ToString());
-      return reply(One(protocol::Error{ErrorCode::kInternal, "could not store the contact log"}));
-    }
-    util::Status audited =
-        s.Audit("contact_check", {{"user", u},
-                                  {"entries", std::to_string(count)},
-                                  {"matched", std::to_string(result.matched)},
-                                  {"mismatched", std::to_string(result.mismatched)},
-                                  {"unknown", std::to_string(result.unknown)},
-                                  {"report", *report}});
-    if (!audited.ok()) {
-      // Fail closed: the client is told the upload failed and will send it again.
-      ++s.stats_.internal_errors;
-      return reply(One(protocol::Error{ErrorCode::kInternal, "could not store the contact log"}));
-    }
-    ++s.stats_.uploads;
-    s.stats_.entries_matched += result.matched;
-    s.stats_.entries_mismatched += result.mismatched;
-    s.stats_.entries_unknown += result.unknown;
-    s.env_.console.Print(FormatConsoleLines(result, s.config_.time_mode));
-    spdlog::info("contact log from {}: {}, {} matched, {} mismatched, {} unknown; report {}", u,
-                 util::Count(count, "entry", "entries"), result.matched, result.mismatched,
-                 result.unknown, *report);
-    reply(One(protocol::UploadAck{count}));
-  });
-  if (!queued) (*job).second(One(protocol::Busy{kBusyRetryMs}));
+  services_.tracing.CheckContactLog(
+      user(), std::move(*text), [done = std::move(done)](UploadOutcome o) {
+        switch (o.status) {
+          case TracingStatus::kDone:
+            return done(One(protocol::UploadAck{o.entries}));
+          case TracingStatus::kInvalid:
+            return done(One(protocol::Error{ErrorCode::kInvalidArgument, o.error}));
+          case TracingStatus::kTooLarge:
+            return done(One(protocol::Error{ErrorCode::kTooLarge, o.error}));
+          case TracingStatus::kBusy:
+            return done(One(protocol::Busy{kBusyRetryMs}));
+          default:
+            return done(
+                One(protocol::Error{ErrorCode::kInternal, "could not store the contact log"}));
+        }
+      });
 }
 
 void ProtocolSession::OnLogout(ReplyFn& done) {
@@ -403,10 +349,7 @@ void ProtocolSession::OnLogout(ReplyFn& done) {
     state_->phase = Phase::kClosed;
   }
   upload_.Reset();
-  if (!u.empty()) {
-    spdlog::info("{} logged out", u);
-    service_.env_.console.Print(u + " logout\n");
-  }
+  if (!u.empty()) services_.tracing.SessionEnded(u, peer_, /*logged_out=*/true);
   done(One(protocol::LogoutOk{}, true));
 }
 

@@ -1,6 +1,7 @@
 // ProtocolSession: the server side of one connection, the state machine of
 // docs/PROTOCOL.md ("Session"). Private to the service layer; created by
-// ReportingService::NewSession.
+// ReportingService::NewSession. It maps each message to a use case (AuthService,
+// TracingService) and each outcome to a reply, and decides nothing else.
 //
 //   kAwaitHello --Hello--> kAwaitLogin --Welcome--> kLoggedIn --Logout--> kClosed
 //
@@ -15,14 +16,29 @@
 #include <string>
 
 #include "bluetrace/protocol/upload.hpp"
-#include "bluetrace/service/reporting_service.hpp"
+#include "bluetrace/service/auth_service.hpp"
+#include "bluetrace/service/service_stats.hpp"
 #include "bluetrace/service/session.hpp"
+#include "bluetrace/service/tracing_service.hpp"
 
 namespace bluetrace::service {
 
+// The use cases a session calls; they outlive every session.
+struct SessionServices {
+  AuthService& auth;
+  TracingService& tracing;
+  ServiceStats& stats;
+};
+
+// What HelloOk announces and the upload assembler enforces.
+struct SessionLimits {
+  std::uint32_t max_frame_bytes = 0;
+  std::uint64_t max_upload_bytes = 0;
+};
+
 class ProtocolSession final : public Session {
  public:
-  ProtocolSession(ReportingService& service, std::string peer_address);
+  ProtocolSession(SessionServices services, SessionLimits limits, std::string peer_address);
   ~ProtocolSession() override;
 
   void Handle(protocol::Message message, ReplyFn done) override;
@@ -50,13 +66,11 @@ class ProtocolSession final : public Session {
   Phase phase() const;
   std::uint16_t version() const;
   std::string user() const;
-  // Replies RateLimited (version 2) or Error{rate_limited} (version 1), both saying when
-  // to retry: "<what>; retry in <n> s".
-  void RefuseRateLimited(ReplyFn& done, const std::string& what, std::chrono::milliseconds wait);
   // Replies Error{code, text}; closes the connection when `close`.
   void Refuse(ReplyFn& done, protocol::ErrorCode code, std::string text, bool close);
 
-  ReportingService& service_;
+  SessionServices services_;
+  const SessionLimits limits_;
   const std::string peer_;
   std::shared_ptr<State> state_;
   protocol::UploadAssembler upload_;

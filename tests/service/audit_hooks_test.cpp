@@ -4,7 +4,7 @@
 
 #include "bluetrace/protocol/upload.hpp"
 #include "bluetrace/service/reporting_service.hpp"
-#include "bluetrace/store/audit_log.hpp"
+#include "bluetrace/store/files/audit_log.hpp"
 #include "service_harness.hpp"
 #include "support/temp_dir.hpp"
 

@@ -27,13 +27,19 @@ class ContactCheckTest : public ::testing::Test {
   void Add(const char* user, const char* id, const char* start, const char* expiry) {
     index_[Id(id)] = TempIdRecord{user, Id(id), Ts(start), Ts(expiry)};
   }
+  // One call for the whole log, as a store answers it.
   TempIdLookup Lookup() {
-    return [this](const TempId& id) -> std::optional<TempIdRecord> {
-      auto it = index_.find(id);
-      if (it == index_.end()) return std::nullopt;
-      return it->second;
+    return [this](std::span<const TempId> ids) {
+      ++lookups_;
+      std::vector<std::optional<TempIdRecord>> out;
+      for (const auto& id : ids) {
+        auto it = index_.find(id);
+        out.push_back(it == index_.end() ? std::nullopt : std::optional(it->second));
+      }
+      return out;
     };
   }
+  int lookups_ = 0;
   std::map<TempId, TempIdRecord> index_;
 };
 
@@ -43,6 +49,7 @@ TEST_F(ContactCheckTest, OriginalSampleMatchesBothEntries) {
       {Id("12345678901234567891"), Ts("13/05/2020 17:54:06"), Ts("13/05/2020 18:09:05")},
   };
   auto r = CheckContacts("+61410666666", Ts("13/05/2020 18:10:00"), log, Lookup());
+  EXPECT_EQ(lookups_, 1);  // one lookup for the whole log
   EXPECT_EQ(r.matched, 2u);
   EXPECT_EQ(r.unknown, 0u);
   EXPECT_EQ(r.mismatched, 0u);

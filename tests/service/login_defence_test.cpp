@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "bluetrace/service/auth_service.hpp"
+#include "bluetrace/store/files/audit_log.hpp"
+#include "bluetrace/store/files/file_audit_trail.hpp"
 #include "service_harness.hpp"
 #include "support/fault_injection_fs.hpp"
 
@@ -308,7 +310,7 @@ TEST_F(AuditFailClosedTest, ALoginWhoseRecordCannotBeWrittenIsNotWelcomed) {
 
   // The disk comes back: after the reopen interval the log is reopened and logins work.
   faulty_.SetDiskFull(false);
-  h_.clock().AdvanceSeconds(Auditor::kReopenInterval);
+  h_.clock().AdvanceSeconds(store::FileAuditTrail::kReopenInterval);
   EXPECT_TRUE(h_.service->audit_healthy());
   Only<Welcome>(Call(*s, LoginMsg("+61410888888", "comp3331")));
   auto audit = store::PosixFileSystem::Instance().ReadFile(h_.dir.path() + "/audit.log");

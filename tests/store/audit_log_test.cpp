@@ -1,6 +1,6 @@
 // AuditLog: the chain holds across appends, reopening and several writers; tampering
 // (a changed, removed or reordered line) is named by line; torn tails are repaired.
-#include "bluetrace/store/audit_log.hpp"
+#include "bluetrace/store/files/audit_log.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "bluetrace/store/credentials_store.hpp"
+#include "bluetrace/store/files/file_user_store.hpp"
 
 #include <gtest/gtest.h>
 
@@ -32,8 +32,8 @@ class CredentialsStoreTest : public ::testing::Test {
  protected:
   void SetUp() override { WriteFileForTest(path_, kOriginal); }
 
-  std::unique_ptr<CredentialsStore> Open() {
-    auto store = CredentialsStore::Open(fs_, path_, kFast, random_);
+  std::unique_ptr<FileUserStore> Open() {
+    auto store = FileUserStore::Open(fs_, path_, kFast, random_);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     return store.ok() ? std::move(store).value() : nullptr;
   }
@@ -53,8 +53,8 @@ class CredentialsStoreTest : public ::testing::Test {
   }
 
   // A store as the server and bluetrace-admin open it: changes under .lock-credentials.
-  std::unique_ptr<CredentialsStore> OpenShared() {
-    auto store = CredentialsStore::Open(fs_, path_, kFast, random_, lock_);
+  std::unique_ptr<FileUserStore> OpenShared() {
+    auto store = FileUserStore::Open(fs_, path_, kFast, random_, lock_);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     return store.ok() ? std::move(store).value() : nullptr;
   }
@@ -164,7 +164,7 @@ TEST_F(CredentialsStoreTest, AddSetRemoveAreDurable) {
 
 TEST_F(CredentialsStoreTest, MissingFileIsAnEmptyStoreCreatedByTheFirstAdd) {
   const std::string path = dir_.File("fresh.txt");
-  auto store = CredentialsStore::Open(fs_, path, kFast, random_);
+  auto store = FileUserStore::Open(fs_, path, kFast, random_);
   ASSERT_TRUE(store.ok());
   EXPECT_EQ((*store)->size(), 0u);
   EXPECT_EQ(*(*store)->Verify("+61410666666", "kara1234"), VerifyResult::kUnknownUser);
@@ -178,7 +178,7 @@ TEST_F(CredentialsStoreTest, MissingFileIsAnEmptyStoreCreatedByTheFirstAdd) {
 
 TEST_F(CredentialsStoreTest, MalformedFileIsAnErrorNamingFileAndLine) {
   WriteFileForTest(path_, "+61410666666 kara1234\n\n+61410777777\n");
-  auto store = CredentialsStore::Open(fs_, path_, kFast, random_);
+  auto store = FileUserStore::Open(fs_, path_, kFast, random_);
   ASSERT_FALSE(store.ok());
   const std::string msg = store.status().message();
   EXPECT_NE(msg.find(path_), std::string::npos) << msg;
@@ -235,7 +235,7 @@ TEST_F(CredentialsStoreTest, MigrateAllHashesAgainALineChangedWhileItHashed) {
     text.replace(text.find("kara1234"), 8, "edited99");
     WriteFileForTest(path_, text);
   });
-  auto opened = CredentialsStore::Open(fs_, path_, kFast, random, lock_);
+  auto opened = FileUserStore::Open(fs_, path_, kFast, random, lock_);
   ASSERT_TRUE(opened.ok());
   auto migrated = (*opened)->MigrateAll();
   ASSERT_TRUE(migrated.ok()) << migrated.status().ToString();
@@ -280,7 +280,7 @@ TEST_F(CredentialsStoreTest, ChangesFromTwoProcessesBothLand) {
 TEST_F(CredentialsStoreTest, TwoWritersOfOneFileLoseNoUser) {
   auto first = OpenShared();
   auto second = OpenShared();
-  const auto add = [](CredentialsStore& store, const char* prefix) {
+  const auto add = [](FileUserStore& store, const char* prefix) {
     for (int i = 0; i < 15; ++i) {
       ASSERT_TRUE(store.AddUser(prefix + std::to_string(10 + i), "password1").ok());
     }
@@ -337,7 +337,7 @@ TEST_F(CredentialsStoreTest, ChangesGiveUpWhenAnotherProcessHoldsTheLockTooLong)
 
 TEST_F(CredentialsStoreTest, ConcurrentVerifiesAgreeAndUpgradeEachLineOnce) {
   // SeededRandom is not thread-safe; the upgrades draw salts from several threads.
-  auto opened = CredentialsStore::Open(fs_, path_, kFast, util::OpenSslRandom::Instance());
+  auto opened = FileUserStore::Open(fs_, path_, kFast, util::OpenSslRandom::Instance());
   ASSERT_TRUE(opened.ok());
   auto& store = *opened;
   const int replaces = fs_.replace_calls();

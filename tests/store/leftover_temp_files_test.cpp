@@ -1,4 +1,4 @@
-#include "bluetrace/store/leftover_temp_files.hpp"
+#include "bluetrace/store/files/leftover_temp_files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "bluetrace/store/credentials_store.hpp"
+#include "bluetrace/store/files/file_user_store.hpp"
 #include "support/temp_dir.hpp"
 
 namespace bluetrace::store {
@@ -94,14 +94,14 @@ TEST_F(LeftoverTempFilesTest, WithoutLeftoversNoLockFileIsCreated) {
   PlantLookalikes();
   const LeftoverTempFiles r = Run();
   EXPECT_EQ(r.removed_files + r.kept_files, 0u);
-  EXPECT_FALSE(Exists(kServerLockFileName));
-  EXPECT_FALSE(Exists(CredentialsStore::kLockFileName));
+  EXPECT_FALSE(Exists(StateDir::kServerLock));
+  EXPECT_FALSE(Exists(StateDir::kCredentialsLock));
   EXPECT_FALSE(Exists(".lock-lockouts"));
 }
 
 TEST_F(LeftoverTempFilesTest, WhileAServerHoldsTheDirectoryItsFilesAreKept) {
   const std::uint64_t bytes = PlantLeftovers();
-  auto server = fs_.LockFile(dir_.File(kServerLockFileName), false);
+  auto server = fs_.LockFile(dir_.File(StateDir::kServerLock), false);
   ASSERT_TRUE(server.ok());
   const LeftoverTempFiles r = Run();
   // tempIDs.txt, the key and the report may be writes of the running server in progress;
@@ -120,7 +120,7 @@ TEST_F(LeftoverTempFilesTest, WhileAServerHoldsTheDirectoryItsFilesAreKept) {
 
 TEST_F(LeftoverTempFilesTest, TheServerRemovesThemUnderTheLockItHolds) {
   const std::uint64_t bytes = PlantLeftovers();
-  auto server = fs_.LockFile(dir_.File(kServerLockFileName), false);
+  auto server = fs_.LockFile(dir_.File(StateDir::kServerLock), false);
   ASSERT_TRUE(server.ok());
   LeftoverTempFileOptions options;
   options.caller_holds_server_lock = true;
@@ -132,7 +132,7 @@ TEST_F(LeftoverTempFilesTest, TheServerRemovesThemUnderTheLockItHolds) {
 
 TEST_F(LeftoverTempFilesTest, ACredentialsRewriteInProgressKeepsItsTemporary) {
   PlantLeftovers();
-  auto writer = fs_.LockFile(dir_.File(CredentialsStore::kLockFileName), false);
+  auto writer = fs_.LockFile(dir_.File(StateDir::kCredentialsLock), false);
   ASSERT_TRUE(writer.ok());
   LeftoverTempFileOptions options;
   options.lock_timeout = std::chrono::milliseconds(0);
@@ -140,7 +140,7 @@ TEST_F(LeftoverTempFilesTest, ACredentialsRewriteInProgressKeepsItsTemporary) {
   EXPECT_EQ(r.kept_files, 1u);
   EXPECT_EQ(r.kept_bytes, kCredentials.size());
   ASSERT_EQ(r.kept_because.size(), 1u);
-  EXPECT_NE(r.kept_because[0].message().find(CredentialsStore::kLockFileName), std::string::npos);
+  EXPECT_NE(r.kept_because[0].message().find(StateDir::kCredentialsLock), std::string::npos);
   EXPECT_EQ(ReadFileForTest(dir_.File(kCredentialsCopy)), kCredentials);
   EXPECT_FALSE(r.server_running);
   EXPECT_EQ(r.removed_files, 4u);
@@ -160,8 +160,8 @@ TEST_F(LeftoverTempFilesTest, CountingOnlyTakesNoLockAndChangesNothing) {
   EXPECT_EQ(r.removed_files, 0u);
   EXPECT_TRUE(r.kept_because.empty());
   EXPECT_TRUE(Exists(kCredentialsCopy));
-  EXPECT_FALSE(Exists(kServerLockFileName));
-  EXPECT_FALSE(Exists(CredentialsStore::kLockFileName));
+  EXPECT_FALSE(Exists(StateDir::kServerLock));
+  EXPECT_FALSE(Exists(StateDir::kCredentialsLock));
 }
 
 TEST(DescribeLeftoversTest, CountsFilesAndBytes) {

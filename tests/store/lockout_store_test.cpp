@@ -1,4 +1,4 @@
-#include "bluetrace/store/lockout_store.hpp"
+#include "bluetrace/store/files/file_lockout_store.hpp"
 
 #include <gtest/gtest.h>
 
@@ -21,15 +21,15 @@ constexpr char kUser[] = "+61410888888";
 
 class LockoutStoreTest : public ::testing::Test {
  protected:
-  std::unique_ptr<LockoutStore> Open(LockoutPolicy policy = {}) {
-    auto store = LockoutStore::Open(fs_, path_, policy, clock_);
+  std::unique_ptr<FileLockoutStore> Open(LockoutPolicy policy = {}) {
+    auto store = FileLockoutStore::Open(fs_, path_, policy, clock_);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     return store.ok() ? std::move(store).value() : nullptr;
   }
 
   // A store as the server and bluetrace-admin open it: rewrites under .lock-lockouts.
-  std::unique_ptr<LockoutStore> OpenShared(LockoutPolicy policy = {}) {
-    auto store = LockoutStore::Open(fs_, path_, policy, clock_, lock_);
+  std::unique_ptr<FileLockoutStore> OpenShared(LockoutPolicy policy = {}) {
+    auto store = FileLockoutStore::Open(fs_, path_, policy, clock_, lock_);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     return store.ok() ? std::move(store).value() : nullptr;
   }
@@ -150,7 +150,7 @@ TEST_F(LockoutStoreTest, MalformedFileNamesFileAndLine) {
   };
   for (const std::string& content : bad) {
     WriteFileForTest(path_, "+61410777777 1 0\n" + content);
-    auto store = LockoutStore::Open(fs_, path_, {}, clock_);
+    auto store = FileLockoutStore::Open(fs_, path_, {}, clock_);
     ASSERT_FALSE(store.ok()) << content;
     EXPECT_EQ(store.status().code(), util::StatusCode::kInvalidArgument);
     const std::string msg = store.status().message();
@@ -336,7 +336,7 @@ TEST_F(LockoutStoreTest, TwoWritersOfOneFileLoseNoChange) {
   const LockoutPolicy policy{.max_failures = 1000, .block_seconds = 60, .max_unknown_entries = 10};
   auto first = OpenShared(policy);
   auto second = OpenShared(policy);
-  const auto hammer = [](LockoutStore& store, const char* prefix) {
+  const auto hammer = [](FileLockoutStore& store, const char* prefix) {
     for (int i = 0; i < 60; ++i) {
       const std::string user = std::string(prefix) + std::to_string(i % 3);
       ASSERT_TRUE(store.RecordFailure(user, true).ok());

@@ -1,4 +1,4 @@
-#include "bluetrace/store/tempid_index.hpp"
+#include "bluetrace/store/files/tempid_index.hpp"
 
 #include <gtest/gtest.h>
 

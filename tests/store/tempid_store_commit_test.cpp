@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "bluetrace/store/tempid_store.hpp"
+#include "bluetrace/store/files/file_tempid_store.hpp"
 #include "store/tempid_test_util.hpp"
 #include "support/fake_random.hpp"
 
@@ -126,7 +126,7 @@ class TempIdStoreCommitTest : public tempid_test::TempIdStoreFixture {
  protected:
   // Waits (really: other threads are doing the work) until the store has reserved `n`
   // records, i.e. every caller so far is queued.
-  static void AwaitSize(const TempIdStore& store, std::size_t n) {
+  static void AwaitSize(const FileTempIdStore& store, std::size_t n) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (store.size() < n) {
       ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "callers never queued up";
@@ -137,9 +137,9 @@ class TempIdStoreCommitTest : public tempid_test::TempIdStoreFixture {
 
 TEST_F(TempIdStoreCommitTest, CallersQueuedBehindASyncShareTheNextOne) {
   GatedFileSystem gated(fs_);
-  auto opened = TempIdStore::Open(gated, clock_, Options());
+  auto opened = FileTempIdStore::Open(gated, clock_, Options());
   ASSERT_TRUE(opened.ok());
-  TempIdStore& store = **opened;
+  FileTempIdStore& store = **opened;
 
   gated.Close();
   std::vector<std::thread> threads;
@@ -164,9 +164,9 @@ TEST_F(TempIdStoreCommitTest, CallersQueuedBehindASyncShareTheNextOne) {
 
 TEST_F(TempIdStoreCommitTest, AFailedSharedSyncFailsTheWholeBatch) {
   GatedFileSystem gated(fs_);
-  auto opened = TempIdStore::Open(gated, clock_, Options());
+  auto opened = FileTempIdStore::Open(gated, clock_, Options());
   ASSERT_TRUE(opened.ok());
-  TempIdStore& store = **opened;
+  FileTempIdStore& store = **opened;
 
   fs_.FailSync(2);  // the batch of the queued callers
   gated.Close();
@@ -309,7 +309,7 @@ TEST_F(TempIdStoreCommitTest, ATornAppendIsCutOffAtOnce) {
 
 // `bluetrace-admin verify`'s own check of the file on disk.
 std::vector<std::string> VerifyProblems(FileSystem& fs, const std::string& path) {
-  auto problems = TempIdStore::VerifyFile(fs, path, protocol::TimeZoneMode::kUtc);
+  auto problems = FileTempIdStore::VerifyFile(fs, path, protocol::TimeZoneMode::kUtc);
   EXPECT_TRUE(problems.ok()) << problems.status().ToString();
   return problems.ok() ? *problems : std::vector<std::string>{"unreadable"};
 }

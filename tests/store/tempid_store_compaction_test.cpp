@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "bluetrace/store/tempid_store.hpp"
+#include "bluetrace/store/files/file_tempid_store.hpp"
 #include "store/tempid_test_util.hpp"
 #include "support/fake_random.hpp"
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "bluetrace/store/tempid_store.hpp"
+#include "bluetrace/store/files/file_tempid_store.hpp"
 #include "store/tempid_test_util.hpp"
 #include "support/fake_random.hpp"
 
@@ -79,7 +79,7 @@ TEST_F(TempIdStoreRecoveryTest, ALongRunWithoutALineEndIsTorn) {
 
 TEST_F(TempIdStoreRecoveryTest, AnOverlongLineInTheMiddleIsAnError) {
   WriteFileForTest(path_, std::string(5000, 'x') + "\n" + OriginalSample(true));
-  auto store = TempIdStore::Open(fs_, clock_, Options());
+  auto store = FileTempIdStore::Open(fs_, clock_, Options());
   ASSERT_FALSE(store.ok());
   EXPECT_NE(store.status().message().find("line 1"), std::string::npos)
       << store.status().ToString();

@@ -1,4 +1,4 @@
-#include "bluetrace/store/tempid_store.hpp"
+#include "bluetrace/store/files/file_tempid_store.hpp"
 
 #include <gtest/gtest.h>
 
@@ -101,7 +101,7 @@ TEST_F(TempIdStoreTest, AMalformedMiddleLineStopsStartUpNamingFileAndLine) {
   std::string broken = content;
   broken.replace(broken.find("13/05/2020 17:54:06"), 2, "32");  // day 32, line 2
   WriteFileForTest(path_, broken);
-  auto store = TempIdStore::Open(fs_, clock_, Options());
+  auto store = FileTempIdStore::Open(fs_, clock_, Options());
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(store.status().message().find(path_ + " line 2"), std::string::npos)
@@ -112,7 +112,7 @@ TEST_F(TempIdStoreTest, AMalformedMiddleLineStopsStartUpNamingFileAndLine) {
 TEST_F(TempIdStoreTest, AMalformedTerminatedLastLineIsAnErrorNotATornTail) {
   // A torn append never ends in a line end, so this is corruption, not a crash.
   WriteFileForTest(path_, OriginalSample(true) + "+61410666666 1234\r\n");
-  auto store = TempIdStore::Open(fs_, clock_, Options());
+  auto store = FileTempIdStore::Open(fs_, clock_, Options());
   ASSERT_FALSE(store.ok());
   EXPECT_NE(store.status().message().find("line 4"), std::string::npos);
 }
@@ -241,10 +241,12 @@ TEST_F(TempIdStoreTest, ReopenSeesEveryAppendedRecord) {
 TEST_F(TempIdStoreTest, RejectsBadOptions) {
   TempIdStoreOptions options = Options();
   options.retention_seconds = -1;
-  EXPECT_EQ(TempIdStore::Open(fs_, clock_, options).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(FileTempIdStore::Open(fs_, clock_, options).status().code(),
+            StatusCode::kInvalidArgument);
   options = Options();
   options.path.clear();
-  EXPECT_EQ(TempIdStore::Open(fs_, clock_, options).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(FileTempIdStore::Open(fs_, clock_, options).status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 }  // namespace

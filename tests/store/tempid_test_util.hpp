@@ -1,4 +1,4 @@
-// Shared by the TempIdStore tests: sample data, an independent reader of tempIDs.txt and a
+// Shared by the FileTempIdStore tests: sample data, an independent reader of tempIDs.txt and a
 // fixture that opens a store over a temporary directory through a fault-injecting
 // FileSystem.
 #pragma once
@@ -12,7 +12,7 @@
 
 #include "bluetrace/protocol/text_lines.hpp"
 #include "bluetrace/protocol/text_records.hpp"
-#include "bluetrace/store/tempid_store.hpp"
+#include "bluetrace/store/files/file_tempid_store.hpp"
 #include "bluetrace/util/clock.hpp"
 #include "support/fault_injection_fs.hpp"
 #include "support/temp_dir.hpp"
@@ -59,13 +59,13 @@ class TempIdStoreFixture : public ::testing::Test {
     return options;
   }
 
-  std::unique_ptr<TempIdStore> Open(RecoveryReport* report = nullptr) {
+  std::unique_ptr<FileTempIdStore> Open(RecoveryReport* report = nullptr) {
     return OpenWith(Options(), report);
   }
 
-  std::unique_ptr<TempIdStore> OpenWith(const TempIdStoreOptions& options,
-                                        RecoveryReport* report = nullptr) {
-    auto store = TempIdStore::Open(fs_, clock_, options, report);
+  std::unique_ptr<FileTempIdStore> OpenWith(const TempIdStoreOptions& options,
+                                            RecoveryReport* report = nullptr) {
+    auto store = FileTempIdStore::Open(fs_, clock_, options, report);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     return store.ok() ? std::move(store).value() : nullptr;
   }

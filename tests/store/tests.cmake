@@ -13,3 +13,9 @@ bluetrace_test(store credentials_store)
 bluetrace_test(store contact_log_store)
 bluetrace_test(store known_servers)
 bluetrace_test(store audit_log)
+# The storage contract suites, instantiated for every backend.
+bluetrace_test(store store_contract
+  ${CMAKE_CURRENT_SOURCE_DIR}/store/contract/user_store_contract.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/store/contract/lockout_store_contract.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/store/contract/tempid_store_contract.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/store/contract/other_stores_contract.cpp)

@@ -31,6 +31,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -39,12 +40,13 @@
 #include <string>
 #include <unordered_map>
 
-#include "bluetrace/service/auditor.hpp"
 #include "bluetrace/service/password_rules.hpp"
+#include "bluetrace/service/rate_limiter.hpp"
 #include "bluetrace/service/worker_pool.hpp"
-#include "bluetrace/store/credentials_store.hpp"
+#include "bluetrace/store/audit_trail.hpp"
 #include "bluetrace/store/device_store.hpp"
 #include "bluetrace/store/lockout_store.hpp"
+#include "bluetrace/store/user_store.hpp"
 #include "bluetrace/util/random.hpp"
 #include "bluetrace/util/secret.hpp"
 #include "bluetrace/util/status.hpp"
@@ -70,6 +72,7 @@ enum class LoginStatus {
   kBlocked,        // this failure blocked the user for `seconds`
   kStillBlocked,   // already blocked; `seconds` left
   kBusy,           // too many logins waiting; nothing was counted
+  kRateLimited,    // too many attempts from this address; `retry_after` says when to retry
   kError,          // a store or the audit log failed; `error` says how
 };
 
@@ -89,6 +92,7 @@ struct LoginOutcome {
   util::SecretString device_token;  // kWelcome: a new token for the client, or empty
   util::Status error;
   util::Status warning;  // kWelcome: a plaintext upgrade or a device token that failed
+  std::chrono::milliseconds retry_after{0};  // kRateLimited
 };
 
 enum class RegisterStatus {
@@ -97,6 +101,7 @@ enum class RegisterStatus {
   kInvalid,     // `error` explains (phone format, password length)
   kAlreadyExists,
   kBusy,
+  kRateLimited,  // `retry_after` says when to retry
   kError,
 };
 
@@ -104,6 +109,7 @@ struct RegisterOutcome {
   RegisterStatus status = RegisterStatus::kError;
   std::string user;
   util::Status error;
+  std::chrono::milliseconds retry_after{0};  // kRateLimited
 };
 
 struct AuthStats {
@@ -114,23 +120,27 @@ struct AuthStats {
   std::atomic<std::uint64_t> registrations{0};
   std::atomic<std::uint64_t> verifications{0};  // passwords checked against a hash
   std::atomic<std::uint64_t> device_tokens_issued{0};
+  std::atomic<std::uint64_t> rate_limited{0};  // logins and registrations over the address rate
 };
 
 // What AuthService works with; every reference must outlive it. `devices` may be null
-// (no device tokens).
+// (no device tokens), `address_limiter` too (no limit per address).
 struct AuthDeps {
-  store::CredentialsStore& credentials;
+  store::UserStore& users;
   store::LockoutStore& lockouts;
   store::DeviceStore* devices;
-  Auditor& auditor;
+  store::AuditTrail& audit;
   WorkerPool& pool;
   util::Random& random;
+  KeyedRateLimiter* address_limiter = nullptr;
 };
 
 class AuthService {
  public:
   AuthService(AuthDeps deps, AuthOptions options);
 
+  // Logins and registrations share the limit per address (`address_limiter`); an attempt
+  // answered kBusy gives its token back (nothing was checked, so the retry is free).
   void Login(LoginRequest request, std::function<void(LoginOutcome)> done) EXCLUDES(mu_);
   void Register(std::string user, util::SecretString password, std::string peer,
                 std::function<void(RegisterOutcome)> done);

@@ -1,5 +1,5 @@
-// Console: where the server prints the original assignment's console lines (docs/ORIGINAL.md
-// 3), separate from the logs. Print() takes a block of complete lines and prints it as a
+// Console: where the server prints the original assignment's console lines (docs/ORIGINAL.md §3),
+// separate from the logs. Print() takes a block of complete lines and prints it as a
 // unit, so blocks of concurrent sessions never interleave. Thread-safe.
 #pragma once
 

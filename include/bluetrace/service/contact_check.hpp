@@ -1,7 +1,7 @@
 // Contact-log checking: what the health authority learns from an uploaded contact log.
 //
-// Every entry of the log is resolved through a TempID lookup (the TempID store's
-// in-memory index, never a scan of tempIDs.txt) and keeps its place in upload order:
+// The whole log is resolved through one TempID lookup (the store's index or one query,
+// never a scan of tempIDs.txt) and every entry keeps its place in upload order:
 //  - a contact: the TempID is known, so the entry names a phone number. Every contact is
 //    printed as the original prints it, with the start time from the uploaded log;
 //  - a flagged contact: a contact whose uploaded times differ from the TempID's record
@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,7 +44,9 @@ struct ContactCheckResult {
   std::size_t unknown = 0;            // entries naming no known TempID
 };
 
-using TempIdLookup = std::function<std::optional<protocol::TempIdRecord>(const protocol::TempId&)>;
+// Resolves every TempID of a log in one call (one query for a database), in order.
+using TempIdLookup = std::function<std::vector<std::optional<protocol::TempIdRecord>>(
+    std::span<const protocol::TempId>)>;
 
 ContactCheckResult CheckContacts(std::string uploader, std::int64_t received_at,
                                  std::vector<protocol::ContactLogEntry> entries,

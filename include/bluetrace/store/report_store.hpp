@@ -1,49 +1,44 @@
-// ReportStore: the contact-check reports for the health authority, one file per upload in
-// <state_dir>/reports/ (mode 0640), each written atomically and durably before the upload
-// is acknowledged.
+// ReportStore: the contact-check reports for the health authority, one per upload, each
+// durable before the upload is acknowledged. Implemented by files/file_report_store.hpp
+// (<state_dir>/reports/); the contract is proven for every backend by
+// tests/store/contract/report_store_contract.cpp.
 //
-// File names sort by time: "<YYYYMMDD>T<HHMMSS>Z-<uploader digits>-<n>.txt" (UTC, n makes
-// names unique within a second). Only names of that shape are listed or read, so a name
-// from a user can never point outside the directory. Thread-safe.
+// Contract. Write() is atomic (a report is read whole or not at all) and durable when it
+// returns; names are unique, also when several handles write in the same second, sort by
+// time of receipt, and have the shape IsReportName accepts: a name from a user can never
+// point at anything but a report. Reports written through any handle are listed by every
+// handle. Thread-safe.
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "bluetrace/store/file_system.hpp"
-#include "bluetrace/util/thread_annotations.hpp"
+#include "bluetrace/util/status.hpp"
 
 namespace bluetrace::store {
 
+// True for names of the shape every ReportStore gives:
+// "<YYYYMMDD>T<HHMMSS>Z-<uploader digits>-<n>.txt" (UTC; n makes names unique within a
+// second).
+bool IsReportName(std::string_view name);
+
+// The name of report number `n` of `uploader` received at `received_at` (unix seconds).
+std::string ReportName(std::string_view uploader, std::int64_t received_at, std::uint64_t n);
+
 class ReportStore {
  public:
-  // Creates the directory (0750) when missing.
-  static Result<std::unique_ptr<ReportStore>> Open(FileSystem& fs, std::string dir);
+  virtual ~ReportStore() = default;
 
-  // Writes a report; returns its file name (not the path).
-  Result<std::string> Write(std::string_view uploader, std::int64_t received_at,
-                            std::string_view text) EXCLUDES(mu_);
-
-  // Report file names, oldest first.
-  Result<std::vector<std::string>> List() const;
-
-  // The text of one report. kInvalidArgument for a name that is not a report's.
-  Result<std::string> Read(std::string_view name) const;
-
-  const std::string& dir() const { return dir_; }
-
-  // True for names of the shape Write produces.
-  static bool IsReportName(std::string_view name);
-
- private:
-  ReportStore(FileSystem& fs, std::string dir) : fs_(fs), dir_(std::move(dir)) {}
-
-  FileSystem& fs_;
-  const std::string dir_;
-  util::Mutex mu_;  // makes the exists-check and the write of one name atomic
+  // Stores a report; returns its name.
+  virtual util::Result<std::string> Write(std::string_view uploader, std::int64_t received_at,
+                                          std::string_view text) = 0;
+  // Report names, oldest first.
+  virtual util::Result<std::vector<std::string>> List() const = 0;
+  // The text of one report. kInvalidArgument for a name that is not a report's,
+  // kNotFound for one that does not exist.
+  virtual util::Result<std::string> Read(std::string_view name) const = 0;
 };
 
 }  // namespace bluetrace::store

@@ -1,4 +1,4 @@
-#include "bluetrace/store/audit_log.hpp"
+#include "bluetrace/store/files/audit_log.hpp"
 
 #include <charconv>
 #include <functional>

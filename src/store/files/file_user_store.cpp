@@ -1,4 +1,4 @@
-#include "bluetrace/store/credentials_store.hpp"
+#include "bluetrace/store/files/file_user_store.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -39,17 +39,17 @@ class WipeOnExit {
 
 }  // namespace
 
-CredentialsStore::CredentialsStore(FileSystem& fs, std::string path, Argon2Params params,
-                                   util::Random& random, InterProcessLock lock)
+FileUserStore::FileUserStore(FileSystem& fs, std::string path, Argon2Params params,
+                             util::Random& random, InterProcessLock lock)
     : fs_(fs), path_(std::move(path)), params_(params), random_(random), lock_(std::move(lock)) {}
 
-Result<std::unique_ptr<CredentialsStore>> CredentialsStore::Open(FileSystem& fs, std::string path,
-                                                                 Argon2Params params,
-                                                                 util::Random& random,
-                                                                 InterProcessLock lock) {
+Result<std::unique_ptr<FileUserStore>> FileUserStore::Open(FileSystem& fs, std::string path,
+                                                           Argon2Params params,
+                                                           util::Random& random,
+                                                           InterProcessLock lock) {
   BLUETRACE_RETURN_IF_ERROR(ValidateArgon2Params(params));
-  std::unique_ptr<CredentialsStore> store(
-      new CredentialsStore(fs, std::move(path), params, random, std::move(lock)));
+  std::unique_ptr<FileUserStore> store(
+      new FileUserStore(fs, std::move(path), params, random, std::move(lock)));
   // The dummy's password is random and thrown away: nothing can match it.
   std::array<std::uint8_t, 16> dummy_password{};
   BLUETRACE_RETURN_IF_ERROR(random.Fill(dummy_password));
@@ -63,7 +63,7 @@ Result<std::unique_ptr<CredentialsStore>> CredentialsStore::Open(FileSystem& fs,
   return store;
 }
 
-Result<CredentialsStore::Contents> CredentialsStore::LoadFile() const {
+Result<FileUserStore::Contents> FileUserStore::LoadFile() const {
   auto text = fs_.ReadFile(path_);
   if (!text.ok()) {
     if (text.status().code() == util::StatusCode::kNotFound) return Contents{};
@@ -81,7 +81,7 @@ Result<CredentialsStore::Contents> CredentialsStore::LoadFile() const {
   return contents;
 }
 
-void CredentialsStore::Install(Contents contents) {
+void FileUserStore::Install(Contents contents) {
   contents_ = std::move(contents);
   index_.clear();
   for (std::size_t i = 0; i < contents_.entries.size(); ++i) {
@@ -89,12 +89,12 @@ void CredentialsStore::Install(Contents contents) {
   }
 }
 
-Status CredentialsStore::Reload() {
+Status FileUserStore::Reload() {
   util::MutexLock w(write_mu_);
   return LoadAndInstall();
 }
 
-Status CredentialsStore::LoadAndInstall() {
+Status FileUserStore::LoadAndInstall() {
   auto contents = LoadFile();
   if (!contents.ok()) return contents.status();
   util::MutexLock l(mu_);
@@ -102,16 +102,15 @@ Status CredentialsStore::LoadAndInstall() {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<FileLock>> CredentialsStore::LockAndReload() {
+Result<std::unique_ptr<FileLock>> FileUserStore::LockAndReload() {
   auto held = AcquireLock(fs_, lock_);
   if (!held.ok()) return held.status();
   BLUETRACE_RETURN_IF_ERROR(LoadAndInstall());
   return held;
 }
 
-std::string CredentialsStore::Render(
-    const std::vector<std::pair<std::string, std::string>>& replace,
-    std::string_view remove) const {
+std::string FileUserStore::Render(const std::vector<std::pair<std::string, std::string>>& replace,
+                                  std::string_view remove) const {
   const std::string_view eol = contents_.crlf ? "\r\n" : "\n";
   std::string out;
   const auto find_replacement = [&](std::string_view user) -> const std::string* {
@@ -137,8 +136,8 @@ std::string CredentialsStore::Render(
   return out;
 }
 
-Status CredentialsStore::Commit(const std::vector<std::pair<std::string, std::string>>& replace,
-                                std::string_view remove) {
+Status FileUserStore::Commit(const std::vector<std::pair<std::string, std::string>>& replace,
+                             std::string_view remove) {
   std::string text;
   {
     util::MutexLock l(mu_);
@@ -165,8 +164,8 @@ Status CredentialsStore::Commit(const std::vector<std::pair<std::string, std::st
   return Status::Ok();
 }
 
-Result<VerifyResult> CredentialsStore::Verify(std::string_view user, std::string_view password,
-                                              Status* upgrade_status) {
+Result<VerifyResult> FileUserStore::Verify(std::string_view user, std::string_view password,
+                                           Status* upgrade_status) {
   if (upgrade_status != nullptr) *upgrade_status = Status::Ok();
   auto canonical = protocol::CanonicalPhone(user);
   // Copy the entry under the lock; Argon2 runs after it is released.
@@ -193,10 +192,10 @@ Result<VerifyResult> CredentialsStore::Verify(std::string_view user, std::string
   return *match ? VerifyResult::kOk : VerifyResult::kWrongPassword;
 }
 
-Result<VerifyResult> CredentialsStore::VerifyPlaintext(const std::string& user,
-                                                       const util::SecretString& stored,
-                                                       std::string_view password,
-                                                       Status* upgrade_status) {
+Result<VerifyResult> FileUserStore::VerifyPlaintext(const std::string& user,
+                                                    const util::SecretString& stored,
+                                                    std::string_view password,
+                                                    Status* upgrade_status) {
   Digest a{};
   Digest b{};
   const Status sa = Sha256(stored.view(), a);
@@ -234,7 +233,7 @@ Result<VerifyResult> CredentialsStore::VerifyPlaintext(const std::string& user,
   return VerifyResult::kOk;
 }
 
-Status CredentialsStore::AddUser(std::string_view user, std::string_view password) {
+Status FileUserStore::AddUser(std::string_view user, std::string_view password) {
   auto canonical = protocol::CanonicalPhone(user);
   if (!canonical.ok()) return canonical.status();
   if (Contains(*canonical)) return util::AlreadyExists("user " + *canonical + " exists");
@@ -247,7 +246,7 @@ Status CredentialsStore::AddUser(std::string_view user, std::string_view passwor
   return Commit({{*canonical, std::move(hash).value()}}, {});
 }
 
-Status CredentialsStore::SetPassword(std::string_view user, std::string_view password) {
+Status FileUserStore::SetPassword(std::string_view user, std::string_view password) {
   auto canonical = protocol::CanonicalPhone(user);
   if (!canonical.ok()) return canonical.status();
   if (!Contains(*canonical)) return util::NotFound("no user " + *canonical);
@@ -260,7 +259,7 @@ Status CredentialsStore::SetPassword(std::string_view user, std::string_view pas
   return Commit({{*canonical, std::move(hash).value()}}, {});
 }
 
-Status CredentialsStore::RemoveUser(std::string_view user) {
+Status FileUserStore::RemoveUser(std::string_view user) {
   auto canonical = protocol::CanonicalPhone(user);
   if (!canonical.ok()) return canonical.status();
   util::MutexLock w(write_mu_);
@@ -270,7 +269,7 @@ Status CredentialsStore::RemoveUser(std::string_view user) {
   return Commit({}, *canonical);
 }
 
-Result<std::size_t> CredentialsStore::MigrateAll() {
+Result<std::size_t> FileUserStore::MigrateAll() {
   using Plaintext = std::vector<std::pair<std::string, util::SecretString>>;
   const auto plaintext_lines = [this] {
     util::MutexLock l(mu_);
@@ -318,19 +317,19 @@ Result<std::size_t> CredentialsStore::MigrateAll() {
   return util::Unavailable(path_ + " kept changing while its passwords were hashed; run again");
 }
 
-bool CredentialsStore::Contains(std::string_view user) const {
+bool FileUserStore::Contains(std::string_view user) const {
   auto canonical = protocol::CanonicalPhone(user);
   if (!canonical.ok()) return false;
   util::MutexLock l(mu_);
   return index_.count(*canonical) != 0;
 }
 
-std::size_t CredentialsStore::size() const {
+std::size_t FileUserStore::size() const {
   util::MutexLock l(mu_);
   return contents_.entries.size();
 }
 
-std::size_t CredentialsStore::plaintext_count() const {
+std::size_t FileUserStore::plaintext_count() const {
   util::MutexLock l(mu_);
   std::size_t n = 0;
   for (const Entry& e : contents_.entries) n += e.hashed ? 0 : 1;

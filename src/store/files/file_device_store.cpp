@@ -1,4 +1,4 @@
-#include "bluetrace/store/device_store.hpp"
+#include "bluetrace/store/files/file_device_store.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -26,9 +26,11 @@ bool IsUserField(std::string_view s) {
 
 }  // namespace
 
-Result<std::unique_ptr<DeviceStore>> DeviceStore::Open(FileSystem& fs, const util::Clock& clock,
-                                                       std::string path, std::string* note) {
-  std::unique_ptr<DeviceStore> store(new DeviceStore(fs, clock, path));
+Result<std::unique_ptr<FileDeviceStore>> FileDeviceStore::Open(FileSystem& fs,
+                                                               const util::Clock& clock,
+                                                               std::string path,
+                                                               std::string* note) {
+  std::unique_ptr<FileDeviceStore> store(new FileDeviceStore(fs, clock, path));
   auto content = fs.ReadFile(path, 256ull << 20);
   std::size_t lines = 0;
   std::string text;
@@ -81,7 +83,7 @@ Result<std::unique_ptr<DeviceStore>> DeviceStore::Open(FileSystem& fs, const uti
   return store;
 }
 
-bool DeviceStore::Remember(const std::string& user, Device device) {
+bool FileDeviceStore::Remember(const std::string& user, Device device) {
   auto& list = devices_[user];
   for (const Device& d : list) {
     if (d.hash == device.hash) return false;
@@ -95,7 +97,7 @@ bool DeviceStore::Remember(const std::string& user, Device device) {
   return true;
 }
 
-std::string DeviceStore::Serialize() const {
+std::string FileDeviceStore::Serialize() const {
   std::string out;
   for (const auto& [user, list] : devices_) {
     for (const Device& d : list) {
@@ -105,7 +107,8 @@ std::string DeviceStore::Serialize() const {
   return out;
 }
 
-std::optional<std::string> DeviceStore::Find(std::string_view user, std::string_view token) const {
+std::optional<std::string> FileDeviceStore::Find(std::string_view user,
+                                                 std::string_view token) const {
   if (token.size() != 2 * kTokenBytes || !IsLowerHex(token)) return std::nullopt;
   const std::string hash = util::Sha256Hex(token);
   util::MutexLock lock(mu_);
@@ -117,7 +120,7 @@ std::optional<std::string> DeviceStore::Find(std::string_view user, std::string_
   return std::nullopt;
 }
 
-Result<std::string> DeviceStore::Issue(std::string_view user, util::Random& random) {
+Result<std::string> FileDeviceStore::Issue(std::string_view user, util::Random& random) {
   if (!IsUserField(user)) return util::InvalidArgument("not a user name");
   std::uint8_t bytes[kTokenBytes];
   BLUETRACE_RETURN_IF_ERROR(random.Fill(bytes));
@@ -153,7 +156,7 @@ Result<std::string> DeviceStore::Issue(std::string_view user, util::Random& rand
   return token;
 }
 
-std::size_t DeviceStore::size() const {
+std::size_t FileDeviceStore::size() const {
   util::MutexLock lock(mu_);
   return size_;
 }

@@ -35,15 +35,13 @@
 #include <utility>
 #include <vector>
 
+#include "bluetrace/store/audit_trail.hpp"
 #include "bluetrace/store/file_system.hpp"
 #include "bluetrace/util/clock.hpp"
 #include "bluetrace/util/status.hpp"
 #include "bluetrace/util/thread_annotations.hpp"
 
 namespace bluetrace::store {
-
-// (key, value) pairs of a record, in order.
-using AuditFields = std::vector<std::pair<std::string, std::string>>;
 
 struct AuditVerifyResult {
   std::uint64_t records = 0;          // valid records before the first problem (all when ok)

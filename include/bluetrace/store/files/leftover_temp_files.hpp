@@ -26,11 +26,9 @@
 #include <vector>
 
 #include "bluetrace/store/file_system.hpp"
+#include "bluetrace/store/files/state_dir.hpp"
 
 namespace bluetrace::store {
-
-// The lock a running bluetrace-server holds on its state directory for its whole life.
-inline constexpr char kServerLockFileName[] = ".server.lock";
 
 struct LeftoverTempFileOptions {
   // False: only find and count them, as kept; no lock is taken and no file is created or

@@ -1,4 +1,4 @@
-#include "bluetrace/store/leftover_temp_files.hpp"
+#include "bluetrace/store/files/leftover_temp_files.hpp"
 
 #include <array>
 #include <memory>
@@ -6,8 +6,7 @@
 #include <string_view>
 #include <utility>
 
-#include "bluetrace/store/credentials_store.hpp"
-#include "bluetrace/store/lockout_store.hpp"
+#include "bluetrace/store/files/state_dir.hpp"
 #include "bluetrace/store/report_store.hpp"
 
 namespace bluetrace::store {
@@ -17,9 +16,9 @@ namespace {
 enum class Guard { kCredentials, kLockouts, kServer };
 
 std::optional<Guard> GuardOfStateFile(std::string_view target) {
-  if (target == "credentials.txt") return Guard::kCredentials;
-  if (target == "lockouts.txt") return Guard::kLockouts;
-  if (target == "tempIDs.txt" || target == "server.crt" || target == "server.key") {
+  if (target == StateDir::kCredentials) return Guard::kCredentials;
+  if (target == StateDir::kLockouts) return Guard::kLockouts;
+  if (target == StateDir::kTempIds || target == "server.crt" || target == "server.key") {
     return Guard::kServer;
   }
   return std::nullopt;
@@ -49,18 +48,16 @@ Status Collect(FileSystem& fs, const std::string& dir, GuardOf guard_of,
 }
 
 // Takes the lock of `guard`; nullptr (and OK) when the caller holds it already.
-Result<std::unique_ptr<FileLock>> TakeGuard(FileSystem& fs, const std::string& state_dir,
-                                            Guard guard, const LeftoverTempFileOptions& options) {
+Result<std::unique_ptr<FileLock>> TakeGuard(FileSystem& fs, const StateDir& dir, Guard guard,
+                                            const LeftoverTempFileOptions& options) {
   switch (guard) {
     case Guard::kCredentials:
-      return AcquireLock(
-          fs, {JoinPath(state_dir, CredentialsStore::kLockFileName), options.lock_timeout});
+      return AcquireLock(fs, {dir.Path(StateDir::kCredentialsLock), options.lock_timeout});
     case Guard::kLockouts:
-      return AcquireLock(fs,
-                         {JoinPath(state_dir, LockoutStore::kLockFileName), options.lock_timeout});
+      return AcquireLock(fs, {dir.Path(StateDir::kLockoutsLock), options.lock_timeout});
     case Guard::kServer:
       if (options.caller_holds_server_lock) return std::unique_ptr<FileLock>();
-      return fs.LockFile(JoinPath(state_dir, kServerLockFileName), false);
+      return fs.LockFile(dir.server_lock(), false);
   }
   return util::Internal("unknown lock");
 }
@@ -77,10 +74,9 @@ Result<LeftoverTempFiles> RemoveLeftoverTempFiles(FileSystem& fs, const std::str
   std::vector<Leftover> found;
   BLUETRACE_RETURN_IF_ERROR(Collect(fs, state_dir, GuardOfStateFile, found));
   BLUETRACE_RETURN_IF_ERROR(Collect(
-      fs, JoinPath(state_dir, "reports"),
+      fs, StateDir(state_dir).reports(),
       [](std::string_view target) {
-        return ReportStore::IsReportName(target) ? std::optional<Guard>(Guard::kServer)
-                                                 : std::nullopt;
+        return IsReportName(target) ? std::optional<Guard>(Guard::kServer) : std::nullopt;
       },
       found));
 
@@ -95,7 +91,7 @@ Result<LeftoverTempFiles> RemoveLeftoverTempFiles(FileSystem& fs, const std::str
     // Never taken when only counting.
     Result<std::unique_ptr<FileLock>> lock = util::Unavailable("only counting");
     if (options.remove) {
-      lock = TakeGuard(fs, state_dir, guard, options);
+      lock = TakeGuard(fs, StateDir(state_dir), guard, options);
       if (guard == Guard::kServer && lock.status().code() == util::StatusCode::kUnavailable) {
         result.server_running = true;
       } else if (!lock.ok()) {

@@ -1,29 +1,32 @@
-#include "bluetrace/service/auditor.hpp"
+#include "bluetrace/store/files/file_audit_trail.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <utility>
 
-namespace bluetrace::service {
+namespace bluetrace::store {
 
-util::Result<std::unique_ptr<Auditor>> Auditor::Open(store::FileSystem& fs,
-                                                     const util::Clock& clock, std::string path,
-                                                     std::string lock_path, std::string* note) {
-  std::unique_ptr<Auditor> a(new Auditor(fs, clock, std::move(path), std::move(lock_path)));
-  auto log = store::AuditLog::Open(fs, clock, a->path_, a->lock_path_, note);
+util::Result<std::unique_ptr<FileAuditTrail>> FileAuditTrail::Open(FileSystem& fs,
+                                                                   const util::Clock& clock,
+                                                                   std::string path,
+                                                                   std::string lock_path,
+                                                                   std::string* note) {
+  std::unique_ptr<FileAuditTrail> a(
+      new FileAuditTrail(fs, clock, std::move(path), std::move(lock_path)));
+  auto log = AuditLog::Open(fs, clock, a->path_, a->lock_path_, note);
   if (!log.ok()) return log.status();
   util::MutexLock lock(a->mu_);
   a->log_ = std::move(*log);
   return a;
 }
 
-util::Status Auditor::EnsureOpen() {
+util::Status FileAuditTrail::EnsureOpen() {
   if (log_) return util::Status::Ok();
   const std::int64_t now = clock_.NowUnixSeconds();
   if (now < next_reopen_) return util::Unavailable("the audit log is not writable");
   next_reopen_ = now + kReopenInterval;
   std::string note;
-  auto log = store::AuditLog::Open(fs_, clock_, path_, lock_path_, &note);
+  auto log = AuditLog::Open(fs_, clock_, path_, lock_path_, &note);
   if (!log.ok()) {
     return util::Unavailable("the audit log is not writable: " + log.status().ToString());
   }
@@ -32,7 +35,7 @@ util::Status Auditor::EnsureOpen() {
   return util::Status::Ok();
 }
 
-util::Status Auditor::Record(std::string_view event, const store::AuditFields& fields) {
+util::Status FileAuditTrail::Record(std::string_view event, const AuditFields& fields) {
   util::MutexLock lock(mu_);
   BLUETRACE_RETURN_IF_ERROR(EnsureOpen());
   util::Status st = log_->Append(event, fields);
@@ -43,9 +46,9 @@ util::Status Auditor::Record(std::string_view event, const store::AuditFields& f
   return st;
 }
 
-bool Auditor::healthy() {
+bool FileAuditTrail::healthy() {
   util::MutexLock lock(mu_);
   return EnsureOpen().ok();
 }
 
-}  // namespace bluetrace::service
+}  // namespace bluetrace::store

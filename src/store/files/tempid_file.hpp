@@ -1,5 +1,5 @@
 // Internal to the store layer: one streaming pass over tempIDs.txt, shared by
-// TempIdStore's start-up load and its compaction.
+// FileTempIdStore's start-up load and its compaction.
 //
 // The file is read in 1 MiB chunks; only complete lines (ending in '\n') go to the
 // protocol::LineSplitter during the pass, so any error it or the parser reports there is

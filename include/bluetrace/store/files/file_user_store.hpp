@@ -1,4 +1,4 @@
-// CredentialsStore: the users of credentials.txt and their passwords (docs/ORIGINAL.md §2, 3,
+// FileUserStore: the UserStore of credentials.txt and their passwords (docs/ORIGINAL.md §2, 3,
 // 6.2, 6.8, 6.9).
 //
 // The file holds one "<UserID> <secret>" line per user, where the secret is either a
@@ -37,6 +37,7 @@
 
 #include "bluetrace/store/file_system.hpp"
 #include "bluetrace/store/password_hash.hpp"
+#include "bluetrace/store/user_store.hpp"
 #include "bluetrace/util/random.hpp"
 #include "bluetrace/util/secret.hpp"
 #include "bluetrace/util/status.hpp"
@@ -44,25 +45,19 @@
 
 namespace bluetrace::store {
 
-enum class VerifyResult { kOk, kWrongPassword, kUnknownUser };
-
-class CredentialsStore {
+class FileUserStore final : public UserStore {
  public:
-  // The lock file, in the state directory, that every process changing credentials.txt
-  // there takes (the server and bluetrace-admin).
-  static constexpr char kLockFileName[] = ".lock-credentials";
-
   // Loads `path`; a missing file is an empty store (the file is created by the first
   // AddUser). Errors: a malformed file is kInvalidArgument naming the file and the line;
   // bad `params` kInvalidArgument; I/O errors as FileSystem reports them; the random
   // generator's error (the dummy hash needs a salt).
   // `lock` coordinates the changes with other processes (see above); empty: none.
-  static Result<std::unique_ptr<CredentialsStore>> Open(FileSystem& fs, std::string path,
-                                                        Argon2Params params, util::Random& random,
-                                                        InterProcessLock lock = {});
+  static Result<std::unique_ptr<FileUserStore>> Open(FileSystem& fs, std::string path,
+                                                     Argon2Params params, util::Random& random,
+                                                     InterProcessLock lock = {});
 
-  CredentialsStore(const CredentialsStore&) = delete;
-  CredentialsStore& operator=(const CredentialsStore&) = delete;
+  FileUserStore(const FileUserStore&) = delete;
+  FileUserStore& operator=(const FileUserStore&) = delete;
 
   // Checks a login. `user` may be in any accepted phone form; a name that is no phone
   // number is an unknown user. Errors: a stored Argon2 encoding libargon2 cannot decode
@@ -73,28 +68,28 @@ class CredentialsStore {
   // plaintext line, the next successful login tries again, and the failure is reported in
   // `*upgrade_status` when given (OK otherwise) for the caller to log.
   Result<VerifyResult> Verify(std::string_view user, std::string_view password,
-                              Status* upgrade_status = nullptr);
+                              Status* upgrade_status = nullptr) override;
 
   // Adds a user with the Argon2id hash of `password`; durable before it returns OK.
   // Errors: kInvalidArgument for a bad phone number or password (see HashPassword),
   // kAlreadyExists, kUnavailable when the inter-process lock is not had in time, read
   // errors of the file (also kInvalidArgument when another process left it malformed),
   // write errors (the user is then not added). The other changes fail the same ways.
-  Status AddUser(std::string_view user, std::string_view password);
+  Status AddUser(std::string_view user, std::string_view password) override;
   // Replaces the password of an existing user (kNotFound otherwise).
-  Status SetPassword(std::string_view user, std::string_view password);
+  Status SetPassword(std::string_view user, std::string_view password) override;
   // Removes a user (kNotFound when absent).
-  Status RemoveUser(std::string_view user);
+  Status RemoveUser(std::string_view user) override;
   // Replaces every plaintext line by its Argon2id hash in one atomic rewrite and returns
   // how many there were; 0 and no write when there is none. The hashing runs before the
   // lock is taken; a line another process changed meanwhile is hashed again.
   Result<std::size_t> MigrateAll();
   // Re-reads the file for changes made by another process (bluetrace-admin). On error
   // the store keeps its previous contents.
-  Status Reload();
+  Status Reload() override;
 
-  bool Contains(std::string_view user) const;
-  std::size_t size() const;
+  bool Contains(std::string_view user) const override;
+  std::size_t size() const override;
   // How many users still have a plaintext line.
   std::size_t plaintext_count() const;
 
@@ -109,8 +104,8 @@ class CredentialsStore {
     bool crlf = false;           // the file's line ends
   };
 
-  CredentialsStore(FileSystem& fs, std::string path, Argon2Params params, util::Random& random,
-                   InterProcessLock lock);
+  FileUserStore(FileSystem& fs, std::string path, Argon2Params params, util::Random& random,
+                InterProcessLock lock);
 
   Result<Contents> LoadFile() const;
   // Reads the file and installs it.

@@ -1,4 +1,4 @@
-#include "bluetrace/store/lockout_store.hpp"
+#include "bluetrace/store/files/file_lockout_store.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -38,22 +38,22 @@ Status ValidateLockoutPolicy(const LockoutPolicy& policy) {
   return Status::Ok();
 }
 
-LockoutStore::LockoutStore(FileSystem& fs, std::string path, LockoutPolicy policy,
-                           const util::Clock& clock, InterProcessLock lock)
+FileLockoutStore::FileLockoutStore(FileSystem& fs, std::string path, LockoutPolicy policy,
+                                   const util::Clock& clock, InterProcessLock lock)
     : fs_(fs), path_(std::move(path)), policy_(policy), clock_(clock), lock_(std::move(lock)) {}
 
-Result<std::unique_ptr<LockoutStore>> LockoutStore::Open(FileSystem& fs, std::string path,
-                                                         LockoutPolicy policy,
-                                                         const util::Clock& clock,
-                                                         InterProcessLock lock) {
+Result<std::unique_ptr<FileLockoutStore>> FileLockoutStore::Open(FileSystem& fs, std::string path,
+                                                                 LockoutPolicy policy,
+                                                                 const util::Clock& clock,
+                                                                 InterProcessLock lock) {
   BLUETRACE_RETURN_IF_ERROR(ValidateLockoutPolicy(policy));
-  std::unique_ptr<LockoutStore> store(
-      new LockoutStore(fs, std::move(path), policy, clock, std::move(lock)));
+  std::unique_ptr<FileLockoutStore> store(
+      new FileLockoutStore(fs, std::move(path), policy, clock, std::move(lock)));
   BLUETRACE_RETURN_IF_ERROR(store->Reload());
   return store;
 }
 
-Result<LockoutStore::KnownMap> LockoutStore::LoadFile() const {
+Result<FileLockoutStore::KnownMap> FileLockoutStore::LoadFile() const {
   auto content = fs_.ReadFile(path_);
   if (!content.ok()) {
     if (content.status().code() == util::StatusCode::kNotFound) return KnownMap{};
@@ -94,7 +94,7 @@ Result<LockoutStore::KnownMap> LockoutStore::LoadFile() const {
   return map;
 }
 
-Status LockoutStore::Reload() {
+Status FileLockoutStore::Reload() {
   // write_mu_ keeps our own rewrites out while the file is read; the file is replaced
   // atomically, so reading it needs no inter-process lock.
   util::MutexLock w(write_mu_);
@@ -105,7 +105,7 @@ Status LockoutStore::Reload() {
   return Status::Ok();
 }
 
-void LockoutStore::MergeFromFile(KnownMap file) {
+void FileLockoutStore::MergeFromFile(KnownMap file) {
   for (auto it = known_.begin(); it != known_.end();) {
     if (dirty_.count(it->first) == 0 && file.count(it->first) == 0) {
       it = known_.erase(it);
@@ -120,25 +120,25 @@ void LockoutStore::MergeFromFile(KnownMap file) {
   }
 }
 
-void LockoutStore::Expire(Entry& entry, std::int64_t now) const {
+void FileLockoutStore::Expire(Entry& entry, std::int64_t now) const {
   if (entry.blocked_until != 0 && entry.blocked_until <= now) entry = Entry{};
 }
 
-const LockoutStore::Entry* LockoutStore::Find(std::string_view user) const {
+const FileLockoutStore::Entry* FileLockoutStore::Find(std::string_view user) const {
   const std::string key(user);
   if (auto it = known_.find(key); it != known_.end()) return &it->second;
   if (auto it = unknown_index_.find(key); it != unknown_index_.end()) return &it->second->second;
   return nullptr;
 }
 
-void LockoutStore::ForgetUnknown(const std::string& user) {
+void FileLockoutStore::ForgetUnknown(const std::string& user) {
   if (auto it = unknown_index_.find(user); it != unknown_index_.end()) {
     unknown_lru_.erase(it->second);
     unknown_index_.erase(it);
   }
 }
 
-BlockState LockoutStore::Check(std::string_view user) const {
+BlockState FileLockoutStore::Check(std::string_view user) const {
   const std::int64_t now = clock_.NowUnixSeconds();
   util::MutexLock l(mu_);
   const Entry* entry = Find(user);
@@ -146,7 +146,7 @@ BlockState LockoutStore::Check(std::string_view user) const {
   return BlockState{true, entry->blocked_until - now};
 }
 
-Result<FailureResult> LockoutStore::RecordFailure(std::string_view user, bool known_user) {
+Result<FailureResult> FileLockoutStore::RecordFailure(std::string_view user, bool known_user) {
   const std::int64_t now = clock_.NowUnixSeconds();
   FailureResult result;
   std::uint64_t version = 0;
@@ -200,7 +200,7 @@ Result<FailureResult> LockoutStore::RecordFailure(std::string_view user, bool kn
   return result;
 }
 
-Status LockoutStore::RecordSuccess(std::string_view user) {
+Status FileLockoutStore::RecordSuccess(std::string_view user) {
   std::uint64_t version = 0;
   {
     util::MutexLock l(mu_);
@@ -213,7 +213,7 @@ Status LockoutStore::RecordSuccess(std::string_view user) {
   return Persist(version);
 }
 
-Status LockoutStore::Unblock(std::string_view user) {
+Status FileLockoutStore::Unblock(std::string_view user) {
   const std::int64_t now = clock_.NowUnixSeconds();
   std::uint64_t version = 0;
   {
@@ -231,7 +231,7 @@ Status LockoutStore::Unblock(std::string_view user) {
   return Persist(version);
 }
 
-std::vector<BlockedUser> LockoutStore::ListBlocked() const {
+std::vector<BlockedUser> FileLockoutStore::ListBlocked() const {
   const std::int64_t now = clock_.NowUnixSeconds();
   std::vector<BlockedUser> out;
   {
@@ -252,17 +252,17 @@ std::vector<BlockedUser> LockoutStore::ListBlocked() const {
   return out;
 }
 
-std::size_t LockoutStore::known_entries() const {
+std::size_t FileLockoutStore::known_entries() const {
   util::MutexLock l(mu_);
   return known_.size();
 }
 
-std::size_t LockoutStore::unknown_entries() const {
+std::size_t FileLockoutStore::unknown_entries() const {
   util::MutexLock l(mu_);
   return unknown_lru_.size();
 }
 
-std::string LockoutStore::Serialize(std::int64_t now) const {
+std::string FileLockoutStore::Serialize(std::int64_t now) const {
   std::vector<std::pair<std::string_view, Entry>> rows;
   for (const auto& [user, entry] : known_) {
     Entry e = entry;
@@ -283,7 +283,7 @@ std::string LockoutStore::Serialize(std::int64_t now) const {
   return out;
 }
 
-Status LockoutStore::Persist(std::uint64_t version) {
+Status FileLockoutStore::Persist(std::uint64_t version) {
   util::MutexLock w(write_mu_);
   // A rewrite made while this thread waited may already contain its change.
   if (persisted_version_ >= version) return Status::Ok();

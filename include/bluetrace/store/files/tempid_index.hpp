@@ -16,7 +16,7 @@
 // (users are not dropped when their last record is erased); it is bounded by the number of
 // accounts.
 //
-// Not thread-safe: the owner (TempIdStore) serialises access.
+// Not thread-safe: the owner (FileTempIdStore) serialises access.
 #pragma once
 
 #include <cstddef>

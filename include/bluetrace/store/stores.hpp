@@ -1,0 +1,32 @@
+// Stores: one backend's set of stores, which the reporting service works with. A backend
+// is a folder (files/ today) with one function that opens its set; the service never
+// names a backend's classes. Move-only; the stores are destroyed with it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bluetrace/store/audit_trail.hpp"
+#include "bluetrace/store/device_store.hpp"
+#include "bluetrace/store/lockout_store.hpp"
+#include "bluetrace/store/report_store.hpp"
+#include "bluetrace/store/tempid_store.hpp"
+#include "bluetrace/store/user_store.hpp"
+
+namespace bluetrace::store {
+
+struct Stores {
+  std::unique_ptr<UserStore> users;
+  std::unique_ptr<LockoutStore> lockouts;
+  std::unique_ptr<TempIdStore> tempids;
+  std::unique_ptr<ReportStore> reports;
+  std::unique_ptr<DeviceStore> devices;  // may be null: no device tokens
+  std::unique_ptr<AuditTrail> audit;
+  // What opening found and repaired, for the log (info), and what an operator must hear
+  // of (warning).
+  std::vector<std::string> notes;
+  std::vector<std::string> warnings;
+};
+
+}  // namespace bluetrace::store

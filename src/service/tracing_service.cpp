@@ -1,0 +1,118 @@
+#include "bluetrace/service/tracing_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <memory>
+#include <utility>
+
+#include "bluetrace/service/contact_check.hpp"
+#include "bluetrace/util/plural.hpp"
+
+namespace bluetrace::service {
+
+void TracingService::IssueTempId(const std::string& user, std::function<void(TempIdOutcome)> done) {
+  std::chrono::milliseconds wait{0};
+  if (!deps_.tempid_limiter.Allow(user, &wait)) {
+    ++deps_.stats.rate_limited_tempids;
+    TempIdOutcome o;
+    o.status = TracingStatus::kRateLimited;
+    o.retry_after = wait;
+    return done(std::move(o));
+  }
+  auto job = std::make_shared<std::function<void(TempIdOutcome)>>(std::move(done));
+  const bool queued = deps_.pool.TrySubmit([this, user, job] {
+    TempIdOutcome o;
+    const std::int64_t start = deps_.clock.NowUnixSeconds();
+    const std::int64_t expiry = start + options_.tempid_lifetime_seconds - 1;
+    auto record = deps_.tempids.Issue(user, start, expiry, deps_.random);
+    if (!record.ok()) {
+      ++deps_.stats.internal_errors;
+      spdlog::error("issuing a TempID failed: {}", record.status().ToString());
+      o.error = record.status().ToString();
+      return (*job)(std::move(o));
+    }
+    ++deps_.stats.tempids_issued;
+    deps_.console.Print("user: " + user + "\nTempID:\n" + record->id.ToString() + "\n");
+    o.status = TracingStatus::kDone;
+    o.record = std::move(*record);
+    (*job)(std::move(o));
+  });
+  if (!queued) {
+    TempIdOutcome o;
+    o.status = TracingStatus::kBusy;
+    (*job)(std::move(o));
+  }
+}
+
+void TracingService::CheckContactLog(const std::string& user, std::string log_text,
+                                     std::function<void(UploadOutcome)> done) {
+  auto job = std::make_shared<std::pair<std::string, std::function<void(UploadOutcome)>>>(
+      std::move(log_text), std::move(done));
+  const bool queued = deps_.pool.TrySubmit([this, user, job] {
+    auto& [text, reply] = *job;
+    UploadOutcome o;
+    auto entries = protocol::ParseContactLog(text, "contact log", options_.time_mode,
+                                             options_.max_upload_entries);
+    if (!entries.ok()) {
+      ++deps_.stats.uploads_rejected;
+      o.status = entries.status().code() == util::StatusCode::kResourceExhausted
+                     ? TracingStatus::kTooLarge
+                     : TracingStatus::kInvalid;
+      o.error = entries.status().message();
+      return reply(std::move(o));
+    }
+    const std::int64_t now = deps_.clock.NowUnixSeconds();
+    o.entries = static_cast<std::uint32_t>(entries->size());
+    const ContactCheckResult result = CheckContacts(
+        user, now, std::move(*entries),
+        [this](std::span<const protocol::TempId> ids) { return deps_.tempids.LookupAll(ids); });
+    auto report = deps_.reports.Write(user, now, FormatReport(result, options_.time_mode));
+    if (!report.ok()) {
+      ++deps_.stats.internal_errors;
+      spdlog::error("writing a contact report failed: {}", report.status().ToString());
+      o.error = report.status().ToString();
+      return reply(std::move(o));
+    }
+    util::Status audited =
+        deps_.audit.Record("contact_check", {{"user", user},
+                                             {"entries", std::to_string(o.entries)},
+                                             {"matched", std::to_string(result.matched)},
+                                             {"mismatched", std::to_string(result.mismatched)},
+                                             {"unknown", std::to_string(result.unknown)},
+                                             {"report", *report}});
+    if (!audited.ok()) {
+      // Fail closed: the client is told the upload failed and will send it again.
+      ++deps_.stats.internal_errors;
+      spdlog::error("audit record contact_check not written: {}", audited.ToString());
+      o.error = audited.ToString();
+      return reply(std::move(o));
+    }
+    ++deps_.stats.uploads;
+    deps_.stats.entries_matched += result.matched;
+    deps_.stats.entries_mismatched += result.mismatched;
+    deps_.stats.entries_unknown += result.unknown;
+    deps_.console.Print(FormatConsoleLines(result, options_.time_mode));
+    spdlog::info("contact log checked: {}, {} matched, {} mismatched, {} unknown; report {}",
+                 util::Count(o.entries, "entry", "entries"), result.matched, result.mismatched,
+                 result.unknown, *report);
+    o.status = TracingStatus::kDone;
+    reply(std::move(o));
+  });
+  if (!queued) {
+    UploadOutcome o;
+    o.status = TracingStatus::kBusy;
+    job->second(std::move(o));
+  }
+}
+
+void TracingService::SessionEnded(const std::string& user, const std::string& peer,
+                                  bool logged_out) {
+  if (logged_out) {
+    spdlog::info("{} logged out", user);
+  } else {
+    spdlog::info("a user from {} disconnected without logout; logged out", peer);
+  }
+  deps_.console.Print(user + " logout\n");
+}
+
+}  // namespace bluetrace::service

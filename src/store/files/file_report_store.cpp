@@ -1,0 +1,49 @@
+#include "bluetrace/store/files/file_report_store.hpp"
+
+#include <algorithm>
+
+#include "bluetrace/store/files/state_dir.hpp"
+
+namespace bluetrace::store {
+Result<std::unique_ptr<FileReportStore>> FileReportStore::Open(FileSystem& fs, std::string dir) {
+  BLUETRACE_RETURN_IF_ERROR(fs.CreateDirs(dir, StateDir::kReportDirMode));
+  return std::unique_ptr<FileReportStore>(new FileReportStore(fs, std::move(dir)));
+}
+
+Result<std::string> FileReportStore::Write(std::string_view uploader, std::int64_t received_at,
+                                           std::string_view text) {
+  util::MutexLock lock(mu_);
+  for (std::uint64_t n = 1; n < 100000; ++n) {
+    std::string name = ReportName(uploader, received_at, n);
+    const std::string path = JoinPath(dir_, name);
+    auto exists = fs_.Exists(path);
+    if (!exists.ok()) return exists.status();
+    if (*exists) continue;
+    BLUETRACE_RETURN_IF_ERROR(fs_.ReplaceFileAtomically(path, text, StateDir::kReportMode));
+    return name;
+  }
+  return util::ResourceExhausted("too many reports for one uploader within one second");
+}
+
+Result<std::vector<std::string>> FileReportStore::List() const {
+  auto names = fs_.ListDir(dir_);
+  if (!names.ok()) return names.status();
+  std::vector<std::string> out;
+  for (auto& n : *names) {
+    if (IsReportName(n)) out.push_back(std::move(n));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<std::string> FileReportStore::Read(std::string_view name) const {
+  if (!IsReportName(name)) {
+    return util::InvalidArgument("'" + std::string(name) + "' is not a report name");
+  }
+  const std::string path = JoinPath(dir_, name);
+  BLUETRACE_ASSIGN_OR_RETURN(const bool exists, fs_.Exists(path));
+  if (!exists) return util::NotFound("no report named " + std::string(name));
+  return fs_.ReadFile(path, 1ull << 30);
+}
+
+}  // namespace bluetrace::store

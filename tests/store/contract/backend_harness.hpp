@@ -1,0 +1,80 @@
+// The contract suites of the storage interfaces (store/*_store.hpp, store/audit_trail.hpp):
+// written against the interfaces only, and instantiated for every backend in
+// tests/store/store_contract_test.cpp, so a new backend is proven by the same tests.
+//
+// A BackendHarness is one empty storage (a fresh state directory, a fresh database). Each
+// Open*() call returns another handle on that same storage, as another process (a second
+// server instance, bluetrace-admin) would open it.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bluetrace/store/audit_trail.hpp"
+#include "bluetrace/store/device_store.hpp"
+#include "bluetrace/store/lockout_store.hpp"
+#include "bluetrace/store/report_store.hpp"
+#include "bluetrace/store/tempid_store.hpp"
+#include "bluetrace/store/user_store.hpp"
+#include "bluetrace/util/clock.hpp"
+#include "support/fake_random.hpp"
+
+namespace bluetrace::test {
+
+class BackendHarness {
+ public:
+  virtual ~BackendHarness() = default;
+
+  virtual std::unique_ptr<store::UserStore> OpenUsers() = 0;
+  virtual std::unique_ptr<store::LockoutStore> OpenLockouts(const store::LockoutPolicy& p) = 0;
+  virtual std::unique_ptr<store::TempIdStore> OpenTempIds(std::int64_t retention_seconds) = 0;
+  virtual std::unique_ptr<store::ReportStore> OpenReports() = 0;
+  virtual std::unique_ptr<store::DeviceStore> OpenDevices() = 0;
+  virtual std::unique_ptr<store::AuditTrail> OpenAudit() = 0;
+  // The records of the audit trail as "<event> <key>=<value>..." lines, oldest first,
+  // after checking that they form one unbroken chain (a test failure otherwise).
+  virtual std::vector<std::string> AuditRecords() = 0;
+
+  // True when several handles may write TempIDs at once (several server instances on one
+  // storage); the file backend has one writing server per state directory.
+  virtual bool concurrent_tempid_writers() const = 0;
+
+  util::ManualClock& clock() { return clock_; }
+  SeededRandom& random() { return random_; }
+
+ private:
+  util::ManualClock clock_{1'600'000'000};
+  SeededRandom random_{42};
+};
+
+struct BackendCase {
+  std::string name;  // a GoogleTest name: letters and digits
+  std::function<std::unique_ptr<BackendHarness>()> make;
+};
+
+// Every backend the suites run against (store_contract_test.cpp).
+std::vector<BackendCase> ContractBackends();
+
+// The fixture of every suite: a fresh storage per test.
+class StoreContract : public ::testing::TestWithParam<BackendCase> {
+ protected:
+  void SetUp() override { backend_ = GetParam().make(); }
+  BackendHarness& backend() { return *backend_; }
+
+ private:
+  std::unique_ptr<BackendHarness> backend_;
+};
+
+class UserStoreContract : public StoreContract {};
+class LockoutStoreContract : public StoreContract {};
+class TempIdStoreContract : public StoreContract {};
+class ReportStoreContract : public StoreContract {};
+class DeviceStoreContract : public StoreContract {};
+class AuditTrailContract : public StoreContract {};
+
+}  // namespace bluetrace::test
