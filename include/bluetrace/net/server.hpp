@@ -1,39 +1,12 @@
-// Server: the TLS transport of bluetrace-server. It accepts TCP connections, admits or
-// refuses them, runs the TLS handshake, turns bytes into protocol::Messages and hands them,
-// one at a time, to a service::Session made by the SessionFactory; replies go back as
-// frames. It holds no business rules: what a message means is the Session's affair.
+// Server: the TLS transport of bluetrace-server. It accepts and admits connections, runs
+// the TLS handshake, turns bytes into protocol::Messages and hands them, one at a time, to
+// a service::Session made by the SessionFactory; replies go back as frames. It holds no
+// business rules. Limits and deadlines: ServerOptions and Start().
 //
-// Threads: the Server owns an io_context and `io_threads` threads running it (started by
-// Start(), joined by Stop()). Every connection runs on its own strand, so a connection's
-// handlers never run concurrently; the accept loop runs on another. A Session's `done` may
-// be called from any thread; the reply is posted back onto the connection's strand.
-//
-// Admission, on accept and before any TLS work: a connection is closed at once when the
-// server already has max_connections open, when its source address already has
-// max_connections_per_address open, or when SessionFactory::AdmitConnection refuses the
-// address (its rate of new connections). Everyone else is still served. max_connections
-// must fit under the process's open-file limit (descriptor_budget.hpp fits it at start);
-// should accept still fail, e.g. with EMFILE, the accept loop pauses instead of spinning
-// and the warning is rate-limited (accept_backoff.hpp).
-//
-// Per connection: the TLS handshake must finish within handshake_timeout; until the
-// Session reports logged_in(), the connection must log in by accept + login_timeout;
-// after login, idle_timeout bounds the silence before each new frame. A missed deadline
-// sends Error{kTimeout} (best effort) and closes. A frame that does not decode sends
-// Error{FrameErrorCode(...)} and closes. A reply must reach the client within
-// write_timeout, and a reply larger than max_pending_write_bytes closes the connection
-// instead of being queued. While a request is with the Session nothing more is read from
-// the connection, which gives natural backpressure. Every connection ends in a socket
-// close and exactly one Session::Closed() call, whatever the peer did.
-//
-// Ownership: the Server borrows the SessionFactory (it must outlive the Server) and shares
-// the TLS context with the sessions made from it: ReplaceTlsContext() makes new
-// connections use a new context while existing ones keep theirs alive. A Session is kept
-// alive until its last pending `done` has run or been destroyed.
-//
-// Thread-safety: Start(), Stop() and the destructor from one controlling thread (never
-// from an I/O thread or a Session callback); ReplaceTlsContext(), port() and stats() from
-// any thread.
+// Threads: `io_threads` threads run its io_context; each connection runs on its own strand
+// and a Session's `done` may be called from any thread (the reply is posted back). Start(),
+// Stop() and the destructor from one controlling thread; the rest from any thread.
+// Ownership: borrows the SessionFactory, shares the TLS context with its connections.
 #pragma once
 
 #include <atomic>
@@ -55,6 +28,13 @@ namespace bluetrace::net {
 
 // The transport's limits and deadlines (service::ServerConfig holds the operator-facing
 // keys; ServerOptionsFromConfig copies them). Milliseconds so tests can use short ones.
+// A missed deadline sends Error{kTimeout} (best effort) and closes; so does a frame that
+// does not decode (Error{FrameErrorCode(...)}), and a reply larger than
+// max_pending_write_bytes closes instead of being queued. Until the Session reports
+// logged_in(), the connection must log in by accept + login_timeout; after that
+// idle_timeout bounds the silence before each frame. While a request is with the Session
+// nothing more is read (natural backpressure). Every connection ends in a socket close and
+// exactly one Session::Closed() call, whatever the peer did.
 struct ServerOptions {
   std::string bind_address = "0.0.0.0";  // IPv4 or IPv6 literal
   std::uint16_t port = 4000;             // 0 picks a free port; Server::port() reports it
@@ -99,7 +79,12 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds bind_address:port, listens, starts the I/O threads and accepts. Errors:
+  // Binds bind_address:port, listens, starts the I/O threads and accepts. Admission, on
+  // accept and before any TLS work: a connection is closed at once when max_connections
+  // are open, when its address has max_connections_per_address open, or when
+  // SessionFactory::AdmitConnection refuses it. max_connections must fit under the
+  // open-file limit (descriptor_budget.hpp); should accept still fail (EMFILE), the loop
+  // pauses instead of spinning, with a rate-limited warning (accept_backoff.hpp). Errors:
   // kInvalidArgument for a bind address that is not an IP literal; kIoError naming the
   // address and port when the socket cannot be opened, bound or put to listen (e.g.
   // "cannot bind 127.0.0.1:4000: Address already in use"); kFailedPrecondition when
@@ -117,7 +102,9 @@ class Server {
   void Stop(std::chrono::milliseconds grace);
 
   // New connections use `tls` from now on (a certificate reload); open ones keep the
-  // context they started with. A null pointer is ignored.
+  // context they started with (each holds a shared_ptr, so a reload never frees it under
+  // them). A null pointer is ignored. A Session lives until its last pending `done` has
+  // run or been destroyed.
   void ReplaceTlsContext(std::shared_ptr<boost::asio::ssl::context> tls);
 
   // The bound port once Start() succeeded (the real one when options.port was 0), else 0.

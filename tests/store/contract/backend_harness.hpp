@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,8 @@ struct BackendCase {
   std::string name;  // a GoogleTest name: letters and digits
   std::function<std::unique_ptr<BackendHarness>()> make;
 };
+
+inline void PrintTo(const BackendCase& c, std::ostream* os) { *os << c.name; }
 
 // Every backend the suites run against (store_contract_test.cpp).
 std::vector<BackendCase> ContractBackends();
