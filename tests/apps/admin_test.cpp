@@ -388,6 +388,36 @@ TEST_F(AdminProgramTest, PasswordsComeFromStdinAndPasswdChangesThem) {
   EXPECT_EQ(audit.find("other-password"), std::string::npos);
 }
 
+// user add and user passwd apply registration's rule (service/password_rules.hpp) with the
+// server's configured bounds: an over-long password is refused, not hashed.
+TEST_F(AdminProgramTest, UserAddAndPasswdRefuseAPasswordOverTheConfiguredMaximum) {
+  WriteFileForTest(dir_.File("fast.toml"),
+                   "[auth]\nargon2_memory_kib = 64\nargon2_iterations = 1\n"
+                   "min_password_length = 10\nmax_password_length = 64\n");
+  const std::string before = ReadFileForTest(dir_.File("credentials.txt"));
+  for (const char* cmd : {"user add +61400000777", "user passwd +61410888888"}) {
+    auto r = AdminWithStdin(cmd, std::string(65, 'x') + "\n");
+    EXPECT_EQ(r.exit_code, 1) << cmd << ": " << r.output;
+    EXPECT_NE(r.output.find("the password must be 10 to 64 bytes long"), std::string::npos)
+        << r.output;
+    r = AdminWithStdin(cmd, "123456789\n");
+    EXPECT_EQ(r.exit_code, 1) << cmd << ": " << r.output;
+    EXPECT_NE(r.output.find("the password must be 10 to 64 bytes long"), std::string::npos)
+        << r.output;
+  }
+  EXPECT_EQ(ReadFileForTest(dir_.File("credentials.txt")), before);
+  // Without a configuration, the server's defaults (8 to 1024 bytes).
+  const std::string fresh = ShellQuoteForTest(test::ProgramPath("bluetrace-admin")) +
+                            " --state-dir " + ShellQuoteForTest(dir_.path()) + " ";
+  WriteFileForTest(dir_.File("long"), std::string(1025, 'x') + "\n");
+  auto r = test::RunCommandForTest(fresh + "user add +61400000777 --password-file " +
+                                   ShellQuoteForTest(dir_.File("long")) + " </dev/null");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("the password must be 8 to 1024 bytes long"), std::string::npos)
+      << r.output;
+  EXPECT_EQ(ReadFileForTest(dir_.File("credentials.txt")), before);
+}
+
 TEST_F(AdminProgramTest, MigrateCredentialsHashesEveryPlaintextLine) {
   auto r = Admin("migrate-credentials");
   ASSERT_EQ(r.exit_code, 0) << r.output;
