@@ -14,6 +14,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "bluetrace/util/digest.hpp"
+#include "bluetrace/util/ip_literal.hpp"
 #include "bluetrace/util/random.hpp"
 #include "openssl_helpers.hpp"
 
@@ -34,12 +36,6 @@ constexpr std::int64_t kSkewBackdateSeconds = 3600;
 constexpr std::uint32_t kMaxValidityDays = 3650;
 constexpr std::size_t kMaxCommonNameLength = 64;  // ub-common-name in RFC 5280
 
-bool IsIpLiteral(const std::string& s) {
-  std::array<unsigned char, 16> buf{};
-  return inet_pton(AF_INET, s.c_str(), buf.data()) == 1 ||
-         inet_pton(AF_INET6, s.c_str(), buf.data()) == 1;
-}
-
 std::string LocalHostName() {
   std::array<char, 256> buf{};
   if (gethostname(buf.data(), buf.size() - 1) != 0) return {};
@@ -59,7 +55,7 @@ Result<std::string> SubjectAltNames(const SelfSignedOptions& options) {
     dns.push_back(name);
   }
   for (const std::string& ip : options.extra_ip_addresses) {
-    if (!IsIpLiteral(ip)) {
+    if (!util::IsIpLiteral(ip)) {
       return util::InvalidArgument("extra IP address \"" + ip +
                                    "\" is not an IPv4 or IPv6 literal");
     }
@@ -117,25 +113,13 @@ Status AddExtension(X509* cert, X509V3_CTX* ctx, int nid, const std::string& val
   return Status::Ok();
 }
 
-std::string HexColons(const unsigned char* data, std::size_t n) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(n * 3);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (i != 0) out += ':';
-    out += kHex[data[i] >> 4];
-    out += kHex[data[i] & 0x0f];
-  }
-  return out;
-}
-
 Result<std::string> FingerprintOf(X509* cert) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  util::Sha256Digest md{};
   unsigned int len = 0;
-  if (X509_digest(cert, EVP_sha256(), md.data(), &len) != 1) {
+  if (X509_digest(cert, EVP_sha256(), md.data(), &len) != 1 || len != md.size()) {
     return OpenSslFailure(StatusCode::kInternal, "computing the certificate's SHA-256");
   }
-  return "SHA256:" + HexColons(md.data(), len);
+  return util::Sha256Fingerprint(md);
 }
 
 Result<std::string> NameToString(const X509_NAME* name) {
@@ -276,12 +260,8 @@ Result<std::string> CertificateFingerprintSha256(std::string_view pem) {
 }
 
 Result<std::string> DerFingerprintSha256(std::span<const std::uint8_t> der) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int len = 0;
-  if (EVP_Digest(der.data(), der.size(), md.data(), &len, EVP_sha256(), nullptr) != 1) {
-    return OpenSslFailure(StatusCode::kInternal, "computing SHA-256");
-  }
-  return "SHA256:" + HexColons(md.data(), len);
+  BLUETRACE_ASSIGN_OR_RETURN(const util::Sha256Digest md, util::Sha256(der));
+  return util::Sha256Fingerprint(md);
 }
 
 Status CheckPrivateKeyFileMode(store::FileSystem& fs, const std::string& path) {

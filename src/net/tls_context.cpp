@@ -1,6 +1,5 @@
 #include "bluetrace/net/tls_context.hpp"
 
-#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
@@ -13,6 +12,7 @@
 #include <vector>
 
 #include "bluetrace/net/certificate.hpp"
+#include "bluetrace/util/ip_literal.hpp"
 #include "bluetrace/util/secret.hpp"
 #include "openssl_helpers.hpp"
 
@@ -37,12 +37,6 @@ constexpr const char* kTls12Ciphers =
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:"
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:"
     "ECDHE-RSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256";
-
-bool IsIpLiteral(const std::string& s) {
-  std::array<unsigned char, 16> buf{};
-  return inet_pton(AF_INET, s.c_str(), buf.data()) == 1 ||
-         inet_pton(AF_INET6, s.c_str(), buf.data()) == 1;
-}
 
 Result<long> ParseMinVersion(const std::string& value) {
   if (value == "1.3") return static_cast<long>(TLS1_3_VERSION);
@@ -159,7 +153,7 @@ Result<ContextPtr> MakeServerContext(const TlsServerOptions& options, store::Fil
 Result<ContextPtr> MakeClientContext(const TlsClientOptions& options, store::FileSystem& fs) {
   Result<long> min_version = ParseMinVersion(options.min_version);
   if (!min_version.ok()) return min_version.status();
-  const bool is_ip = IsIpLiteral(options.expected_host);
+  const bool is_ip = util::IsIpLiteral(options.expected_host);
   if (!options.expected_host.empty() && !is_ip && !IsValidDnsName(options.expected_host)) {
     return util::InvalidArgument("expected server host \"" + options.expected_host +
                                  "\" is neither a DNS name nor an IP address");
@@ -205,7 +199,8 @@ Result<ContextPtr> MakeClientContext(const TlsClientOptions& options, store::Fil
 
 Status ConfigureClientStream(SSL* ssl, const TlsClientOptions& options) {
   if (ssl == nullptr) return util::InvalidArgument("ConfigureClientStream: null SSL handle");
-  if (IsIpLiteral(options.expected_host) || options.expected_host.empty()) return Status::Ok();
+  if (util::IsIpLiteral(options.expected_host) || options.expected_host.empty())
+    return Status::Ok();
   // SSL_set_tlsext_host_name is a macro with a C cast; this is its expansion.
   if (SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
                const_cast<char*>(options.expected_host.c_str())) != 1) {

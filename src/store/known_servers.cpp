@@ -12,10 +12,6 @@ namespace {
 using util::Result;
 using util::Status;
 
-constexpr std::string_view kPrefix = "SHA256:";
-
-bool IsUpperHex(char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'); }
-
 // A key is "<host>:<port>": a non-empty host without spaces, a decimal port 1-65535.
 bool IsServerKey(std::string_view key) {
   const auto colon = key.rfind(':');
@@ -87,18 +83,6 @@ std::string DirectoryOf(const std::string& path) {
 }
 
 }  // namespace
-
-bool IsSha256Fingerprint(std::string_view fp) {
-  if (fp.size() != kPrefix.size() + 32 * 3 - 1 || fp.substr(0, kPrefix.size()) != kPrefix) {
-    return false;
-  }
-  const std::string_view hex = fp.substr(kPrefix.size());
-  for (std::size_t i = 0; i < hex.size(); ++i) {
-    const bool ok = i % 3 == 2 ? hex[i] == ':' : IsUpperHex(hex[i]);
-    if (!ok) return false;
-  }
-  return true;
-}
 
 std::string KnownServerKey(std::string_view host, std::uint16_t port) {
   const std::string h(host);
