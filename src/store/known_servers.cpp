@@ -90,9 +90,8 @@ std::string KnownServerKey(std::string_view host, std::uint16_t port) {
 }
 
 Result<std::optional<std::string>> KnownServers::Lookup(std::string_view host_port) const {
-  auto lines = ReadLines(fs_, path_);
-  if (!lines.ok()) return lines.status();
-  for (const Line& line : *lines) {
+  BLUETRACE_ASSIGN_OR_RETURN(const std::vector<Line> lines, ReadLines(fs_, path_));
+  for (const Line& line : lines) {
     // Comment and blank lines have an empty key; they never match.
     if (!line.key.empty() && line.key == host_port) {
       return std::optional<std::string>(line.fingerprint);
@@ -108,12 +107,11 @@ Status KnownServers::Remember(std::string_view host_port, std::string_view finge
   if (!IsSha256Fingerprint(fingerprint)) {
     return util::InvalidArgument("not a SHA-256 fingerprint: \"" + std::string(fingerprint) + "\"");
   }
-  auto lines = ReadLines(fs_, path_);
-  if (!lines.ok()) return lines.status();
+  BLUETRACE_ASSIGN_OR_RETURN(const std::vector<Line> lines, ReadLines(fs_, path_));
   const std::string entry = std::string(host_port) + " " + std::string(fingerprint);
   std::string text;
   bool replaced = false;
-  for (const Line& line : *lines) {
+  for (const Line& line : lines) {
     if (line.key == host_port) {
       if (!replaced) text += entry + "\n";
       replaced = true;
