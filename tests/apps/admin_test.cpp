@@ -456,6 +456,26 @@ TEST_F(AdminProgramTest, VerifyReportsEachPlantedProblemWithFileAndLine) {
   EXPECT_NE(r.output.find("2 problems found"), std::string::npos) << r.output;
 }
 
+// verify reads credentials.txt with the loader's parser, which bounds an Argon2id encoding
+// as login does: a hash login would refuse is a problem named by line.
+TEST_F(AdminProgramTest, VerifyRefusesAnArgon2idEncodingThatLoginWouldRefuse) {
+  WriteFileForTest(dir_.File("credentials.txt"),
+                   "+61410666666 kara1234\n"
+                   "+61410777777 $argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$aGFzaGhhc2g\n"
+                   "+61410888888 $argon2id$v=19$m=99999999,t=2,p=1$c29tZXNhbHQ$"
+                   "nf65EOgLrQMR/uIPnA4rEsF5h7TKyQwu9U1bMCHGi/4\n");
+  auto r = Admin("verify");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("credentials.txt line 2: password hash is not a valid Argon2id "
+                          "encoding: hash is shorter than 16 bytes"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("credentials.txt line 3: password hash is not a valid Argon2id "
+                          "encoding: argon2 memory_kib must be 8-1048576, got 99999999"),
+            std::string::npos)
+      << r.output;
+}
+
 TEST_F(AdminProgramTest, VerifyDetectsATamperedAuditLog) {
   ASSERT_EQ(Admin("migrate-credentials").exit_code, 0);
   ASSERT_EQ(Admin("compact").exit_code, 0);
