@@ -1,4 +1,4 @@
-// Fuzzes ParseArgon2Encoding, which reads the secret of a credentials.txt line (attacker
+// Fuzzes protocol::ParseArgon2Encoding, which reads the secret of a credentials.txt line (attacker
 // controlled when the file is tampered with) before libargon2 sees it. Invariants: a
 // rejection is kInvalidArgument saying the encoding is malformed; accepted parameters lie
 // within the validated ranges and are exactly the canonical numbers at the start of the
@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "bluetrace/protocol/argon2_encoding.hpp"
 #include "bluetrace/store/password_hash.hpp"
 
 namespace {
@@ -23,13 +24,14 @@ void Check(bool invariant) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view encoded(reinterpret_cast<const char*>(data), size);
-  auto params = store::ParseArgon2Encoding(encoded);
-  if (!params.ok()) {
-    Check(params.status().code() == util::StatusCode::kInvalidArgument);
-    Check(params.status().message().rfind("malformed Argon2id encoding: ", 0) == 0);
+  auto parsed = protocol::ParseArgon2Encoding(encoded);
+  if (!parsed.ok()) {
+    Check(parsed.status().code() == util::StatusCode::kInvalidArgument);
+    Check(parsed.status().message().rfind("password hash is not a valid Argon2id encoding: ", 0) ==
+          0);
     return 0;
   }
-  const store::Argon2Params& p = *params;
+  const store::Argon2Params& p = parsed->params;
   Check(store::ValidateArgon2Params(p).ok());
   Check(p.parallelism >= 1 && p.parallelism <= store::kMaxArgon2Parallelism);
   Check(p.iterations >= 1 && p.iterations <= store::kMaxArgon2Iterations);
@@ -38,6 +40,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                            ",t=" + std::to_string(p.iterations) +
                            ",p=" + std::to_string(p.parallelism) + "$";
   Check(encoded.substr(0, head.size()) == head);
+  Check(parsed->salt.size() >= protocol::kMinArgon2SaltBytes &&
+        parsed->salt.size() <= protocol::kMaxArgon2SaltBytes);
+  Check(parsed->hash.size() >= protocol::kMinArgon2HashBytes &&
+        parsed->hash.size() <= protocol::kMaxArgon2HashBytes);
 
   if (p.memory_kib <= 256 && p.iterations <= 2) {
     auto verified = store::VerifyPassword(encoded, "kara1234");

@@ -10,6 +10,7 @@
 #include "bluetrace/protocol/text_lines.hpp"
 #include "bluetrace/protocol/text_records.hpp"
 #include "bluetrace/service/auth_service.hpp"
+#include "bluetrace/service/password_rules.hpp"
 #include "bluetrace/store/files/audit_log.hpp"
 #include "bluetrace/store/files/file_lockout_store.hpp"
 #include "bluetrace/store/files/file_tempid_store.hpp"
@@ -76,6 +77,13 @@ std::string Canonical(const std::string& user) {
   return c.ok() ? *c : user;
 }
 
+// Registration's password rule with the bounds of the server's configuration (its
+// defaults when the tool was given none), so the tool admits what the server would.
+util::Status NewPasswordRule(const AdminEnv& env, std::string_view password) {
+  return service::CheckPasswordLength(password.size(), env.config.min_password_length,
+                                      env.config.max_password_length);
+}
+
 }  // namespace
 
 int Usage(const AdminEnv& env, const std::string& message) {
@@ -85,10 +93,7 @@ int Usage(const AdminEnv& env, const std::string& message) {
 
 int UserAdd(AdminEnv& env, const std::string& user, std::string_view password) {
   return ChangeCredentials(env, [&](store::FileUserStore& creds) {
-    if (password.size() < env.config.min_password_length) {
-      return Fail(env, "the password must be at least " +
-                           std::to_string(env.config.min_password_length) + " bytes long");
-    }
+    if (auto rule = NewPasswordRule(env, password); !rule.ok()) return Fail(env, rule.message());
     if (auto st = creds.AddUser(user, password); !st.ok()) return Fail(env, st.ToString());
     std::fprintf(env.out, "added %s\n", Canonical(user).c_str());
     return Audited(env, "admin_user_added", {{"user", Canonical(user)}});
@@ -105,10 +110,7 @@ int UserRemove(AdminEnv& env, const std::string& user) {
 
 int UserPasswd(AdminEnv& env, const std::string& user, std::string_view password) {
   return ChangeCredentials(env, [&](store::FileUserStore& creds) {
-    if (password.size() < env.config.min_password_length) {
-      return Fail(env, "the password must be at least " +
-                           std::to_string(env.config.min_password_length) + " bytes long");
-    }
+    if (auto rule = NewPasswordRule(env, password); !rule.ok()) return Fail(env, rule.message());
     if (auto st = creds.SetPassword(user, password); !st.ok()) return Fail(env, st.ToString());
     std::fprintf(env.out, "password of %s changed\n", Canonical(user).c_str());
     return Audited(env, "admin_password_changed", {{"user", Canonical(user)}});

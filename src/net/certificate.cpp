@@ -14,6 +14,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "bluetrace/util/digest.hpp"
+#include "bluetrace/util/ip_literal.hpp"
 #include "bluetrace/util/random.hpp"
 #include "openssl_helpers.hpp"
 
@@ -34,12 +36,6 @@ constexpr std::int64_t kSkewBackdateSeconds = 3600;
 constexpr std::uint32_t kMaxValidityDays = 3650;
 constexpr std::size_t kMaxCommonNameLength = 64;  // ub-common-name in RFC 5280
 
-bool IsIpLiteral(const std::string& s) {
-  std::array<unsigned char, 16> buf{};
-  return inet_pton(AF_INET, s.c_str(), buf.data()) == 1 ||
-         inet_pton(AF_INET6, s.c_str(), buf.data()) == 1;
-}
-
 std::string LocalHostName() {
   std::array<char, 256> buf{};
   if (gethostname(buf.data(), buf.size() - 1) != 0) return {};
@@ -59,7 +55,7 @@ Result<std::string> SubjectAltNames(const SelfSignedOptions& options) {
     dns.push_back(name);
   }
   for (const std::string& ip : options.extra_ip_addresses) {
-    if (!IsIpLiteral(ip)) {
+    if (!util::IsIpLiteral(ip)) {
       return util::InvalidArgument("extra IP address \"" + ip +
                                    "\" is not an IPv4 or IPv6 literal");
     }
@@ -117,25 +113,13 @@ Status AddExtension(X509* cert, X509V3_CTX* ctx, int nid, const std::string& val
   return Status::Ok();
 }
 
-std::string HexColons(const unsigned char* data, std::size_t n) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(n * 3);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (i != 0) out += ':';
-    out += kHex[data[i] >> 4];
-    out += kHex[data[i] & 0x0f];
-  }
-  return out;
-}
-
 Result<std::string> FingerprintOf(X509* cert) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  util::Sha256Digest md{};
   unsigned int len = 0;
-  if (X509_digest(cert, EVP_sha256(), md.data(), &len) != 1) {
+  if (X509_digest(cert, EVP_sha256(), md.data(), &len) != 1 || len != md.size()) {
     return OpenSslFailure(StatusCode::kInternal, "computing the certificate's SHA-256");
   }
-  return "SHA256:" + HexColons(md.data(), len);
+  return util::Sha256Fingerprint(md);
 }
 
 Result<std::string> NameToString(const X509_NAME* name) {
@@ -203,12 +187,10 @@ Result<GeneratedCertificate> GenerateSelfSigned(const SelfSignedOptions& options
     return util::InvalidArgument("validity_days must be between 1 and 3650, got " +
                                  std::to_string(options.validity_days));
   }
-  Result<std::string> san = SubjectAltNames(options);
-  if (!san.ok()) return san.status();
+  BLUETRACE_ASSIGN_OR_RETURN(const std::string san, SubjectAltNames(options));
 
   ERR_clear_error();
-  Result<EvpPkeyPtr> key = GenerateP256Key();
-  if (!key.ok()) return key.status();
+  BLUETRACE_ASSIGN_OR_RETURN(const EvpPkeyPtr key, GenerateP256Key());
 
   X509Ptr cert(X509_new());
   if (!cert || X509_set_version(cert.get(), X509_VERSION_3) != 1) {
@@ -228,7 +210,7 @@ Result<GeneratedCertificate> GenerateSelfSigned(const SelfSignedOptions& options
   if (X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
                                  reinterpret_cast<const unsigned char*>(options.common_name.data()),
                                  static_cast<int>(options.common_name.size()), -1, 0) != 1 ||
-      X509_set_issuer_name(cert.get(), name) != 1 || X509_set_pubkey(cert.get(), key->get()) != 1) {
+      X509_set_issuer_name(cert.get(), name) != 1 || X509_set_pubkey(cert.get(), key.get()) != 1) {
     return OpenSslFailure(StatusCode::kInternal, "setting the subject");
   }
 
@@ -241,9 +223,9 @@ Result<GeneratedCertificate> GenerateSelfSigned(const SelfSignedOptions& options
       AddExtension(cert.get(), &ctx, NID_key_usage, "critical,digitalSignature"));
   BLUETRACE_RETURN_IF_ERROR(AddExtension(cert.get(), &ctx, NID_ext_key_usage, "serverAuth"));
   BLUETRACE_RETURN_IF_ERROR(AddExtension(cert.get(), &ctx, NID_subject_key_identifier, "hash"));
-  BLUETRACE_RETURN_IF_ERROR(AddExtension(cert.get(), &ctx, NID_subject_alt_name, *san));
+  BLUETRACE_RETURN_IF_ERROR(AddExtension(cert.get(), &ctx, NID_subject_alt_name, san));
 
-  if (X509_sign(cert.get(), key->get(), EVP_sha256()) <= 0) {
+  if (X509_sign(cert.get(), key.get(), EVP_sha256()) <= 0) {
     return OpenSslFailure(StatusCode::kInternal, "signing the certificate");
   }
 
@@ -251,7 +233,7 @@ Result<GeneratedCertificate> GenerateSelfSigned(const SelfSignedOptions& options
   // Secure-memory BIO: its buffer is cleansed when freed, so the key does not linger.
   BioPtr key_bio(BIO_new(BIO_s_secmem()));
   if (!cert_bio || !key_bio || PEM_write_bio_X509(cert_bio.get(), cert.get()) != 1 ||
-      PEM_write_bio_PKCS8PrivateKey(key_bio.get(), key->get(), nullptr, nullptr, 0, nullptr,
+      PEM_write_bio_PKCS8PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr,
                                     nullptr) != 1) {
     return OpenSslFailure(StatusCode::kInternal, "encoding the certificate and key as PEM");
   }
@@ -270,26 +252,20 @@ Status WriteCertificateFiles(store::FileSystem& fs, const std::string& certifica
 }
 
 Result<std::string> CertificateFingerprintSha256(std::string_view pem) {
-  Result<X509Ptr> cert = detail::ParsePemCertificate(pem);
-  if (!cert.ok()) return cert.status();
-  return FingerprintOf(cert->get());
+  BLUETRACE_ASSIGN_OR_RETURN(const X509Ptr cert, detail::ParsePemCertificate(pem));
+  return FingerprintOf(cert.get());
 }
 
 Result<std::string> DerFingerprintSha256(std::span<const std::uint8_t> der) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int len = 0;
-  if (EVP_Digest(der.data(), der.size(), md.data(), &len, EVP_sha256(), nullptr) != 1) {
-    return OpenSslFailure(StatusCode::kInternal, "computing SHA-256");
-  }
-  return "SHA256:" + HexColons(md.data(), len);
+  BLUETRACE_ASSIGN_OR_RETURN(const util::Sha256Digest md, util::Sha256(der));
+  return util::Sha256Fingerprint(md);
 }
 
 Status CheckPrivateKeyFileMode(store::FileSystem& fs, const std::string& path) {
-  Result<mode_t> mode = fs.FileMode(path);
-  if (!mode.ok()) return mode.status();
-  if ((*mode & 077) == 0) return Status::Ok();
+  BLUETRACE_ASSIGN_OR_RETURN(const mode_t mode, fs.FileMode(path));
+  if ((mode & 077) == 0) return Status::Ok();
   std::array<char, 16> octal{};  // "%04o" of a value <= 07777 needs 5 bytes
-  std::snprintf(octal.data(), octal.size(), "%04o", static_cast<unsigned>(*mode & 07777));
+  std::snprintf(octal.data(), octal.size(), "%04o", static_cast<unsigned>(mode & 07777));
   return util::PermissionDenied(path + " has mode " + octal.data() +
                                 "; the private key must not be accessible by group or others "
                                 "(chmod 600 " +
@@ -297,17 +273,12 @@ Status CheckPrivateKeyFileMode(store::FileSystem& fs, const std::string& path) {
 }
 
 Result<CertificateInfo> InspectCertificate(std::string_view pem) {
-  Result<X509Ptr> parsed = detail::ParsePemCertificate(pem);
-  if (!parsed.ok()) return parsed.status();
-  X509* cert = parsed->get();
+  BLUETRACE_ASSIGN_OR_RETURN(const X509Ptr parsed, detail::ParsePemCertificate(pem));
+  X509* cert = parsed.get();
   CertificateInfo info;
 
-  Result<std::string> subject = NameToString(X509_get_subject_name(cert));
-  Result<std::string> issuer = NameToString(X509_get_issuer_name(cert));
-  if (!subject.ok()) return subject.status();
-  if (!issuer.ok()) return issuer.status();
-  info.subject = std::move(*subject);
-  info.issuer = std::move(*issuer);
+  BLUETRACE_ASSIGN_OR_RETURN(info.subject, NameToString(X509_get_subject_name(cert)));
+  BLUETRACE_ASSIGN_OR_RETURN(info.issuer, NameToString(X509_get_issuer_name(cert)));
 
   detail::BignumPtr serial(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr));
   char* hex = serial ? BN_bn2hex(serial.get()) : nullptr;
@@ -337,17 +308,12 @@ Result<CertificateInfo> InspectCertificate(std::string_view pem) {
     }
   }
 
-  Result<std::int64_t> not_before = TimeToUnix(X509_get0_notBefore(cert), "notBefore");
-  Result<std::int64_t> not_after = TimeToUnix(X509_get0_notAfter(cert), "notAfter");
-  if (!not_before.ok()) return not_before.status();
-  if (!not_after.ok()) return not_after.status();
-  info.not_before_unix = *not_before;
-  info.not_after_unix = *not_after;
+  BLUETRACE_ASSIGN_OR_RETURN(info.not_before_unix,
+                             TimeToUnix(X509_get0_notBefore(cert), "notBefore"));
+  BLUETRACE_ASSIGN_OR_RETURN(info.not_after_unix, TimeToUnix(X509_get0_notAfter(cert), "notAfter"));
 
   info.key_type = KeyType(X509_get0_pubkey(cert));
-  Result<std::string> fingerprint = FingerprintOf(cert);
-  if (!fingerprint.ok()) return fingerprint.status();
-  info.fingerprint_sha256 = std::move(*fingerprint);
+  BLUETRACE_ASSIGN_OR_RETURN(info.fingerprint_sha256, FingerprintOf(cert));
   return info;
 }
 
@@ -369,29 +335,26 @@ Result<ServerCertificate> EnsureServerCertificate(store::FileSystem& fs,
   } else {
     out.certificate_file = store::JoinPath(state_dir, "server.crt");
     out.private_key_file = store::JoinPath(state_dir, "server.key");
-    Result<bool> cert_exists = fs.Exists(out.certificate_file);
-    if (!cert_exists.ok()) return cert_exists.status();
-    Result<bool> key_exists = fs.Exists(out.private_key_file);
-    if (!key_exists.ok()) return key_exists.status();
-    if (*cert_exists != *key_exists) {
-      const std::string& present = *cert_exists ? out.certificate_file : out.private_key_file;
-      const std::string& missing = *cert_exists ? out.private_key_file : out.certificate_file;
+    BLUETRACE_ASSIGN_OR_RETURN(const bool cert_exists, fs.Exists(out.certificate_file));
+    BLUETRACE_ASSIGN_OR_RETURN(const bool key_exists, fs.Exists(out.private_key_file));
+    if (cert_exists != key_exists) {
+      const std::string& present = cert_exists ? out.certificate_file : out.private_key_file;
+      const std::string& missing = cert_exists ? out.private_key_file : out.certificate_file;
       return util::FailedPrecondition(present + " exists but " + missing +
                                       " does not; restore the missing file, or remove " + present +
                                       " to let the server create a new self-signed pair");
     }
-    if (!*cert_exists) {
-      Result<GeneratedCertificate> generated = GenerateSelfSigned(options, clock);
-      if (!generated.ok()) return generated.status();
+    if (!cert_exists) {
+      BLUETRACE_ASSIGN_OR_RETURN(const GeneratedCertificate generated,
+                                 GenerateSelfSigned(options, clock));
       BLUETRACE_RETURN_IF_ERROR(fs.CreateDirs(state_dir, 0700));
       BLUETRACE_RETURN_IF_ERROR(
-          WriteCertificateFiles(fs, out.certificate_file, out.private_key_file, *generated));
+          WriteCertificateFiles(fs, out.certificate_file, out.private_key_file, generated));
       out.created = true;
     }
   }
-  Result<std::string> pem = fs.ReadFile(out.certificate_file);
-  if (!pem.ok()) return pem.status();
-  Result<std::string> fingerprint = CertificateFingerprintSha256(*pem);
+  BLUETRACE_ASSIGN_OR_RETURN(const std::string pem, fs.ReadFile(out.certificate_file));
+  Result<std::string> fingerprint = CertificateFingerprintSha256(pem);
   if (!fingerprint.ok()) return fingerprint.status().WithContext(out.certificate_file);
   out.fingerprint_sha256 = std::move(*fingerprint);
   return out;

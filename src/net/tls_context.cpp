@@ -1,6 +1,5 @@
 #include "bluetrace/net/tls_context.hpp"
 
-#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
@@ -13,6 +12,7 @@
 #include <vector>
 
 #include "bluetrace/net/certificate.hpp"
+#include "bluetrace/util/ip_literal.hpp"
 #include "bluetrace/util/secret.hpp"
 #include "openssl_helpers.hpp"
 
@@ -37,12 +37,6 @@ constexpr const char* kTls12Ciphers =
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:"
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:"
     "ECDHE-RSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256";
-
-bool IsIpLiteral(const std::string& s) {
-  std::array<unsigned char, 16> buf{};
-  return inet_pton(AF_INET, s.c_str(), buf.data()) == 1 ||
-         inet_pton(AF_INET6, s.c_str(), buf.data()) == 1;
-}
 
 Result<long> ParseMinVersion(const std::string& value) {
   if (value == "1.3") return static_cast<long>(TLS1_3_VERSION);
@@ -128,22 +122,20 @@ Status LoadPrivateKey(SSL_CTX* ctx, std::string_view pem, const TlsServerOptions
 }  // namespace
 
 Result<ContextPtr> MakeServerContext(const TlsServerOptions& options, store::FileSystem& fs) {
-  Result<long> min_version = ParseMinVersion(options.min_version);
-  if (!min_version.ok()) return min_version.status();
+  BLUETRACE_ASSIGN_OR_RETURN(const long min_version, ParseMinVersion(options.min_version));
   if (options.certificate_file.empty() || options.private_key_file.empty()) {
     return util::InvalidArgument("TLS server needs both a certificate file and a key file");
   }
   BLUETRACE_RETURN_IF_ERROR(CheckPrivateKeyFileMode(fs, options.private_key_file));
-  Result<std::string> chain = fs.ReadFile(options.certificate_file, kMaxPemFileBytes);
-  if (!chain.ok()) return chain.status();
+  BLUETRACE_ASSIGN_OR_RETURN(const std::string chain,
+                             fs.ReadFile(options.certificate_file, kMaxPemFileBytes));
   Result<std::string> key_read = fs.ReadFile(options.private_key_file, kMaxPemFileBytes);
   if (!key_read.ok()) return key_read.status();
   const util::SecretString key_pem(std::move(*key_read));
 
-  Result<ContextPtr> context = NewContext(ssl::context::tls_server);
-  if (!context.ok()) return context.status();
-  SSL_CTX* ctx = (*context)->native_handle();
-  BLUETRACE_RETURN_IF_ERROR(Harden(ctx, *min_version));
+  BLUETRACE_ASSIGN_OR_RETURN(ContextPtr context, NewContext(ssl::context::tls_server));
+  SSL_CTX* ctx = context->native_handle();
+  BLUETRACE_RETURN_IF_ERROR(Harden(ctx, min_version));
   SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
   // SSL_OP_NO_TICKET alone makes TLS 1.3 fall back to stateful tickets; issue none at all.
   if (SSL_CTX_set_num_tickets(ctx, 0) != 1) {
@@ -151,15 +143,14 @@ Result<ContextPtr> MakeServerContext(const TlsServerOptions& options, store::Fil
   }
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 
-  BLUETRACE_RETURN_IF_ERROR(LoadCertificateChain(ctx, *chain, options.certificate_file));
+  BLUETRACE_RETURN_IF_ERROR(LoadCertificateChain(ctx, chain, options.certificate_file));
   BLUETRACE_RETURN_IF_ERROR(LoadPrivateKey(ctx, key_pem.view(), options));
   return context;
 }
 
 Result<ContextPtr> MakeClientContext(const TlsClientOptions& options, store::FileSystem& fs) {
-  Result<long> min_version = ParseMinVersion(options.min_version);
-  if (!min_version.ok()) return min_version.status();
-  const bool is_ip = IsIpLiteral(options.expected_host);
+  BLUETRACE_ASSIGN_OR_RETURN(const long min_version, ParseMinVersion(options.min_version));
+  const bool is_ip = util::IsIpLiteral(options.expected_host);
   if (!options.expected_host.empty() && !is_ip && !IsValidDnsName(options.expected_host)) {
     return util::InvalidArgument("expected server host \"" + options.expected_host +
                                  "\" is neither a DNS name nor an IP address");
@@ -168,27 +159,26 @@ Result<ContextPtr> MakeClientContext(const TlsClientOptions& options, store::Fil
     return util::InvalidArgument("a CA file (" + options.ca_file +
                                  ") needs the expected server host to check against");
   }
-  Result<ContextPtr> context = NewContext(ssl::context::tls_client);
-  if (!context.ok()) return context.status();
-  SSL_CTX* ctx = (*context)->native_handle();
-  BLUETRACE_RETURN_IF_ERROR(Harden(ctx, *min_version));
+  BLUETRACE_ASSIGN_OR_RETURN(ContextPtr context, NewContext(ssl::context::tls_client));
+  SSL_CTX* ctx = context->native_handle();
+  BLUETRACE_RETURN_IF_ERROR(Harden(ctx, min_version));
 
   boost::system::error_code ec;
   if (options.ca_file.empty()) {
     // Trust on first use: the caller pins PeerCertificateFingerprint instead.
-    (*context)->set_verify_mode(ssl::verify_none, ec);
+    context->set_verify_mode(ssl::verify_none, ec);
     if (ec) return util::Internal("setting verify_none: " + ec.message());
     return context;
   }
 
-  Result<std::string> ca_pem = fs.ReadFile(options.ca_file, kMaxPemFileBytes);
-  if (!ca_pem.ok()) return ca_pem.status();
-  (*context)->add_certificate_authority(boost::asio::buffer(*ca_pem), ec);
+  BLUETRACE_ASSIGN_OR_RETURN(const std::string ca_pem,
+                             fs.ReadFile(options.ca_file, kMaxPemFileBytes));
+  context->add_certificate_authority(boost::asio::buffer(ca_pem), ec);
   if (ec) {
     return util::InvalidArgument(options.ca_file +
                                  ": no usable CA certificate: " + DescribeTlsError(ec));
   }
-  (*context)->set_verify_mode(ssl::verify_peer, ec);
+  context->set_verify_mode(ssl::verify_peer, ec);
   if (ec) return util::Internal("setting verify_peer: " + ec.message());
 
   X509_VERIFY_PARAM* param = SSL_CTX_get0_param(ctx);
@@ -205,7 +195,8 @@ Result<ContextPtr> MakeClientContext(const TlsClientOptions& options, store::Fil
 
 Status ConfigureClientStream(SSL* ssl, const TlsClientOptions& options) {
   if (ssl == nullptr) return util::InvalidArgument("ConfigureClientStream: null SSL handle");
-  if (IsIpLiteral(options.expected_host) || options.expected_host.empty()) return Status::Ok();
+  if (util::IsIpLiteral(options.expected_host) || options.expected_host.empty())
+    return Status::Ok();
   // SSL_set_tlsext_host_name is a macro with a C cast; this is its expansion.
   if (SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
                const_cast<char*>(options.expected_host.c_str())) != 1) {

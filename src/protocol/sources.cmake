@@ -1,4 +1,5 @@
 target_sources(bluetrace_core PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/argon2_encoding.cpp
   ${CMAKE_CURRENT_LIST_DIR}/beacon.cpp
   ${CMAKE_CURRENT_LIST_DIR}/credentials_line.cpp
   ${CMAKE_CURRENT_LIST_DIR}/frame_decoder.cpp

@@ -12,10 +12,6 @@ namespace {
 using util::Result;
 using util::Status;
 
-constexpr std::string_view kPrefix = "SHA256:";
-
-bool IsUpperHex(char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'); }
-
 // A key is "<host>:<port>": a non-empty host without spaces, a decimal port 1-65535.
 bool IsServerKey(std::string_view key) {
   const auto colon = key.rfind(':');
@@ -88,27 +84,14 @@ std::string DirectoryOf(const std::string& path) {
 
 }  // namespace
 
-bool IsSha256Fingerprint(std::string_view fp) {
-  if (fp.size() != kPrefix.size() + 32 * 3 - 1 || fp.substr(0, kPrefix.size()) != kPrefix) {
-    return false;
-  }
-  const std::string_view hex = fp.substr(kPrefix.size());
-  for (std::size_t i = 0; i < hex.size(); ++i) {
-    const bool ok = i % 3 == 2 ? hex[i] == ':' : IsUpperHex(hex[i]);
-    if (!ok) return false;
-  }
-  return true;
-}
-
 std::string KnownServerKey(std::string_view host, std::uint16_t port) {
   const std::string h(host);
   return (h.find(':') == std::string::npos ? h : "[" + h + "]") + ":" + std::to_string(port);
 }
 
 Result<std::optional<std::string>> KnownServers::Lookup(std::string_view host_port) const {
-  auto lines = ReadLines(fs_, path_);
-  if (!lines.ok()) return lines.status();
-  for (const Line& line : *lines) {
+  BLUETRACE_ASSIGN_OR_RETURN(const std::vector<Line> lines, ReadLines(fs_, path_));
+  for (const Line& line : lines) {
     // Comment and blank lines have an empty key; they never match.
     if (!line.key.empty() && line.key == host_port) {
       return std::optional<std::string>(line.fingerprint);
@@ -124,12 +107,11 @@ Status KnownServers::Remember(std::string_view host_port, std::string_view finge
   if (!IsSha256Fingerprint(fingerprint)) {
     return util::InvalidArgument("not a SHA-256 fingerprint: \"" + std::string(fingerprint) + "\"");
   }
-  auto lines = ReadLines(fs_, path_);
-  if (!lines.ok()) return lines.status();
+  BLUETRACE_ASSIGN_OR_RETURN(const std::vector<Line> lines, ReadLines(fs_, path_));
   const std::string entry = std::string(host_port) + " " + std::string(fingerprint);
   std::string text;
   bool replaced = false;
-  for (const Line& line : *lines) {
+  for (const Line& line : lines) {
     if (line.key == host_port) {
       if (!replaced) text += entry + "\n";
       replaced = true;

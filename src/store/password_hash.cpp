@@ -1,10 +1,11 @@
 #include "bluetrace/store/password_hash.hpp"
 
 #include <argon2.h>
+#include <openssl/crypto.h>
 
 #include <array>
-#include <charconv>
 #include <string>
+#include <vector>
 
 namespace bluetrace::store {
 
@@ -15,79 +16,8 @@ namespace {
 
 constexpr std::size_t kSaltBytes = 16;
 constexpr std::uint32_t kHashBytes = 32;
-constexpr std::string_view kPrefix = "$argon2id$v=19$";
-
-Status Malformed(std::string_view why) {
-  return util::InvalidArgument("malformed Argon2id encoding: " + std::string(why));
-}
-
-// Consumes "<key>=<decimal>" from the front of `s`.
-bool ConsumeNumber(std::string_view& s, std::string_view key, std::uint32_t& out) {
-  if (s.substr(0, key.size()) != key) return false;
-  s.remove_prefix(key.size());
-  std::size_t len = 0;
-  while (len < s.size() && s[len] >= '0' && s[len] <= '9') ++len;
-  if (len == 0 || len > 10 || (len > 1 && s[0] == '0')) return false;
-  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + len, out);
-  if (ec != std::errc() || ptr != s.data() + len) return false;
-  s.remove_prefix(len);
-  return true;
-}
-
-bool IsBase64Field(std::string_view s, std::size_t min_len, std::size_t max_len) {
-  if (s.size() < min_len || s.size() > max_len || s.size() % 4 == 1) return false;
-  for (const char c : s) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    c == '+' || c == '/';
-    if (!ok) return false;
-  }
-  return true;
-}
 
 }  // namespace
-
-Status ValidateArgon2Params(const Argon2Params& params) {
-  if (params.parallelism < 1 || params.parallelism > kMaxArgon2Parallelism) {
-    return util::InvalidArgument("argon2 parallelism must be 1-" +
-                                 std::to_string(kMaxArgon2Parallelism) + ", got " +
-                                 std::to_string(params.parallelism));
-  }
-  if (params.iterations < 1 || params.iterations > kMaxArgon2Iterations) {
-    return util::InvalidArgument("argon2 iterations must be 1-" +
-                                 std::to_string(kMaxArgon2Iterations) + ", got " +
-                                 std::to_string(params.iterations));
-  }
-  // Argon2 needs at least 8 KiB per lane.
-  const std::uint32_t min_memory = 8 * params.parallelism;
-  if (params.memory_kib < min_memory || params.memory_kib > kMaxArgon2MemoryKib) {
-    return util::InvalidArgument("argon2 memory_kib must be " + std::to_string(min_memory) + "-" +
-                                 std::to_string(kMaxArgon2MemoryKib) + ", got " +
-                                 std::to_string(params.memory_kib));
-  }
-  return Status::Ok();
-}
-
-Result<Argon2Params> ParseArgon2Encoding(std::string_view encoded) {
-  if (encoded.substr(0, kPrefix.size()) != kPrefix) {
-    return Malformed("expected it to start with \"$argon2id$v=19$\"");
-  }
-  std::string_view rest = encoded.substr(kPrefix.size());
-  Argon2Params params;
-  if (!ConsumeNumber(rest, "m=", params.memory_kib) ||
-      !ConsumeNumber(rest, ",t=", params.iterations) ||
-      !ConsumeNumber(rest, ",p=", params.parallelism)) {
-    return Malformed("expected \"m=<KiB>,t=<passes>,p=<lanes>\"");
-  }
-  if (const Status st = ValidateArgon2Params(params); !st.ok()) return Malformed(st.message());
-  if (rest.empty() || rest[0] != '$') return Malformed("expected '$' before the salt");
-  rest.remove_prefix(1);
-  const std::size_t dollar = rest.find('$');
-  if (dollar == std::string_view::npos) return Malformed("expected '$' before the hash");
-  // 8 to 64 bytes of salt, 16 to 64 bytes of hash, in unpadded base64.
-  if (!IsBase64Field(rest.substr(0, dollar), 11, 86)) return Malformed("bad salt");
-  if (!IsBase64Field(rest.substr(dollar + 1), 22, 86)) return Malformed("bad hash");
-  return params;
-}
 
 Result<std::string> HashPassword(std::string_view password, const Argon2Params& params,
                                  util::Random& random) {
@@ -113,24 +43,35 @@ Result<std::string> HashPassword(std::string_view password, const Argon2Params& 
 }
 
 Result<bool> VerifyPassword(std::string_view encoded, std::string_view password) {
-  // Checked before Argon2 runs: the encoding decides how much memory and time it takes.
-  auto params = ParseArgon2Encoding(encoded);
-  if (!params.ok()) return params.status();
-  const std::string terminated(encoded);  // libargon2 wants a C string
-  const int rc = argon2id_verify(terminated.c_str(), password.data(), password.size());
+  // Parsed and bounded before Argon2 runs (the encoding decides how much memory and time it
+  // takes), by the parser the credentials.txt loader uses; libargon2 then works from the
+  // parsed values and never reads the text itself.
+  BLUETRACE_ASSIGN_OR_RETURN(protocol::Argon2Encoding parsed,
+                             protocol::ParseArgon2Encoding(encoded));
+  if (password.size() > ARGON2_MAX_PWD_LENGTH) return util::InvalidArgument("password too long");
+  std::vector<std::uint8_t> computed(parsed.hash.size());
+  argon2_context ctx{};
+  ctx.out = computed.data();
+  ctx.outlen = static_cast<std::uint32_t>(computed.size());
+  // libargon2 only reads the password (ARGON2_DEFAULT_FLAGS does not ask it to wipe it).
+  ctx.pwd = const_cast<std::uint8_t*>(reinterpret_cast<const std::uint8_t*>(password.data()));
+  ctx.pwdlen = static_cast<std::uint32_t>(password.size());
+  ctx.salt = parsed.salt.data();
+  ctx.saltlen = static_cast<std::uint32_t>(parsed.salt.size());
+  ctx.t_cost = parsed.params.iterations;
+  ctx.m_cost = parsed.params.memory_kib;
+  ctx.lanes = parsed.params.parallelism;
+  ctx.threads = parsed.params.parallelism;
+  ctx.version = ARGON2_VERSION_13;
+  ctx.flags = ARGON2_DEFAULT_FLAGS;
+  // Recomputes into ctx.out and compares it with the stored hash in constant time.
+  const int rc = argon2id_verify_ctx(&ctx, reinterpret_cast<const char*>(parsed.hash.data()));
+  OPENSSL_cleanse(computed.data(), computed.size());
   switch (rc) {
     case ARGON2_OK:
       return true;
     case ARGON2_VERIFY_MISMATCH:
       return false;
-    case ARGON2_DECODING_FAIL:
-    case ARGON2_DECODING_LENGTH_FAIL:
-    case ARGON2_SALT_TOO_SHORT:
-    case ARGON2_SALT_TOO_LONG:
-    case ARGON2_OUTPUT_TOO_SHORT:
-    case ARGON2_OUTPUT_TOO_LONG:
-    case ARGON2_INCORRECT_TYPE:
-      return Malformed(argon2_error_message(rc));
     default:
       return util::Internal(std::string("argon2id verification failed: ") +
                             argon2_error_message(rc));

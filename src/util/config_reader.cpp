@@ -1,8 +1,6 @@
 // The only translation unit that includes toml++ (see the header for why).
 #include "bluetrace/util/config_reader.hpp"
 
-#include <arpa/inet.h>
-
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -190,11 +188,6 @@ std::string TomlQuote(std::string_view s) {
     }
   }
   return out + "\"";
-}
-
-bool IsIpLiteral(const std::string& s) {
-  unsigned char buf[16];
-  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
 }
 
 Status ConfigReader::CheckNoUnknownKeys() const {

@@ -136,7 +136,7 @@ TEST_F(AdminPromptTest, AShortPasswordIsRefusedNamingTheMinimum) {
   TypeAtPrompt(*p, kFirstPrompt, "short12\r");
   TypeAtPrompt(*p, kSecondPrompt, "short12\r");
   EXPECT_EQ(ExitWithEchoBack(*p), 1);
-  EXPECT_NE(p->output().find("the password must be at least 8 bytes long"), std::string::npos)
+  EXPECT_NE(p->output().find("the password must be 8 to 1024 bytes long"), std::string::npos)
       << p->output();
   EXPECT_EQ(p->output().find("short12"), std::string::npos);
   EXPECT_EQ(SecretOf(kUser), "") << Credentials();

@@ -388,6 +388,36 @@ TEST_F(AdminProgramTest, PasswordsComeFromStdinAndPasswdChangesThem) {
   EXPECT_EQ(audit.find("other-password"), std::string::npos);
 }
 
+// user add and user passwd apply registration's rule (service/password_rules.hpp) with the
+// server's configured bounds: an over-long password is refused, not hashed.
+TEST_F(AdminProgramTest, UserAddAndPasswdRefuseAPasswordOverTheConfiguredMaximum) {
+  WriteFileForTest(dir_.File("fast.toml"),
+                   "[auth]\nargon2_memory_kib = 64\nargon2_iterations = 1\n"
+                   "min_password_length = 10\nmax_password_length = 64\n");
+  const std::string before = ReadFileForTest(dir_.File("credentials.txt"));
+  for (const char* cmd : {"user add +61400000777", "user passwd +61410888888"}) {
+    auto r = AdminWithStdin(cmd, std::string(65, 'x') + "\n");
+    EXPECT_EQ(r.exit_code, 1) << cmd << ": " << r.output;
+    EXPECT_NE(r.output.find("the password must be 10 to 64 bytes long"), std::string::npos)
+        << r.output;
+    r = AdminWithStdin(cmd, "123456789\n");
+    EXPECT_EQ(r.exit_code, 1) << cmd << ": " << r.output;
+    EXPECT_NE(r.output.find("the password must be 10 to 64 bytes long"), std::string::npos)
+        << r.output;
+  }
+  EXPECT_EQ(ReadFileForTest(dir_.File("credentials.txt")), before);
+  // Without a configuration, the server's defaults (8 to 1024 bytes).
+  const std::string fresh = ShellQuoteForTest(test::ProgramPath("bluetrace-admin")) +
+                            " --state-dir " + ShellQuoteForTest(dir_.path()) + " ";
+  WriteFileForTest(dir_.File("long"), std::string(1025, 'x') + "\n");
+  auto r = test::RunCommandForTest(fresh + "user add +61400000777 --password-file " +
+                                   ShellQuoteForTest(dir_.File("long")) + " </dev/null");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("the password must be 8 to 1024 bytes long"), std::string::npos)
+      << r.output;
+  EXPECT_EQ(ReadFileForTest(dir_.File("credentials.txt")), before);
+}
+
 TEST_F(AdminProgramTest, MigrateCredentialsHashesEveryPlaintextLine) {
   auto r = Admin("migrate-credentials");
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -424,6 +454,26 @@ TEST_F(AdminProgramTest, VerifyReportsEachPlantedProblemWithFileAndLine) {
             std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("2 problems found"), std::string::npos) << r.output;
+}
+
+// verify reads credentials.txt with the loader's parser, which bounds an Argon2id encoding
+// as login does: a hash login would refuse is a problem named by line.
+TEST_F(AdminProgramTest, VerifyRefusesAnArgon2idEncodingThatLoginWouldRefuse) {
+  WriteFileForTest(dir_.File("credentials.txt"),
+                   "+61410666666 kara1234\n"
+                   "+61410777777 $argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$aGFzaGhhc2g\n"
+                   "+61410888888 $argon2id$v=19$m=99999999,t=2,p=1$c29tZXNhbHQ$"
+                   "nf65EOgLrQMR/uIPnA4rEsF5h7TKyQwu9U1bMCHGi/4\n");
+  auto r = Admin("verify");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("credentials.txt line 2: password hash is not a valid Argon2id "
+                          "encoding: hash is shorter than 16 bytes"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("credentials.txt line 3: password hash is not a valid Argon2id "
+                          "encoding: argon2 memory_kib must be 8-1048576, got 99999999"),
+            std::string::npos)
+      << r.output;
 }
 
 TEST_F(AdminProgramTest, VerifyDetectsATamperedAuditLog) {

@@ -185,15 +185,32 @@ TEST_F(CredentialsStoreTest, MalformedFileIsAnErrorNamingFileAndLine) {
   EXPECT_NE(msg.find("line 3"), std::string::npos) << msg;
 }
 
-TEST_F(CredentialsStoreTest, HashWithOutOfRangeCostIsAnErrorNotAWrongPassword) {
-  // Syntactically an Argon2id encoding, but asking for 4 GiB: refused before Argon2 runs.
-  WriteFileForTest(path_,
-                   "+61410666666 $argon2id$v=19$m=4194304,t=1,p=1$c29tZXNhbHQ$"
-                   "nf65EOgLrQMR/uIPnA4rEsF5h7TKyQwu9U1bMCHGi/4\n");
-  auto store = Open();
-  auto got = store->Verify("+61410666666", "password");
-  ASSERT_FALSE(got.ok());
-  EXPECT_NE(got.status().message().find("+61410666666"), std::string::npos);
+// Encodings that login refuses (a hash under 16 bytes; 95 GiB of memory) are refused when
+// the file loads, naming the file and the line, not accepted and then answered "internal
+// error" at every login of that user.
+TEST_F(CredentialsStoreTest, AnEncodingLoginWouldRefuseIsRefusedWhenTheFileLoads) {
+  const std::string refused[] = {
+      "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$aGFzaGhhc2g",
+      "$argon2id$v=19$m=99999999,t=2,p=1$c29tZXNhbHQ$nf65EOgLrQMR/uIPnA4rEsF5h7TKyQwu9U1bMCHGi/4",
+      "$argon2id$v=19$m=4194304,t=1,p=1$c29tZXNhbHQ$nf65EOgLrQMR/uIPnA4rEsF5h7TKyQwu9U1bMCHGi/4",
+  };
+  for (const std::string& secret : refused) {
+    const std::string text = "+61410666666 kara1234\n+61410777777 " + secret + "\n";
+    WriteFileForTest(path_, text);
+    auto store = FileUserStore::Open(fs_, path_, kFast, random_);
+    ASSERT_FALSE(store.ok()) << secret;
+    EXPECT_EQ(store.status().code(), util::StatusCode::kInvalidArgument);
+    const std::string msg = store.status().message();
+    EXPECT_NE(msg.find(path_ + " line 2: "), std::string::npos) << msg;
+
+    // A running server's Reload refuses the same file and keeps what it had.
+    WriteFileForTest(path_, kOriginal);
+    auto server = Open();
+    WriteFileForTest(path_, text);
+    const util::Status reload = server->Reload();
+    EXPECT_NE(reload.message().find(path_ + " line 2: "), std::string::npos) << reload.message();
+    EXPECT_EQ(*server->Verify("+61410777777", "datha457"), VerifyResult::kOk);
+  }
 }
 
 TEST_F(CredentialsStoreTest, MigrateAllHashesEverythingInOneRewrite) {

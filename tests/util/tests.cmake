@@ -1,3 +1,5 @@
 bluetrace_test(util status)
 bluetrace_test(util random)
 bluetrace_test(util secret)
+bluetrace_test(util ip_literal)
+bluetrace_test(util digest)

@@ -29,12 +29,9 @@ struct CredentialsEntry {
 // The UserID may be in any accepted phone form without spaces (it is canonicalised). The
 // password is everything after the single separating space: non-empty, printable ASCII
 // (0x21-0x7e plus inner spaces), no leading or trailing space. A secret starting with
-// "$argon2" must be a well-formed Argon2id encoding: "$argon2id$v=19$m=<n>,t=<n>,p=<n>$"
-// then salt '$' hash in unpadded base64 as libargon2 writes it (decimal parameters without
-// leading zeros, within libargon2's limits: p 1-16777215, t >= 1, m >= 8*p; salt >= 8 bytes,
-// hash >= 4 bytes). So no plaintext password can start with "$argon2". This is a syntax
-// check; cost policy and verification are the store's job. Error messages never quote the
-// secret.
+// "$argon2" must be an Argon2id encoding that login accepts: ParseArgon2Encoding
+// (argon2_encoding.hpp), the verifier's own parser, with its cost, salt and hash bounds.
+// So no plaintext password can start with "$argon2". Error messages never quote the secret.
 util::Result<CredentialsEntry> ParseCredentialsLine(std::string_view line);
 std::string FormatCredentialsLine(std::string_view user, std::string_view secret);
 

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "bluetrace/store/file_system.hpp"
+#include "bluetrace/util/digest.hpp"
 
 namespace bluetrace::store {
 
@@ -43,8 +44,9 @@ class KnownServers {
 // "<host>:<port>", with an IPv6 literal in brackets: the key of a server's line.
 std::string KnownServerKey(std::string_view host, std::uint16_t port);
 
-// True for "SHA256:" followed by 32 upper-case hex byte pairs separated by colons.
-bool IsSha256Fingerprint(std::string_view fingerprint);
+// True for "SHA256:" followed by 32 upper-case hex byte pairs separated by colons (the
+// format's owner is util/digest.hpp).
+using util::IsSha256Fingerprint;
 
 // $XDG_STATE_HOME/bluetrace/known_servers when XDG_STATE_HOME is set to an absolute path,
 // else $HOME/.local/state/bluetrace/known_servers. kNotFound when neither is usable (the

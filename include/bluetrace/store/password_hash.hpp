@@ -11,31 +11,21 @@
 #include <string>
 #include <string_view>
 
+#include "bluetrace/protocol/argon2_encoding.hpp"
 #include "bluetrace/util/random.hpp"
 #include "bluetrace/util/status.hpp"
 
 namespace bluetrace::store {
 
-// Cost parameters. The defaults are OWASP's first recommendation for Argon2id (19 MiB,
-// two passes, one lane): about 13 ms per hash on the reference machine.
-struct Argon2Params {
-  std::uint32_t memory_kib = 19456;
-  std::uint32_t iterations = 2;
-  std::uint32_t parallelism = 1;
-  friend bool operator==(const Argon2Params&, const Argon2Params&) = default;
-};
+// The cost parameters and their bounds belong to the encoding's format.
+using protocol::Argon2Params;
+using protocol::kMaxArgon2Iterations;
+using protocol::kMaxArgon2MemoryKib;
+using protocol::kMaxArgon2Parallelism;
+using protocol::ValidateArgon2Params;
 
-// Accepted ranges: parallelism 1-64, iterations 1-64, memory 8*parallelism KiB to 1 GiB.
-// The bounds also apply to encodings read from a file, so a doctored hash cannot make a
-// login allocate unbounded memory or spin for minutes.
-inline constexpr std::uint32_t kMaxArgon2MemoryKib = 1u << 20;
-inline constexpr std::uint32_t kMaxArgon2Iterations = 64;
-inline constexpr std::uint32_t kMaxArgon2Parallelism = 64;
 // Longest password HashPassword accepts (bytes).
 inline constexpr std::size_t kMaxPasswordBytes = 1024;
-
-// OK, or kInvalidArgument naming the field out of range.
-util::Status ValidateArgon2Params(const Argon2Params& params);
 
 // A fresh Argon2id encoding of `password` with a 16-byte salt from `random`. Errors:
 // kInvalidArgument for bad params, an empty password or one over kMaxPasswordBytes; the
@@ -44,13 +34,11 @@ util::Result<std::string> HashPassword(std::string_view password, const Argon2Pa
                                        util::Random& random);
 
 // Whether `password` matches the Argon2id `encoded` hash, compared in constant time.
-// A malformed encoding (wrong syntax, another Argon2 variant or version, params out of
-// range) is kInvalidArgument, never `false`: a broken file must not look like a wrong
-// password. kInternal when libargon2 fails for another reason.
+// `encoded` is read with protocol::ParseArgon2Encoding, the parser credentials.txt's loader
+// uses, before Argon2 runs. A malformed encoding (wrong syntax, another Argon2 variant or
+// version, costs, salt or hash out of range) is that parser's kInvalidArgument, never
+// `false`: a broken file must not look like a wrong password. kInternal when libargon2
+// fails for another reason (e.g. out of memory).
 util::Result<bool> VerifyPassword(std::string_view encoded, std::string_view password);
-
-// The cost parameters of an encoding (after the same checks as VerifyPassword makes
-// before running Argon2). Lets callers notice hashes made with older parameters.
-util::Result<Argon2Params> ParseArgon2Encoding(std::string_view encoded);
 
 }  // namespace bluetrace::store

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <variant>
 
+#include "bluetrace/util/ip_literal.hpp"  // IsIpLiteral, which configurations check
 #include "bluetrace/util/status.hpp"
 
 namespace bluetrace::util {
@@ -67,8 +68,5 @@ class ConfigReader {
 // control characters (but tab) and non-ASCII characters as \u escapes. Bytes that are not
 // UTF-8 (possible only in values that did not come from a parsed file) become U+FFFD.
 std::string TomlQuote(std::string_view s);
-
-// True for an IPv4 or IPv6 address literal (no host names).
-bool IsIpLiteral(const std::string& s);
 
 }  // namespace bluetrace::util

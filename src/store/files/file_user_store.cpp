@@ -1,29 +1,16 @@
 #include "bluetrace/store/files/file_user_store.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include <array>
 #include <utility>
 
 #include "bluetrace/protocol/phone.hpp"
 #include "bluetrace/protocol/text_records.hpp"
+#include "bluetrace/util/digest.hpp"
 
 namespace bluetrace::store {
 namespace {
-
-using Digest = std::array<unsigned char, 32>;
-
-// SHA-256 of `data`; the digests of two strings compare in constant time whatever their
-// lengths.
-Status Sha256(std::string_view data, Digest& out) {
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) != 1 ||
-      len != out.size()) {
-    return util::Internal("SHA-256 failed");
-  }
-  return Status::Ok();
-}
 
 // Wipes the plaintext passwords a rendered file text may hold once it is written.
 class WipeOnExit {
@@ -196,15 +183,14 @@ Result<VerifyResult> FileUserStore::VerifyPlaintext(const std::string& user,
                                                     const util::SecretString& stored,
                                                     std::string_view password,
                                                     Status* upgrade_status) {
-  Digest a{};
-  Digest b{};
-  const Status sa = Sha256(stored.view(), a);
-  const Status sb = Sha256(password, b);
-  const bool match = sa.ok() && sb.ok() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-  OPENSSL_cleanse(a.data(), a.size());
-  OPENSSL_cleanse(b.data(), b.size());
-  BLUETRACE_RETURN_IF_ERROR(sa);
-  BLUETRACE_RETURN_IF_ERROR(sb);
+  // Digests of two strings compare in constant time whatever their lengths.
+  Result<util::Sha256Digest> a = util::Sha256(stored.view());
+  Result<util::Sha256Digest> b = util::Sha256(password);
+  const bool match = a.ok() && b.ok() && CRYPTO_memcmp(a->data(), b->data(), a->size()) == 0;
+  if (a.ok()) OPENSSL_cleanse(a->data(), a->size());
+  if (b.ok()) OPENSSL_cleanse(b->data(), b->size());
+  BLUETRACE_RETURN_IF_ERROR(a.status());
+  BLUETRACE_RETURN_IF_ERROR(b.status());
   // The same Argon2 cost as every other Verify.
   auto ignored = VerifyPassword(dummy_hash_, password);
   if (!ignored.ok()) return ignored.status();
