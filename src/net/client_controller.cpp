@@ -1,9 +1,7 @@
 #include "bluetrace/net/client_controller.hpp"
 
-#include <arpa/inet.h>
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -12,7 +10,9 @@
 
 #include "bluetrace/net/beacon_endpoint.hpp"
 #include "bluetrace/protocol/upload.hpp"
+#include "bluetrace/service/client_rules.hpp"
 #include "bluetrace/store/contact_log_store.hpp"
+#include "bluetrace/util/config_reader.hpp"
 #include "bluetrace/util/thread_annotations.hpp"
 #include "client_session.hpp"
 
@@ -22,38 +22,21 @@ namespace {
 
 using namespace std::chrono_literals;
 using protocol::Message;
+using service::ErrorToStatus;
+using service::ServerBusy;
 using util::Result;
 using util::Status;
 
-// The background thread wakes this often to look at its (injected) clock.
+// The background thread wakes this often to look at its (injected) clock: how often it
+// looks, not a rule (those are service/client_rules.hpp).
 constexpr auto kTick = 250ms;
+// Housekeeping cadence: the contact log's retention is store::ContactLogStore's rule.
 constexpr auto kPruneInterval = 2s;
-// After a failed background renewal, wait this long before the next try.
-constexpr auto kRenewRetry = 10s;
-
-// A Busy answer that persisted through the retries. kResourceExhausted, not kUnavailable:
-// the server turned this request away and the connection is fine (client_controller.hpp).
-Status ServerBusy() { return util::ResourceExhausted("the server is busy; retry later"); }
-
-bool IsIpLiteral(const std::string& s) {
-  unsigned char buf[16];
-  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
-}
-
-// The renewal margin, at most half the TempID's lifetime so that a short lifetime cannot
-// make every TempID due for renewal the moment it arrives.
-bool NeedsRenewal(const protocol::TempIdRecord& r, std::int64_t now, std::int64_t margin) {
-  const std::int64_t effective = std::min(margin, (r.expiry - r.start + 1) / 2);
-  return now > r.expiry - effective;
-}
 
 class Controller final : public ClientController {
  public:
-  Controller(const ClientOptions& options, util::Clock& clock)
-      : options_(options),
-        clock_(clock),
-        fs_(store::PosixFileSystem::Instance()),
-        session_(options_, fs_, clock_) {}
+  Controller(const ClientOptions& options, ClientEnv env)
+      : options_(options), env_(std::move(env)), clock_(env_.clock), session_(options_, env_) {}
 
   ~Controller() override {
     StopBackground();
@@ -111,8 +94,8 @@ class Controller final : public ClientController {
   std::optional<Status> MaintainConnection(std::chrono::steady_clock::time_point steady);
 
   const ClientOptions options_;
+  const ClientEnv env_;
   util::Clock& clock_;
-  store::FileSystem& fs_;
   // Set by the first Connect (the front end's thread) before any other thread starts.
   std::unique_ptr<store::ContactLogStore> log_;
   std::unique_ptr<net::BeaconEndpoint> endpoint_;
@@ -145,7 +128,7 @@ Status Controller::OpenLocalParts() {
     o.retention_seconds = options_.contact_retention_seconds;
     o.time_mode = options_.time_mode;
     o.max_entries = options_.max_contact_log_entries;
-    auto log = store::ContactLogStore::Open(fs_, clock_, std::move(o));
+    auto log = store::ContactLogStore::Open(env_.fs, clock_, std::move(o));
     if (!log.ok()) return log.status();
     log_ = std::move(*log);
   }
@@ -299,12 +282,9 @@ Result<ClientController::UploadResult> Controller::UploadContactLog() {
     if (auto* ack = std::get_if<protocol::UploadAck>(&*reply)) {
       return UploadResult{std::move(snapshot->entries), ack->entries_received};
     }
-    if (auto* busy = std::get_if<protocol::Busy>(&*reply)) {
+    if (std::holds_alternative<protocol::Busy>(*reply)) {
       // The server dropped the whole upload; it can be sent again from the start.
-      if (attempt == ClientSession::kBusyRetries) {
-        return ServerBusy();
-      }
-      ClientSession::BusyBackoff(busy->retry_after_ms, attempt);
+      if (!session_.WaitBeforeRetry(*reply, attempt)) return ServerBusy();
       continue;
     }
     if (auto* e = std::get_if<protocol::Error>(&*reply)) return ErrorToStatus(*e);
@@ -313,7 +293,7 @@ Result<ClientController::UploadResult> Controller::UploadContactLog() {
 }
 
 Result<protocol::Beacon> Controller::SendBeacon(const std::string& ip, std::uint16_t port) {
-  if (!IsIpLiteral(ip)) {
+  if (!util::IsIpLiteral(ip)) {
     return util::InvalidArgument("\"" + ip + "\" is not an IPv4 or IPv6 address");
   }
   if (port == 0) return util::InvalidArgument("the destination port must be 1-65535");
@@ -322,11 +302,10 @@ Result<protocol::Beacon> Controller::SendBeacon(const std::string& ip, std::uint
   {
     util::MutexLock lock(mu_);
     const std::int64_t now = clock_.NowUnixSeconds();
-    if (!current_ || NeedsRenewal(*current_, now, options_.tempid_renew_margin_seconds)) {
+    if (!current_ ||
+        service::TempIdNeedsRenewal(*current_, now, options_.tempid_renew_margin_seconds)) {
       auto fresh = FetchTempIdLocked();
-      // Within the renewal margin the current TempID is still valid and may be used when
-      // the server cannot be reached; an expired one never is.
-      if (!fresh.ok() && (!current_ || now > current_->expiry)) {
+      if (!fresh.ok() && (!current_ || !service::TempIdUsableForBeacon(*current_, now))) {
         return fresh.status().WithContext("getting a TempID for the beacon");
       }
     }
@@ -443,22 +422,30 @@ void Controller::LogDroppedDatagrams() {
 std::optional<Status> Controller::MaintainConnection(std::chrono::steady_clock::time_point steady) {
   util::MutexLock lock(mu_);
   if (!LoggedInLocked()) return std::nullopt;
-  const std::int64_t now = clock_.NowUnixSeconds();
-  if (current_ && NeedsRenewal(*current_, now, options_.tempid_renew_margin_seconds) &&
-      steady >= renew_not_before_) {
-    auto fresh = FetchTempIdLocked();
-    if (!fresh.ok()) {
-      renew_not_before_ = steady + kRenewRetry;
-      spdlog::warn("renewing the TempID: {}", fresh.status().ToString());
-    }
-  } else if (steady - session_.last_request() >=
-             std::chrono::seconds(options_.ping_interval_seconds)) {
-    auto pong = session_.Call(protocol::Ping{++ping_nonce_});
-    if (pong.ok() && !std::holds_alternative<protocol::Pong>(*pong)) {
-      (void)session_.Unexpected(*pong, "Ping");
-    }
-  } else {
-    (void)session_.CheckIdle();
+  service::BackgroundState state;
+  state.current = current_ ? &*current_ : nullptr;
+  state.now_unix = clock_.NowUnixSeconds();
+  state.now = steady;
+  state.renew_not_before = renew_not_before_;
+  state.last_request = session_.last_request();
+  state.renew_margin_seconds = options_.tempid_renew_margin_seconds;
+  state.ping_interval = std::chrono::seconds(options_.ping_interval_seconds);
+  switch (service::NextBackgroundStep(state)) {
+    case service::BackgroundStep::kRenewTempId:
+      if (auto fresh = FetchTempIdLocked(); !fresh.ok()) {
+        renew_not_before_ = steady + service::kTempIdRenewRetry;
+        spdlog::warn("renewing the TempID: {}", fresh.status().ToString());
+      }
+      break;
+    case service::BackgroundStep::kPing:
+      if (auto pong = session_.Call(protocol::Ping{++ping_nonce_});
+          pong.ok() && !std::holds_alternative<protocol::Pong>(*pong)) {
+        (void)session_.Unexpected(*pong, "Ping");
+      }
+      break;
+    case service::BackgroundStep::kCheckIdle:
+      (void)session_.CheckIdle();
+      break;
   }
   if (session_.is_open()) return std::nullopt;
   return session_.Usable();
@@ -466,9 +453,11 @@ std::optional<Status> Controller::MaintainConnection(std::chrono::steady_clock::
 
 }  // namespace
 
+void SleepForReal(std::chrono::milliseconds wait) { std::this_thread::sleep_for(wait); }
+
 std::unique_ptr<service::ClientController> MakeClientController(const ClientOptions& options,
-                                                                util::Clock& clock) {
-  return std::make_unique<Controller>(options, clock);
+                                                                ClientEnv env) {
+  return std::make_unique<Controller>(options, std::move(env));
 }
 
 }  // namespace bluetrace::net
