@@ -128,16 +128,13 @@ Status Controller::OpenLocalParts() {
     o.retention_seconds = options_.contact_retention_seconds;
     o.time_mode = options_.time_mode;
     o.max_entries = options_.max_contact_log_entries;
-    auto log = store::ContactLogStore::Open(env_.fs, clock_, std::move(o));
-    if (!log.ok()) return log.status();
-    log_ = std::move(*log);
+    BLUETRACE_ASSIGN_OR_RETURN(log_, store::ContactLogStore::Open(env_.fs, clock_, std::move(o)));
   }
   if (!endpoint_) {
     net::BeaconEndpointOptions o{options_.udp_bind_address, options_.udp_port, options_.time_mode};
-    auto endpoint =
-        net::BeaconEndpoint::Open(o, [this](const protocol::Beacon& b) { OnBeacon(b); });
-    if (!endpoint.ok()) return endpoint.status();
-    endpoint_ = std::move(*endpoint);
+    BLUETRACE_ASSIGN_OR_RETURN(
+        endpoint_,
+        net::BeaconEndpoint::Open(o, [this](const protocol::Beacon& b) { OnBeacon(b); }));
   }
   return Status::Ok();
 }
@@ -147,9 +144,7 @@ Result<ServerIdentity> Controller::Connect(const TrustPrompt& trust) {
   ServerIdentity identity;
   {
     util::MutexLock lock(mu_);
-    auto opened = session_.Open(trust);
-    if (!opened.ok()) return opened.status();
-    identity = std::move(*opened);
+    BLUETRACE_ASSIGN_OR_RETURN(identity, session_.Open(trust));
     logged_in_ = false;
     current_.reset();
   }
@@ -182,43 +177,43 @@ Result<ClientLoginResult> Controller::Login(const std::string& user,
   // Version 2 presents the device token this device holds for the user (see
   // store/device_tokens.hpp), so failed logins from elsewhere cannot block it.
   const bool v2 = session_.version() >= 2;
-  Result<Message> reply =
-      v2 ? session_.CallRetryingBusy(
-               protocol::DeviceLogin{user, util::SecretString(password.view()),
-                                     util::SecretString(session_.DeviceToken(user))})
-         : session_.CallRetryingBusy(protocol::Login{user, util::SecretString(password.view())});
-  if (!reply.ok()) return reply.status();
+  BLUETRACE_ASSIGN_OR_RETURN(
+      const Message reply,
+      (v2 ? session_.CallRetryingBusy(
+                protocol::DeviceLogin{user, util::SecretString(password.view()),
+                                      util::SecretString(session_.DeviceToken(user))})
+          : session_.CallRetryingBusy(protocol::Login{user, util::SecretString(password.view())})));
   ClientLoginResult out;
-  if (auto* w = std::get_if<protocol::Welcome>(&*reply); w != nullptr && !v2) {
+  if (auto* w = std::get_if<protocol::Welcome>(&reply); w != nullptr && !v2) {
     out = WelcomedLocked(w->user, w->text);
-  } else if (auto* dw = std::get_if<protocol::DeviceWelcome>(&*reply); dw != nullptr && v2) {
+  } else if (auto* dw = std::get_if<protocol::DeviceWelcome>(&reply); dw != nullptr && v2) {
     out = WelcomedLocked(dw->user, dw->text);
     if (!dw->device_token.empty()) {
       // Kept under the name as typed (the one the next login sends) and the canonical one.
       session_.RememberDeviceToken(user, dw->device_token.view());
       if (dw->user != user) session_.RememberDeviceToken(dw->user, dw->device_token.view());
     }
-  } else if (auto* wrong = std::get_if<protocol::WrongPassword>(&*reply)) {
+  } else if (auto* wrong = std::get_if<protocol::WrongPassword>(&reply)) {
     out.status = ClientLoginStatus::kWrongPassword;
     out.attempts_left = wrong->attempts_left;
-  } else if (auto* blocked = std::get_if<protocol::Blocked>(&*reply)) {
+  } else if (auto* blocked = std::get_if<protocol::Blocked>(&reply)) {
     out.status = ClientLoginStatus::kBlocked;
     out.seconds = blocked->block_seconds;
     session_.Close(
         util::FailedPrecondition("the account is blocked; the server closed the connection"));
-  } else if (auto* still = std::get_if<protocol::StillBlocked>(&*reply)) {
+  } else if (auto* still = std::get_if<protocol::StillBlocked>(&reply)) {
     out.status = ClientLoginStatus::kStillBlocked;
     out.seconds = still->seconds_left;
     session_.Close(
         util::FailedPrecondition("the account is blocked; the server closed the connection"));
-  } else if (std::holds_alternative<protocol::Busy>(*reply)) {
+  } else if (std::holds_alternative<protocol::Busy>(reply)) {
     out.status = ClientLoginStatus::kBusy;
     out.message = ServerBusy().message();
-  } else if (auto* e = std::get_if<protocol::Error>(&*reply)) {
+  } else if (auto* e = std::get_if<protocol::Error>(&reply)) {
     out.status = ClientLoginStatus::kError;
     out.message = e->message;
   } else {
-    return session_.Unexpected(*reply, "Login");
+    return session_.Unexpected(reply, "Login");
   }
   return out;
 }
@@ -227,42 +222,40 @@ Status Controller::Register(const std::string& user, const util::SecretString& p
   util::MutexLock lock(mu_);
   BLUETRACE_RETURN_IF_ERROR(session_.Usable());
   if (logged_in_) return util::FailedPrecondition("already logged in as " + user_);
-  auto reply =
-      session_.CallRetryingBusy(protocol::Register{user, util::SecretString(password.view())});
-  if (!reply.ok()) return reply.status();
-  if (std::holds_alternative<protocol::RegisterOk>(*reply)) return Status::Ok();
-  if (std::holds_alternative<protocol::Busy>(*reply)) {
+  BLUETRACE_ASSIGN_OR_RETURN(const Message reply, session_.CallRetryingBusy(protocol::Register{
+                                                      user, util::SecretString(password.view())}));
+  if (std::holds_alternative<protocol::RegisterOk>(reply)) return Status::Ok();
+  if (std::holds_alternative<protocol::Busy>(reply)) {
     return ServerBusy();
   }
-  if (auto* e = std::get_if<protocol::Error>(&*reply)) return ErrorToStatus(*e);
-  return session_.Unexpected(*reply, "Register");
+  if (auto* e = std::get_if<protocol::Error>(&reply)) return ErrorToStatus(*e);
+  return session_.Unexpected(reply, "Register");
 }
 
 Result<protocol::TempIdRecord> Controller::FetchTempIdLocked() {
   BLUETRACE_RETURN_IF_ERROR(RequireLoginLocked());
-  auto reply = session_.CallRetryingBusy(protocol::TempIdRequest{});
-  if (!reply.ok()) return reply.status();
-  if (auto* r = std::get_if<protocol::TempIdResponse>(&*reply)) {
+  BLUETRACE_ASSIGN_OR_RETURN(const Message reply,
+                             session_.CallRetryingBusy(protocol::TempIdRequest{}));
+  if (auto* r = std::get_if<protocol::TempIdResponse>(&reply)) {
     if (r->expiry_unix < r->start_unix) {
-      return session_.Unexpected(*reply, "TempIdRequest (expiry before start)");
+      return session_.Unexpected(reply, "TempIdRequest (expiry before start)");
     }
     current_ = protocol::TempIdRecord{user_, r->id, r->start_unix, r->expiry_unix};
     return *current_;
   }
-  if (std::holds_alternative<protocol::Busy>(*reply)) {
+  if (std::holds_alternative<protocol::Busy>(reply)) {
     return ServerBusy();
   }
-  if (auto* e = std::get_if<protocol::Error>(&*reply)) return ErrorToStatus(*e);
-  return session_.Unexpected(*reply, "TempIdRequest");
+  if (auto* e = std::get_if<protocol::Error>(&reply)) return ErrorToStatus(*e);
+  return session_.Unexpected(reply, "TempIdRequest");
 }
 
 Result<ClientController::UploadResult> Controller::UploadContactLog() {
   util::MutexLock lock(mu_);
   BLUETRACE_RETURN_IF_ERROR(RequireLoginLocked());
-  auto snapshot = log_->PruneAndRead();
-  if (!snapshot.ok()) return snapshot.status();
-  if (snapshot->text.size() > session_.max_upload_bytes()) {
-    return util::ResourceExhausted("the contact log is " + std::to_string(snapshot->text.size()) +
+  BLUETRACE_ASSIGN_OR_RETURN(auto snapshot, log_->PruneAndRead());
+  if (snapshot.text.size() > session_.max_upload_bytes()) {
+    return util::ResourceExhausted("the contact log is " + std::to_string(snapshot.text.size()) +
                                    " bytes; the server accepts at most " +
                                    std::to_string(session_.max_upload_bytes()));
   }
@@ -272,23 +265,22 @@ Result<ClientController::UploadResult> Controller::UploadContactLog() {
                                     std::to_string(session_.max_frame_bytes()) +
                                     " bytes leaves no room for upload data");
   }
-  const std::vector<Message> parts = protocol::SplitUpload(snapshot->text, chunk);
+  const std::vector<Message> parts = protocol::SplitUpload(snapshot.text, chunk);
   for (int attempt = 0;; ++attempt) {
     for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
       BLUETRACE_RETURN_IF_ERROR(session_.Send(parts[i]));
     }
-    auto reply = session_.Call(parts.back());
-    if (!reply.ok()) return reply.status();
-    if (auto* ack = std::get_if<protocol::UploadAck>(&*reply)) {
-      return UploadResult{std::move(snapshot->entries), ack->entries_received};
+    BLUETRACE_ASSIGN_OR_RETURN(const Message reply, session_.Call(parts.back()));
+    if (auto* ack = std::get_if<protocol::UploadAck>(&reply)) {
+      return UploadResult{std::move(snapshot.entries), ack->entries_received};
     }
-    if (std::holds_alternative<protocol::Busy>(*reply)) {
+    if (std::holds_alternative<protocol::Busy>(reply)) {
       // The server dropped the whole upload; it can be sent again from the start.
-      if (!session_.WaitBeforeRetry(*reply, attempt)) return ServerBusy();
+      if (!session_.WaitBeforeRetry(reply, attempt)) return ServerBusy();
       continue;
     }
-    if (auto* e = std::get_if<protocol::Error>(&*reply)) return ErrorToStatus(*e);
-    return session_.Unexpected(*reply, "UploadEnd");
+    if (auto* e = std::get_if<protocol::Error>(&reply)) return ErrorToStatus(*e);
+    return session_.Unexpected(reply, "UploadEnd");
   }
 }
 

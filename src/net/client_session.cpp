@@ -72,9 +72,7 @@ void ClientSession::RememberDeviceToken(const std::string& user, std::string_vie
 }
 
 Status ClientSession::CheckTrustOnFirstUse(ServerIdentity& identity, const TrustPrompt& trust) {
-  auto known_path = KnownServersPath();
-  if (!known_path.ok()) return known_path.status();
-  const std::string path = *known_path;
+  BLUETRACE_ASSIGN_OR_RETURN(const std::string path, KnownServersPath());
   store::KnownServers known(env_.fs, path);
   const std::string key = store::KnownServerKey(options_.server_host, options_.server_port);
   auto remembered = known.Lookup(key);
@@ -109,17 +107,17 @@ Result<ServerIdentity> ClientSession::Open(const TrustPrompt& trust) {
   co.timeout = Timeout();
   co.close_timeout = std::min<std::chrono::milliseconds>(Timeout(), 1000ms);
   BLUETRACE_ASSIGN_OR_RETURN(auto context, net::MakeClientContext(tls, env_.fs));
-  auto c = net::ClientConnection::Connect(options_.server_host, options_.server_port,
-                                          std::move(context), tls, co);
-  if (!c.ok()) return c.status();
+  BLUETRACE_ASSIGN_OR_RETURN(
+      auto c, net::ClientConnection::Connect(options_.server_host, options_.server_port,
+                                             std::move(context), tls, co));
   ServerIdentity identity;
-  identity.fingerprint = (*c)->peer_fingerprint();
+  identity.fingerprint = c->peer_fingerprint();
   identity.verified_by_ca = !options_.ca_file.empty();
   // Nothing is sent before the server's identity is settled.
   if (!identity.verified_by_ca) BLUETRACE_RETURN_IF_ERROR(CheckTrustOnFirstUse(identity, trust));
-  auto hello = (*c)->Call(protocol::Hello{protocol::kMinProtocolVersion, protocol::kProtocolVersion,
-                                          std::string("bluetrace-client ") + kVersion},
-                          Timeout());
+  auto hello = c->Call(protocol::Hello{protocol::kMinProtocolVersion, protocol::kProtocolVersion,
+                                       std::string("bluetrace-client ") + kVersion},
+                       Timeout());
   if (!hello.ok()) return hello.status().WithContext("saying hello to the server");
   if (auto* e = std::get_if<protocol::Error>(&*hello)) {
     return util::Unavailable("the server refused the session: " + e->message);
@@ -136,7 +134,7 @@ Result<ServerIdentity> ClientSession::Open(const TrustPrompt& trust) {
   version_ = ok->version;
   max_frame_bytes_ = ok->max_frame_bytes;
   max_upload_bytes_ = ok->max_upload_bytes;
-  conn_ = std::move(*c);
+  conn_ = std::move(c);
   lost_ = Status::Ok();
   last_request_ = env_.clock.SteadyNow();
   return identity;

@@ -324,6 +324,8 @@ TEST_F(ClientControllerErrorsTest, ADroppedConnectionIsUnavailable) {
 }
 
 TEST_F(ClientControllerErrorsTest, AServerThatDoesNotAnswerInTimeIsSaidToHaveTimedOut) {
+  // A real second passes: the reply deadline is the connection's Asio timer, not the
+  // injected clock, and 1 s is the shortest timeout_seconds.
   auto client = ConnectedClient(1);
   auto login = client->Login(kUser, util::SecretString("comp3331"));
   ASSERT_TRUE(login.ok()) << login.status().ToString();
