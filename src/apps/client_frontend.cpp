@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bluetrace/protocol/phone.hpp"
+#include "bluetrace/service/client_rules.hpp"
 #include "bluetrace/service/password_rules.hpp"
 #include "bluetrace/util/thread_annotations.hpp"
 
@@ -41,9 +42,6 @@ constexpr std::string_view kBeaconUsage = "Usage: Beacon <dest IP> <dest port>\n
 // What Tab completes as the first word at the `> ` prompt.
 const std::vector<std::string> kCommandNames = {"Download_tempID", "Upload_contact_log", "Beacon",
                                                 "logout", "help"};
-
-constexpr int kBusyRetries = 5;
-constexpr std::int64_t kMaxBusyWaitSeconds = 5;
 
 std::vector<std::string_view> Words(std::string_view line) {
   std::vector<std::string_view> words;
@@ -316,14 +314,20 @@ class Conversation {
         case ClientLoginStatus::kStillBlocked:
           terminal_.Print(kStillBlocked);
           return kExitBlocked;
-        case ClientLoginStatus::kBusy:
-          if (++busy > kBusyRetries) {
+        case ClientLoginStatus::kBusy: {
+          const auto wait = service::LoginBusyWait(++busy, result->seconds);
+          if (!wait) {
             terminal_.PrintError("the server stayed busy; please try again later");
             return kExitUnreachable;
           }
           terminal_.Print("The server is busy. Trying again...\n");
-          SleepSeconds(std::clamp<std::int64_t>(result->seconds, 1, kMaxBusyWaitSeconds));
+          if (options_.sleep) {
+            options_.sleep(*wait);
+          } else {
+            SleepSeconds(wait->count());
+          }
           break;
+        }
         case ClientLoginStatus::kError:
           terminal_.PrintError("login failed: " + result->message);
           return kExitNoLogin;

@@ -9,6 +9,8 @@
 // the controller's background thread, and the run with status 3.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -40,6 +42,8 @@ struct FrontendOptions {
   bool register_user = false;  // --register: create the account, then log in
   bool have_ca_file = false;   // for the advice printed when the server is not trusted
   protocol::TimeZoneMode time_mode = protocol::TimeZoneMode::kUtc;
+  // Waits before a busy login is tried again (service::LoginBusyWait); empty: sleeps.
+  std::function<void(std::chrono::seconds)> sleep;
 };
 
 // Connects, registers when asked, logs in and runs commands until logout, end of input, a

@@ -21,6 +21,7 @@
 #include "bluetrace/store/file_system.hpp"
 #include "bluetrace/store/known_servers.hpp"
 #include "bluetrace/util/clock.hpp"
+#include "bluetrace/util/random.hpp"
 #include "bluetrace/version.hpp"
 #include "client_frontend.hpp"
 #include "client_terminal.hpp"
@@ -45,9 +46,9 @@ int Fail(int code, const std::string& message) {
 }
 
 // Defaults, then the file, then flags, then the original's positional arguments.
-util::Status BuildOptions(const Flags& f, service::ClientOptions& o) {
+util::Status BuildOptions(store::FileSystem& fs, const Flags& f, service::ClientOptions& o) {
   if (!f.config_file.empty()) {
-    auto text = store::PosixFileSystem::Instance().ReadFile(f.config_file, 1 << 20);
+    auto text = fs.ReadFile(f.config_file, 1 << 20);
     if (!text.ok()) return text.status();
     BLUETRACE_RETURN_IF_ERROR(service::ParseClientConfig(*text, f.config_file, o));
   }
@@ -82,8 +83,8 @@ void SetUpLogging(const Flags& f) {
   spdlog::set_default_logger(logger);
 }
 
-util::Result<util::SecretString> ReadPasswordFile(const std::string& path) {
-  auto text = store::PosixFileSystem::Instance().ReadFile(path, 64 * 1024);
+util::Result<util::SecretString> ReadPasswordFile(store::FileSystem& fs, const std::string& path) {
+  auto text = fs.ReadFile(path, 64 * 1024);
   if (!text.ok()) return text.status();
   std::string line = text->substr(0, text->find('\n'));
   util::WipeString(*text);
@@ -135,8 +136,9 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : apps::kExitUsage;
   }
 
+  auto& fs = store::PosixFileSystem::Instance();
   service::ClientOptions options;
-  if (auto st = BuildOptions(f, options); !st.ok()) return Fail(apps::kExitUsage, st.message());
+  if (auto st = BuildOptions(fs, f, options); !st.ok()) return Fail(apps::kExitUsage, st.message());
   if (f.print_config) {
     std::fputs(service::FormatClientConfig(options).c_str(), stdout);
     return 0;
@@ -148,7 +150,7 @@ int main(int argc, char** argv) {
   front.have_ca_file = !options.ca_file.empty();
   front.time_mode = options.time_mode;
   if (!f.password_file.empty()) {
-    auto password = ReadPasswordFile(f.password_file);
+    auto password = ReadPasswordFile(fs, f.password_file);
     if (!password.ok()) return Fail(apps::kExitUsage, password.status().message());
     front.password = std::move(*password);
   }
@@ -157,6 +159,7 @@ int main(int argc, char** argv) {
   apps::TerminalOptions terminal_options;
   terminal_options.interactive = isatty(STDIN_FILENO) == 1;
   apps::Terminal terminal(terminal_options);
-  auto client = net::MakeClientController(options, util::SystemClock::Instance());
+  auto client = net::MakeClientController(
+      options, {fs, util::SystemClock::Instance(), util::OpenSslRandom::Instance()});
   return apps::RunClient(*client, terminal, front);
 }

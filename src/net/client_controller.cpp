@@ -1,9 +1,7 @@
 #include "bluetrace/net/client_controller.hpp"
 
-#include <arpa/inet.h>
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -12,7 +10,9 @@
 
 #include "bluetrace/net/beacon_endpoint.hpp"
 #include "bluetrace/protocol/upload.hpp"
+#include "bluetrace/service/client_rules.hpp"
 #include "bluetrace/store/contact_log_store.hpp"
+#include "bluetrace/util/config_reader.hpp"
 #include "bluetrace/util/thread_annotations.hpp"
 #include "client_session.hpp"
 
@@ -22,38 +22,21 @@ namespace {
 
 using namespace std::chrono_literals;
 using protocol::Message;
+using service::ErrorToStatus;
+using service::ServerBusy;
 using util::Result;
 using util::Status;
 
-// The background thread wakes this often to look at its (injected) clock.
+// The background thread wakes this often to look at its (injected) clock: how often it
+// looks, not a rule (those are service/client_rules.hpp).
 constexpr auto kTick = 250ms;
+// Housekeeping cadence: the contact log's retention is store::ContactLogStore's rule.
 constexpr auto kPruneInterval = 2s;
-// After a failed background renewal, wait this long before the next try.
-constexpr auto kRenewRetry = 10s;
-
-// A Busy answer that persisted through the retries. kResourceExhausted, not kUnavailable:
-// the server turned this request away and the connection is fine (client_controller.hpp).
-Status ServerBusy() { return util::ResourceExhausted("the server is busy; retry later"); }
-
-bool IsIpLiteral(const std::string& s) {
-  unsigned char buf[16];
-  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
-}
-
-// The renewal margin, at most half the TempID's lifetime so that a short lifetime cannot
-// make every TempID due for renewal the moment it arrives.
-bool NeedsRenewal(const protocol::TempIdRecord& r, std::int64_t now, std::int64_t margin) {
-  const std::int64_t effective = std::min(margin, (r.expiry - r.start + 1) / 2);
-  return now > r.expiry - effective;
-}
 
 class Controller final : public ClientController {
  public:
-  Controller(const ClientOptions& options, util::Clock& clock)
-      : options_(options),
-        clock_(clock),
-        fs_(store::PosixFileSystem::Instance()),
-        session_(options_, fs_, clock_) {}
+  Controller(const ClientOptions& options, ClientEnv env)
+      : options_(options), env_(std::move(env)), clock_(env_.clock), session_(options_, env_) {}
 
   ~Controller() override {
     StopBackground();
@@ -111,8 +94,8 @@ class Controller final : public ClientController {
   std::optional<Status> MaintainConnection(std::chrono::steady_clock::time_point steady);
 
   const ClientOptions options_;
+  const ClientEnv env_;
   util::Clock& clock_;
-  store::FileSystem& fs_;
   // Set by the first Connect (the front end's thread) before any other thread starts.
   std::unique_ptr<store::ContactLogStore> log_;
   std::unique_ptr<net::BeaconEndpoint> endpoint_;
@@ -145,16 +128,13 @@ Status Controller::OpenLocalParts() {
     o.retention_seconds = options_.contact_retention_seconds;
     o.time_mode = options_.time_mode;
     o.max_entries = options_.max_contact_log_entries;
-    auto log = store::ContactLogStore::Open(fs_, clock_, std::move(o));
-    if (!log.ok()) return log.status();
-    log_ = std::move(*log);
+    BLUETRACE_ASSIGN_OR_RETURN(log_, store::ContactLogStore::Open(env_.fs, clock_, std::move(o)));
   }
   if (!endpoint_) {
     net::BeaconEndpointOptions o{options_.udp_bind_address, options_.udp_port, options_.time_mode};
-    auto endpoint =
-        net::BeaconEndpoint::Open(o, [this](const protocol::Beacon& b) { OnBeacon(b); });
-    if (!endpoint.ok()) return endpoint.status();
-    endpoint_ = std::move(*endpoint);
+    BLUETRACE_ASSIGN_OR_RETURN(
+        endpoint_,
+        net::BeaconEndpoint::Open(o, [this](const protocol::Beacon& b) { OnBeacon(b); }));
   }
   return Status::Ok();
 }
@@ -164,9 +144,7 @@ Result<ServerIdentity> Controller::Connect(const TrustPrompt& trust) {
   ServerIdentity identity;
   {
     util::MutexLock lock(mu_);
-    auto opened = session_.Open(trust);
-    if (!opened.ok()) return opened.status();
-    identity = std::move(*opened);
+    BLUETRACE_ASSIGN_OR_RETURN(identity, session_.Open(trust));
     logged_in_ = false;
     current_.reset();
   }
@@ -199,43 +177,43 @@ Result<ClientLoginResult> Controller::Login(const std::string& user,
   // Version 2 presents the device token this device holds for the user (see
   // store/device_tokens.hpp), so failed logins from elsewhere cannot block it.
   const bool v2 = session_.version() >= 2;
-  Result<Message> reply =
-      v2 ? session_.CallRetryingBusy(
-               protocol::DeviceLogin{user, util::SecretString(password.view()),
-                                     util::SecretString(session_.DeviceToken(user))})
-         : session_.CallRetryingBusy(protocol::Login{user, util::SecretString(password.view())});
-  if (!reply.ok()) return reply.status();
+  BLUETRACE_ASSIGN_OR_RETURN(
+      const Message reply,
+      (v2 ? session_.CallRetryingBusy(
+                protocol::DeviceLogin{user, util::SecretString(password.view()),
+                                      util::SecretString(session_.DeviceToken(user))})
+          : session_.CallRetryingBusy(protocol::Login{user, util::SecretString(password.view())})));
   ClientLoginResult out;
-  if (auto* w = std::get_if<protocol::Welcome>(&*reply); w != nullptr && !v2) {
+  if (auto* w = std::get_if<protocol::Welcome>(&reply); w != nullptr && !v2) {
     out = WelcomedLocked(w->user, w->text);
-  } else if (auto* dw = std::get_if<protocol::DeviceWelcome>(&*reply); dw != nullptr && v2) {
+  } else if (auto* dw = std::get_if<protocol::DeviceWelcome>(&reply); dw != nullptr && v2) {
     out = WelcomedLocked(dw->user, dw->text);
     if (!dw->device_token.empty()) {
       // Kept under the name as typed (the one the next login sends) and the canonical one.
       session_.RememberDeviceToken(user, dw->device_token.view());
       if (dw->user != user) session_.RememberDeviceToken(dw->user, dw->device_token.view());
     }
-  } else if (auto* wrong = std::get_if<protocol::WrongPassword>(&*reply)) {
+  } else if (auto* wrong = std::get_if<protocol::WrongPassword>(&reply)) {
     out.status = ClientLoginStatus::kWrongPassword;
     out.attempts_left = wrong->attempts_left;
-  } else if (auto* blocked = std::get_if<protocol::Blocked>(&*reply)) {
+  } else if (auto* blocked = std::get_if<protocol::Blocked>(&reply)) {
     out.status = ClientLoginStatus::kBlocked;
     out.seconds = blocked->block_seconds;
     session_.Close(
         util::FailedPrecondition("the account is blocked; the server closed the connection"));
-  } else if (auto* still = std::get_if<protocol::StillBlocked>(&*reply)) {
+  } else if (auto* still = std::get_if<protocol::StillBlocked>(&reply)) {
     out.status = ClientLoginStatus::kStillBlocked;
     out.seconds = still->seconds_left;
     session_.Close(
         util::FailedPrecondition("the account is blocked; the server closed the connection"));
-  } else if (std::holds_alternative<protocol::Busy>(*reply)) {
+  } else if (std::holds_alternative<protocol::Busy>(reply)) {
     out.status = ClientLoginStatus::kBusy;
     out.message = ServerBusy().message();
-  } else if (auto* e = std::get_if<protocol::Error>(&*reply)) {
+  } else if (auto* e = std::get_if<protocol::Error>(&reply)) {
     out.status = ClientLoginStatus::kError;
     out.message = e->message;
   } else {
-    return session_.Unexpected(*reply, "Login");
+    return session_.Unexpected(reply, "Login");
   }
   return out;
 }
@@ -244,42 +222,40 @@ Status Controller::Register(const std::string& user, const util::SecretString& p
   util::MutexLock lock(mu_);
   BLUETRACE_RETURN_IF_ERROR(session_.Usable());
   if (logged_in_) return util::FailedPrecondition("already logged in as " + user_);
-  auto reply =
-      session_.CallRetryingBusy(protocol::Register{user, util::SecretString(password.view())});
-  if (!reply.ok()) return reply.status();
-  if (std::holds_alternative<protocol::RegisterOk>(*reply)) return Status::Ok();
-  if (std::holds_alternative<protocol::Busy>(*reply)) {
+  BLUETRACE_ASSIGN_OR_RETURN(const Message reply, session_.CallRetryingBusy(protocol::Register{
+                                                      user, util::SecretString(password.view())}));
+  if (std::holds_alternative<protocol::RegisterOk>(reply)) return Status::Ok();
+  if (std::holds_alternative<protocol::Busy>(reply)) {
     return ServerBusy();
   }
-  if (auto* e = std::get_if<protocol::Error>(&*reply)) return ErrorToStatus(*e);
-  return session_.Unexpected(*reply, "Register");
+  if (auto* e = std::get_if<protocol::Error>(&reply)) return ErrorToStatus(*e);
+  return session_.Unexpected(reply, "Register");
 }
 
 Result<protocol::TempIdRecord> Controller::FetchTempIdLocked() {
   BLUETRACE_RETURN_IF_ERROR(RequireLoginLocked());
-  auto reply = session_.CallRetryingBusy(protocol::TempIdRequest{});
-  if (!reply.ok()) return reply.status();
-  if (auto* r = std::get_if<protocol::TempIdResponse>(&*reply)) {
+  BLUETRACE_ASSIGN_OR_RETURN(const Message reply,
+                             session_.CallRetryingBusy(protocol::TempIdRequest{}));
+  if (auto* r = std::get_if<protocol::TempIdResponse>(&reply)) {
     if (r->expiry_unix < r->start_unix) {
-      return session_.Unexpected(*reply, "TempIdRequest (expiry before start)");
+      return session_.Unexpected(reply, "TempIdRequest (expiry before start)");
     }
     current_ = protocol::TempIdRecord{user_, r->id, r->start_unix, r->expiry_unix};
     return *current_;
   }
-  if (std::holds_alternative<protocol::Busy>(*reply)) {
+  if (std::holds_alternative<protocol::Busy>(reply)) {
     return ServerBusy();
   }
-  if (auto* e = std::get_if<protocol::Error>(&*reply)) return ErrorToStatus(*e);
-  return session_.Unexpected(*reply, "TempIdRequest");
+  if (auto* e = std::get_if<protocol::Error>(&reply)) return ErrorToStatus(*e);
+  return session_.Unexpected(reply, "TempIdRequest");
 }
 
 Result<ClientController::UploadResult> Controller::UploadContactLog() {
   util::MutexLock lock(mu_);
   BLUETRACE_RETURN_IF_ERROR(RequireLoginLocked());
-  auto snapshot = log_->PruneAndRead();
-  if (!snapshot.ok()) return snapshot.status();
-  if (snapshot->text.size() > session_.max_upload_bytes()) {
-    return util::ResourceExhausted("the contact log is " + std::to_string(snapshot->text.size()) +
+  BLUETRACE_ASSIGN_OR_RETURN(auto snapshot, log_->PruneAndRead());
+  if (snapshot.text.size() > session_.max_upload_bytes()) {
+    return util::ResourceExhausted("the contact log is " + std::to_string(snapshot.text.size()) +
                                    " bytes; the server accepts at most " +
                                    std::to_string(session_.max_upload_bytes()));
   }
@@ -289,31 +265,27 @@ Result<ClientController::UploadResult> Controller::UploadContactLog() {
                                     std::to_string(session_.max_frame_bytes()) +
                                     " bytes leaves no room for upload data");
   }
-  const std::vector<Message> parts = protocol::SplitUpload(snapshot->text, chunk);
+  const std::vector<Message> parts = protocol::SplitUpload(snapshot.text, chunk);
   for (int attempt = 0;; ++attempt) {
     for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
       BLUETRACE_RETURN_IF_ERROR(session_.Send(parts[i]));
     }
-    auto reply = session_.Call(parts.back());
-    if (!reply.ok()) return reply.status();
-    if (auto* ack = std::get_if<protocol::UploadAck>(&*reply)) {
-      return UploadResult{std::move(snapshot->entries), ack->entries_received};
+    BLUETRACE_ASSIGN_OR_RETURN(const Message reply, session_.Call(parts.back()));
+    if (auto* ack = std::get_if<protocol::UploadAck>(&reply)) {
+      return UploadResult{std::move(snapshot.entries), ack->entries_received};
     }
-    if (auto* busy = std::get_if<protocol::Busy>(&*reply)) {
+    if (std::holds_alternative<protocol::Busy>(reply)) {
       // The server dropped the whole upload; it can be sent again from the start.
-      if (attempt == ClientSession::kBusyRetries) {
-        return ServerBusy();
-      }
-      ClientSession::BusyBackoff(busy->retry_after_ms, attempt);
+      if (!session_.WaitBeforeRetry(reply, attempt)) return ServerBusy();
       continue;
     }
-    if (auto* e = std::get_if<protocol::Error>(&*reply)) return ErrorToStatus(*e);
-    return session_.Unexpected(*reply, "UploadEnd");
+    if (auto* e = std::get_if<protocol::Error>(&reply)) return ErrorToStatus(*e);
+    return session_.Unexpected(reply, "UploadEnd");
   }
 }
 
 Result<protocol::Beacon> Controller::SendBeacon(const std::string& ip, std::uint16_t port) {
-  if (!IsIpLiteral(ip)) {
+  if (!util::IsIpLiteral(ip)) {
     return util::InvalidArgument("\"" + ip + "\" is not an IPv4 or IPv6 address");
   }
   if (port == 0) return util::InvalidArgument("the destination port must be 1-65535");
@@ -322,11 +294,10 @@ Result<protocol::Beacon> Controller::SendBeacon(const std::string& ip, std::uint
   {
     util::MutexLock lock(mu_);
     const std::int64_t now = clock_.NowUnixSeconds();
-    if (!current_ || NeedsRenewal(*current_, now, options_.tempid_renew_margin_seconds)) {
+    if (!current_ ||
+        service::TempIdNeedsRenewal(*current_, now, options_.tempid_renew_margin_seconds)) {
       auto fresh = FetchTempIdLocked();
-      // Within the renewal margin the current TempID is still valid and may be used when
-      // the server cannot be reached; an expired one never is.
-      if (!fresh.ok() && (!current_ || now > current_->expiry)) {
+      if (!fresh.ok() && (!current_ || !service::TempIdUsableForBeacon(*current_, now))) {
         return fresh.status().WithContext("getting a TempID for the beacon");
       }
     }
@@ -443,22 +414,30 @@ void Controller::LogDroppedDatagrams() {
 std::optional<Status> Controller::MaintainConnection(std::chrono::steady_clock::time_point steady) {
   util::MutexLock lock(mu_);
   if (!LoggedInLocked()) return std::nullopt;
-  const std::int64_t now = clock_.NowUnixSeconds();
-  if (current_ && NeedsRenewal(*current_, now, options_.tempid_renew_margin_seconds) &&
-      steady >= renew_not_before_) {
-    auto fresh = FetchTempIdLocked();
-    if (!fresh.ok()) {
-      renew_not_before_ = steady + kRenewRetry;
-      spdlog::warn("renewing the TempID: {}", fresh.status().ToString());
-    }
-  } else if (steady - session_.last_request() >=
-             std::chrono::seconds(options_.ping_interval_seconds)) {
-    auto pong = session_.Call(protocol::Ping{++ping_nonce_});
-    if (pong.ok() && !std::holds_alternative<protocol::Pong>(*pong)) {
-      (void)session_.Unexpected(*pong, "Ping");
-    }
-  } else {
-    (void)session_.CheckIdle();
+  service::BackgroundState state;
+  state.current = current_ ? &*current_ : nullptr;
+  state.now_unix = clock_.NowUnixSeconds();
+  state.now = steady;
+  state.renew_not_before = renew_not_before_;
+  state.last_request = session_.last_request();
+  state.renew_margin_seconds = options_.tempid_renew_margin_seconds;
+  state.ping_interval = std::chrono::seconds(options_.ping_interval_seconds);
+  switch (service::NextBackgroundStep(state)) {
+    case service::BackgroundStep::kRenewTempId:
+      if (auto fresh = FetchTempIdLocked(); !fresh.ok()) {
+        renew_not_before_ = steady + service::kTempIdRenewRetry;
+        spdlog::warn("renewing the TempID: {}", fresh.status().ToString());
+      }
+      break;
+    case service::BackgroundStep::kPing:
+      if (auto pong = session_.Call(protocol::Ping{++ping_nonce_});
+          pong.ok() && !std::holds_alternative<protocol::Pong>(*pong)) {
+        (void)session_.Unexpected(*pong, "Ping");
+      }
+      break;
+    case service::BackgroundStep::kCheckIdle:
+      (void)session_.CheckIdle();
+      break;
   }
   if (session_.is_open()) return std::nullopt;
   return session_.Usable();
@@ -466,9 +445,11 @@ std::optional<Status> Controller::MaintainConnection(std::chrono::steady_clock::
 
 }  // namespace
 
+void SleepForReal(std::chrono::milliseconds wait) { std::this_thread::sleep_for(wait); }
+
 std::unique_ptr<service::ClientController> MakeClientController(const ClientOptions& options,
-                                                                util::Clock& clock) {
-  return std::make_unique<Controller>(options, clock);
+                                                                ClientEnv env) {
+  return std::make_unique<Controller>(options, std::move(env));
 }
 
 }  // namespace bluetrace::net

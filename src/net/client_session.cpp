@@ -3,11 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <random>
 #include <string>
 #include <thread>
 #include <utility>
 
+#include "bluetrace/net/tls_context.hpp"
+#include "bluetrace/service/client_rules.hpp"
 #include "bluetrace/store/known_servers.hpp"
 #include "bluetrace/version.hpp"
 
@@ -35,28 +36,6 @@ bool ServerCloses(protocol::ErrorCode code) {
 
 }  // namespace
 
-Status ErrorToStatus(const protocol::Error& e) {
-  using protocol::ErrorCode;
-  switch (e.code) {
-    case ErrorCode::kInvalidArgument:
-      return util::InvalidArgument(e.message);
-    case ErrorCode::kAlreadyExists:
-      return util::AlreadyExists(e.message);
-    case ErrorCode::kNotFound:
-      return util::NotFound(e.message);
-    case ErrorCode::kRegistrationDisabled:
-    case ErrorCode::kUnexpectedMessage:
-      return util::FailedPrecondition(e.message);
-    case ErrorCode::kTooLarge:
-    case ErrorCode::kRateLimited:
-    case ErrorCode::kBusy:
-      return util::ResourceExhausted(e.message);
-    default:
-      // Not kUnavailable: that code means the connection is gone, and this one is not.
-      return util::Internal("the server reported an error: " + e.message);
-  }
-}
-
 std::chrono::milliseconds ClientSession::Timeout() const {
   return std::chrono::seconds(std::max<std::uint32_t>(options_.timeout_seconds, 1));
 }
@@ -69,7 +48,7 @@ Result<std::string> ClientSession::KnownServersPath() const {
 std::optional<store::DeviceTokens> ClientSession::DeviceTokenFile() const {
   auto known = KnownServersPath();
   if (!known.ok()) return std::nullopt;
-  return store::DeviceTokens(fs_, store::DeviceTokensPathBeside(*known));
+  return store::DeviceTokens(env_.fs, store::DeviceTokensPathBeside(*known));
 }
 
 std::string ClientSession::DeviceToken(const std::string& user) const {
@@ -93,10 +72,8 @@ void ClientSession::RememberDeviceToken(const std::string& user, std::string_vie
 }
 
 Status ClientSession::CheckTrustOnFirstUse(ServerIdentity& identity, const TrustPrompt& trust) {
-  auto known_path = KnownServersPath();
-  if (!known_path.ok()) return known_path.status();
-  const std::string path = *known_path;
-  store::KnownServers known(fs_, path);
+  BLUETRACE_ASSIGN_OR_RETURN(const std::string path, KnownServersPath());
+  store::KnownServers known(env_.fs, path);
   const std::string key = store::KnownServerKey(options_.server_host, options_.server_port);
   auto remembered = known.Lookup(key);
   if (!remembered.ok()) return remembered.status();
@@ -129,16 +106,18 @@ Result<ServerIdentity> ClientSession::Open(const TrustPrompt& trust) {
   net::ClientConnectOptions co;
   co.timeout = Timeout();
   co.close_timeout = std::min<std::chrono::milliseconds>(Timeout(), 1000ms);
-  auto c = net::ClientConnection::Connect(options_.server_host, options_.server_port, tls, co);
-  if (!c.ok()) return c.status();
+  BLUETRACE_ASSIGN_OR_RETURN(auto context, net::MakeClientContext(tls, env_.fs));
+  BLUETRACE_ASSIGN_OR_RETURN(
+      auto c, net::ClientConnection::Connect(options_.server_host, options_.server_port,
+                                             std::move(context), tls, co));
   ServerIdentity identity;
-  identity.fingerprint = (*c)->peer_fingerprint();
+  identity.fingerprint = c->peer_fingerprint();
   identity.verified_by_ca = !options_.ca_file.empty();
   // Nothing is sent before the server's identity is settled.
   if (!identity.verified_by_ca) BLUETRACE_RETURN_IF_ERROR(CheckTrustOnFirstUse(identity, trust));
-  auto hello = (*c)->Call(protocol::Hello{protocol::kMinProtocolVersion, protocol::kProtocolVersion,
-                                          std::string("bluetrace-client ") + kVersion},
-                          Timeout());
+  auto hello = c->Call(protocol::Hello{protocol::kMinProtocolVersion, protocol::kProtocolVersion,
+                                       std::string("bluetrace-client ") + kVersion},
+                       Timeout());
   if (!hello.ok()) return hello.status().WithContext("saying hello to the server");
   if (auto* e = std::get_if<protocol::Error>(&*hello)) {
     return util::Unavailable("the server refused the session: " + e->message);
@@ -155,9 +134,9 @@ Result<ServerIdentity> ClientSession::Open(const TrustPrompt& trust) {
   version_ = ok->version;
   max_frame_bytes_ = ok->max_frame_bytes;
   max_upload_bytes_ = ok->max_upload_bytes;
-  conn_ = std::move(*c);
+  conn_ = std::move(c);
   lost_ = Status::Ok();
-  last_request_ = clock_.SteadyNow();
+  last_request_ = env_.clock.SteadyNow();
   return identity;
 }
 
@@ -188,7 +167,7 @@ void ClientSession::Close(Status reason) {
 Status ClientSession::Send(const Message& m) {
   BLUETRACE_RETURN_IF_ERROR(Usable());
   Status st = conn_->Send(m);
-  last_request_ = clock_.SteadyNow();
+  last_request_ = env_.clock.SteadyNow();
   if (!st.ok() && !conn_->is_open()) return Lose(st, conn_->timed_out());
   return st;
 }
@@ -196,7 +175,7 @@ Status ClientSession::Send(const Message& m) {
 Result<Message> ClientSession::CallRaw(const Message& m) {
   BLUETRACE_RETURN_IF_ERROR(Usable());
   auto reply = conn_->Call(m, Timeout());
-  last_request_ = clock_.SteadyNow();
+  last_request_ = env_.clock.SteadyNow();
   if (!reply.ok()) return Lose(reply.status(), conn_->timed_out());
   if (auto* e = std::get_if<protocol::Error>(&*reply); e != nullptr && ServerCloses(e->code)) {
     return Lose(util::Unavailable("closed by the server: " + e->message), /*timed_out=*/false);
@@ -217,29 +196,19 @@ Result<Message> ClientSession::Normalize(Result<Message> reply) {
 
 Result<Message> ClientSession::Call(const Message& m) { return Normalize(CallRaw(m)); }
 
-void ClientSession::BusyBackoff(std::uint32_t retry_after_ms, int attempt) {
-  // Jitter (0.5x to 1.5x) spreads clients that were turned away together, so they do not
-  // all come back at the same moment and meet a full queue again. It needs no secrecy.
-  thread_local std::minstd_rand jitter(std::random_device{}());
-  const auto base =
-      std::clamp<std::uint32_t>(retry_after_ms, 50, 1000) * static_cast<std::uint32_t>(attempt + 1);
-  std::uniform_int_distribution<std::uint32_t> spread(base / 2, base + base / 2);
-  std::this_thread::sleep_for(std::chrono::milliseconds(spread(jitter)));
+bool ClientSession::WaitBeforeRetry(const Message& reply, int attempt) {
+  const auto wait = service::RetryWait(env_.retry, reply, attempt, env_.random);
+  if (!wait) return false;
+  spdlog::debug("{}: retrying in {} ms", protocol::MessageName(protocol::TypeOf(reply)),
+                wait->count());
+  env_.sleep(*wait);
+  return true;
 }
 
 Result<Message> ClientSession::CallRetryingBusy(const Message& m) {
   for (int attempt = 0;; ++attempt) {
     auto reply = CallRaw(m);
-    if (!reply.ok() || attempt == kBusyRetries) return Normalize(std::move(reply));
-    if (auto* busy = std::get_if<protocol::Busy>(&*reply)) {
-      BusyBackoff(busy->retry_after_ms, attempt);
-    } else if (auto* limited = std::get_if<protocol::RateLimited>(&*reply);
-               limited != nullptr && limited->retry_after_ms <= kMaxRateLimitWaitMs) {
-      // The server said when a token is there: wait that long (and a little), no more.
-      std::this_thread::sleep_for(std::chrono::milliseconds(limited->retry_after_ms + 20));
-    } else {
-      return Normalize(std::move(reply));
-    }
+    if (!reply.ok() || !WaitBeforeRetry(*reply, attempt)) return Normalize(std::move(reply));
   }
 }
 

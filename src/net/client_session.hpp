@@ -7,7 +7,8 @@
 //  - a failed send, a closed connection or an Error after which the server closes ends it
 //    too, and every later call reports why ("the server closed the connection", "... did
 //    not answer within N s (timed out)") as kUnavailable instead of hanging;
-//  - Busy is retried a few times with backoff (CallRetryingBusy).
+//  - Busy and RateLimited are retried as service::RetryPolicy says (CallRetryingBusy),
+//    waiting through the injected ClientEnv::sleep.
 // Not thread-safe: ClientController serialises all use under its connection mutex.
 #pragma once
 
@@ -19,11 +20,10 @@
 #include <string_view>
 
 #include "bluetrace/net/client_connection.hpp"
+#include "bluetrace/net/client_controller.hpp"
 #include "bluetrace/protocol/messages.hpp"
 #include "bluetrace/service/client_controller.hpp"
 #include "bluetrace/store/device_tokens.hpp"
-#include "bluetrace/store/file_system.hpp"
-#include "bluetrace/util/clock.hpp"
 #include "bluetrace/util/status.hpp"
 
 namespace bluetrace::net {
@@ -39,9 +39,9 @@ using service::TrustPrompt;
 
 class ClientSession {
  public:
-  // `options`, `fs` and `clock` must outlive the session.
-  ClientSession(const ClientOptions& options, store::FileSystem& fs, const util::Clock& clock)
-      : options_(options), fs_(fs), clock_(clock) {}
+  // `options` and `env` (and what it refers to) must outlive the session.
+  ClientSession(const ClientOptions& options, const ClientEnv& env)
+      : options_(options), env_(env) {}
   ~ClientSession() { Close(util::FailedPrecondition("not connected to the server")); }
   ClientSession(const ClientSession&) = delete;
   ClientSession& operator=(const ClientSession&) = delete;
@@ -60,13 +60,12 @@ class ClientSession {
   // One request and its reply. A RateLimited reply (version 2) is returned as
   // Error{rate_limited}, so callers handle one form.
   util::Result<protocol::Message> Call(const protocol::Message& m);
-  // Call, retried while the server answers Busy (with backoff) or RateLimited with a wait
-  // of at most kMaxRateLimitWaitMs (after that wait); the last answer is returned when it
-  // persists.
+  // Call, retried while the server answers Busy or RateLimited and the retry policy says
+  // to wait and retry (service::RetryWait); the last answer is returned when it persists.
   util::Result<protocol::Message> CallRetryingBusy(const protocol::Message& m);
-  // Waits before the retry number `attempt` (0-based) after a Busy: the server's
-  // retry_after (clamped to 50-1000 ms) times attempt + 1, with jitter.
-  static void BusyBackoff(std::uint32_t retry_after_ms, int attempt);
+  // After `reply` to try number `attempt` (0: the first): waits as the retry policy says
+  // and returns true, or returns false at once when it is not to be retried.
+  bool WaitBeforeRetry(const protocol::Message& reply, int attempt);
   // Between requests: notices, without waiting, a server that closed the connection (a
   // stop, an idle deadline's Error{timeout}) or spoke out of turn, and ends the connection
   // then (kUnavailable, as Call reports a loss). OK when nothing has arrived, and when what
@@ -92,9 +91,6 @@ class ClientSession {
   // When the last request was sent (the clock's steady time), for idle pings.
   std::chrono::steady_clock::time_point last_request() const { return last_request_; }
 
-  static constexpr int kBusyRetries = 3;
-  static constexpr std::uint32_t kMaxRateLimitWaitMs = 5000;
-
  private:
   std::chrono::milliseconds Timeout() const;
   util::Result<protocol::Message> CallRaw(const protocol::Message& m);
@@ -109,8 +105,7 @@ class ClientSession {
   util::Status Lose(const util::Status& why, bool timed_out);
 
   const ClientOptions& options_;
-  store::FileSystem& fs_;
-  const util::Clock& clock_;
+  const ClientEnv& env_;
   std::unique_ptr<net::ClientConnection> conn_;
   util::Status lost_ = util::FailedPrecondition("not connected to the server");
   std::uint16_t version_ = protocol::kMinProtocolVersion;
@@ -118,11 +113,5 @@ class ClientSession {
   std::uint64_t max_upload_bytes_ = 0;
   std::chrono::steady_clock::time_point last_request_;
 };
-
-// The Status for an Error reply that leaves the connection open: the server's text with a
-// code the caller can act on (kAlreadyExists, kInvalidArgument, kNotFound,
-// kFailedPrecondition; kResourceExhausted for busy, rate-limited or too large; else
-// kInternal). Never kUnavailable, which ClientController keeps for a lost connection.
-util::Status ErrorToStatus(const protocol::Error& error);
 
 }  // namespace bluetrace::net

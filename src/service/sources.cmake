@@ -11,4 +11,5 @@ target_sources(bluetrace_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/metrics.cpp
   ${CMAKE_CURRENT_LIST_DIR}/password_rules.cpp
   ${CMAKE_CURRENT_LIST_DIR}/client_config.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/client_rules.cpp
 )

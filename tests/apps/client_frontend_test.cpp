@@ -405,6 +405,24 @@ TEST_F(FrontendTest, TheStatusCodeAloneTellsABusyServerFromALostConnection) {
   EXPECT_EQ(fake_.calls.back(), "DownloadTempId");
 }
 
+TEST_F(FrontendTest, ABusyLoginIsTriedAgainAFewTimesThenGivenUp) {
+  // The waits are recorded, not slept (service::LoginBusyWait: 1 s each, the fake gives no hint).
+  std::vector<std::chrono::seconds> waits;
+  options_.sleep = [&](std::chrono::seconds wait) { waits.push_back(wait); };
+  fake_.logins = {ClientLoginStatus::kBusy, ClientLoginStatus::kWelcome};
+  EXPECT_EQ(Run("+61410888888\ncomp3331\nlogout\n"), kExitOk);
+  EXPECT_EQ(Out(),
+            "Username: +61410888888\nPassword: \nThe server is busy. Trying again...\n"
+            "Welcome to the BlueTrace Simulator!\n> logout\n");
+  EXPECT_EQ(waits, std::vector<std::chrono::seconds>{std::chrono::seconds(1)});
+
+  waits.clear();
+  fake_.logins.assign(6, ClientLoginStatus::kBusy);
+  EXPECT_EQ(Run("+61410888888\ncomp3331\n"), kExitUnreachable);
+  EXPECT_EQ(waits.size(), 5u);
+  EXPECT_EQ(Err(), "bluetrace-client: the server stayed busy; please try again later\n");
+}
+
 TEST_F(FrontendTest, RegistrationAsksForThePasswordTwiceThenLogsIn) {
   options_.register_user = true;
   EXPECT_EQ(Run("+61410123456\nsecret-one\nsecret-two\nsecret-one\nsecret-one\nlogout\n"), kExitOk);

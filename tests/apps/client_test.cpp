@@ -181,8 +181,9 @@ TEST_F(ClientProgramTest, ASlowTypistOutlivingTheServersLoginDeadlineStillLogsIn
   auto c = Client("a", {});
   c->Write("+61410888888\n");
   ASSERT_TRUE(c->WaitForOutput("Password: "));
-  // Past the server's deadline (real time, the server's own): the connection made at start
-  // is closed by now.
+  // Past the server's deadline: the connection made at start is closed by now. Real time,
+  // and a real sleep: the deadline is a timer in the server process, which no test clock
+  // reaches, and 1 s is the shortest `timeouts.login`; 2 s leaves a second of slack.
   std::this_thread::sleep_for(2s);
   c->Write("comp3331\nlogout\n");
   EXPECT_EQ(c->WaitExit(kWait), 0) << c->Stderr();
@@ -449,6 +450,7 @@ TEST_F(ClientProgramTest, ContactLogEntriesAreRemovedAfterTheConfiguredRetention
   const std::string log = dir_.File("b") + "/contactlog.txt";
   EXPECT_NE(ReadFileForTest(log).find("12345678901234567891"), std::string::npos);
   // Gone within a few seconds, without any command: the client prunes in the background.
+  // Polled, not slept: retention (2 s) is counted by the client process's real clock.
   EXPECT_TRUE(test::WaitFor(
       [&] { return ReadFileForTest(log).find("12345678901234567891") == std::string::npos; }, 10s));
   b->Write("Upload_contact_log\n");

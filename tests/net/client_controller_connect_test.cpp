@@ -25,7 +25,7 @@ using test::kKara;
 using util::StatusCode;
 
 TEST_F(ClientControllerTest, ConnectsVerifyingTheCertificateWithTheCaFile) {
-  auto c = MakeClientController(Options("a"), h_.clock());
+  auto c = MakeClientController(Options("a"), test::TestClientEnv(h_.clock()));
   auto id = c->Connect(nullptr);
   ASSERT_TRUE(id.ok()) << id.status().ToString();
   EXPECT_TRUE(id->verified_by_ca);
@@ -39,7 +39,7 @@ TEST_F(ClientControllerTest, ACertificateNotSignedByTheCaFileIsRefused) {
   test::WriteFileForTest(h_.dir.File("other.crt"), other->certificate_pem);
   ClientOptions o = Options("a");
   o.ca_file = h_.dir.File("other.crt");
-  auto id = MakeClientController(o, h_.clock())->Connect(nullptr);
+  auto id = MakeClientController(o, test::TestClientEnv(h_.clock()))->Connect(nullptr);
   ASSERT_FALSE(id.ok());
   EXPECT_EQ(id.status().code(), StatusCode::kPermissionDenied) << id.status().ToString();
 }
@@ -47,7 +47,7 @@ TEST_F(ClientControllerTest, ACertificateNotSignedByTheCaFileIsRefused) {
 TEST_F(ClientControllerTest, TrustOnFirstUseRefusesAnUnknownServerWithoutAPrompt) {
   ClientOptions o = Options("a");
   o.ca_file.clear();
-  auto id = MakeClientController(o, h_.clock())->Connect(nullptr);
+  auto id = MakeClientController(o, test::TestClientEnv(h_.clock()))->Connect(nullptr);
   ASSERT_FALSE(id.ok());
   EXPECT_EQ(id.status().code(), StatusCode::kPermissionDenied);
   EXPECT_NE(id.status().message().find("unknown server certificate " + fingerprint_),
@@ -69,7 +69,7 @@ TEST_F(ClientControllerTest, TrustOnFirstUseAsksOnceThenRemembers) {
     asked_fp = fp;
     return false;
   };
-  auto no = MakeClientController(o, h_.clock())->Connect(refuse);
+  auto no = MakeClientController(o, test::TestClientEnv(h_.clock()))->Connect(refuse);
   ASSERT_FALSE(no.ok());
   EXPECT_EQ(no.status().code(), StatusCode::kPermissionDenied);
   EXPECT_EQ(asked, 1);
@@ -80,7 +80,7 @@ TEST_F(ClientControllerTest, TrustOnFirstUseAsksOnceThenRemembers) {
     ++asked;
     return true;
   };
-  auto first = MakeClientController(o, h_.clock());
+  auto first = MakeClientController(o, test::TestClientEnv(h_.clock()));
   auto id = first->Connect(accept);
   ASSERT_TRUE(id.ok()) << id.status().ToString();
   EXPECT_FALSE(id->verified_by_ca);
@@ -94,7 +94,7 @@ TEST_F(ClientControllerTest, TrustOnFirstUseAsksOnceThenRemembers) {
   EXPECT_EQ(st.st_mode & 0777, 0700u);
 
   // Scripted use (no prompt) now works, and nobody is asked again.
-  auto second = MakeClientController(o, h_.clock());
+  auto second = MakeClientController(o, test::TestClientEnv(h_.clock()));
   auto again = second->Connect(nullptr);
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_TRUE(again->known);
@@ -113,10 +113,8 @@ TEST_F(ClientControllerTest, TrustOnFirstUseRefusesAChangedCertificate) {
                          "127.0.0.1:" + std::to_string(server_->port()) + " " + old + "\n");
   o.known_servers_file = h_.dir.File("known");
   bool asked = false;
-  auto id =
-      MakeClientController(o, h_.clock())->Connect([&](const std::string&, const std::string&) {
-        return asked = true;
-      });
+  auto id = MakeClientController(o, test::TestClientEnv(h_.clock()))
+                ->Connect([&](const std::string&, const std::string&) { return asked = true; });
   ASSERT_FALSE(id.ok());
   EXPECT_FALSE(asked);
   EXPECT_EQ(id.status().code(), StatusCode::kPermissionDenied);
@@ -140,7 +138,7 @@ TEST_F(ClientControllerTest, ASilentServerTimesOutInsteadOfHanging) {
   o.server_port = ntohs(addr.sin_port);
   o.timeout_seconds = 1;
   const auto start = std::chrono::steady_clock::now();
-  auto id = MakeClientController(o, h_.clock())->Connect(nullptr);
+  auto id = MakeClientController(o, test::TestClientEnv(h_.clock()))->Connect(nullptr);
   const auto took = std::chrono::steady_clock::now() - start;
   ::close(fd);
   ASSERT_FALSE(id.ok());

@@ -21,6 +21,7 @@
 #include "bluetrace/util/clock.hpp"
 #include "bluetrace/util/thread_annotations.hpp"
 #include "client_controller_fixture.hpp"
+#include "support/fake_random.hpp"
 #include "support/temp_dir.hpp"
 
 namespace bluetrace::net {
@@ -157,6 +158,26 @@ void ScriptedSession::Handle(Message message, service::ReplyFn done) {
   done(One(protocol::Error{ErrorCode::kUnexpectedMessage, "not in this script"}));
 }
 
+// The client's retry waits, recorded instead of slept: the scripted server's Busy and
+// RateLimited hold nothing back, so no test here needs to wait for them.
+class RecordedWaits {
+ public:
+  SleepFn Sleep() {
+    return [this](std::chrono::milliseconds wait) {
+      util::MutexLock lock(mu_);
+      waits_.push_back(wait);
+    };
+  }
+  std::vector<std::chrono::milliseconds> TakeAll() {
+    util::MutexLock lock(mu_);
+    return std::exchange(waits_, {});
+  }
+
+ private:
+  util::Mutex mu_;
+  std::vector<std::chrono::milliseconds> waits_ GUARDED_BY(mu_);
+};
+
 class ClientControllerErrorsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -180,7 +201,8 @@ class ClientControllerErrorsTest : public ::testing::Test {
     service::ClientOptions o =
         test::LocalClientOptions(server_->port(), dir_.File("server.crt"), dir_.File("client"));
     o.timeout_seconds = timeout_seconds;
-    auto client = MakeClientController(o, clock_);
+    auto client = MakeClientController(
+        o, {store::PosixFileSystem::Instance(), clock_, random_, waits_.Sleep()});
     auto id = client->Connect(nullptr);
     EXPECT_TRUE(id.ok()) << id.status().ToString();
     return client;
@@ -195,6 +217,8 @@ class ClientControllerErrorsTest : public ::testing::Test {
 
   test::TempDir dir_;
   util::ManualClock clock_;  // still: no background pings or renewals interleave
+  test::SeededRandom random_{11};
+  RecordedWaits waits_;
   ScriptedFactory factory_{clock_};
   std::unique_ptr<Server> server_;
   std::unique_ptr<service::ClientController> client_;
@@ -206,6 +230,14 @@ TEST_F(ClientControllerErrorsTest, ABusyServerIsResourceExhaustedAndTheConnectio
   EXPECT_EQ(reg.code(), StatusCode::kResourceExhausted) << reg.ToString();
   EXPECT_EQ(reg.message(), "the server is busy; retry later");
   EXPECT_EQ(factory_.turned_away.load(), 4);  // the request and three retries
+  // Busy{50 ms}: 50 ms times the retry's number, with jitter of 0.5x to 1.5x.
+  const std::vector<std::chrono::milliseconds> waits = waits_.TakeAll();
+  ASSERT_EQ(waits.size(), 3u);
+  for (std::size_t i = 0; i < waits.size(); ++i) {
+    const auto base = 50ms * static_cast<int>(i + 1);
+    EXPECT_GE(waits[i], base / 2) << i;
+    EXPECT_LE(waits[i], base + base / 2) << i;
+  }
   // A busy login is one of the login's answers, not an error.
   auto login = client_->Login(kUser, util::SecretString("comp3331"));
   ASSERT_TRUE(login.ok()) << login.status().ToString();
@@ -217,6 +249,7 @@ TEST_F(ClientControllerErrorsTest, ABusyServerIsResourceExhaustedAndTheConnectio
   EXPECT_EQ(tempid.status().code(), StatusCode::kResourceExhausted) << tempid.status().ToString();
   auto upload = client_->UploadContactLog();
   EXPECT_EQ(upload.status().code(), StatusCode::kResourceExhausted) << upload.status().ToString();
+  EXPECT_EQ(waits_.TakeAll().size(), 3u + 3u + 3u);  // login, TempID, upload
 
   factory_.answer = Answer::kServe;
   tempid = client_->DownloadTempId();
@@ -252,6 +285,8 @@ TEST_F(ClientControllerErrorsTest, ARateLimitWithARetryTimeIsWaitedForAndRetried
   ASSERT_TRUE(login.ok()) << login.status().ToString();
   EXPECT_EQ(login->status, ClientLoginStatus::kWelcome) << login->message;
   EXPECT_EQ(factory_.turned_away.load(), 1);
+  // RateLimited{30 ms}: that long and 20 ms more.
+  EXPECT_EQ(waits_.TakeAll(), std::vector<std::chrono::milliseconds>{50ms});
 }
 
 TEST_F(ClientControllerErrorsTest, ARateLimitTooLongToWaitForIsReportedAtOnce) {
@@ -261,6 +296,7 @@ TEST_F(ClientControllerErrorsTest, ARateLimitTooLongToWaitForIsReportedAtOnce) {
   EXPECT_EQ(login->status, ClientLoginStatus::kError);
   EXPECT_EQ(login->message, "too many attempts; retry in 60 s");
   EXPECT_EQ(factory_.turned_away.load(), 1);
+  EXPECT_TRUE(waits_.TakeAll().empty());
 }
 
 TEST_F(ClientControllerErrorsTest, ABeaconThatCannotBeSentIsNoLostConnection) {
@@ -288,6 +324,8 @@ TEST_F(ClientControllerErrorsTest, ADroppedConnectionIsUnavailable) {
 }
 
 TEST_F(ClientControllerErrorsTest, AServerThatDoesNotAnswerInTimeIsSaidToHaveTimedOut) {
+  // A real second passes: the reply deadline is the connection's Asio timer, not the
+  // injected clock, and 1 s is the shortest timeout_seconds.
   auto client = ConnectedClient(1);
   auto login = client->Login(kUser, util::SecretString("comp3331"));
   ASSERT_TRUE(login.ok()) << login.status().ToString();

@@ -18,6 +18,7 @@
 #include "bluetrace/net/tls_context.hpp"
 #include "bluetrace/service/session.hpp"
 #include "bluetrace/store/file_system.hpp"
+#include "bluetrace/util/random.hpp"
 #include "service/service_harness.hpp"
 
 namespace bluetrace::test {
@@ -67,6 +68,13 @@ inline std::unique_ptr<net::Server> StartLocalServer(net::ServerOptions options,
     return nullptr;
   }
   return server;
+}
+
+// The client's surroundings here: the real file system, `clock`, OpenSSL's generator and
+// `sleep` for retry waits (real by default: a real server's Busy lasts real time).
+inline net::ClientEnv TestClientEnv(util::Clock& clock, net::SleepFn sleep = net::SleepForReal) {
+  return {store::PosixFileSystem::Instance(), clock, util::OpenSslRandom::Instance(),
+          std::move(sleep)};
 }
 
 // Options for a client of 127.0.0.1:`port` that verifies the server against `ca_file`,
@@ -126,7 +134,7 @@ class ClientControllerTest : public ::testing::Test {
                                                     const std::string& user = "",
                                                     const std::string& password = "",
                                                     util::Clock* clock = nullptr) {
-    auto c = net::MakeClientController(o, clock != nullptr ? *clock : h_.clock());
+    auto c = net::MakeClientController(o, TestClientEnv(clock != nullptr ? *clock : h_.clock()));
     auto id = c->Connect(nullptr);
     EXPECT_TRUE(id.ok()) << id.status().ToString();
     if (!user.empty()) {

@@ -237,7 +237,8 @@ TEST_F(ClientControllerTest, ABusyLoginIsRetried) {
             .ok());
   }
   ASSERT_TRUE(test::WaitFor([&] { return h_.service->auth_stats().logins_busy.load() >= 1; }));
-  // So the controller's login is answered Busy too, and retried until it passes.
+  // So the controller's login is answered Busy too, and retried until it passes. The retry
+  // waits are slept for real (TestClientEnv): the server's Argon2 worker frees up in real time.
   auto r = c->Login(kKara, util::SecretString("kara1234"));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->status, ClientLoginStatus::kWelcome) << r->message;

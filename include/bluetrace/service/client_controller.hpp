@@ -159,6 +159,8 @@ class ClientController {
 };
 
 // The implementation (TLS connection, UDP endpoint, contact log) lives in net/, above this
-// layer: net::MakeClientController (include/bluetrace/net/client_controller.hpp).
+// layer: net::MakeClientController (include/bluetrace/net/client_controller.hpp). The rules
+// it follows (TempID renewal, retries, what an Error reply means) are
+// service/client_rules.hpp.
 
 }  // namespace bluetrace::service
