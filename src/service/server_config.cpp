@@ -67,7 +67,7 @@ ValueKind KindOf(const ServerConfigKey& key) {
           using T = std::remove_cvref_t<decltype(std::declval<ServerConfig&>().*field)>;
           if constexpr (std::is_same_v<T, bool>) return ValueKind::kBool;
           if constexpr (kIsInt<T>) return ValueKind::kInteger;
-          return ValueKind::kText;  // strings and the time zone ("utc", "local")
+          return ValueKind::kText;  // the time zone ("utc", "local"); strings too
         }
       },
       key.field);
@@ -99,9 +99,15 @@ std::string FormatServerConfigValue(const ServerConfigKey& key, const ServerConf
 }
 
 Status ApplyServerConfigFlag(const ServerConfigKey& key, std::string_view text, ServerConfig& c) {
+  // A string is taken byte for byte (a path need not be UTF-8); strings have no range
+  // here, ValidateServerConfig checks them.
+  if (const auto* member = std::get_if<std::string ServerConfig::*>(&key.field)) {
+    c.** member = std::string(text);
+    return Status::Ok();
+  }
   const std::string flag(key.flag.empty() ? key.name : key.flag);
   const std::string name(key.name);
-  // The value as TOML, so that it meets exactly the checks (and messages) of the file.
+  // Any other value as TOML, so that it meets exactly the checks (and messages) of the file.
   std::string value;
   const char* const end = text.data() + text.size();
   switch (KindOf(key)) {

@@ -172,10 +172,10 @@ TEST(ServerConfigKeysTest, FlagsMeetTheChecksOfTheFile) {
   EXPECT_EQ(c.time_mode, protocol::TimeZoneMode::kLocal);
   EXPECT_FALSE(ApplyServerConfigFlag(zone, "AEST\"\n[x]", c).ok());
 
-  // A string is taken as it is, quotes and newlines included.
+  // A string is taken byte for byte: quotes, newlines and bytes that are not UTF-8.
   const ServerConfigKey& dir = *FindServerConfigKey("server.state_dir");
-  EXPECT_TRUE(ApplyServerConfigFlag(dir, "/tmp/a \"b\"\n", c).ok());
-  EXPECT_EQ(c.state_dir, "/tmp/a \"b\"\n");
+  EXPECT_TRUE(ApplyServerConfigFlag(dir, "/tmp/a \"b\"\n\xe9", c).ok());
+  EXPECT_EQ(c.state_dir, "/tmp/a \"b\"\n\xe9");
 
   const ServerConfigKey& console = *FindServerConfigKey("server.console_output");
   EXPECT_EQ(console.flag, "--no-console");

@@ -124,9 +124,10 @@ const ServerConfigKey* FindServerConfigKey(std::string_view name);
 // "\"utc\"", "5.0").
 std::string FormatServerConfigValue(const ServerConfigKey& key, const ServerConfig& config);
 
-// Sets `key` from the text given to its command-line flag, with the checks of the file;
-// errors name the flag and the key ("--port: server.port: must be between 0 and 65535, got
-// 70000"). A boolean key's switch passes "false".
+// Sets `key` from the text given to its command-line flag: a string key byte for byte,
+// any other with the checks of the file; errors name the flag and the key ("--port:
+// server.port: must be between 0 and 65535, got 70000"). A boolean key's switch passes
+// "false".
 util::Status ApplyServerConfigFlag(const ServerConfigKey& key, std::string_view text,
                                    ServerConfig& config);
 
