@@ -7,7 +7,7 @@
 //    server also reloads a changed file within about a second (or at SIGHUP).
 //  - tempIDs.txt: `compact` takes <state_dir>/.server.lock without waiting; a running
 //    server holds it, so compact is refused then (the server compacts hourly itself).
-//  - audit.log: every append holds <state_dir>/.lock-audit (store/audit_log.hpp).
+//  - audit.log: every append holds <state_dir>/.lock-audit (store/files/audit_log.hpp).
 // Every change is recorded in audit.log (never a password). Results are printed to `out`,
 // problems to `err`, and so is the line saying that a list is empty ("no reports"), so
 // that `out` holds only results; each function returns the process exit status. Listing

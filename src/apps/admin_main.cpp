@@ -7,7 +7,6 @@
 // unknown command or option, a malformed argument, a configuration that does not parse).
 #include <pwd.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -110,18 +109,18 @@ std::optional<util::SecretString> ReadPassword(const std::string& password_file)
 // Files the tool creates or replaces take its owner, and the server must still read them:
 // changes are made only as the state directory's owner (e.g. sudo -u _bluetrace). With
 // `explain`, says so on stderr when it is not.
-bool RunsAsStateOwner(const std::string& state_dir, bool explain = true) {
-  struct stat st {};
-  if (::stat(state_dir.c_str(), &st) != 0) {
+bool RunsAsStateOwner(store::FileSystem& fs, const std::string& state_dir, bool explain = true) {
+  auto st = fs.Stat(state_dir);
+  if (!st.ok()) {
     if (explain) {
       std::fprintf(stderr, "bluetrace-admin: cannot open the state directory %s\n",
                    state_dir.c_str());
     }
     return false;
   }
-  if (st.st_uid == geteuid()) return true;
+  if (st->owner == geteuid()) return true;
   if (!explain) return false;
-  const passwd* owner = getpwuid(st.st_uid);
+  const passwd* owner = getpwuid(st->owner);
   std::fprintf(stderr,
                "bluetrace-admin: run this as the owner of %s, so the server can still read "
                "what it writes: sudo -u %s bluetrace-admin ...\n",
@@ -290,7 +289,7 @@ int main(int argc, char** argv) {
                       admin::ResolveOperator(admin::CurrentOperatorFacts(config.state_dir),
                                              admin::SystemUserDirectory())};
   const bool changes = *add || *passwd || *remove || *unblock || *migrate || *compact;
-  if (changes && !RunsAsStateOwner(config.state_dir)) return admin::kExitFailed;
+  if (changes && !RunsAsStateOwner(fs, config.state_dir)) return admin::kExitFailed;
   if (*add || *passwd) {
     auto password = ReadPassword(password_file);
     if (!password) {
@@ -305,7 +304,7 @@ int main(int argc, char** argv) {
   if (*blocked) return admin::ListBlocked(env, output);
   if (*migrate) return admin::MigrateCredentials(env);
   // Removing leftover temporary files takes lock files, which must not get another owner.
-  if (*verify) return admin::Verify(env, RunsAsStateOwner(config.state_dir, false));
+  if (*verify) return admin::Verify(env, RunsAsStateOwner(fs, config.state_dir, false));
   if (*show) return admin::ShowReport(env, report_name);
   if (*reports) {
     return summary ? admin::SummarizeReports(env, output) : admin::ListReports(env, output);

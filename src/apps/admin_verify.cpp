@@ -1,6 +1,6 @@
 // bluetrace-admin verify: reads every state file without changing any, and prints one
 // "<file> line <n>: <problem>" per problem found. The one thing it removes is what is no
-// state: temporary files left by interrupted writes (store/leftover_temp_files.hpp).
+// state: temporary files left by interrupted writes (store/files/leftover_temp_files.hpp).
 #include <chrono>
 #include <memory>
 #include <string>

@@ -6,9 +6,7 @@
 //   bluetrace-server --config /etc/bluetrace/server.toml [flags]
 #include <pthread.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
-#include <unistd.h>
 
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -19,10 +17,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "bluetrace/net/certificate.hpp"
 #include "bluetrace/net/certificate_validity.hpp"
@@ -30,6 +28,7 @@
 #include "bluetrace/net/listener.hpp"
 #include "bluetrace/net/ops_server.hpp"
 #include "bluetrace/net/server.hpp"
+#include "bluetrace/net/server_daemon.hpp"
 #include "bluetrace/net/tls_context.hpp"
 #include "bluetrace/service/console.hpp"
 #include "bluetrace/service/metrics.hpp"
@@ -54,19 +53,14 @@ struct Flags {
   std::optional<std::uint16_t> positional_port;
   std::optional<std::int64_t> positional_block;
   std::string config_file;
-  std::optional<std::string> state_dir, bind, log_level, time_zone, ready_file;
-  std::optional<std::string> tls_certificate, tls_key;
-  std::optional<std::uint16_t> port;
-  std::optional<std::int64_t> block_duration;
-  std::optional<std::uint32_t> threads;
-  bool no_console = false;
-  bool no_registration = false;
+  std::optional<std::string> ready_file;
+  // The values of the flags that override configuration keys, one per
+  // service::ServerConfigKeys() entry (nullopt: not given, or the key has no flag).
+  std::vector<std::optional<std::string>> key_flags =
+      std::vector<std::optional<std::string>>(service::ServerConfigKeys().size());
   bool check_config = false;
   bool print_config = false;
 };
-
-// The configuration as the command line builds it (defaults, file, flags), again.
-using ConfigSource = std::function<util::Result<service::ServerConfig>()>;
 
 int Fail(int code, const std::string& message) {
   std::fprintf(stderr, "bluetrace-server: %s\n", message.c_str());
@@ -89,24 +83,16 @@ util::Result<std::int64_t> ParsePositional(const char* name, const std::string& 
 // Defaults, then the file, then flags, then the original's positional arguments.
 util::Status BuildConfig(const Flags& f, service::ServerConfig& c) {
   if (!f.config_file.empty()) {
-    auto text = store::PosixFileSystem::Instance().ReadFile(f.config_file, 1 << 20);
-    if (!text.ok()) return text.status();
-    BLUETRACE_RETURN_IF_ERROR(service::ParseServerConfig(*text, f.config_file, c));
+    BLUETRACE_ASSIGN_OR_RETURN(auto text,
+                               store::PosixFileSystem::Instance().ReadFile(f.config_file, 1 << 20));
+    BLUETRACE_RETURN_IF_ERROR(service::ParseServerConfig(text, f.config_file, c));
   }
-  if (f.state_dir) c.state_dir = *f.state_dir;
-  if (f.bind) c.bind_address = *f.bind;
-  if (f.port) c.port = *f.port;
-  if (f.block_duration) c.block_duration_seconds = *f.block_duration;
-  if (f.threads) c.io_threads = *f.threads;
-  if (f.log_level) c.log_level = *f.log_level;
-  if (f.tls_certificate) c.certificate_file = *f.tls_certificate;
-  if (f.tls_key) c.private_key_file = *f.tls_key;
-  if (f.time_zone) {
-    BLUETRACE_RETURN_IF_ERROR(service::ParseServerConfig(
-        "[server]\ntime_zone = \"" + *f.time_zone + "\"\n", "--time-zone", c));
+  const auto keys = service::ServerConfigKeys();
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (f.key_flags[i]) {
+      BLUETRACE_RETURN_IF_ERROR(service::ApplyServerConfigFlag(keys[i], *f.key_flags[i], c));
+    }
   }
-  if (f.no_console) c.console_output = false;
-  if (f.no_registration) c.registration_enabled = false;
   if (f.positional_port) c.port = *f.positional_port;
   if (f.positional_block) {
     if (*f.positional_block < 1) {
@@ -159,65 +145,6 @@ util::Result<std::unique_ptr<net::OpsServer>> StartOps(
 net::TlsServerOptions TlsOptions(const net::ServerCertificate& cert,
                                  const service::ServerConfig& c) {
   return net::TlsServerOptions{cert.certificate_file, cert.private_key_file, c.tls_min_version};
-}
-
-// Hands the validity window of the certificate now in use (`pem`, the first of its chain)
-// to /readyz, and logs a warning when clients would refuse it (expired, not yet valid) or
-// a notice when it expires within 30 days. `prefix` says when ("SIGHUP: ").
-void WatchCertificate(const util::Result<std::string>& pem, const std::string& file,
-                      net::CertificateValidityWatch& watch, const util::Clock& clock,
-                      const char* prefix) {
-  auto info = pem.ok() ? net::InspectCertificate(*pem) : pem.status();
-  if (!info.ok()) {
-    spdlog::warn("{}cannot read the validity of certificate {}: {}", prefix, file,
-                 info.status().ToString());
-    return;
-  }
-  watch.Set(*info);
-  const std::int64_t now = clock.NowUnixSeconds();
-  const std::string note = net::DescribeCertificateTime(*info, file, now);
-  if (note.empty()) return;
-  if (net::CheckCertificateTime(info->not_before_unix, info->not_after_unix, now) ==
-      net::CertificateTime::kExpiresSoon) {
-    spdlog::info("{}{}", prefix, note);
-  } else {
-    spdlog::warn("{}{}", prefix, note);
-  }
-}
-
-void ReloadOnHangup(net::Server& server, service::ReportingService& service,
-                    const net::ServerCertificate& cert, const service::ServerConfig& c,
-                    net::CertificateValidityWatch& watch, const util::Clock& clock) {
-  auto& fs = store::PosixFileSystem::Instance();
-  auto tls = net::MakeServerContext(TlsOptions(cert, c), fs);
-  if (!tls.ok()) {
-    spdlog::error("SIGHUP: keeping the current certificate: {}", tls.status().ToString());
-  } else {
-    server.ReplaceTlsContext(*tls);
-    auto pem = fs.ReadFile(cert.certificate_file, 1 << 20);
-    auto fp = pem.ok() ? net::CertificateFingerprintSha256(*pem) : pem.status();
-    spdlog::info("SIGHUP: certificate reloaded from {} ({})", cert.certificate_file,
-                 fp.ok() ? *fp : fp.status().ToString());
-    WatchCertificate(pem, cert.certificate_file, watch, clock, "SIGHUP: ");
-  }
-  util::Status users = service.ReloadUsers();
-  if (!users.ok()) spdlog::error("SIGHUP: user files not reloaded: {}", users.ToString());
-}
-
-// What identifies a version of a file: bluetrace-admin rewrites credentials.txt and
-// lockouts.txt by rename, so the inode changes even within one mtime tick.
-struct FileStamp {
-  ino_t inode = 0;
-  off_t size = -1;
-  std::int64_t mtime_ns = 0;
-  bool operator==(const FileStamp&) const = default;
-};
-
-FileStamp StampOf(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return {};
-  return {st.st_ino, st.st_size,
-          std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
 }
 
 // Temporary files of writes a crash interrupted (one may copy credentials.txt): removed
@@ -281,29 +208,8 @@ util::Status FitToOpenFileLimit(service::ServerConfig& c) {
   return util::Status::Ok();
 }
 
-// SIGHUP: reads the configuration again (file and flags, as at start). Keys a running
-// server can apply take effect; for the others it says that a restart is needed.
-void RereadConfig(service::ServerConfig& running, const ConfigSource& reread) {
-  auto fresh = reread();
-  if (!fresh.ok()) {
-    spdlog::error("SIGHUP: configuration not re-read, the running one stays: {}",
-                  fresh.status().message());
-    return;
-  }
-  for (const std::string& key : service::ChangedKeys(running, *fresh)) {
-    if (!service::IsLiveKey(key)) {
-      spdlog::warn("SIGHUP: {} changed; it takes effect at the next restart", key);
-    }
-  }
-  if (fresh->log_level != running.log_level) {
-    spdlog::set_level(spdlog::level::from_str(fresh->log_level));
-    spdlog::info("SIGHUP: log level is now {}", fresh->log_level);
-    running.log_level = fresh->log_level;
-  }
-}
-
-int Run(const service::ServerConfig& c, const std::string& ready_file, const ConfigSource& reread) {
-  service::ServerConfig applied = c;  // what SIGHUP compares a re-read configuration with
+int Run(const service::ServerConfig& c, const std::string& ready_file,
+        const net::ConfigSource& reread) {
   auto& fs = store::PosixFileSystem::Instance();
   auto& clock = util::SystemClock::Instance();
 
@@ -347,8 +253,8 @@ int Run(const service::ServerConfig& c, const std::string& ready_file, const Con
   // Outside its validity window the certificate still loads; clients refuse it. Not fatal
   // (a reload can fix it), but said, and /readyz fails meanwhile.
   net::CertificateValidityWatch certificate_validity(clock);
-  WatchCertificate(fs.ReadFile(cert->certificate_file, 1 << 20), cert->certificate_file,
-                   certificate_validity, clock, "");
+  net::WatchCertificate(fs.ReadFile(cert->certificate_file, 1 << 20), cert->certificate_file,
+                        certificate_validity, clock, "");
 
   // Every store writes through this, so /metrics can show their fsync latency.
   store::InstrumentedFileSystem timed_fs(fs);
@@ -390,10 +296,8 @@ int Run(const service::ServerConfig& c, const std::string& ready_file, const Con
   sigset_t signals;
   sigemptyset(&signals);
   for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
-  auto next_compaction = std::chrono::steady_clock::now() + std::chrono::hours(1);
-  const std::string user_files[] = {store::StateDir(c.state_dir).credentials(),
-                                    store::StateDir(c.state_dir).lockouts()};
-  FileStamp stamps[] = {StampOf(user_files[0]), StampOf(user_files[1])};
+  net::ServerDaemon daemon(
+      net::ServerDaemonParts{server, **service, fs, clock, certificate_validity, *cert, reread}, c);
   for (;;) {
     // Short, so changes made by bluetrace-admin take effect within about a second.
     timespec wait{1, 0};
@@ -406,28 +310,10 @@ int Run(const service::ServerConfig& c, const std::string& ready_file, const Con
     }
     if (sig == SIGHUP) {
       sd_notify(0, "RELOADING=1");
-      ReloadOnHangup(server, **service, *cert, c, certificate_validity, clock);
-      RereadConfig(applied, reread);
+      daemon.Reload();
       sd_notify(0, "READY=1");
     }
-    if (StampOf(user_files[0]) != stamps[0] || StampOf(user_files[1]) != stamps[1]) {
-      stamps[0] = StampOf(user_files[0]);
-      stamps[1] = StampOf(user_files[1]);
-      if (auto st = (*service)->ReloadUsers(); !st.ok()) {
-        spdlog::error("user files changed on disk but were not reloaded: {}", st.ToString());
-      } else {
-        spdlog::debug("reloaded credentials.txt and lockouts.txt (changed on disk)");
-      }
-    }
-    if (std::chrono::steady_clock::now() >= next_compaction) {
-      next_compaction += std::chrono::hours(1);
-      auto compacted = (*service)->CompactTempIds();
-      if (!compacted.ok()) {
-        spdlog::error("TempID compaction failed: {}", compacted.status().ToString());
-      } else if (compacted->records_dropped > 0) {
-        spdlog::info("TempID compaction dropped {} expired records", compacted->records_dropped);
-      }
-    }
+    daemon.RunDueWork();
   }
   if (ops) ops->Stop();  // its callbacks read the service, which is reset below
   server.Stop(std::chrono::seconds(c.shutdown_grace));
@@ -457,23 +343,20 @@ int main(int argc, char** argv) {
                  "seconds a user stays blocked after 3 failed logins, 1 to " +
                      std::to_string(service::kMaxBlockDurationSeconds));
   app.add_option("-c,--config", f.config_file, "TOML configuration file (config/server.toml)");
-  app.add_option("--state-dir", f.state_dir, "directory of credentials.txt, tempIDs.txt, ...");
-  app.add_option("--bind", f.bind, "address to listen on (IP literal)");
-  app.add_option("--port", f.port, "TCP port; 0 picks a free one");
-  app.add_option("--block-duration", f.block_duration, "seconds a block lasts");
-  app.add_option("--threads", f.threads, "network I/O threads");
-  app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error, critical, off");
-  app.add_option("--time-zone", f.time_zone, "utc or local: time zone of text timestamps");
-  // Flags rather than only TOML keys, so a systemd unit can name its credentials
-  // directory (%d), which a configuration file cannot expand.
-  app.add_option("--tls-certificate", f.tls_certificate,
-                 "certificate chain (PEM); tls.certificate");
-  app.add_option("--tls-key", f.tls_key,
-                 "private key (PEM, not group/other readable); tls.private_key");
+  const auto keys = service::ServerConfigKeys();
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const service::ServerConfigKey& key = keys[i];
+    if (key.flag.empty()) continue;
+    const std::string help = std::string(key.help) + " (" + std::string(key.name) + ")";
+    if (std::holds_alternative<bool service::ServerConfig::*>(key.field)) {
+      app.add_flag_callback(
+          std::string(key.flag), [&f, i] { f.key_flags[i] = "false"; }, help);
+    } else {
+      app.add_option(std::string(key.flag), f.key_flags[i], help);
+    }
+  }
   app.add_option("--ready-file", f.ready_file,
                  "write the bound port to this file once accepting connections");
-  app.add_flag("--no-console", f.no_console, "do not print the original's console lines");
-  app.add_flag("--no-registration", f.no_registration, "refuse new registrations");
   app.add_flag("--check-config", f.check_config, "validate the configuration and exit");
   app.add_flag("--print-config", f.print_config, "print the effective configuration and exit");
   try {
@@ -519,7 +402,7 @@ int main(int argc, char** argv) {
   }
   apps::SetUpStderrLogging("bluetrace", config.log_level);
   if (auto st = FitToOpenFileLimit(config); !st.ok()) return Fail(kExitStartup, st.ToString());
-  const ConfigSource reread = [&f]() -> util::Result<service::ServerConfig> {
+  const net::ConfigSource reread = [&f]() -> util::Result<service::ServerConfig> {
     service::ServerConfig fresh;
     BLUETRACE_RETURN_IF_ERROR(BuildConfig(f, fresh));
     return fresh;

@@ -6,6 +6,7 @@ target_sources(bluetrace_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/client_connection.cpp
   ${CMAKE_CURRENT_LIST_DIR}/openssl_helpers.cpp
   ${CMAKE_CURRENT_LIST_DIR}/server.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/server_daemon.cpp
   ${CMAKE_CURRENT_LIST_DIR}/listener.cpp
   ${CMAKE_CURRENT_LIST_DIR}/accept_backoff.cpp
   ${CMAKE_CURRENT_LIST_DIR}/descriptor_budget.cpp

@@ -374,6 +374,19 @@ Result<mode_t> PosixFileSystem::FileMode(const std::string& path) {
   return static_cast<mode_t>(st.st_mode & 07777);
 }
 
+Result<FileInfo> PosixFileSystem::Stat(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("stat", path, errno);
+  FileInfo info;
+  info.inode = static_cast<std::uint64_t>(st.st_ino);
+  info.size = static_cast<std::uint64_t>(st.st_size);
+  info.mtime_ns = std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
+  info.mode = static_cast<mode_t>(st.st_mode & 07777);
+  info.owner = st.st_uid;
+  info.is_directory = S_ISDIR(st.st_mode);
+  return info;
+}
+
 Status PosixFileSystem::CreateDirs(const std::string& path, mode_t mode) {
   if (path.empty()) return util::InvalidArgument("create directory: empty path");
   std::size_t pos = 0;

@@ -2,13 +2,196 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <regex>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "bluetrace/store/file_system.hpp"
 #include "support/temp_dir.hpp"
 
 namespace bluetrace::service {
 namespace {
+
+// "section.key" -> value text of every key line (not comments) of a TOML file, failing
+// the test on a key written twice.
+std::map<std::string, std::string> KeysOfTomlFile(const std::string& relative_path) {
+  std::map<std::string, std::string> keys;
+  const std::string text = test::ReadFileForTest(test::SourcePath(relative_path));
+  std::string section;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    const std::string line = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    if (line.empty() || line[0] == '#') continue;
+    if (line.front() == '[' && line.back() == ']') {
+      section = line.substr(1, line.size() - 2);
+    } else if (const auto eq = line.find(" = "); eq != std::string::npos) {
+      const std::string name = section + "." + line.substr(0, eq);
+      EXPECT_TRUE(keys.emplace(name, line.substr(eq + 3)).second)
+          << relative_path << ": " << name << " twice";
+    } else {
+      ADD_FAILURE() << relative_path << ": cannot read the line: " << line;
+    }
+  }
+  return keys;
+}
+
+std::set<std::string> TableKeyNames() {
+  std::set<std::string> names;
+  for (const ServerConfigKey& key : ServerConfigKeys()) names.emplace(key.name);
+  return names;
+}
+
+// Fails naming every table key `where` lacks, and every key of `where` the table lacks.
+void ExpectTheTablesKeys(const std::map<std::string, std::string>& keys, const char* where) {
+  const std::set<std::string> table = TableKeyNames();
+  for (const std::string& name : table) {
+    EXPECT_TRUE(keys.count(name) != 0) << where << " lacks " << name;
+  }
+  for (const auto& [name, value] : keys) {
+    EXPECT_TRUE(table.count(name) != 0) << where << " has " << name << ", not in the table";
+  }
+}
+
+TEST(ServerConfigKeysTest, NamesAndFlagsAreUniqueAndRangesHoldTheirDefaults) {
+  std::set<std::string_view> names;
+  std::set<std::string_view> flags;
+  const ServerConfig defaults;
+  for (const ServerConfigKey& key : ServerConfigKeys()) {
+    EXPECT_TRUE(names.insert(key.name).second) << key.name;
+    EXPECT_NE(key.name.find('.'), std::string_view::npos) << key.name;
+    EXPECT_FALSE(key.help.empty()) << key.name;
+    if (!key.flag.empty()) {
+      EXPECT_TRUE(flags.insert(key.flag).second) << key.flag;
+      EXPECT_EQ(key.flag.substr(0, 2), "--") << key.flag;
+    }
+    EXPECT_LE(key.min, key.max) << key.name;
+    EXPECT_EQ(FindServerConfigKey(key.name), &key);
+  }
+  EXPECT_EQ(FindServerConfigKey("server.nonsense"), nullptr);
+  // Every default passes its own range: the defaults, printed, parse back.
+  ServerConfig parsed;
+  EXPECT_TRUE(ParseServerConfig(FormatServerConfig(defaults), "defaults", parsed).ok());
+}
+
+TEST(ServerConfigKeysTest, EveryNumericKeyRefusesOneBeyondItsRange) {
+  for (const ServerConfigKey& key : ServerConfigKeys()) {
+    if (key.min == 0 && key.max == 0) continue;  // not a number
+    const std::string_view name = key.name;
+    const std::string section(name.substr(0, name.find('.')));
+    const std::string leaf(name.substr(name.find('.') + 1));
+    const bool is_float = std::holds_alternative<RateField>(key.field);
+    const std::string above = is_float ? std::to_string(key.max * 2)
+                                       : std::to_string(static_cast<std::int64_t>(key.max) + 1);
+    ServerConfig c;
+    const util::Status st =
+        ParseServerConfig("[" + section + "]\n" + leaf + " = " + above + "\n", "t.toml", c);
+    EXPECT_FALSE(st.ok()) << key.name;
+    EXPECT_NE(st.message().find(std::string(key.name) + ": must be between"), std::string::npos)
+        << st.message();
+  }
+}
+
+// config/server.toml documents every key of the table with its default, and nothing else.
+TEST(ServerConfigKeysTest, TheExampleFileDocumentsEveryKeyWithItsDefault) {
+  const auto documented = KeysOfTomlFile("config/server.toml");
+  ExpectTheTablesKeys(documented, "config/server.toml");
+  const ServerConfig defaults;
+  for (const ServerConfigKey& key : ServerConfigKeys()) {
+    auto it = documented.find(std::string(key.name));
+    if (it == documented.end()) continue;  // reported above
+    EXPECT_EQ(it->second, FormatServerConfigValue(key, defaults)) << key.name;
+  }
+}
+
+// The packaged file shows every key too (its values differ where a service needs it).
+TEST(ServerConfigKeysTest, ThePackagedFileNamesEveryKey) {
+  ExpectTheTablesKeys(KeysOfTomlFile("packaging/server.toml"), "packaging/server.toml");
+}
+
+// bluetrace-server.toml(5) lists every key, under its section, with its default:
+// `.TP` then `.BR key " = value"` (two keys of a rate on one line).
+TEST(ServerConfigKeysTest, TheManPageListsEveryKeyWithItsDefault) {
+  const std::string text =
+      test::ReadFileForTest(test::SourcePath("packaging/man/bluetrace-server.toml.5"));
+  std::map<std::string, std::string> listed;
+  const std::regex section_line(R"(^\.SH \[([a-z]+)\]$)");
+  const std::regex key_value(R"re(([a-z0-9_]+) " = ([^"]*)")re");
+  std::string section;
+  std::string previous;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    const std::string line = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    std::smatch m;
+    if (std::regex_match(line, m, section_line)) {
+      section = m[1];
+    } else if (line.rfind(".SH ", 0) == 0) {
+      section.clear();
+    } else if (!section.empty() && previous == ".TP" && line.rfind(".BR ", 0) == 0) {
+      for (auto it = std::sregex_iterator(line.begin(), line.end(), key_value);
+           it != std::sregex_iterator(); ++it) {
+        std::string value = (*it)[2];
+        for (std::size_t q; (q = value.find("\\(dq")) != std::string::npos;) {
+          value.replace(q, 4, "\"");
+        }
+        EXPECT_TRUE(listed.emplace(section + "." + std::string((*it)[1]), value).second) << line;
+      }
+    }
+    previous = line;
+  }
+  ExpectTheTablesKeys(listed, "bluetrace-server.toml.5");
+  const ServerConfig defaults;
+  for (const auto& [name, value] : listed) {
+    const ServerConfigKey* key = FindServerConfigKey(name);
+    if (key == nullptr) continue;  // reported above
+    EXPECT_EQ(value, FormatServerConfigValue(*key, defaults)) << name;
+  }
+}
+
+TEST(ServerConfigKeysTest, FlagsMeetTheChecksOfTheFile) {
+  ServerConfig c;
+  const ServerConfigKey& port = *FindServerConfigKey("server.port");
+  ASSERT_EQ(port.flag, "--port");
+  EXPECT_TRUE(ApplyServerConfigFlag(port, "4100", c).ok());
+  EXPECT_EQ(c.port, 4100);
+  util::Status st = ApplyServerConfigFlag(port, "70000", c);
+  EXPECT_EQ(st.message(), "--port: server.port: must be between 0 and 65535, got 70000");
+  st = ApplyServerConfigFlag(port, "40a", c);
+  EXPECT_EQ(st.message(), "--port: server.port: must be an integer, got 40a");
+  EXPECT_EQ(c.port, 4100);
+
+  const ServerConfigKey& zone = *FindServerConfigKey("server.time_zone");
+  EXPECT_TRUE(ApplyServerConfigFlag(zone, "local", c).ok());
+  EXPECT_EQ(c.time_mode, protocol::TimeZoneMode::kLocal);
+  EXPECT_FALSE(ApplyServerConfigFlag(zone, "AEST\"\n[x]", c).ok());
+
+  // A string is taken byte for byte: quotes, newlines and bytes that are not UTF-8.
+  const ServerConfigKey& dir = *FindServerConfigKey("server.state_dir");
+  EXPECT_TRUE(ApplyServerConfigFlag(dir, "/tmp/a \"b\"\n\xe9", c).ok());
+  EXPECT_EQ(c.state_dir, "/tmp/a \"b\"\n\xe9");
+
+  const ServerConfigKey& console = *FindServerConfigKey("server.console_output");
+  EXPECT_EQ(console.flag, "--no-console");
+  EXPECT_TRUE(ApplyServerConfigFlag(console, "false", c).ok());
+  EXPECT_FALSE(c.console_output);
+
+  const ServerConfigKey& block = *FindServerConfigKey("auth.block_duration");
+  EXPECT_FALSE(ApplyServerConfigFlag(block, "0", c).ok());  // the file's range
+}
+
+TEST(ServerConfigKeysTest, OnlyTheLogLevelIsLive) {
+  for (const ServerConfigKey& key : ServerConfigKeys()) {
+    EXPECT_EQ(IsLiveKey(key.name), key.name == "server.log_level") << key.name;
+  }
+  EXPECT_FALSE(IsLiveKey("server.nonsense"));
+}
 
 TEST(ServerConfigTest, DefaultsAreValid) {
   ServerConfig c;

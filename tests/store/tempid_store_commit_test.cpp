@@ -70,6 +70,7 @@ class GatedFileSystem final : public FileSystem {
   Result<bool> Exists(const std::string& path) override { return base_.Exists(path); }
   Result<std::uint64_t> FileSize(const std::string& path) override { return base_.FileSize(path); }
   Result<mode_t> FileMode(const std::string& path) override { return base_.FileMode(path); }
+  Result<FileInfo> Stat(const std::string& path) override { return base_.Stat(path); }
   Status CreateDirs(const std::string& path, mode_t mode) override {
     return base_.CreateDirs(path, mode);
   }

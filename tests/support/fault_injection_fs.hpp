@@ -76,6 +76,7 @@ class FaultInjectingFileSystem final : public store::FileSystem {
   Result<bool> Exists(const std::string& path) override;
   Result<std::uint64_t> FileSize(const std::string& path) override;
   Result<mode_t> FileMode(const std::string& path) override;
+  Result<store::FileInfo> Stat(const std::string& path) override { return base_.Stat(path); }
   Status CreateDirs(const std::string& path, mode_t mode = 0700) override;
   Result<std::vector<std::string>> ListDir(const std::string& path) override;
   Status RemoveFile(const std::string& path) override;

@@ -23,7 +23,7 @@
 // the client's address, and priority when it presents a valid device token.
 //
 // Audit. Every decided login (ok, failed, blocked) and registration is recorded through
-// the Auditor before it is answered; when the record cannot be written the event is
+// the audit trail before it is answered; when the record cannot be written the event is
 // answered kError (fail closed), and while the audit log is down nothing is verified.
 //
 // Thread-safe; callbacks run on a worker thread or, for immediate answers, on the

@@ -1,12 +1,16 @@
 // ServerConfig: every knob of bluetrace-server, each with its default and its reason, in
-// one place (leveldb options.h style). config/server.toml documents the same keys for
-// operators; ParseServerConfig reads that TOML, validates every range and names the key
-// that is wrong. Plain data, thread-compatible.
+// one place (leveldb options.h style). ServerConfigKeys() declares each key once (TOML name,
+// field, range, help, command-line flag): parsing, range checks, --print-config, SIGHUP's
+// comparison and the flags all come from it, and a test keeps config/server.toml and the
+// man page in step with it. ParseServerConfig names the key that is wrong. Plain data,
+// thread-compatible.
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "bluetrace/protocol/timestamp.hpp"
@@ -84,6 +88,49 @@ struct ServerConfig {
   std::string metrics_address;  // empty: off; e.g. "127.0.0.1:9464"
 };
 
+// One half of a RateLimit key pair ("limits.logins_per_second", "limits.logins_burst").
+struct RateField {
+  RateLimit ServerConfig::*rate;
+  double RateLimit::*part;
+};
+
+// Where a key's value lives in ServerConfig.
+using ConfigField =
+    std::variant<bool ServerConfig::*, std::string ServerConfig::*, std::uint16_t ServerConfig::*,
+                 std::uint32_t ServerConfig::*, std::uint64_t ServerConfig::*,
+                 std::int64_t ServerConfig::*, protocol::TimeZoneMode ServerConfig::*, RateField>;
+
+// One key of the server's TOML configuration. Its default is its field's in ServerConfig.
+struct ServerConfigKey {
+  std::string_view name;  // "section.key", as in the file
+  ConfigField field;
+  // Integer and float keys: the accepted range (exact as doubles: every bound is < 2^53).
+  double min = 0;
+  double max = 0;
+  std::string_view help;  // one line; the --help text of the flag
+  // The command-line option that overrides the key, or empty. On a boolean key it is a
+  // switch that sets the key to false ("--no-console").
+  std::string_view flag = {};
+  bool live = false;  // a running server applies it at SIGHUP; others need a restart
+};
+
+// Every key, in the order of the file and of FormatServerConfig.
+std::span<const ServerConfigKey> ServerConfigKeys();
+
+// The key named `name` ("server.port"), or nullptr.
+const ServerConfigKey* FindServerConfigKey(std::string_view name);
+
+// The key's value in `config` as TOML text, as FormatServerConfig prints it ("4000",
+// "\"utc\"", "5.0").
+std::string FormatServerConfigValue(const ServerConfigKey& key, const ServerConfig& config);
+
+// Sets `key` from the text given to its command-line flag: a string key byte for byte,
+// any other with the checks of the file; errors name the flag and the key ("--port:
+// server.port: must be between 0 and 65535, got 70000"). A boolean key's switch passes
+// "false".
+util::Status ApplyServerConfigFlag(const ServerConfigKey& key, std::string_view text,
+                                   ServerConfig& config);
+
 // Reads TOML text into `config` (keys not present keep their current values, so a
 // caller can apply defaults, then the file, then flags). Unknown keys and tables are
 // errors (a typo must not silently fall back to a default). Errors name `source_name`,
@@ -106,7 +153,8 @@ std::string FormatServerConfig(const ServerConfig& config);
 // the order FormatServerConfig prints them.
 std::vector<std::string> ChangedKeys(const ServerConfig& a, const ServerConfig& b);
 
-// Of those, the ones a running server applies at SIGHUP; the others need a restart.
+// Of those, the ones a running server applies at SIGHUP (ServerConfigKey::live); the others
+// need a restart.
 bool IsLiveKey(std::string_view key);
 
 }  // namespace bluetrace::service

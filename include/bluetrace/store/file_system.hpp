@@ -63,6 +63,18 @@ class FileLock {
   virtual ~FileLock() = default;
 };
 
+// What stat(2) says about a file: what identifies one version of it (a rewrite by rename
+// changes the inode even within one mtime tick) and who owns it.
+struct FileInfo {
+  std::uint64_t inode = 0;
+  std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0;  // last modification, nanoseconds since the Unix epoch
+  mode_t mode = 0;            // permission bits (st_mode & 07777)
+  uid_t owner = 0;
+  bool is_directory = false;
+  bool operator==(const FileInfo&) const = default;
+};
+
 class FileSystem {
  public:
   virtual ~FileSystem() = default;
@@ -89,6 +101,8 @@ class FileSystem {
   virtual Result<std::uint64_t> FileSize(const std::string& path) = 0;
   // Permission bits of the file (st_mode & 07777).
   virtual Result<mode_t> FileMode(const std::string& path) = 0;
+  // The metadata of a file or directory (following symbolic links); kNotFound when missing.
+  virtual Result<FileInfo> Stat(const std::string& path) = 0;
   // Creates a directory (and missing parents); OK when it exists already.
   virtual Status CreateDirs(const std::string& path, mode_t mode = 0700) = 0;
   // Names (not paths) of the entries of a directory, sorted, without "." and "..".
@@ -118,6 +132,7 @@ class PosixFileSystem final : public FileSystem {
   Result<bool> Exists(const std::string& path) override;
   Result<std::uint64_t> FileSize(const std::string& path) override;
   Result<mode_t> FileMode(const std::string& path) override;
+  Result<FileInfo> Stat(const std::string& path) override;
   Status CreateDirs(const std::string& path, mode_t mode = 0700) override;
   Result<std::vector<std::string>> ListDir(const std::string& path) override;
   Status RemoveFile(const std::string& path) override;

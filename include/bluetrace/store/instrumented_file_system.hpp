@@ -36,6 +36,7 @@ class InstrumentedFileSystem final : public FileSystem {
   Result<bool> Exists(const std::string& path) override { return inner_.Exists(path); }
   Result<std::uint64_t> FileSize(const std::string& path) override { return inner_.FileSize(path); }
   Result<mode_t> FileMode(const std::string& path) override { return inner_.FileMode(path); }
+  Result<FileInfo> Stat(const std::string& path) override { return inner_.Stat(path); }
   Status CreateDirs(const std::string& path, mode_t mode = 0700) override {
     return inner_.CreateDirs(path, mode);
   }
