@@ -286,7 +286,7 @@ int main(int argc, char** argv) {
                       config,
                       stdout,
                       stderr,
-                      admin::ResolveOperator(admin::CurrentOperatorFacts(config.state_dir),
+                      admin::ResolveOperator(admin::CurrentOperatorFacts(fs, config.state_dir),
                                              admin::SystemUserDirectory())};
   const bool changes = *add || *passwd || *remove || *unblock || *migrate || *compact;
   if (changes && !RunsAsStateOwner(fs, config.state_dir)) return admin::kExitFailed;

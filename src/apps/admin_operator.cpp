@@ -1,7 +1,6 @@
 #include "admin_operator.hpp"
 
 #include <pwd.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -58,7 +57,7 @@ OperatorIdentity ResolveOperator(const OperatorFacts& facts, const UserDirectory
   return id;
 }
 
-OperatorFacts CurrentOperatorFacts(const std::string& state_dir) {
+OperatorFacts CurrentOperatorFacts(store::FileSystem& fs, const std::string& state_dir) {
   OperatorFacts facts;
   facts.sudo_user = Env("SUDO_USER");
   facts.sudo_uid = Env("SUDO_UID");
@@ -69,8 +68,8 @@ OperatorFacts CurrentOperatorFacts(const std::string& state_dir) {
     facts.loginuid = text.str();
   }
   facts.euid = geteuid();
-  struct stat st {};
-  facts.euid_owns_state = ::stat(state_dir.c_str(), &st) == 0 && st.st_uid == facts.euid;
+  auto info = fs.Stat(state_dir);
+  facts.euid_owns_state = info.ok() && info->owner == facts.euid;
   return facts;
 }
 

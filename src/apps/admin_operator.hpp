@@ -17,6 +17,8 @@
 #include <optional>
 #include <string>
 
+#include "bluetrace/store/file_system.hpp"
+
 namespace bluetrace::admin {
 
 struct OperatorFacts {
@@ -44,7 +46,7 @@ std::optional<uid_t> ParseLoginUid(const std::string& text);
 OperatorIdentity ResolveOperator(const OperatorFacts& facts, const UserDirectory& users);
 
 // The facts of this process; `state_dir` decides euid_owns_state.
-OperatorFacts CurrentOperatorFacts(const std::string& state_dir);
+OperatorFacts CurrentOperatorFacts(store::FileSystem& fs, const std::string& state_dir);
 
 // getpwnam / getpwuid.
 UserDirectory SystemUserDirectory();
