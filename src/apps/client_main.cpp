@@ -48,9 +48,8 @@ int Fail(int code, const std::string& message) {
 // Defaults, then the file, then flags, then the original's positional arguments.
 util::Status BuildOptions(store::FileSystem& fs, const Flags& f, service::ClientOptions& o) {
   if (!f.config_file.empty()) {
-    auto text = fs.ReadFile(f.config_file, 1 << 20);
-    if (!text.ok()) return text.status();
-    BLUETRACE_RETURN_IF_ERROR(service::ParseClientConfig(*text, f.config_file, o));
+    BLUETRACE_ASSIGN_OR_RETURN(auto text, fs.ReadFile(f.config_file, 1 << 20));
+    BLUETRACE_RETURN_IF_ERROR(service::ParseClientConfig(text, f.config_file, o));
   }
   if (f.ca_file) o.ca_file = *f.ca_file;
   if (f.data_dir) o.data_dir = *f.data_dir;
@@ -84,6 +83,8 @@ void SetUpLogging(const Flags& f) {
 }
 
 util::Result<util::SecretString> ReadPasswordFile(store::FileSystem& fs, const std::string& path) {
+  // Not BLUETRACE_ASSIGN_OR_RETURN: a short password moved out of the Result would leave
+  // its bytes in the Result's small-string buffer, unwiped.
   auto text = fs.ReadFile(path, 64 * 1024);
   if (!text.ok()) return text.status();
   std::string line = text->substr(0, text->find('\n'));

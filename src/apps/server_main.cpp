@@ -181,29 +181,28 @@ std::string LimitText(std::uint64_t limit) {
 // Raises the open-file limit where allowed, then lowers limits.max_connections to what fits
 // under it after the server's own reserve (net/descriptor_budget.hpp), loudly.
 util::Status FitToOpenFileLimit(service::ServerConfig& c) {
-  auto limit = net::RaiseOpenFileLimit();
-  if (!limit.ok()) return limit.status();
-  if (!limit->raise_error.ok()) {
+  BLUETRACE_ASSIGN_OR_RETURN(auto limit, net::RaiseOpenFileLimit());
+  if (!limit.raise_error.ok()) {
     // Expected under the packaged unit (SystemCallFilter=~@resources; LimitNOFILE= sets it).
-    spdlog::info("open-file limit stays at {} (hard limit {}): {}", LimitText(limit->soft),
-                 LimitText(limit->hard), limit->raise_error.message());
-  } else if (limit->soft != limit->soft_before) {
-    spdlog::info("raised the open-file limit from {} to {}", LimitText(limit->soft_before),
-                 LimitText(limit->soft));
+    spdlog::info("open-file limit stays at {} (hard limit {}): {}", LimitText(limit.soft),
+                 LimitText(limit.hard), limit.raise_error.message());
+  } else if (limit.soft != limit.soft_before) {
+    spdlog::info("raised the open-file limit from {} to {}", LimitText(limit.soft_before),
+                 LimitText(limit.soft));
   }
   const std::uint64_t reserve = net::ReservedDescriptors(c);
-  auto fitted = net::FitMaxConnections(c.max_connections, limit->soft, reserve);
-  if (!fitted.ok()) return fitted.status();
-  if (*fitted != c.max_connections) {
+  BLUETRACE_ASSIGN_OR_RETURN(auto fitted,
+                             net::FitMaxConnections(c.max_connections, limit.soft, reserve));
+  if (fitted != c.max_connections) {
     spdlog::warn(
         "limits.max_connections = {} does not fit the open-file limit of {} descriptors minus "
         "{} reserved for the server itself; using max_connections = {} (raise LimitNOFILE= or "
         "ulimit -n, or lower limits.max_connections)",
-        c.max_connections, LimitText(limit->soft), reserve, *fitted);
-    c.max_connections = *fitted;
+        c.max_connections, LimitText(limit.soft), reserve, fitted);
+    c.max_connections = fitted;
   } else {
-    spdlog::debug("open-file limit {}: {} reserved, max_connections {} fits",
-                  LimitText(limit->soft), reserve, c.max_connections);
+    spdlog::debug("open-file limit {}: {} reserved, max_connections {} fits", LimitText(limit.soft),
+                  reserve, c.max_connections);
   }
   return util::Status::Ok();
 }

@@ -75,15 +75,14 @@ Status ClientSession::CheckTrustOnFirstUse(ServerIdentity& identity, const Trust
   BLUETRACE_ASSIGN_OR_RETURN(const std::string path, KnownServersPath());
   store::KnownServers known(env_.fs, path);
   const std::string key = store::KnownServerKey(options_.server_host, options_.server_port);
-  auto remembered = known.Lookup(key);
-  if (!remembered.ok()) return remembered.status();
+  BLUETRACE_ASSIGN_OR_RETURN(auto remembered, known.Lookup(key));
   const std::string& fp = identity.fingerprint;
-  if (*remembered) {
-    if (**remembered == fp) {
+  if (remembered) {
+    if (*remembered == fp) {
       identity.known = true;
       return Status::Ok();
     }
-    return util::PermissionDenied("the server's certificate changed (was " + **remembered +
+    return util::PermissionDenied("the server's certificate changed (was " + *remembered +
                                   ", now " + fp + "); if this is expected, remove its line from " +
                                   path);
   }

@@ -40,15 +40,13 @@ util::Result<std::int64_t> ParseField(std::string_view text, const char* field, 
 util::Status ParseIdAndTimes(std::string_view text, TimeZoneMode mode, TempId& id,
                              std::int64_t& start, std::int64_t& expiry) {
   const std::size_t space = text.find(' ');
-  auto parsed_id = TempId::Parse(text.substr(0, space));
-  if (!parsed_id.ok()) return parsed_id.status();
+  BLUETRACE_ASSIGN_OR_RETURN(auto parsed_id, TempId::Parse(text.substr(0, space)));
   if (space == std::string_view::npos) {
     return util::InvalidArgument("missing start and expiry timestamps after the TempID");
   }
   const std::string_view times = text.substr(space + 1);
   const std::string_view start_text = times.substr(0, kTimestampSize);
-  auto parsed_start = ParseField(start_text, "start", mode);
-  if (!parsed_start.ok()) return parsed_start.status();
+  BLUETRACE_ASSIGN_OR_RETURN(auto parsed_start, ParseField(start_text, "start", mode));
   if (times.size() == kTimestampSize) {
     return util::InvalidArgument("missing expiry timestamp after the start");
   }
@@ -61,15 +59,14 @@ util::Status ParseIdAndTimes(std::string_view text, TimeZoneMode mode, TempId& i
       ParseTimestamp(expiry_text.substr(0, kTimestampSize), mode).ok()) {
     return util::InvalidArgument("unexpected text after the expiry timestamp");
   }
-  auto parsed_expiry = ParseField(expiry_text, "expiry", mode);
-  if (!parsed_expiry.ok()) return parsed_expiry.status();
-  if (*parsed_expiry < *parsed_start) {
+  BLUETRACE_ASSIGN_OR_RETURN(auto parsed_expiry, ParseField(expiry_text, "expiry", mode));
+  if (parsed_expiry < parsed_start) {
     return util::InvalidArgument("expiry " + std::string(expiry_text) + " precedes start " +
                                  std::string(start_text));
   }
-  id = *parsed_id;
-  start = *parsed_start;
-  expiry = *parsed_expiry;
+  id = parsed_id;
+  start = parsed_start;
+  expiry = parsed_expiry;
   return util::Status::Ok();
 }
 
@@ -127,9 +124,8 @@ util::Result<std::vector<ContactLogEntry>> ParseContactLog(std::string_view cont
       return util::ResourceExhausted("contact log has more than " + std::to_string(max_entries) +
                                      " entries");
     }
-    auto entry = ParseContactLogLine(line.text, mode);
-    if (!entry.ok()) return entry.status();
-    entries.push_back(*entry);
+    BLUETRACE_ASSIGN_OR_RETURN(auto entry, ParseContactLogLine(line.text, mode));
+    entries.push_back(entry);
     return util::Status::Ok();
   });
   if (!st.ok()) return st;

@@ -14,9 +14,8 @@ using util::Status;
 
 Status ParseClientConfig(std::string_view toml_text, std::string_view source_name,
                          ClientOptions& o) {
-  auto parsed = ConfigReader::Parse(toml_text, source_name);
-  if (!parsed.ok()) return parsed.status();
-  ConfigReader& r = *parsed;
+  BLUETRACE_ASSIGN_OR_RETURN(auto parsed, ConfigReader::Parse(toml_text, source_name));
+  ConfigReader& r = parsed;
 
   BLUETRACE_RETURN_IF_ERROR(r.Get("client.data_dir", o.data_dir));
   BLUETRACE_RETURN_IF_ERROR(GetTimeZone(r, "client.time_zone", o.time_mode));

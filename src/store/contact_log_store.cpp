@@ -64,16 +64,14 @@ Result<std::unique_ptr<ContactLogStore>> ContactLogStore::Open(FileSystem& fs,
 }
 
 Status ContactLogStore::Load() {
-  auto log_text = ReadOrEmpty(fs_, log_path_);
-  if (!log_text.ok()) return log_text.status();
+  BLUETRACE_ASSIGN_OR_RETURN(auto log_text, ReadOrEmpty(fs_, log_path_));
   auto entries =
-      protocol::ParseContactLog(*log_text, log_path_, options_.time_mode, options_.max_entries);
+      protocol::ParseContactLog(log_text, log_path_, options_.time_mode, options_.max_entries);
   if (!entries.ok()) return entries.status();
 
-  auto receipt_text = ReadOrEmpty(fs_, receipt_path_);
-  if (!receipt_text.ok()) return receipt_text.status();
+  BLUETRACE_ASSIGN_OR_RETURN(auto receipt_text, ReadOrEmpty(fs_, receipt_path_));
   std::unordered_map<protocol::TempId, std::int64_t> receipts;
-  std::string_view complete = *receipt_text;
+  std::string_view complete = receipt_text;
   std::string_view torn;
   if (!complete.empty() && complete.back() != '\n') {
     // The last line has no newline: an append cut short by a crash, or a whole line whose
@@ -84,9 +82,8 @@ Status ContactLogStore::Load() {
   }
   const Status receipts_read =
       protocol::ForEachLine(complete, receipt_path_, [&](const protocol::TextLine& line) {
-        auto parsed = ParseReceiptLine(line.text);
-        if (!parsed.ok()) return parsed.status();
-        receipts[parsed->first] = parsed->second;  // the last line for a TempID counts
+        BLUETRACE_ASSIGN_OR_RETURN(auto parsed, ParseReceiptLine(line.text));
+        receipts[parsed.first] = parsed.second;  // the last line for a TempID counts
         return Status::Ok();
       });
   // The line splitter's own complaints (a stray CR) are kInvalidArgument; for the sidecar
@@ -103,9 +100,8 @@ Status ContactLogStore::Load() {
     ContactLogRecord r{e, it == receipts.end() ? e.expiry : it->second};
     if (index_.emplace(e.id, records_.size()).second) records_.push_back(r);
   }
-  auto removed = PruneLocked();
-  if (!removed.ok()) return removed.status();
-  if (*removed == 0 && (LogText() != *log_text || ReceiptText() != *receipt_text)) {
+  BLUETRACE_ASSIGN_OR_RETURN(auto removed, PruneLocked());
+  if (removed == 0 && (LogText() != log_text || ReceiptText() != receipt_text)) {
     BLUETRACE_RETURN_IF_ERROR(Rewrite());
   }
   return Status::Ok();
@@ -172,14 +168,12 @@ Result<std::size_t> ContactLogStore::Prune() {
 
 Status ContactLogStore::AppendLocked(const ContactLogRecord& record) {
   if (!receipt_file_) {
-    auto f = fs_.OpenForAppend(receipt_path_, 0600);
-    if (!f.ok()) return f.status();
-    receipt_file_ = std::move(*f);
+    BLUETRACE_ASSIGN_OR_RETURN(auto f, fs_.OpenForAppend(receipt_path_, 0600));
+    receipt_file_ = std::move(f);
   }
   if (!log_file_) {
-    auto f = fs_.OpenForAppend(log_path_, 0600);
-    if (!f.ok()) return f.status();
-    log_file_ = std::move(*f);
+    BLUETRACE_ASSIGN_OR_RETURN(auto f, fs_.OpenForAppend(log_path_, 0600));
+    log_file_ = std::move(f);
   }
   // The receipt time first, so a stored entry always has one (see the header).
   BLUETRACE_RETURN_IF_ERROR(receipt_file_->Append(ReceiptLine(record)));
@@ -215,14 +209,12 @@ Result<ContactLogStore::AddOutcome> ContactLogStore::Add(const protocol::Contact
 
 Result<ContactLogStore::Snapshot> ContactLogStore::PruneAndRead() {
   util::MutexLock lock(mu_);
-  auto removed = PruneLocked();
-  if (!removed.ok()) return removed.status();
-  auto text = ReadOrEmpty(fs_, log_path_);
-  if (!text.ok()) return text.status();
-  auto entries = protocol::ParseContactLog(*text, log_path_, options_.time_mode,
-                                           std::max(options_.max_entries, records_.size()));
-  if (!entries.ok()) return entries.status();
-  return Snapshot{std::move(*text), std::move(*entries)};
+  BLUETRACE_RETURN_IF_ERROR(PruneLocked().status());
+  BLUETRACE_ASSIGN_OR_RETURN(auto text, ReadOrEmpty(fs_, log_path_));
+  BLUETRACE_ASSIGN_OR_RETURN(
+      auto entries, protocol::ParseContactLog(text, log_path_, options_.time_mode,
+                                              std::max(options_.max_entries, records_.size())));
+  return Snapshot{std::move(text), std::move(entries)};
 }
 
 std::vector<ContactLogRecord> ContactLogStore::Records() const {

@@ -64,9 +64,8 @@ Result<std::vector<Entry>> ReadEntries(FileSystem& fs, const std::string& path) 
 
 Result<std::optional<std::string>> DeviceTokens::Lookup(std::string_view server,
                                                         std::string_view user) const {
-  auto entries = ReadEntries(fs_, path_);
-  if (!entries.ok()) return entries.status();
-  for (const Entry& e : *entries) {
+  BLUETRACE_ASSIGN_OR_RETURN(auto entries, ReadEntries(fs_, path_));
+  for (const Entry& e : entries) {
     if (e.server == server && e.user == user) return std::optional<std::string>(e.token);
   }
   return std::optional<std::string>();
@@ -77,10 +76,9 @@ Status DeviceTokens::Remember(std::string_view server, std::string_view user,
   if (!IsField(server) || !IsField(user) || !IsToken(token)) {
     return util::InvalidArgument("not a device token entry");
   }
-  auto entries = ReadEntries(fs_, path_);
-  if (!entries.ok()) return entries.status();
+  BLUETRACE_ASSIGN_OR_RETURN(auto entries, ReadEntries(fs_, path_));
   std::string text;
-  for (const Entry& e : *entries) {
+  for (const Entry& e : entries) {
     if (e.server == server && e.user == user) continue;
     text += e.server + " " + e.user + " " + e.token + "\n";
   }

@@ -33,9 +33,8 @@ class TimedAppendFile final : public AppendFile {
 
 Result<std::unique_ptr<AppendFile>> InstrumentedFileSystem::OpenForAppend(const std::string& path,
                                                                           mode_t mode) {
-  auto file = inner_.OpenForAppend(path, mode);
-  if (!file.ok()) return file.status();
-  return std::unique_ptr<AppendFile>(std::make_unique<TimedAppendFile>(std::move(*file), sync_));
+  BLUETRACE_ASSIGN_OR_RETURN(auto file, inner_.OpenForAppend(path, mode));
+  return std::unique_ptr<AppendFile>(std::make_unique<TimedAppendFile>(std::move(file), sync_));
 }
 
 Status InstrumentedFileSystem::ReplaceFileAtomically(const std::string& path,

@@ -85,16 +85,14 @@ Status ForEachLine(FileSystem& fs, const std::string& path,
                    const std::function<bool(std::string_view, std::uint64_t line_no,
                                             std::uint64_t end_offset)>& on_line,
                    std::string& rest) {
-  auto file = fs.OpenForRead(path);
-  if (!file.ok()) return file.status();
+  BLUETRACE_ASSIGN_OR_RETURN(auto file, fs.OpenForRead(path));
   std::string chunk(64 * 1024, '\0');
   std::uint64_t offset = 0, line_no = 0;
   rest.clear();
   for (;;) {
-    auto n = (*file)->Read(chunk.data(), chunk.size());
-    if (!n.ok()) return n.status();
-    if (*n == 0) return Status::Ok();
-    for (std::size_t i = 0; i < *n; ++i) {
+    BLUETRACE_ASSIGN_OR_RETURN(auto n, file->Read(chunk.data(), chunk.size()));
+    if (n == 0) return Status::Ok();
+    for (std::size_t i = 0; i < n; ++i) {
       ++offset;
       if (chunk[i] != '\n') {
         if (rest.size() < kMaxLine) rest += chunk[i];
@@ -188,26 +186,23 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(FileSystem& fs, const util::Clo
   std::unique_ptr<AuditLog> log(new AuditLog(fs, clock, std::move(path), std::move(lock_path)));
   std::unique_ptr<FileLock> lock;
   if (!log->lock_path_.empty()) {
-    auto l = fs.LockFile(log->lock_path_, true);
-    if (!l.ok()) return l.status();
-    lock = std::move(*l);
+    BLUETRACE_ASSIGN_OR_RETURN(auto l, fs.LockFile(log->lock_path_, true));
+    lock = std::move(l);
   }
-  auto file = fs.OpenForAppend(log->path_, 0600);
-  if (!file.ok()) return file.status();
+  BLUETRACE_ASSIGN_OR_RETURN(auto file, fs.OpenForAppend(log->path_, 0600));
   std::uint64_t size = 0;
-  auto tail = ReadTail(fs, log->path_, &size);
-  if (!tail.ok()) return tail.status();
-  if (size > tail->size) {
+  BLUETRACE_ASSIGN_OR_RETURN(auto tail, ReadTail(fs, log->path_, &size));
+  if (size > tail.size) {
     // A crash mid-append: the record was never acknowledged, so cutting it is safe.
-    BLUETRACE_RETURN_IF_ERROR(fs.Truncate(log->path_, tail->size));
+    BLUETRACE_RETURN_IF_ERROR(fs.Truncate(log->path_, tail.size));
     if (repair_note) {
       *repair_note = "audit.log: repaired a torn last line left by a crash (" +
-                     std::to_string(size - tail->size) + " bytes removed)";
+                     std::to_string(size - tail.size) + " bytes removed)";
     }
   }
   util::MutexLock l(log->mu_);
-  log->file_ = std::move(*file);
-  log->tail_ = std::move(*tail);
+  log->file_ = std::move(file);
+  log->tail_ = std::move(tail);
   return log;
 }
 
@@ -231,18 +226,15 @@ Status AuditLog::Append(std::string_view event, const AuditFields& fields) {
   if (failed_) return util::Unavailable(path_ + ": an earlier append failed; reopen the log");
   std::unique_ptr<FileLock> lock;
   if (!lock_path_.empty()) {
-    auto fl = fs_.LockFile(lock_path_, true);
-    if (!fl.ok()) return fl.status();
-    lock = std::move(*fl);
+    BLUETRACE_ASSIGN_OR_RETURN(auto fl, fs_.LockFile(lock_path_, true));
+    lock = std::move(fl);
   }
   // Another process appended since our last record: continue from its last record.
-  auto size = fs_.FileSize(path_);
-  if (!size.ok()) return size.status();
-  if (*size != tail_.size) {
+  BLUETRACE_ASSIGN_OR_RETURN(auto size, fs_.FileSize(path_));
+  if (size != tail_.size) {
     std::uint64_t file_size = 0;
-    auto tail = ReadTail(fs_, path_, &file_size);
-    if (!tail.ok()) return tail.status();
-    tail_ = std::move(*tail);
+    BLUETRACE_ASSIGN_OR_RETURN(auto tail, ReadTail(fs_, path_, &file_size));
+    tail_ = std::move(tail);
   }
   const std::string body =
       std::to_string(tail_.seq + 1) + " " + std::to_string(clock_.NowUnixSeconds()) + " " + text;

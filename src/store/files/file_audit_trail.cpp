@@ -13,10 +13,9 @@ util::Result<std::unique_ptr<FileAuditTrail>> FileAuditTrail::Open(FileSystem& f
                                                                    std::string* note) {
   std::unique_ptr<FileAuditTrail> a(
       new FileAuditTrail(fs, clock, std::move(path), std::move(lock_path)));
-  auto log = AuditLog::Open(fs, clock, a->path_, a->lock_path_, note);
-  if (!log.ok()) return log.status();
+  BLUETRACE_ASSIGN_OR_RETURN(auto log, AuditLog::Open(fs, clock, a->path_, a->lock_path_, note));
   util::MutexLock lock(a->mu_);
-  a->log_ = std::move(*log);
+  a->log_ = std::move(log);
   return a;
 }
 

@@ -135,9 +135,8 @@ Result<std::string> FileDeviceStore::Issue(std::string_view user, util::Random& 
   {
     util::MutexLock append(append_mu_);
     if (!file_ && !broken_) {
-      auto file = fs_.OpenForAppend(path_, 0600);
-      if (!file.ok()) return file.status();
-      file_ = std::move(*file);
+      BLUETRACE_ASSIGN_OR_RETURN(auto file, fs_.OpenForAppend(path_, 0600));
+      file_ = std::move(file);
     }
     if (broken_) return util::Unavailable(path_ + ": not writable since an earlier failure");
     const std::uint64_t before = file_->Size();

@@ -98,10 +98,9 @@ Status FileLockoutStore::Reload() {
   // write_mu_ keeps our own rewrites out while the file is read; the file is replaced
   // atomically, so reading it needs no inter-process lock.
   util::MutexLock w(write_mu_);
-  auto map = LoadFile();
-  if (!map.ok()) return map.status();
+  BLUETRACE_ASSIGN_OR_RETURN(auto map, LoadFile());
   util::MutexLock l(mu_);
-  MergeFromFile(std::move(map).value());
+  MergeFromFile(std::move(map));
   return Status::Ok();
 }
 

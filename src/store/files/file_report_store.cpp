@@ -16,9 +16,8 @@ Result<std::string> FileReportStore::Write(std::string_view uploader, std::int64
   for (std::uint64_t n = 1; n < 100000; ++n) {
     std::string name = ReportName(uploader, received_at, n);
     const std::string path = JoinPath(dir_, name);
-    auto exists = fs_.Exists(path);
-    if (!exists.ok()) return exists.status();
-    if (*exists) continue;
+    BLUETRACE_ASSIGN_OR_RETURN(auto exists, fs_.Exists(path));
+    if (exists) continue;
     BLUETRACE_RETURN_IF_ERROR(fs_.ReplaceFileAtomically(path, text, StateDir::kReportMode));
     return name;
   }
@@ -26,10 +25,9 @@ Result<std::string> FileReportStore::Write(std::string_view uploader, std::int64
 }
 
 Result<std::vector<std::string>> FileReportStore::List() const {
-  auto names = fs_.ListDir(dir_);
-  if (!names.ok()) return names.status();
+  BLUETRACE_ASSIGN_OR_RETURN(auto names, fs_.ListDir(dir_));
   std::vector<std::string> out;
-  for (auto& n : *names) {
+  for (auto& n : names) {
     if (IsReportName(n)) out.push_back(std::move(n));
   }
   std::sort(out.begin(), out.end());

@@ -118,8 +118,7 @@ util::Result<std::unique_ptr<FileTempIdStore>> FileTempIdStore::Open(FileSystem&
 
 Status FileTempIdStore::Load(RecoveryReport& report) {
   const std::string& path = options_.path;
-  auto exists = fs_.Exists(path);
-  if (!exists.ok()) return exists.status();
+  BLUETRACE_ASSIGN_OR_RETURN(auto exists, fs_.Exists(path));
 
   // Built in locals, then moved under the lock: nothing else can see the store yet.
   TempIdIndex index;
@@ -127,12 +126,11 @@ Status FileTempIdStore::Load(RecoveryReport& report) {
   std::string line_end = "\n";
   std::string pending_prefix;
   std::uint64_t expected_size = 0;
-  if (!*exists) {
+  if (!exists) {
     report.created = true;
   } else {
-    auto size = fs_.FileSize(path);
-    if (!size.ok()) return size.status();
-    index.Reserve(static_cast<std::size_t>(*size / kMinLineBytes));
+    BLUETRACE_ASSIGN_OR_RETURN(auto size, fs_.FileSize(path));
+    index.Reserve(static_cast<std::size_t>(size / kMinLineBytes));
     BulkLoader loader(index, path);
     auto scan =
         internal::ScanTempIdFile(fs_, path, options_.time_mode, options_.max_line_bytes,
@@ -162,9 +160,8 @@ Status FileTempIdStore::Load(RecoveryReport& report) {
     }
   }
 
-  auto file = fs_.OpenForAppend(path);
-  if (!file.ok()) return file.status();
-  if ((*file)->Size() != expected_size) {
+  BLUETRACE_ASSIGN_OR_RETURN(auto file, fs_.OpenForAppend(path));
+  if (file->Size() != expected_size) {
     return util::FailedPrecondition(path + " changed size while it was being loaded");
   }
   report.duplicate_lines = duplicates.size();
@@ -172,7 +169,7 @@ Status FileTempIdStore::Load(RecoveryReport& report) {
 
   util::MutexLock lock(mu_);
   index_ = std::move(index);
-  file_ = std::move(*file);
+  file_ = std::move(file);
   duplicate_lines_ = std::move(duplicates);
   line_end_ = std::move(line_end);
   pending_prefix_ = std::move(pending_prefix);
@@ -235,8 +232,7 @@ util::Result<TempIdRecord> FileTempIdStore::Issue(std::string_view user, std::in
     auto id = TempId::Generate(random);
     if (!id.ok()) return id.status();
     record.id = *id;
-    auto line = FormatChecked(record);
-    if (!line.ok()) return line.status();
+    BLUETRACE_ASSIGN_OR_RETURN(auto line, FormatChecked(record));
 
     util::MutexLock lock(mu_);
     BLUETRACE_RETURN_IF_ERROR(WaitWritable());
@@ -245,7 +241,7 @@ util::Result<TempIdRecord> FileTempIdStore::Issue(std::string_view user, std::in
     Status st = index_.Insert(record);
     if (st.code() == util::StatusCode::kAlreadyExists) continue;
     BLUETRACE_RETURN_IF_ERROR(st);
-    BLUETRACE_RETURN_IF_ERROR(Commit(record.id, std::move(*line)));
+    BLUETRACE_RETURN_IF_ERROR(Commit(record.id, std::move(line)));
     return record;
   }
   return util::ResourceExhausted("no unused TempID after " +
@@ -253,12 +249,11 @@ util::Result<TempIdRecord> FileTempIdStore::Issue(std::string_view user, std::in
 }
 
 Status FileTempIdStore::Append(const TempIdRecord& record) {
-  auto line = FormatChecked(record);
-  if (!line.ok()) return line.status();
+  BLUETRACE_ASSIGN_OR_RETURN(auto line, FormatChecked(record));
   util::MutexLock lock(mu_);
   BLUETRACE_RETURN_IF_ERROR(WaitWritable());
   BLUETRACE_RETURN_IF_ERROR(index_.Insert(record));
-  return Commit(record.id, std::move(*line));
+  return Commit(record.id, std::move(line));
 }
 
 Status FileTempIdStore::Commit(const TempId& id, std::string line) {

@@ -57,12 +57,11 @@ Result<FileUserStore::Contents> FileUserStore::LoadFile() const {
     return text.status();
   }
   WipeOnExit wipe(*text);
-  auto parsed = protocol::ParseCredentialsFile(*text, path_);
-  if (!parsed.ok()) return parsed.status();
+  BLUETRACE_ASSIGN_OR_RETURN(auto parsed, protocol::ParseCredentialsFile(*text, path_));
   Contents contents;
   const std::size_t nl = text->find('\n');
   contents.crlf = nl != std::string::npos && nl > 0 && (*text)[nl - 1] == '\r';
-  for (protocol::CredentialsEntry& e : *parsed) {
+  for (protocol::CredentialsEntry& e : parsed) {
     contents.entries.push_back(Entry{std::move(e.user), std::move(e.secret), e.hashed});
   }
   return contents;
@@ -82,16 +81,14 @@ Status FileUserStore::Reload() {
 }
 
 Status FileUserStore::LoadAndInstall() {
-  auto contents = LoadFile();
-  if (!contents.ok()) return contents.status();
+  BLUETRACE_ASSIGN_OR_RETURN(auto contents, LoadFile());
   util::MutexLock l(mu_);
-  Install(std::move(contents).value());
+  Install(std::move(contents));
   return Status::Ok();
 }
 
 Result<std::unique_ptr<FileLock>> FileUserStore::LockAndReload() {
-  auto held = AcquireLock(fs_, lock_);
-  if (!held.ok()) return held.status();
+  BLUETRACE_ASSIGN_OR_RETURN(auto held, AcquireLock(fs_, lock_));
   BLUETRACE_RETURN_IF_ERROR(LoadAndInstall());
   return held;
 }
@@ -169,8 +166,7 @@ Result<VerifyResult> FileUserStore::Verify(std::string_view user, std::string_vi
     }
   }
   if (!found) {
-    auto ignored = VerifyPassword(dummy_hash_, password);
-    if (!ignored.ok()) return ignored.status();
+    BLUETRACE_RETURN_IF_ERROR(VerifyPassword(dummy_hash_, password).status());
     return VerifyResult::kUnknownUser;
   }
   if (!hashed) return VerifyPlaintext(*canonical, stored, password, upgrade_status);
@@ -192,16 +188,13 @@ Result<VerifyResult> FileUserStore::VerifyPlaintext(const std::string& user,
   BLUETRACE_RETURN_IF_ERROR(a.status());
   BLUETRACE_RETURN_IF_ERROR(b.status());
   // The same Argon2 cost as every other Verify.
-  auto ignored = VerifyPassword(dummy_hash_, password);
-  if (!ignored.ok()) return ignored.status();
+  BLUETRACE_RETURN_IF_ERROR(VerifyPassword(dummy_hash_, password).status());
   if (!match) return VerifyResult::kWrongPassword;
 
   Status upgrade = [&]() -> Status {
-    auto hash = HashPassword(password, params_, random_);
-    if (!hash.ok()) return hash.status();
+    BLUETRACE_ASSIGN_OR_RETURN(auto hash, HashPassword(password, params_, random_));
     util::MutexLock w(write_mu_);
-    auto held = LockAndReload();
-    if (!held.ok()) return held.status();
+    BLUETRACE_ASSIGN_OR_RETURN(auto held, LockAndReload());
     {
       // Another thread or process may have upgraded, changed or removed the entry
       // meanwhile.
@@ -211,7 +204,7 @@ Result<VerifyResult> FileUserStore::VerifyPlaintext(const std::string& user,
       const Entry& e = contents_.entries[it->second];
       if (e.hashed || !(e.secret == stored)) return Status::Ok();
     }
-    return Commit({{user, std::move(hash).value()}}, {});
+    return Commit({{user, std::move(hash)}}, {});
   }();
   if (upgrade_status != nullptr) {
     *upgrade_status = upgrade.WithContext("upgrading the plaintext password of " + user);
@@ -220,39 +213,31 @@ Result<VerifyResult> FileUserStore::VerifyPlaintext(const std::string& user,
 }
 
 Status FileUserStore::AddUser(std::string_view user, std::string_view password) {
-  auto canonical = protocol::CanonicalPhone(user);
-  if (!canonical.ok()) return canonical.status();
-  if (Contains(*canonical)) return util::AlreadyExists("user " + *canonical + " exists");
-  auto hash = HashPassword(password, params_, random_);
-  if (!hash.ok()) return hash.status();
+  BLUETRACE_ASSIGN_OR_RETURN(auto canonical, protocol::CanonicalPhone(user));
+  if (Contains(canonical)) return util::AlreadyExists("user " + canonical + " exists");
+  BLUETRACE_ASSIGN_OR_RETURN(auto hash, HashPassword(password, params_, random_));
   util::MutexLock w(write_mu_);
-  auto held = LockAndReload();
-  if (!held.ok()) return held.status();
-  if (Contains(*canonical)) return util::AlreadyExists("user " + *canonical + " exists");
-  return Commit({{*canonical, std::move(hash).value()}}, {});
+  BLUETRACE_ASSIGN_OR_RETURN(auto held, LockAndReload());
+  if (Contains(canonical)) return util::AlreadyExists("user " + canonical + " exists");
+  return Commit({{canonical, std::move(hash)}}, {});
 }
 
 Status FileUserStore::SetPassword(std::string_view user, std::string_view password) {
-  auto canonical = protocol::CanonicalPhone(user);
-  if (!canonical.ok()) return canonical.status();
-  if (!Contains(*canonical)) return util::NotFound("no user " + *canonical);
-  auto hash = HashPassword(password, params_, random_);
-  if (!hash.ok()) return hash.status();
+  BLUETRACE_ASSIGN_OR_RETURN(auto canonical, protocol::CanonicalPhone(user));
+  if (!Contains(canonical)) return util::NotFound("no user " + canonical);
+  BLUETRACE_ASSIGN_OR_RETURN(auto hash, HashPassword(password, params_, random_));
   util::MutexLock w(write_mu_);
-  auto held = LockAndReload();
-  if (!held.ok()) return held.status();
-  if (!Contains(*canonical)) return util::NotFound("no user " + *canonical);
-  return Commit({{*canonical, std::move(hash).value()}}, {});
+  BLUETRACE_ASSIGN_OR_RETURN(auto held, LockAndReload());
+  if (!Contains(canonical)) return util::NotFound("no user " + canonical);
+  return Commit({{canonical, std::move(hash)}}, {});
 }
 
 Status FileUserStore::RemoveUser(std::string_view user) {
-  auto canonical = protocol::CanonicalPhone(user);
-  if (!canonical.ok()) return canonical.status();
+  BLUETRACE_ASSIGN_OR_RETURN(auto canonical, protocol::CanonicalPhone(user));
   util::MutexLock w(write_mu_);
-  auto held = LockAndReload();
-  if (!held.ok()) return held.status();
-  if (!Contains(*canonical)) return util::NotFound("no user " + *canonical);
-  return Commit({}, *canonical);
+  BLUETRACE_ASSIGN_OR_RETURN(auto held, LockAndReload());
+  if (!Contains(canonical)) return util::NotFound("no user " + canonical);
+  return Commit({}, canonical);
 }
 
 Result<std::size_t> FileUserStore::MigrateAll() {
@@ -282,8 +267,7 @@ Result<std::size_t> FileUserStore::MigrateAll() {
       hashes.emplace_back(user, std::move(hash).value());
       hashed_from.emplace_back(user, std::move(secret));
     }
-    auto held = LockAndReload();
-    if (!held.ok()) return held.status();
+    BLUETRACE_ASSIGN_OR_RETURN(auto held, LockAndReload());
     const Plaintext now = plaintext_lines();
     if (now.empty()) return std::size_t{0};
     std::vector<std::pair<std::string, std::string>> replace;

@@ -16,8 +16,7 @@ util::Result<TempIdFileScan> ScanTempIdFile(
     std::size_t max_line_bytes,
     const std::function<util::Status(const protocol::TextLine&, const protocol::TempIdRecord&)>&
         on_record) {
-  auto file = fs.OpenForRead(path);
-  if (!file.ok()) return file.status();
+  BLUETRACE_ASSIGN_OR_RETURN(auto file, fs.OpenForRead(path));
 
   TempIdFileScan scan;
   protocol::LineSplitter splitter(path, max_line_bytes);
@@ -25,9 +24,8 @@ util::Result<TempIdFileScan> ScanTempIdFile(
   // mistaken for a torn write.
   bool record_failed = false;
   const auto deliver = [&](const protocol::TextLine& line) -> util::Status {
-    auto record = protocol::ParseTempIdLine(line.text, mode);
-    if (!record.ok()) return record.status();
-    util::Status st = on_record(line, *record);
+    BLUETRACE_ASSIGN_OR_RETURN(auto record, protocol::ParseTempIdLine(line.text, mode));
+    util::Status st = on_record(line, record);
     if (!st.ok()) record_failed = true;
     return st;
   };
@@ -39,11 +37,10 @@ util::Result<TempIdFileScan> ScanTempIdFile(
   bool overlong = false;
   while (true) {
     buf.resize(held + kChunkBytes);
-    auto n = (*file)->Read(buf.data() + held, kChunkBytes);
-    if (!n.ok()) return n.status();
-    if (*n == 0) break;
-    scan.bytes += *n;
-    const std::string_view data(buf.data(), held + *n);
+    BLUETRACE_ASSIGN_OR_RETURN(auto n, file->Read(buf.data() + held, kChunkBytes));
+    if (n == 0) break;
+    scan.bytes += n;
+    const std::string_view data(buf.data(), held + n);
     const std::size_t last = data.rfind('\n');
     if (last != std::string_view::npos) {
       if (overlong) {
