@@ -1,0 +1,5 @@
+target_sources(bluetrace_core PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/pg_connection.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/pg_pool.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/migrations.cpp
+)
