@@ -15,10 +15,14 @@ CREATE TABLE users (
 );
 
 -- Consecutive login failures and blocks per lockout key (a user, or a user's device).
+-- Names that are no account are kept too (known = false), so every instance gives them
+-- the same answers as accounts.
 CREATE TABLE lockouts (
   key           text    PRIMARY KEY,
   failures      integer NOT NULL DEFAULT 0 CHECK (failures >= 0),
-  blocked_until bigint  NOT NULL DEFAULT 0      -- unix seconds; 0: not blocked
+  blocked_until bigint  NOT NULL DEFAULT 0,     -- unix seconds; 0: not blocked
+  known         boolean NOT NULL DEFAULT true,  -- false: a name that is no account
+  updated       bigint  NOT NULL DEFAULT 0      -- unix seconds of the last failure
 );
 CREATE INDEX lockouts_blocked_until ON lockouts (blocked_until) WHERE blocked_until > 0;
 

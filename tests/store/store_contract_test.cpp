@@ -14,6 +14,7 @@
 #include "bluetrace/store/files/file_user_store.hpp"
 #include "bluetrace/store/files/state_dir.hpp"
 #include "bluetrace/store/postgres/migrations.hpp"
+#include "bluetrace/store/postgres/pg_lockout_store.hpp"
 #include "bluetrace/store/postgres/pg_pool.hpp"
 #include "bluetrace/store/postgres/pg_user_store.hpp"
 #include "contract/backend_harness.hpp"
@@ -82,15 +83,19 @@ class FileBackendHarness final : public BackendHarness {
 // instance would.
 class PostgresBackendHarness final : public BackendHarness {
  public:
-  bool has(StoreKind kind) const override { return kind == StoreKind::kUsers; }
+  bool has(StoreKind kind) const override {
+    return kind == StoreKind::kUsers || kind == StoreKind::kLockouts;
+  }
 
   std::unique_ptr<store::UserStore> OpenUsers() override {
     store::PgPool* pool = NewPool();
     if (pool == nullptr) return nullptr;
     return Must(store::PgUserStore::Open(*pool, kFast, random()));
   }
-  std::unique_ptr<store::LockoutStore> OpenLockouts(const store::LockoutPolicy&) override {
-    return nullptr;
+  std::unique_ptr<store::LockoutStore> OpenLockouts(const store::LockoutPolicy& p) override {
+    store::PgPool* pool = NewPool();
+    if (pool == nullptr) return nullptr;
+    return Must(store::PgLockoutStore::Open(*pool, p, clock()));
   }
   std::unique_ptr<store::TempIdStore> OpenTempIds(std::int64_t) override { return nullptr; }
   std::unique_ptr<store::ReportStore> OpenReports() override { return nullptr; }

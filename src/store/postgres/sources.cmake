@@ -3,4 +3,5 @@ target_sources(bluetrace_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/pg_pool.cpp
   ${CMAKE_CURRENT_LIST_DIR}/migrations.cpp
   ${CMAKE_CURRENT_LIST_DIR}/pg_user_store.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/pg_lockout_store.cpp
 )
