@@ -25,6 +25,8 @@ CREATE TABLE lockouts (
   updated       bigint  NOT NULL DEFAULT 0      -- unix seconds of the last failure
 );
 CREATE INDEX lockouts_blocked_until ON lockouts (blocked_until) WHERE blocked_until > 0;
+-- The oldest names that are no account go first when there are too many of them.
+CREATE INDEX lockouts_unknown_updated ON lockouts (updated) WHERE NOT known;
 
 -- Issued TempIDs. A plain table for now: partitioning by day of expiry (to drop a day at
 -- once) needs the partition key in every unique index, so it would give up the global

@@ -21,3 +21,4 @@ bluetrace_test(store store_contract
   ${CMAKE_CURRENT_SOURCE_DIR}/store/contract/other_stores_contract.cpp)
 bluetrace_test(store postgres_server)
 bluetrace_test(store pg_connection)
+bluetrace_test(store pg_lockout_store)

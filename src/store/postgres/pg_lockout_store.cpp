@@ -26,6 +26,14 @@ ON CONFLICT (key) DO UPDATE SET
 RETURNING failures, blocked_until
 )sql";
 
+// $1 max_unknown_entries: forgets the least recently failed names that are no account
+// beyond that many, as the file backend's LRU does.
+constexpr const char* kForgetUnknown = R"sql(
+DELETE FROM lockouts WHERE key IN (
+  SELECT key FROM lockouts WHERE NOT known ORDER BY updated, key
+  LIMIT greatest((SELECT count(*) FROM lockouts WHERE NOT known) - $1::bigint, 0))
+)sql";
+
 }  // namespace
 
 Result<std::unique_ptr<PgLockoutStore>> PgLockoutStore::Open(PgPool& pool, LockoutPolicy policy,
@@ -58,6 +66,11 @@ Result<FailureResult> PgLockoutStore::RecordFailure(std::string_view key, bool k
                   std::to_string(policy_.block_seconds), known_user ? "t" : "f"}));
   BLUETRACE_ASSIGN_OR_RETURN(std::int64_t failures, res.GetInt(0, 0));
   BLUETRACE_ASSIGN_OR_RETURN(std::int64_t blocked_until, res.GetInt(0, 1));
+  if (!known_user) {
+    // The failure is counted either way; a prune that fails is caught up by the next.
+    (void)conn->Exec("forget unknown names", kForgetUnknown,
+                     {std::to_string(policy_.max_unknown_entries)});
+  }
   if (blocked_until > now) return FailureResult{true, 0, blocked_until - now};
   const auto left = static_cast<std::int64_t>(policy_.max_failures) - failures;
   return FailureResult{false, static_cast<std::uint32_t>(left > 0 ? left : 0), 0};

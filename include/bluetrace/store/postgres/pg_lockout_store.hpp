@@ -9,8 +9,9 @@
 // instances (an admin's unblock) are seen at once and Reload() has nothing to do.
 //
 // Differences from the file backend, by design: names that are no account are stored too
-// (known = false), so all instances give them the same answers; they are not yet bounded
-// by max_unknown_entries (see the report of the change that added this). When the
+// (known = false), so all instances give them the same answers; after each failure of
+// such a name the least recently failed ones beyond max_unknown_entries are deleted (the
+// file backend's LRU, shared by all instances). When the
 // database fails, RecordFailure returns its error and nothing stands in memory; Check and
 // ListBlocked, which have no error channel, then answer "not blocked" and an empty list:
 // with the users table in the same database, no password is checked meanwhile anyway.
