@@ -2,6 +2,7 @@
 #include "bluetrace/store/postgres/pg_connection.hpp"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include <memory>
 #include <string>
@@ -94,6 +95,22 @@ TEST(PgOptionsTest, OnlyUnixSocketsAndLoopbackAreAccepted) {
        {"host=db.example.org", "host=/tmp/x,10.0.0.1", "hostaddr=10.1.2.3", "host='unterminated"}) {
     o.conninfo = bad;
     EXPECT_EQ(ValidatePgOptions(o).code(), util::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
+TEST(PgOptionsTest, ARemoteHostFromTheEnvironmentIsRefusedToo) {
+  const char* saved = getenv("PGHOST");
+  const std::string saved_value = saved != nullptr ? saved : "";
+  ASSERT_EQ(setenv("PGHOST", "db.example.org", 1), 0);
+  PgOptions o;
+  o.conninfo = "dbname=d";
+  EXPECT_EQ(ValidatePgOptions(o).code(), util::StatusCode::kInvalidArgument);
+  o.conninfo = "host=/tmp/x dbname=d";  // the string wins over the environment
+  EXPECT_TRUE(ValidatePgOptions(o).ok());
+  if (saved != nullptr) {
+    setenv("PGHOST", saved_value.c_str(), 1);
+  } else {
+    unsetenv("PGHOST");
   }
 }
 

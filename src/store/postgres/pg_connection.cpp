@@ -2,6 +2,8 @@
 
 #include <libpq-fe.h>
 
+#include <stdlib.h>
+
 #include <charconv>
 #include <utility>
 
@@ -37,6 +39,12 @@ util::StatusCode CodeOfSqlState(std::string_view state) {
   return util::StatusCode::kInternal;
 }
 
+Status NotLoopback(std::string_view what, std::string_view host) {
+  return util::InvalidArgument("PostgreSQL " + std::string(what) + " " + std::string(host) +
+                               " is neither loopback nor a Unix socket (a remote database "
+                               "needs TLS, not supported yet)");
+}
+
 std::string Trimmed(const char* message) {
   std::string s = message != nullptr ? message : "";
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
@@ -62,11 +70,10 @@ Status ValidatePgOptions(const PgOptions& options) {
   Status st;
   for (PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
     const std::string_view key = o->keyword;
-    if ((key == "host" || key == "hostaddr") && !AllLoopback(o->val)) {
-      st = util::InvalidArgument(std::string("PostgreSQL ") + o->keyword + " " + o->val +
-                                 " is not loopback or a Unix socket (remote needs TLS, not "
-                                 "supported yet)");
-    }
+    if (key != "host" && key != "hostaddr") continue;
+    // Not in the string: libpq falls back to PGHOST / PGHOSTADDR.
+    const char* value = o->val != nullptr ? o->val : getenv(o->envvar);
+    if (!AllLoopback(value)) st = NotLoopback(o->keyword, value);
   }
   PQconninfoFree(parsed);
   return st;
@@ -123,6 +130,8 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Open(const PgOptions& option
   if (PQstatus(conn) != CONNECTION_OK) {
     return util::Unavailable("connecting to PostgreSQL: " + Trimmed(PQerrorMessage(conn)));
   }
+  // A service file (pg_service.conf) can still name a host: check where we ended up.
+  if (const char* host = PQhost(conn); !AllLoopback(host)) return NotLoopback("host", host);
   // Notices ("relation ... already exists, skipping") are no errors; libpq would print
   // them on stderr.
   PQsetNoticeProcessor(

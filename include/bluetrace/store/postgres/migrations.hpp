@@ -1,6 +1,7 @@
 // The PostgreSQL backend's schema migrations: the versioned scripts of packaging/sql/
 // ("NNN_name.sql", versions 1, 2, 3, ... without gaps), applied in order, each in its own
-// transaction together with its row in schema_version.
+// transaction together with its row in schema_version (so a script holds no BEGIN or
+// COMMIT of its own, and nothing that cannot run in a transaction).
 //
 // Several server instances may start at once on one database: ApplyMigrations holds a
 // PostgreSQL advisory lock while it reads the version and migrates, so each script runs
