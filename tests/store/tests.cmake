@@ -22,3 +22,4 @@ bluetrace_test(store store_contract
 bluetrace_test(store postgres_server)
 bluetrace_test(store pg_connection)
 bluetrace_test(store pg_lockout_store)
+bluetrace_test(store pg_user_store)
