@@ -11,10 +11,10 @@
 // Differences from the file backend, by design: names that are no account are stored too
 // (known = false), so all instances give them the same answers; after each failure of
 // such a name the least recently failed ones beyond max_unknown_entries are deleted (the
-// file backend's LRU, shared by all instances). When the
-// database fails, RecordFailure returns its error and nothing stands in memory; Check and
-// ListBlocked, which have no error channel, then answer "not blocked" and an empty list:
-// with the users table in the same database, no password is checked meanwhile anyway.
+// file backend's LRU, shared by all instances). When the database fails, RecordFailure
+// returns its error and nothing stands in memory; Check and ListBlocked, which have no
+// error channel, then answer "not blocked" and an empty list: with the users table in the
+// same database, no password is checked meanwhile anyway.
 //
 // Thread-safe. The pool and the clock must outlive the store.
 #pragma once
