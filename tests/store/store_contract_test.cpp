@@ -16,6 +16,7 @@
 #include "bluetrace/store/postgres/migrations.hpp"
 #include "bluetrace/store/postgres/pg_lockout_store.hpp"
 #include "bluetrace/store/postgres/pg_pool.hpp"
+#include "bluetrace/store/postgres/pg_tempid_store.hpp"
 #include "bluetrace/store/postgres/pg_user_store.hpp"
 #include "contract/backend_harness.hpp"
 #include "support/postgres_server.hpp"
@@ -84,7 +85,7 @@ class FileBackendHarness final : public BackendHarness {
 class PostgresBackendHarness final : public BackendHarness {
  public:
   bool has(StoreKind kind) const override {
-    return kind == StoreKind::kUsers || kind == StoreKind::kLockouts;
+    return kind == StoreKind::kUsers || kind == StoreKind::kLockouts || kind == StoreKind::kTempIds;
   }
 
   std::unique_ptr<store::UserStore> OpenUsers() override {
@@ -97,7 +98,12 @@ class PostgresBackendHarness final : public BackendHarness {
     if (pool == nullptr) return nullptr;
     return Must(store::PgLockoutStore::Open(*pool, p, clock()));
   }
-  std::unique_ptr<store::TempIdStore> OpenTempIds(std::int64_t) override { return nullptr; }
+  std::unique_ptr<store::TempIdStore> OpenTempIds(std::int64_t retention_seconds) override {
+    store::PgPool* pool = NewPool();
+    if (pool == nullptr) return nullptr;
+    return Must(
+        store::PgTempIdStore::Open(*pool, clock(), {.retention_seconds = retention_seconds}));
+  }
   std::unique_ptr<store::ReportStore> OpenReports() override { return nullptr; }
   std::unique_ptr<store::DeviceStore> OpenDevices() override { return nullptr; }
   std::unique_ptr<store::AuditTrail> OpenAudit() override { return nullptr; }

@@ -4,4 +4,5 @@ target_sources(bluetrace_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/migrations.cpp
   ${CMAKE_CURRENT_LIST_DIR}/pg_user_store.cpp
   ${CMAKE_CURRENT_LIST_DIR}/pg_lockout_store.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/pg_tempid_store.cpp
 )
