@@ -16,6 +16,7 @@
 #include "bluetrace/store/postgres/migrations.hpp"
 #include "bluetrace/store/postgres/pg_lockout_store.hpp"
 #include "bluetrace/store/postgres/pg_pool.hpp"
+#include "bluetrace/store/postgres/pg_report_store.hpp"
 #include "bluetrace/store/postgres/pg_tempid_store.hpp"
 #include "bluetrace/store/postgres/pg_user_store.hpp"
 #include "contract/backend_harness.hpp"
@@ -85,7 +86,7 @@ class FileBackendHarness final : public BackendHarness {
 class PostgresBackendHarness final : public BackendHarness {
  public:
   bool has(StoreKind kind) const override {
-    return kind == StoreKind::kUsers || kind == StoreKind::kLockouts || kind == StoreKind::kTempIds;
+    return kind != StoreKind::kDevices && kind != StoreKind::kAudit;
   }
 
   std::unique_ptr<store::UserStore> OpenUsers() override {
@@ -104,7 +105,11 @@ class PostgresBackendHarness final : public BackendHarness {
     return Must(
         store::PgTempIdStore::Open(*pool, clock(), {.retention_seconds = retention_seconds}));
   }
-  std::unique_ptr<store::ReportStore> OpenReports() override { return nullptr; }
+  std::unique_ptr<store::ReportStore> OpenReports() override {
+    store::PgPool* pool = NewPool();
+    if (pool == nullptr) return nullptr;
+    return store::PgReportStore::Open(*pool);
+  }
   std::unique_ptr<store::DeviceStore> OpenDevices() override { return nullptr; }
   std::unique_ptr<store::AuditTrail> OpenAudit() override { return nullptr; }
   std::vector<std::string> AuditRecords() override { return {}; }
