@@ -48,15 +48,17 @@ CREATE TABLE reports (
 );
 CREATE INDEX reports_received_at ON reports (received_at);
 
--- Device tokens: only a digest of each token is stored.
+-- Device tokens: only a digest of each token is stored. `seq` orders tokens issued within
+-- one second, so the oldest beyond the per-user limit is always the same one.
 CREATE TABLE devices (
   phone        text   NOT NULL,
   device_id    text   NOT NULL,                -- 16 hex digits of the token's digest
-  token_digest bytea  NOT NULL,
+  token_digest bytea  NOT NULL,                -- SHA-256 of the token
   issued_at    bigint NOT NULL,
+  seq          bigint GENERATED ALWAYS AS IDENTITY,
   PRIMARY KEY (phone, device_id)
 );
-CREATE INDEX devices_phone_issued ON devices (phone, issued_at);
+CREATE INDEX devices_phone_issued ON devices (phone, issued_at, seq);
 
 -- The audit trail: a hash chain, each record's hash covering its predecessor's. `fields`
 -- keeps the encoded key=value text as hashed (jsonb would reorder the keys).

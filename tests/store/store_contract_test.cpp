@@ -14,6 +14,7 @@
 #include "bluetrace/store/files/file_user_store.hpp"
 #include "bluetrace/store/files/state_dir.hpp"
 #include "bluetrace/store/postgres/migrations.hpp"
+#include "bluetrace/store/postgres/pg_device_store.hpp"
 #include "bluetrace/store/postgres/pg_lockout_store.hpp"
 #include "bluetrace/store/postgres/pg_pool.hpp"
 #include "bluetrace/store/postgres/pg_report_store.hpp"
@@ -85,9 +86,7 @@ class FileBackendHarness final : public BackendHarness {
 // instance would.
 class PostgresBackendHarness final : public BackendHarness {
  public:
-  bool has(StoreKind kind) const override {
-    return kind != StoreKind::kDevices && kind != StoreKind::kAudit;
-  }
+  bool has(StoreKind kind) const override { return kind != StoreKind::kAudit; }
 
   std::unique_ptr<store::UserStore> OpenUsers() override {
     store::PgPool* pool = NewPool();
@@ -110,7 +109,11 @@ class PostgresBackendHarness final : public BackendHarness {
     if (pool == nullptr) return nullptr;
     return store::PgReportStore::Open(*pool);
   }
-  std::unique_ptr<store::DeviceStore> OpenDevices() override { return nullptr; }
+  std::unique_ptr<store::DeviceStore> OpenDevices() override {
+    store::PgPool* pool = NewPool();
+    if (pool == nullptr) return nullptr;
+    return store::PgDeviceStore::Open(*pool, clock());
+  }
   std::unique_ptr<store::AuditTrail> OpenAudit() override { return nullptr; }
   std::vector<std::string> AuditRecords() override { return {}; }
   bool concurrent_tempid_writers() const override { return true; }
