@@ -1,6 +1,6 @@
 // Runs the storage contract suites (tests/store/contract/) against every backend: the file
-// backend, each test in a fresh state directory, and the PostgreSQL backend (so far only
-// the stores it has), each test in a fresh database of a throwaway cluster.
+// backend, each test in a fresh state directory, and the PostgreSQL backend, each test in a
+// fresh database of a throwaway cluster.
 #include <memory>
 #include <string>
 
@@ -14,12 +14,14 @@
 #include "bluetrace/store/files/file_user_store.hpp"
 #include "bluetrace/store/files/state_dir.hpp"
 #include "bluetrace/store/postgres/migrations.hpp"
+#include "bluetrace/store/postgres/pg_audit_trail.hpp"
 #include "bluetrace/store/postgres/pg_device_store.hpp"
 #include "bluetrace/store/postgres/pg_lockout_store.hpp"
 #include "bluetrace/store/postgres/pg_pool.hpp"
 #include "bluetrace/store/postgres/pg_report_store.hpp"
 #include "bluetrace/store/postgres/pg_tempid_store.hpp"
 #include "bluetrace/store/postgres/pg_user_store.hpp"
+#include "bluetrace/util/digest.hpp"
 #include "contract/backend_harness.hpp"
 #include "support/postgres_server.hpp"
 #include "support/temp_dir.hpp"
@@ -86,8 +88,6 @@ class FileBackendHarness final : public BackendHarness {
 // instance would.
 class PostgresBackendHarness final : public BackendHarness {
  public:
-  bool has(StoreKind kind) const override { return kind != StoreKind::kAudit; }
-
   std::unique_ptr<store::UserStore> OpenUsers() override {
     store::PgPool* pool = NewPool();
     if (pool == nullptr) return nullptr;
@@ -114,8 +114,54 @@ class PostgresBackendHarness final : public BackendHarness {
     if (pool == nullptr) return nullptr;
     return store::PgDeviceStore::Open(*pool, clock());
   }
-  std::unique_ptr<store::AuditTrail> OpenAudit() override { return nullptr; }
-  std::vector<std::string> AuditRecords() override { return {}; }
+  std::unique_ptr<store::AuditTrail> OpenAudit() override {
+    store::PgPool* pool = NewPool();
+    if (pool == nullptr) return nullptr;
+    return store::PgAuditTrail::Open(*pool, clock());
+  }
+  // Reads the rows in seq order and checks the chain as AuditLog::Verify checks the file.
+  std::vector<std::string> AuditRecords() override {
+    std::vector<std::string> out;
+    if (conninfo_.empty()) return out;
+    auto conn = store::PgConnection::Open({.conninfo = conninfo_});
+    if (!conn.ok()) {
+      ADD_FAILURE() << conn.status().ToString();
+      return out;
+    }
+    auto rows = (*conn)->Exec("read audit",
+                              "SELECT seq, time, event, fields, encode(prev_hash, 'hex'), "
+                              "encode(hash, 'hex') FROM audit ORDER BY seq");
+    if (!rows.ok()) {
+      ADD_FAILURE() << rows.status().ToString();
+      return out;
+    }
+    std::string prev(64, '0');
+    for (int i = 0; i < rows->rows(); ++i) {
+      const std::string seq(rows->Get(i, 0));
+      const std::string event(rows->Get(i, 2));
+      const std::string fields(rows->Get(i, 3));
+      EXPECT_EQ(seq, std::to_string(i + 1));
+      EXPECT_EQ(rows->Get(i, 4), prev) << "prev_hash of seq " << seq;
+      const std::string body = seq + " " + std::string(rows->Get(i, 1)) + " " + event +
+                               (fields.empty() ? "" : " " + fields);
+      EXPECT_EQ(rows->Get(i, 5), util::Sha256Hex(prev + " " + body)) << "hash of seq " << seq;
+      prev = std::string(rows->Get(i, 5));
+      std::string line = event;
+      for (std::size_t pos = 0; pos < fields.size();) {
+        std::size_t end = fields.find(' ', pos);
+        if (end == std::string::npos) end = fields.size();
+        const std::string field = fields.substr(pos, end - pos);
+        const std::size_t eq = field.find('=');
+        auto value = store::AuditLog::UnescapeValue(
+            eq == std::string::npos ? std::string_view() : std::string_view(field).substr(eq + 1));
+        EXPECT_TRUE(eq != std::string::npos && value.ok()) << "field " << field;
+        line += " " + field.substr(0, eq) + "=" + (value.ok() ? *value : "");
+        pos = end + 1;
+      }
+      out.push_back(std::move(line));
+    }
+    return out;
+  }
   bool concurrent_tempid_writers() const override { return true; }
 
  private:
