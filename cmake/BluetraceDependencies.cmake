@@ -11,6 +11,8 @@ pkg_check_modules(ARGON2 REQUIRED IMPORTED_TARGET libargon2)
 pkg_check_modules(LIBEDIT REQUIRED IMPORTED_TARGET libedit)
 # sd_notify for the server under systemd (Type=notify).
 pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
+# libpq (PostgreSQL's C client) for the PostgreSQL backend (store/postgres/).
+pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
 if(BLUETRACE_BUILD_TESTS)
   find_package(GTest CONFIG REQUIRED)
   include(GoogleTest)

@@ -9,7 +9,9 @@ packages=(
   cmake ninja-build pkg-config g++ clang libclang-rt-14-dev clang-format
   # libraries
   openssl libssl-dev libboost-dev libargon2-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
-  libcli11-dev libgtest-dev libgmock-dev libedit-dev libbenchmark-dev libsystemd-dev
+  libcli11-dev libgtest-dev libgmock-dev libedit-dev libbenchmark-dev libsystemd-dev libpq-dev
+  # the PostgreSQL backend's tests start a throwaway cluster
+  postgresql-15
   # packaging and checks
   debhelper dh-sequence-installsysusers lintian fakeroot dpkg-dev systemd
   # test tooling

@@ -10,3 +10,6 @@ target_sources(bluetrace_core PRIVATE
 )
 # The file backend (the default): one folder per backend.
 include(${CMAKE_CURRENT_LIST_DIR}/files/sources.cmake)
+# The PostgreSQL backend (several server instances on one database): under construction,
+# not chosen by ReportingService yet.
+include(${CMAKE_CURRENT_LIST_DIR}/postgres/sources.cmake)

@@ -1,5 +1,6 @@
-// Runs the storage contract suites (tests/store/contract/) against every backend: today the
-// file backend, each test in a fresh state directory.
+// Runs the storage contract suites (tests/store/contract/) against every backend: the file
+// backend, each test in a fresh state directory, and the PostgreSQL backend, each test in a
+// fresh database of a throwaway cluster.
 #include <memory>
 #include <string>
 
@@ -12,7 +13,17 @@
 #include "bluetrace/store/files/file_tempid_store.hpp"
 #include "bluetrace/store/files/file_user_store.hpp"
 #include "bluetrace/store/files/state_dir.hpp"
+#include "bluetrace/store/postgres/migrations.hpp"
+#include "bluetrace/store/postgres/pg_audit_trail.hpp"
+#include "bluetrace/store/postgres/pg_device_store.hpp"
+#include "bluetrace/store/postgres/pg_lockout_store.hpp"
+#include "bluetrace/store/postgres/pg_pool.hpp"
+#include "bluetrace/store/postgres/pg_report_store.hpp"
+#include "bluetrace/store/postgres/pg_tempid_store.hpp"
+#include "bluetrace/store/postgres/pg_user_store.hpp"
+#include "bluetrace/util/digest.hpp"
 #include "contract/backend_harness.hpp"
+#include "support/postgres_server.hpp"
 #include "support/temp_dir.hpp"
 
 namespace bluetrace::test {
@@ -72,10 +83,142 @@ class FileBackendHarness final : public BackendHarness {
   store::PosixFileSystem& fs_ = store::PosixFileSystem::Instance();
 };
 
+// One fresh database per harness, created (and migrated) at the first Open*(), so a
+// skipped test starts no cluster. Every handle gets its own pool, as another server
+// instance would.
+class PostgresBackendHarness final : public BackendHarness {
+ public:
+  std::unique_ptr<store::UserStore> OpenUsers() override {
+    store::PgPool* pool = NewPool();
+    if (pool == nullptr) return nullptr;
+    return Must(store::PgUserStore::Open(*pool, kFast, random()));
+  }
+  std::unique_ptr<store::LockoutStore> OpenLockouts(const store::LockoutPolicy& p) override {
+    store::PgPool* pool = NewPool();
+    if (pool == nullptr) return nullptr;
+    return Must(store::PgLockoutStore::Open(*pool, p, clock()));
+  }
+  std::unique_ptr<store::TempIdStore> OpenTempIds(std::int64_t retention_seconds) override {
+    store::PgPool* pool = NewPool();
+    if (pool == nullptr) return nullptr;
+    return Must(
+        store::PgTempIdStore::Open(*pool, clock(), {.retention_seconds = retention_seconds}));
+  }
+  std::unique_ptr<store::ReportStore> OpenReports() override {
+    store::PgPool* pool = NewPool();
+    if (pool == nullptr) return nullptr;
+    return store::PgReportStore::Open(*pool);
+  }
+  std::unique_ptr<store::DeviceStore> OpenDevices() override {
+    store::PgPool* pool = NewPool();
+    if (pool == nullptr) return nullptr;
+    return store::PgDeviceStore::Open(*pool, clock());
+  }
+  std::unique_ptr<store::AuditTrail> OpenAudit() override {
+    store::PgPool* pool = NewPool();
+    if (pool == nullptr) return nullptr;
+    return store::PgAuditTrail::Open(*pool, clock());
+  }
+  // Reads the rows in seq order and checks the chain as AuditLog::Verify checks the file.
+  std::vector<std::string> AuditRecords() override {
+    std::vector<std::string> out;
+    if (conninfo_.empty()) return out;
+    auto conn = store::PgConnection::Open({.conninfo = conninfo_});
+    if (!conn.ok()) {
+      ADD_FAILURE() << conn.status().ToString();
+      return out;
+    }
+    auto rows = (*conn)->Exec("read audit",
+                              "SELECT seq, time, event, fields, encode(prev_hash, 'hex'), "
+                              "encode(hash, 'hex') FROM audit ORDER BY seq");
+    if (!rows.ok()) {
+      ADD_FAILURE() << rows.status().ToString();
+      return out;
+    }
+    std::string prev(64, '0');
+    for (int i = 0; i < rows->rows(); ++i) {
+      const std::string seq(rows->Get(i, 0));
+      const std::string event(rows->Get(i, 2));
+      const std::string fields(rows->Get(i, 3));
+      EXPECT_EQ(seq, std::to_string(i + 1));
+      EXPECT_EQ(rows->Get(i, 4), prev) << "prev_hash of seq " << seq;
+      const std::string body = seq + " " + std::string(rows->Get(i, 1)) + " " + event +
+                               (fields.empty() ? "" : " " + fields);
+      EXPECT_EQ(rows->Get(i, 5), util::Sha256Hex(prev + " " + body)) << "hash of seq " << seq;
+      prev = std::string(rows->Get(i, 5));
+      std::string line = event;
+      for (std::size_t pos = 0; pos < fields.size();) {
+        std::size_t end = fields.find(' ', pos);
+        if (end == std::string::npos) end = fields.size();
+        const std::string field = fields.substr(pos, end - pos);
+        const std::size_t eq = field.find('=');
+        auto value = store::AuditLog::UnescapeValue(
+            eq == std::string::npos ? std::string_view() : std::string_view(field).substr(eq + 1));
+        EXPECT_TRUE(eq != std::string::npos && value.ok()) << "field " << field;
+        line += " " + field.substr(0, eq) + "=" + (value.ok() ? *value : "");
+        pos = end + 1;
+      }
+      out.push_back(std::move(line));
+    }
+    return out;
+  }
+  bool concurrent_tempid_writers() const override { return true; }
+
+ private:
+  static constexpr store::Argon2Params kFast{.memory_kib = 8, .iterations = 1, .parallelism = 1};
+
+  template <typename T>
+  static std::unique_ptr<T> Must(util::Result<std::unique_ptr<T>> r) {
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? std::move(r).value() : nullptr;
+  }
+
+  // A new pool on this harness's database (created and migrated on first use); owned by
+  // the harness, which outlives the stores of a test. nullptr with a test failure when
+  // PostgreSQL is not there.
+  store::PgPool* NewPool() {
+    if (conninfo_.empty()) {
+      PostgresServer& server = SharedPostgresServerForTest();
+      if (!server.ok()) {
+        ADD_FAILURE() << "PostgreSQL: " << server.error();
+        return nullptr;
+      }
+      const std::string db = server.CreateFreshDatabase();
+      if (db.empty()) return nullptr;
+      conninfo_ = server.ConnectionString(db);
+      auto conn = store::PgConnection::Open({.conninfo = conninfo_});
+      if (!conn.ok()) {
+        ADD_FAILURE() << conn.status().ToString();
+        return nullptr;
+      }
+      auto version = store::ApplyMigrations(**conn, store::PosixFileSystem::Instance(),
+                                            SourcePath("packaging/sql"));
+      if (!version.ok()) {
+        ADD_FAILURE() << version.status().ToString();
+        return nullptr;
+      }
+    }
+    store::PgPoolOptions options;
+    options.connection.conninfo = conninfo_;
+    auto pool = store::PgPool::Open(options);
+    if (!pool.ok()) {
+      ADD_FAILURE() << pool.status().ToString();
+      return nullptr;
+    }
+    pools_.push_back(std::move(pool).value());
+    return pools_.back().get();
+  }
+
+  std::string conninfo_;
+  // The stores a test opens live in its body, so they are gone before these pools.
+  std::vector<std::unique_ptr<store::PgPool>> pools_;
+};
+
 }  // namespace
 
 std::vector<BackendCase> ContractBackends() {
-  return {{"Files", [] { return std::make_unique<FileBackendHarness>(); }}};
+  return {{"Files", [] { return std::make_unique<FileBackendHarness>(); }},
+          {"Postgres", [] { return std::make_unique<PostgresBackendHarness>(); }}};
 }
 
 namespace {

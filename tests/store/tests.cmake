@@ -19,3 +19,10 @@ bluetrace_test(store store_contract
   ${CMAKE_CURRENT_SOURCE_DIR}/store/contract/lockout_store_contract.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/store/contract/tempid_store_contract.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/store/contract/other_stores_contract.cpp)
+bluetrace_test(store postgres_server)
+bluetrace_test(store pg_connection)
+bluetrace_test(store pg_lockout_store)
+bluetrace_test(store pg_user_store)
+bluetrace_test(store pg_audit_trail)
+bluetrace_test(store pg_tempid_store)
+bluetrace_test(store pg_device_store)

@@ -4,4 +4,5 @@ target_sources(bluetrace_test_support PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/run_command.cpp
   ${CMAKE_CURRENT_LIST_DIR}/server_process.cpp
   ${CMAKE_CURRENT_LIST_DIR}/client_process.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/postgres_server.cpp
 )

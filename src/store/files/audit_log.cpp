@@ -206,7 +206,7 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(FileSystem& fs, const util::Clo
   return log;
 }
 
-Status AuditLog::Append(std::string_view event, const AuditFields& fields) {
+Result<std::string> AuditLog::FormatEventText(std::string_view event, const AuditFields& fields) {
   if (!IsName(event)) return util::InvalidArgument("bad audit event name");
   std::string text = std::string(event);
   for (const auto& [key, value] : fields) {
@@ -222,6 +222,11 @@ Status AuditLog::Append(std::string_view event, const AuditFields& fields) {
   if (2 * 21 + text.size() + 2 * (kHashHex + 1) > kMaxLine) {
     return util::InvalidArgument("audit record longer than " + std::to_string(kMaxLine) + " bytes");
   }
+  return text;
+}
+
+Status AuditLog::Append(std::string_view event, const AuditFields& fields) {
+  BLUETRACE_ASSIGN_OR_RETURN(const std::string text, FormatEventText(event, fields));
   util::MutexLock l(mu_);
   if (failed_) return util::Unavailable(path_ + ": an earlier append failed; reopen the log");
   std::unique_ptr<FileLock> lock;

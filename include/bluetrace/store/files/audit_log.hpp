@@ -95,6 +95,12 @@ class AuditLog {
   static Result<AuditVerifyResult> Read(FileSystem& fs, const std::string& path,
                                         const std::function<void(const AuditRecord&)>& on_record);
 
+  // "<event> <key>=<escaped value>..." as a record holds it between the time and the
+  // hashes, with Append's checks and truncation of long values (see Append); shared with
+  // the other backends' audit trails so that every chain hashes the same text.
+  // kInvalidArgument for a bad event or key name or a record longer than a reader accepts.
+  static Result<std::string> FormatEventText(std::string_view event, const AuditFields& fields);
+
   // Percent-encoding of a value as written in a record, and its inverse (kInvalidArgument
   // for a malformed escape).
   static std::string EscapeValue(std::string_view value);

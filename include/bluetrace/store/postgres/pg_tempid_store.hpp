@@ -1,0 +1,94 @@
+// PgTempIdStore: the TempIdStore on PostgreSQL's `tempids` table
+// (packaging/sql/001_initial.sql), shared by every server instance on the database.
+//
+// The primary key on tempid makes TempIDs unique across instances: Issue draws a TempID
+// and inserts it with ON CONFLICT DO NOTHING; no row inserted means another record holds
+// it, and Issue draws again. Each record is one autocommitted statement, durable when it
+// returns (as durable as the database's synchronous_commit makes it). Lookups read the
+// database, so records of other instances are seen at once; LookupAll is one query.
+//
+// Scale: the table is plain and Compact() is one DELETE of what expired before
+// now - retention. For billions of rows the next step is partitions by day of expiry
+// (dropping a day at once instead of deleting rows), which needs TempID uniqueness kept
+// by other means (see the schema's comment); size() is a COUNT, fine until then.
+//
+// Thread-safe. The pool and the clock must outlive the store.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "bluetrace/store/postgres/pg_pool.hpp"
+#include "bluetrace/store/tempid_store.hpp"
+#include "bluetrace/util/clock.hpp"
+#include "bluetrace/util/thread_annotations.hpp"
+
+namespace bluetrace::store {
+
+struct PgTempIdStoreOptions {
+  // Compact() deletes records whose expiry is older than now - retention (21 days, as the
+  // file backend). Must be >= 0.
+  std::int64_t retention_seconds = 21 * 24 * 3600;
+  // Issue() draws at most this many TempIDs before giving up on finding an unused one
+  // (1 to 1024). A sound generator collides about never; the bound is for instances whose
+  // generators run in step (a cloned VM, a shared seed): one that trails another by k
+  // draws needs k + 1 of them once, a round trip each, then they interleave. A longer lag
+  // fails that Issue (kResourceExhausted), which moves the stream on by this many draws.
+  int max_issue_attempts = 64;
+};
+
+class PgTempIdStore final : public TempIdStore {
+ public:
+  // Errors: kInvalidArgument for bad options. Does not touch the database.
+  static Result<std::unique_ptr<PgTempIdStore>> Open(PgPool& pool, const util::Clock& clock,
+                                                     PgTempIdStoreOptions options);
+
+  PgTempIdStore(const PgTempIdStore&) = delete;
+  PgTempIdStore& operator=(const PgTempIdStore&) = delete;
+
+  // Committed before it returns. Errors: kInvalidArgument for a record the file format
+  // could not hold either (a user that is no canonical phone number, expiry < start, years
+  // outside the format), checked before anything is drawn; kResourceExhausted after
+  // max_issue_attempts draws that were all taken; the generator's; the database's.
+  Result<protocol::TempIdRecord> Issue(std::string_view user, std::int64_t start,
+                                       std::int64_t expiry, util::Random& random) override;
+  // kAlreadyExists when the TempID is taken; otherwise Issue's errors.
+  Status Append(const protocol::TempIdRecord& record) override;
+
+  // Nullopt also when the database fails (no error channel).
+  std::optional<protocol::TempIdRecord> Lookup(const protocol::TempId& id) const override;
+  // One query (tempid = ANY($1)); all nullopt when the database fails.
+  std::vector<std::optional<protocol::TempIdRecord>> LookupAll(
+      std::span<const protocol::TempId> ids) const override;
+
+  // One DELETE; records_kept counts what the table held besides; the byte counts stay 0
+  // (PostgreSQL gives the space back at VACUUM, not here).
+  Result<CompactionStats> Compact() override;
+
+  // SELECT count(*); 0 when the database fails.
+  std::size_t size() const override;
+  // One "sync" per committed insert (each is its own transaction).
+  TempIdStoreStats stats() const override;
+  // OK when `SELECT 1` succeeds, else the database's error: the store refuses nothing by
+  // itself, every write simply needs the database.
+  Status health() const override;
+
+ private:
+  PgTempIdStore(PgPool& pool, const util::Clock& clock, PgTempIdStoreOptions options)
+      : pool_(pool), clock_(clock), options_(options) {}
+
+  // Inserts `record` unless its TempID is taken: true when inserted.
+  Result<bool> Insert(PgConnection& conn, const protocol::TempIdRecord& record);
+
+  PgPool& pool_;
+  const util::Clock& clock_;
+  const PgTempIdStoreOptions options_;
+  mutable util::Mutex mu_;
+  TempIdStoreStats stats_ GUARDED_BY(mu_);
+};
+
+}  // namespace bluetrace::store

@@ -1,0 +1,77 @@
+#include "bluetrace/store/postgres/pg_audit_trail.hpp"
+
+#include <string>
+
+#include "bluetrace/store/files/audit_log.hpp"
+#include "bluetrace/util/digest.hpp"
+
+namespace bluetrace::store {
+namespace {
+
+// The advisory lock key of the audit chain ("btaudt" in ASCII), the same for every writer.
+constexpr const char* kAuditLockKey = "108251990811764";  // 0x627461756474
+const std::string kGenesis(64, '0');
+
+constexpr const char* kReadTail =
+    "SELECT seq, encode(hash, 'hex') FROM audit ORDER BY seq DESC LIMIT 1";
+
+}  // namespace
+
+std::unique_ptr<PgAuditTrail> PgAuditTrail::Open(PgPool& pool, const util::Clock& clock) {
+  return std::unique_ptr<PgAuditTrail>(new PgAuditTrail(pool, clock));
+}
+
+Status PgAuditTrail::Append(const std::string& text) {
+  BLUETRACE_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  // On an error below the connection is left in the transaction: the pool closes it,
+  // which rolls the transaction back.
+  BLUETRACE_RETURN_IF_ERROR(conn->ExecScript("begin audit record", "BEGIN"));
+  BLUETRACE_RETURN_IF_ERROR(
+      conn->Exec("lock audit chain",
+                 std::string("SELECT pg_advisory_xact_lock(") + kAuditLockKey + ")")
+          .status());
+  BLUETRACE_ASSIGN_OR_RETURN(auto tail, conn->Exec("read audit tail", kReadTail));
+  std::int64_t seq = 1;
+  std::string prev = kGenesis;
+  if (tail.rows() > 0) {
+    BLUETRACE_ASSIGN_OR_RETURN(const std::int64_t last, tail.GetInt(0, 0));
+    seq = last + 1;
+    prev = std::string(tail.Get(0, 1));
+  }
+  const std::int64_t now = clock_.NowUnixSeconds();
+  const std::string body = std::to_string(seq) + " " + std::to_string(now) + " " + text;
+  const std::string hash = util::Sha256Hex(prev + " " + body);
+  const auto space = text.find(' ');
+  const std::string event = text.substr(0, space);
+  const std::string fields = space == std::string::npos ? "" : text.substr(space + 1);
+  BLUETRACE_RETURN_IF_ERROR(
+      conn->Exec("insert audit record",
+                 "INSERT INTO audit (seq, time, event, fields, prev_hash, hash) "
+                 "VALUES ($1::bigint, $2::bigint, $3, $4, decode($5, 'hex'), decode($6, 'hex'))",
+                 {std::to_string(seq), std::to_string(now), event, fields, prev, hash})
+          .status());
+  return conn->ExecScript("commit audit record", "COMMIT");
+}
+
+Status PgAuditTrail::Record(std::string_view event, const AuditFields& fields) {
+  BLUETRACE_ASSIGN_OR_RETURN(const std::string text, AuditLog::FormatEventText(event, fields));
+  const Status st = Append(text);
+  util::MutexLock lock(mu_);
+  healthy_ = st.ok();
+  if (!st.ok()) next_probe_ = clock_.NowUnixSeconds() + kRetryInterval;
+  return st;
+}
+
+bool PgAuditTrail::healthy() {
+  util::MutexLock lock(mu_);
+  if (healthy_) return true;
+  const std::int64_t now = clock_.NowUnixSeconds();
+  if (now < next_probe_) return false;
+  next_probe_ = now + kRetryInterval;
+  // Reading the tail checks the connection and the table, as a Record would need them.
+  auto conn = pool_.Acquire();
+  healthy_ = conn.ok() && (*conn)->Exec("probe audit trail", kReadTail).ok();
+  return healthy_;
+}
+
+}  // namespace bluetrace::store

@@ -1,0 +1,56 @@
+// PostgresServer: a throwaway PostgreSQL 15 cluster for the PostgreSQL backend's tests.
+//
+// The constructor runs initdb into a fresh directory under /tmp and starts the server on a
+// Unix socket in that directory only (listen_addresses is empty: no TCP at all); Stop() and
+// the destructor stop it (`pg_ctl -m fast`) and remove the directory, so a failing test
+// still leaves nothing behind. initdb and postgres refuse to run as root: as root (CI) the
+// directory is given to the `postgres` user and the commands run through runuser.
+//
+// One cluster per test executable is enough (SharedPostgresServerForTest starts it on first
+// use); each test takes its own database from CreateFreshDatabase(). Not thread-safe: use it
+// from the test's main thread.
+#pragma once
+
+#include <string>
+
+namespace bluetrace::test {
+
+class PostgresServer {
+ public:
+  // Starts the cluster; ok() tells whether it runs, error() says why not.
+  PostgresServer();
+  ~PostgresServer();
+  PostgresServer(const PostgresServer&) = delete;
+  PostgresServer& operator=(const PostgresServer&) = delete;
+
+  bool ok() const { return running_; }
+  const std::string& error() const { return error_; }
+  // The cluster's directory: the data directory, the socket and the log are inside.
+  const std::string& dir() const { return dir_; }
+
+  // A libpq connection string for `dbname` as the superuser `bt` over the Unix socket.
+  std::string ConnectionString(const std::string& dbname) const;
+  // CREATE DATABASE `name` (letters, digits and '_' only). Fails the calling test and
+  // returns false when it cannot.
+  bool CreateDatabase(const std::string& name);
+  // Creates a database "t_<n>" not used before in this process and returns its name
+  // (empty, with a test failure, when it cannot).
+  std::string CreateFreshDatabase();
+
+  // Stops the server and removes the directory; idempotent.
+  void Stop();
+
+ private:
+  // Runs a command as the cluster's owner; returns its output, or sets error_.
+  bool Run(const std::string& what, const std::string& command);
+
+  std::string dir_;
+  std::string error_;
+  bool running_ = false;
+  int next_database_ = 0;
+};
+
+// The cluster of this test executable, started on first use and stopped at exit.
+PostgresServer& SharedPostgresServerForTest();
+
+}  // namespace bluetrace::test
