@@ -21,7 +21,7 @@ std::string ZoneName(protocol::TimeZoneMode mode) {
 
 }  // namespace
 
-ContactCheckResult CheckContacts(std::string uploader, std::int64_t received_at,
+util::Result<ContactCheckResult> CheckContacts(std::string uploader, std::int64_t received_at,
                                  std::vector<protocol::ContactLogEntry> entries,
                                  const TempIdLookup& lookup) {
   ContactCheckResult r;
@@ -30,7 +30,8 @@ ContactCheckResult CheckContacts(std::string uploader, std::int64_t received_at,
   std::vector<protocol::TempId> ids;
   ids.reserve(entries.size());
   for (const auto& e : entries) ids.push_back(e.id);
-  std::vector<std::optional<protocol::TempIdRecord>> records = lookup(ids);
+  BLUETRACE_ASSIGN_OR_RETURN(std::vector<std::optional<protocol::TempIdRecord>> records,
+                             lookup(ids));
   records.resize(entries.size());  // a short answer leaves the rest unknown
   r.entries.reserve(entries.size());
   for (std::size_t i = 0; i < entries.size(); ++i) {

@@ -149,6 +149,9 @@ std::string RenderMetrics(const ReportingService& service, const TransportMetric
             Get(s.protocol_errors));
   w.Counter("bluetrace_internal_errors_total", "Requests that failed inside the server.",
             Get(s.internal_errors));
+  w.Counter("bluetrace_store_unavailable_total",
+            "Requests answered Busy because the storage could not be reached in time.",
+            Get(s.store_unavailable));
 
   w.Gauge("bluetrace_argon2_queue_depth", "Password hashing jobs waiting for a worker.",
           static_cast<std::int64_t>(service.auth_queue_depth()));

@@ -258,6 +258,11 @@ void ProtocolSession::OnLogin(std::string user, util::SecretString password,
         return done(
             RateLimitedReply(v2, "too many login attempts from this address", o.retry_after));
       case LoginStatus::kError:
+        if (o.error.code() == util::StatusCode::kUnavailable) {  // a database away
+          ++stats->store_unavailable;
+          spdlog::warn("login from {}: the storage is unavailable: {}", peer, o.error.ToString());
+          return done(One(protocol::Busy{kBusyRetryMs}));
+        }
         ++stats->internal_errors;
         spdlog::error("login from {} failed internally: {}", peer, o.error.ToString());
         return done(One(protocol::Error{ErrorCode::kInternal, "internal error; retry later"}));
@@ -289,6 +294,12 @@ void ProtocolSession::OnRegister(protocol::Register reg, ReplyFn& done) {
           case RegisterStatus::kRateLimited:
             return done(RateLimitedReply(v2, "too many attempts from this address", o.retry_after));
           case RegisterStatus::kError:
+            if (o.error.code() == util::StatusCode::kUnavailable) {  // a database away
+              ++stats->store_unavailable;
+              spdlog::warn("registration from {}: the storage is unavailable: {}", peer,
+                           o.error.ToString());
+              return done(One(protocol::Busy{kBusyRetryMs}));
+            }
             ++stats->internal_errors;
             spdlog::error("registration from {} failed: {}", peer, o.error.ToString());
             return done(One(protocol::Error{ErrorCode::kInternal, "internal error; retry later"}));

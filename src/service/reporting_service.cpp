@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "bluetrace/store/files/file_backend.hpp"
+#include "bluetrace/service/storage_config.hpp"
 #include "bluetrace/util/plural.hpp"
 #include "protocol_session.hpp"
 
@@ -16,17 +16,7 @@ util::Result<std::unique_ptr<ReportingService>> ReportingService::Open(const Ser
   BLUETRACE_RETURN_IF_ERROR(ValidateServerConfig(config));
   std::unique_ptr<ReportingService> s(new ReportingService(config, env));
 
-  // The storage backend: the one line that names one.
-  store::FileBackendOptions files;
-  files.state_dir = config.state_dir;
-  files.argon2 = {config.argon2_memory_kib, config.argon2_iterations, config.argon2_parallelism};
-  files.lockout.max_failures = config.max_failed_logins;
-  files.lockout.block_seconds = config.block_duration_seconds;
-  files.lockout.max_unknown_entries = config.max_tracked_unknown_users;
-  files.time_mode = config.time_mode;
-  files.tempid_retention_seconds = config.tempid_retention_seconds;
-  BLUETRACE_ASSIGN_OR_RETURN(s->stores_,
-                             store::OpenFileBackend(env.fs, env.clock, env.random, files));
+  BLUETRACE_ASSIGN_OR_RETURN(s->stores_, OpenStorage(config, env.fs, env.clock, env.random));
   s->notes_ = s->stores_.notes;
   s->warnings_ = s->stores_.warnings;
 
@@ -59,7 +49,8 @@ util::Result<std::unique_ptr<ReportingService>> ReportingService::Open(const Ser
 
   BLUETRACE_ASSIGN_OR_RETURN(const store::CompactionStats compacted, s->CompactTempIds());
   if (compacted.records_dropped > 0) {
-    s->warnings_.push_back("tempIDs.txt: dropped " +
+    const std::string where = config.storage_backend == "files" ? "tempIDs.txt" : "TempIDs";
+    s->warnings_.push_back(where + ": dropped " +
                            util::Count(compacted.records_dropped, "TempID", "TempIDs") +
                            " that expired more than tempid.retention = " +
                            std::to_string(config.tempid_retention_seconds) +

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "bluetrace/service/storage_config.hpp"
 #include "bluetrace/util/config_reader.hpp"
 #include "config_common.hpp"
 
@@ -181,6 +182,13 @@ Status ValidateServerConfig(const ServerConfig& c) {
     std::string host;
     std::uint16_t port = 0;
     BLUETRACE_RETURN_IF_ERROR(ParseMetricsAddress(c.metrics_address, host, port));
+  }
+  if (c.storage_backend != "files" && c.storage_backend != "postgres") {
+    return InvalidArgument("storage.backend: must be \"files\" or \"postgres\", got \"" +
+                           c.storage_backend + "\"");
+  }
+  if (c.storage_backend == "postgres") {
+    BLUETRACE_RETURN_IF_ERROR(CheckPostgresConninfo(c.postgres_conninfo));
   }
   static const char* const kLevels[] = {"trace", "debug",    "info", "warn",
                                         "error", "critical", "off"};

@@ -8,6 +8,7 @@ target_sources(bluetrace_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/tracing_service.cpp
   ${CMAKE_CURRENT_LIST_DIR}/server_config.cpp
   ${CMAKE_CURRENT_LIST_DIR}/server_config_keys.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/storage_config.cpp
   ${CMAKE_CURRENT_LIST_DIR}/worker_pool.cpp
   ${CMAKE_CURRENT_LIST_DIR}/metrics.cpp
   ${CMAKE_CURRENT_LIST_DIR}/password_rules.cpp

@@ -3,12 +3,33 @@
 #include <spdlog/spdlog.h>
 
 #include <memory>
+#include <string_view>
 #include <utility>
 
 #include "bluetrace/service/contact_check.hpp"
 #include "bluetrace/util/plural.hpp"
 
 namespace bluetrace::service {
+namespace {
+
+// A store that failed: kUnavailable (a database away or too slow to answer) becomes Busy,
+// which the client retries later; anything else is an internal error. Nothing was
+// acknowledged either way.
+template <typename Outcome>
+void FailedOnStore(ServiceStats& stats, Outcome& o, std::string_view what, const util::Status& st) {
+  if (st.code() == util::StatusCode::kUnavailable) {
+    ++stats.store_unavailable;
+    o.status = TracingStatus::kBusy;
+    spdlog::warn("{}: the storage is unavailable: {}", what, st.ToString());
+  } else {
+    ++stats.internal_errors;
+    o.status = TracingStatus::kError;
+    spdlog::error("{} failed: {}", what, st.ToString());
+  }
+  o.error = st.ToString();
+}
+
+}  // namespace
 
 void TracingService::IssueTempId(const std::string& user, std::function<void(TempIdOutcome)> done) {
   std::chrono::milliseconds wait{0};
@@ -26,9 +47,7 @@ void TracingService::IssueTempId(const std::string& user, std::function<void(Tem
     const std::int64_t expiry = start + options_.tempid_lifetime_seconds - 1;
     auto record = deps_.tempids.Issue(user, start, expiry, deps_.random);
     if (!record.ok()) {
-      ++deps_.stats.internal_errors;
-      spdlog::error("issuing a TempID failed: {}", record.status().ToString());
-      o.error = record.status().ToString();
+      FailedOnStore(deps_.stats, o, "issuing a TempID", record.status());
       return (*job)(std::move(o));
     }
     ++deps_.stats.tempids_issued;
@@ -63,14 +82,17 @@ void TracingService::CheckContactLog(const std::string& user, std::string log_te
     }
     const std::int64_t now = deps_.clock.NowUnixSeconds();
     o.entries = static_cast<std::uint32_t>(entries->size());
-    const ContactCheckResult result = CheckContacts(
+    auto checked = CheckContacts(
         user, now, std::move(*entries),
         [this](std::span<const protocol::TempId> ids) { return deps_.tempids.LookupAll(ids); });
+    if (!checked.ok()) {
+      FailedOnStore(deps_.stats, o, "looking up the TempIDs of a contact log", checked.status());
+      return reply(std::move(o));
+    }
+    const ContactCheckResult& result = *checked;
     auto report = deps_.reports.Write(user, now, FormatReport(result, options_.time_mode));
     if (!report.ok()) {
-      ++deps_.stats.internal_errors;
-      spdlog::error("writing a contact report failed: {}", report.status().ToString());
-      o.error = report.status().ToString();
+      FailedOnStore(deps_.stats, o, "writing a contact report", report.status());
       return reply(std::move(o));
     }
     util::Status audited =

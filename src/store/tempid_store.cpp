@@ -2,7 +2,7 @@
 
 namespace bluetrace::store {
 
-std::vector<std::optional<protocol::TempIdRecord>> TempIdStore::LookupAll(
+util::Result<std::vector<std::optional<protocol::TempIdRecord>>> TempIdStore::LookupAll(
     std::span<const protocol::TempId> ids) const {
   std::vector<std::optional<protocol::TempIdRecord>> out;
   out.reserve(ids.size());

@@ -48,7 +48,7 @@ TEST_F(ContactCheckTest, OriginalSampleMatchesBothEntries) {
       {Id("12345678901234567890"), Ts("13/05/2020 17:45:06"), Ts("13/05/2020 18:00:05")},
       {Id("12345678901234567891"), Ts("13/05/2020 17:54:06"), Ts("13/05/2020 18:09:05")},
   };
-  auto r = CheckContacts("+61410666666", Ts("13/05/2020 18:10:00"), log, Lookup());
+  auto r = *CheckContacts("+61410666666", Ts("13/05/2020 18:10:00"), log, Lookup());
   EXPECT_EQ(lookups_, 1);  // one lookup for the whole log
   EXPECT_EQ(r.matched, 2u);
   EXPECT_EQ(r.unknown, 0u);
@@ -73,7 +73,7 @@ TEST_F(ContactCheckTest, UnknownEntriesHaveTheirOwnSectionAndFlaggedContactsStay
       {Id("12345678901234567892"), Ts("14/05/2020 17:45:07"), Ts("14/05/2020 18:00:05")},
       {Id("12345678901234567890"), Ts("13/05/2020 17:45:06"), Ts("13/05/2020 18:00:05")},
   };
-  auto r = CheckContacts("+61410666666", 0, log, Lookup());
+  auto r = *CheckContacts("+61410666666", 0, log, Lookup());
   EXPECT_EQ(r.matched + r.mismatched + r.unknown, log.size());
   EXPECT_EQ(r.unknown, 1u);
   EXPECT_EQ(r.mismatched, 1u);
@@ -112,7 +112,7 @@ TEST_F(ContactCheckTest, TheOriginalsExampleTwoPrintsBothContacts) {
       "12345678901234567892 14/05/2020 17:54:06 14/05/2020 18:09:05",
       "contact log", protocol::TimeZoneMode::kUtc, 100);
   ASSERT_TRUE(log.ok()) << log.status().ToString();
-  auto r = CheckContacts("+61410999999", 0, std::move(*log), Lookup());
+  auto r = *CheckContacts("+61410999999", 0, std::move(*log), Lookup());
   EXPECT_EQ(FormatConsoleLines(r, protocol::TimeZoneMode::kUtc),
             "received contact log from +61410999999\n"
             "12345678901234567891,\n13/05/2020 17:54:06,\n13/05/2020 18:09:05;\n"
@@ -125,7 +125,7 @@ TEST_F(ContactCheckTest, TheOriginalsExampleTwoPrintsBothContacts) {
 }
 
 TEST_F(ContactCheckTest, EmptyLogGivesEmptySectionsAndNoExtraConsoleSections) {
-  auto r = CheckContacts("+61410666666", 0, {}, Lookup());
+  auto r = *CheckContacts("+61410666666", 0, {}, Lookup());
   EXPECT_EQ(FormatConsoleLines(r, protocol::TimeZoneMode::kUtc),
             "received contact log from +61410666666\nContact log checking\n");
   EXPECT_NE(FormatReport(r, protocol::TimeZoneMode::kUtc).find("entries: 0\nmatched: 0\n"),
@@ -138,7 +138,8 @@ TEST_F(ContactCheckTest, AReportsHeaderReadsBack) {
       {Id("12345678901234567890"), Ts("13/05/2020 17:45:06"), Ts("13/05/2020 18:00:05")},
   };
   for (auto mode : {protocol::TimeZoneMode::kUtc, protocol::TimeZoneMode::kLocal}) {
-    auto h = ParseReportHeader(FormatReport(CheckContacts("+61410666666", 0, log, Lookup()), mode));
+    auto h =
+        ParseReportHeader(FormatReport(*CheckContacts("+61410666666", 0, log, Lookup()), mode));
     ASSERT_TRUE(h.ok()) << h.status().ToString();
     EXPECT_EQ(h->uploader, "+61410666666");
     EXPECT_EQ(h->entries, 2u);
@@ -147,14 +148,14 @@ TEST_F(ContactCheckTest, AReportsHeaderReadsBack) {
     EXPECT_EQ(h->unknown, 1u);
   }
   auto empty = ParseReportHeader(
-      FormatReport(CheckContacts("+61410666666", 0, {}, Lookup()), protocol::TimeZoneMode::kUtc));
+      FormatReport(*CheckContacts("+61410666666", 0, {}, Lookup()), protocol::TimeZoneMode::kUtc));
   ASSERT_TRUE(empty.ok());
   EXPECT_EQ(empty->entries, 0u);
 }
 
 TEST_F(ContactCheckTest, AMalformedReportHeaderIsNamed) {
   const std::string good =
-      FormatReport(CheckContacts("+61410666666", 0, {}, Lookup()), protocol::TimeZoneMode::kUtc);
+      FormatReport(*CheckContacts("+61410666666", 0, {}, Lookup()), protocol::TimeZoneMode::kUtc);
   auto message = [](std::string_view text) {
     auto h = ParseReportHeader(text);
     return h.ok() ? std::string("ok") : h.status().message();

@@ -98,6 +98,31 @@ TEST(PgOptionsTest, OnlyUnixSocketsAndLoopbackAreAccepted) {
   }
 }
 
+TEST(PgOptionsTest, ARemoteHostIsAcceptedOnlyWithVerifyFull) {
+  PgOptions o;
+  for (const char* ok : {"host=db.example.org sslmode=verify-full sslrootcert=/x/ca.crt",
+                         "postgresql://bt@10.0.0.1:5432/bt?sslmode=verify-full"}) {
+    o.conninfo = ok;
+    EXPECT_TRUE(ValidatePgOptions(o).ok()) << ok;
+  }
+  for (const char* bad : {"host=db.example.org sslmode=require", "host=10.0.0.1 sslmode=verify-ca",
+                          "host=10.0.0.1 sslmode=prefer"}) {
+    o.conninfo = bad;
+    EXPECT_EQ(ValidatePgOptions(o).code(), util::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
+TEST(PgOptionsTest, APasswordInTheConnectionStringIsRefused) {
+  PgOptions o;
+  o.conninfo = "host=/tmp/x password=hunter2";
+  util::Status st = ValidatePgOptions(o);
+  EXPECT_EQ(st.code(), util::StatusCode::kInvalidArgument);
+  EXPECT_EQ(st.message().find("hunter2"), std::string::npos) << st.ToString();
+  o.conninfo = "host=/tmp/x";
+  o.password = "hunter2";  // given apart, as from a password file: fine
+  EXPECT_TRUE(ValidatePgOptions(o).ok());
+}
+
 TEST(PgOptionsTest, ARemoteHostFromTheEnvironmentIsRefusedToo) {
   const char* saved = getenv("PGHOST");
   const std::string saved_value = saved != nullptr ? saved : "";
@@ -153,8 +178,9 @@ TEST_F(PgConnectionTest, MigrationsApplyOnceInOrderAndRecordTheVersion) {
   const std::string dir = test::SourcePath("packaging/sql");
   auto v = ApplyMigrations(*conn, fs, dir);
   ASSERT_TRUE(v.ok()) << v.status().ToString();
-  EXPECT_EQ(*v, 1);
-  EXPECT_EQ(*SchemaVersion(*conn), 1);
+  EXPECT_EQ(*v, kSchemaVersion);  // the build's version is the newest script's
+  EXPECT_EQ(*SchemaVersion(*conn), kSchemaVersion);
+  EXPECT_TRUE(CheckSchemaVersion(*conn).ok());
   for (const char* table : {"users", "lockouts", "tempids", "reports", "devices", "audit"}) {
     auto res = conn->Exec("exists", "SELECT to_regclass($1) IS NOT NULL", {std::string(table)});
     ASSERT_TRUE(res.ok());
@@ -162,7 +188,7 @@ TEST_F(PgConnectionTest, MigrationsApplyOnceInOrderAndRecordTheVersion) {
   }
   auto again = ApplyMigrations(*conn, fs, dir);  // a second instance starting: nothing to do
   ASSERT_TRUE(again.ok()) << again.status().ToString();
-  EXPECT_EQ(*again, 1);
+  EXPECT_EQ(*again, kSchemaVersion);
 }
 
 TEST_F(PgConnectionTest, AFailingMigrationIsRolledBackAndANewerDatabaseIsRefused) {

@@ -85,14 +85,16 @@ TEST_F(PgTempIdStoreTest, LookupAllOfManyIdsAnswersInOrder) {
     ids.push_back(r->id);
     ids.push_back(TempId::FromInteger(static_cast<protocol::TempIdInteger>(i)));  // unknown
   }
-  auto records = store->LookupAll(ids);
+  auto found = store->LookupAll(ids);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  const auto& records = *found;
   ASSERT_EQ(records.size(), ids.size());
   for (std::size_t i = 0; i < ids.size(); i += 2) {
     ASSERT_TRUE(records[i].has_value()) << i;
     EXPECT_EQ(records[i]->user, users[i / 2]);
     EXPECT_FALSE(records[i + 1].has_value()) << i + 1;
   }
-  EXPECT_TRUE(store->LookupAll({}).empty());
+  EXPECT_TRUE(store->LookupAll({})->empty());
 }
 
 TEST_F(PgTempIdStoreTest, RecordsTheFileFormatCannotHoldAreRefused) {

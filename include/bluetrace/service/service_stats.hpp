@@ -20,6 +20,9 @@ struct ServiceStats {
   std::atomic<std::uint64_t> rate_limited_tempids{0};
   std::atomic<std::uint64_t> protocol_errors{0};  // messages refused in the wrong state
   std::atomic<std::uint64_t> internal_errors{0};
+  // Requests answered Busy because the storage could not be reached in time (a database
+  // away); nothing of them was acknowledged.
+  std::atomic<std::uint64_t> store_unavailable{0};
 };
 
 }  // namespace bluetrace::service

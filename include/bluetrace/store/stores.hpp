@@ -17,6 +17,9 @@
 namespace bluetrace::store {
 
 struct Stores {
+  // What the stores share and need to outlive them (a connection pool); declared first, so
+  // it is destroyed last. May be null.
+  std::shared_ptr<void> shared;
   std::unique_ptr<UserStore> users;
   std::unique_ptr<LockoutStore> lockouts;
   std::unique_ptr<TempIdStore> tempids;

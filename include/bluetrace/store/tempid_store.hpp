@@ -59,11 +59,13 @@ class TempIdStore {
   // errors of Issue().
   virtual util::Status Append(const protocol::TempIdRecord& record) = 0;
 
-  // The record of `id`, if known.
+  // The record of `id`, if known; nullopt also when the storage cannot answer (for tools
+  // and tests: a contact check uses LookupAll, whose errors cannot pass for "unknown").
   virtual std::optional<protocol::TempIdRecord> Lookup(const protocol::TempId& id) const = 0;
   // The records of many ids at once (one round trip for a database), in the order of
-  // `ids`; nullopt where unknown.
-  virtual std::vector<std::optional<protocol::TempIdRecord>> LookupAll(
+  // `ids`; nullopt where unknown. Errors: the storage's (kUnavailable: a database that
+  // cannot be reached or did not answer in time).
+  virtual util::Result<std::vector<std::optional<protocol::TempIdRecord>>> LookupAll(
       std::span<const protocol::TempId> ids) const;
 
   // Drops the records that expired more than the configured retention ago.

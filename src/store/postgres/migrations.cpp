@@ -119,4 +119,19 @@ Result<int> ApplyMigrations(PgConnection& conn, FileSystem& fs, const std::strin
   return result;
 }
 
+Status CheckSchemaVersion(PgConnection& conn) {
+  BLUETRACE_ASSIGN_OR_RETURN(const int version, SchemaVersion(conn));
+  if (version == kSchemaVersion) return Status::Ok();
+  const std::string found =
+      version == 0 ? "has no bluetrace schema" : "has schema version " + std::to_string(version);
+  if (version < kSchemaVersion) {
+    return util::FailedPrecondition("the database " + found + "; this server needs version " +
+                                    std::to_string(kSchemaVersion) +
+                                    ": run `bluetrace-admin db migrate` first");
+  }
+  return util::FailedPrecondition("the database " + found + ", newer than version " +
+                                  std::to_string(kSchemaVersion) +
+                                  " of this server: upgrade bluetrace-server");
+}
+
 }  // namespace bluetrace::store

@@ -41,8 +41,23 @@ util::StatusCode CodeOfSqlState(std::string_view state) {
 
 Status NotLoopback(std::string_view what, std::string_view host) {
   return util::InvalidArgument("PostgreSQL " + std::string(what) + " " + std::string(host) +
-                               " is neither loopback nor a Unix socket (a remote database "
-                               "needs TLS, not supported yet)");
+                               " is neither loopback nor a Unix socket: a remote database is "
+                               "reached only with sslmode=verify-full (and sslrootcert)");
+}
+
+// The connection runs over TLS with the server's certificate and name checked.
+bool VerifiedTls(pg_conn* conn) {
+  if (PQsslInUse(conn) == 0) return false;
+  PQconninfoOption* used = PQconninfo(conn);
+  if (used == nullptr) return false;
+  bool verify_full = false;
+  for (PQconninfoOption* o = used; o->keyword != nullptr; ++o) {
+    if (std::string_view(o->keyword) == "sslmode" && o->val != nullptr) {
+      verify_full = std::string_view(o->val) == "verify-full";
+    }
+  }
+  PQconninfoFree(used);
+  return verify_full;
 }
 
 std::string Trimmed(const char* message) {
@@ -68,12 +83,28 @@ Status ValidatePgOptions(const PgOptions& options) {
     return st;
   }
   Status st;
+  // Not in the string: libpq falls back to the environment (PGHOST, PGSSLMODE, ...).
+  auto value_of = [](const PQconninfoOption* o) -> const char* {
+    return o->val != nullptr ? o->val : (o->envvar != nullptr ? getenv(o->envvar) : nullptr);
+  };
+  bool verify_full = false;
+  for (PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
+    const char* value = value_of(o);
+    if (std::string_view(o->keyword) == "sslmode") {
+      verify_full = value != nullptr && std::string_view(value) == "verify-full";
+    }
+  }
   for (PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
     const std::string_view key = o->keyword;
+    if (key == "password" && o->val != nullptr) {
+      st = util::InvalidArgument(
+          "the PostgreSQL connection string must not hold the password: use a password file "
+          "(postgres.password_file), PGPASSWORD or ~/.pgpass");
+      break;
+    }
     if (key != "host" && key != "hostaddr") continue;
-    // Not in the string: libpq falls back to PGHOST / PGHOSTADDR.
-    const char* value = o->val != nullptr ? o->val : getenv(o->envvar);
-    if (!AllLoopback(value)) st = NotLoopback(o->keyword, value);
+    const char* value = value_of(o);
+    if (!verify_full && !AllLoopback(value)) st = NotLoopback(o->keyword, value);
   }
   PQconninfoFree(parsed);
   return st;
@@ -121,9 +152,13 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Open(const PgOptions& option
   const std::string server_options =
       "-c statement_timeout=" + std::to_string(options.statement_timeout.count());
   // Later keywords win over the connection string (expand_dbname=1 reads it first).
-  const char* keys[] = {"dbname", "connect_timeout", "options", "application_name", nullptr};
-  const char* values[] = {options.conninfo.c_str(), connect_timeout.c_str(), server_options.c_str(),
-                          "bluetrace", nullptr};
+  // An empty password must not override libpq's own sources: leave the keyword out.
+  const char* keys[] = {"dbname",           "connect_timeout", "options",
+                        "application_name", "password",        nullptr};
+  const char* values[] = {options.conninfo.c_str(), connect_timeout.c_str(),
+                          server_options.c_str(),   "bluetrace",
+                          options.password.c_str(), nullptr};
+  if (options.password.empty()) keys[4] = nullptr;
   pg_conn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (conn == nullptr) return util::ResourceExhausted("libpq could not allocate a connection");
   std::unique_ptr<PgConnection> out(new PgConnection(conn));
@@ -131,7 +166,9 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Open(const PgOptions& option
     return util::Unavailable("connecting to PostgreSQL: " + Trimmed(PQerrorMessage(conn)));
   }
   // A service file (pg_service.conf) can still name a host: check where we ended up.
-  if (const char* host = PQhost(conn); !AllLoopback(host)) return NotLoopback("host", host);
+  if (const char* host = PQhost(conn); !AllLoopback(host) && !VerifiedTls(conn)) {
+    return NotLoopback("host", host);
+  }
   // Notices ("relation ... already exists, skipping") are no errors; libpq would print
   // them on stderr.
   PQsetNoticeProcessor(

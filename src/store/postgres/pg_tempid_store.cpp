@@ -103,7 +103,7 @@ std::optional<TempIdRecord> PgTempIdStore::Lookup(const TempId& id) const {
   return std::move(record).value();
 }
 
-std::vector<std::optional<TempIdRecord>> PgTempIdStore::LookupAll(
+Result<std::vector<std::optional<TempIdRecord>>> PgTempIdStore::LookupAll(
     std::span<const TempId> ids) const {
   std::vector<std::optional<TempIdRecord>> out(ids.size());
   if (ids.empty()) return out;
@@ -114,18 +114,18 @@ std::vector<std::optional<TempIdRecord>> PgTempIdStore::LookupAll(
     array += id.view();
   }
   array += '}';
-  auto conn = pool_.Acquire();
-  if (!conn.ok()) return out;
+  BLUETRACE_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
   // bpchar[], the column's type, so that the primary key's index serves the lookup.
-  auto res = (*conn)->Exec("look up tempids",
-                           "SELECT tempid, phone, start, expiry FROM tempids "
-                           "WHERE tempid = ANY($1::bpchar[])",
-                           {std::move(array)});
-  if (!res.ok()) return out;
+  BLUETRACE_ASSIGN_OR_RETURN(auto res,
+                             conn->Exec("look up tempids",
+                                        "SELECT tempid, phone, start, expiry FROM tempids "
+                                        "WHERE tempid = ANY($1::bpchar[])",
+                                        {std::move(array)}));
   std::unordered_map<TempId, TempIdRecord> found;
-  for (int i = 0; i < res->rows(); ++i) {
-    auto record = RecordOf(*res, i);
-    if (record.ok()) found.emplace(record->id, std::move(record).value());
+  for (int i = 0; i < res.rows(); ++i) {
+    // A row that does not read back is an error, never an "unknown" contact.
+    BLUETRACE_ASSIGN_OR_RETURN(TempIdRecord record, RecordOf(res, i));
+    found.emplace(record.id, std::move(record));
   }
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (auto it = found.find(ids[i]); it != found.end()) out[i] = it->second;

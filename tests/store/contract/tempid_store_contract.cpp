@@ -92,7 +92,9 @@ TEST_P(TempIdStoreContract, LookupAllAnswersInOrderWithUnknownsAsNothing) {
   auto b = tempids->Issue("+61410000002", now, now + 10, backend().random());
   ASSERT_TRUE(a.ok() && b.ok());
   const std::vector<TempId> ids = {b->id, *TempId::Parse("00000000000000000001"), a->id};
-  auto records = tempids->LookupAll(ids);
+  auto found = tempids->LookupAll(ids);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  const auto& records = *found;
   ASSERT_EQ(records.size(), 3u);
   EXPECT_EQ(records[0]->user, "+61410000002");
   EXPECT_FALSE(records[1].has_value());

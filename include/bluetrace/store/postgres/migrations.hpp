@@ -15,9 +15,18 @@
 
 namespace bluetrace::store {
 
+// The schema version this build works with: the number of the newest script in
+// packaging/sql/ (a test keeps them equal).
+inline constexpr int kSchemaVersion = 1;
+
 // The schema version of the database: the highest applied migration, 0 for an empty
 // database (no schema_version table). Errors: the connection's.
 Result<int> SchemaVersion(PgConnection& conn);
+
+// OK when the database's schema is kSchemaVersion; otherwise kFailedPrecondition saying
+// which version it is and what to do (run `bluetrace-admin db migrate`, or upgrade this
+// server when the database is newer). Errors: the connection's.
+Status CheckSchemaVersion(PgConnection& conn);
 
 // Applies the migrations of `dir` newer than the database's version and returns the
 // version reached. Errors: kInvalidArgument for a misnamed, duplicate or missing-in-sequence

@@ -7,8 +7,11 @@
 // Each connection gets a statement timeout at start-up (a hung statement fails as
 // kUnavailable instead of holding a server thread) and a connect timeout.
 //
-// Only a Unix socket directory or a loopback address is accepted as host: talking to a
-// remote database needs TLS (sslmode=verify-full), which is not wired up yet.
+// A remote database is reached only over TLS that checks the server's certificate and
+// name: a host that is neither a Unix socket directory nor loopback (localhost, 127.0.0.1,
+// ::1) needs sslmode=verify-full (and the CA in sslrootcert), checked before connecting and
+// again on the connection made. The password never travels in the connection string
+// (refused): it comes from PgOptions::password or libpq's PGPASSWORD / ~/.pgpass.
 //
 // Errors are util::Status values naming the statement and the SQL state, e.g.
 // "insert user: SQLSTATE 23505: duplicate key ...", with the code mapped by class:
@@ -41,14 +44,16 @@ using util::Status;
 struct PgOptions {
   // A libpq connection string, e.g. "host=/run/postgresql dbname=bluetrace user=bluetrace".
   std::string conninfo;
+  // The password, e.g. read from a file; empty: libpq's own sources. Not kept in messages.
+  std::string password{};
   // Longest a single statement may run before the server cancels it (kUnavailable).
   std::chrono::milliseconds statement_timeout{5000};
   // Longest connecting may take, in whole seconds (libpq's connect_timeout; >= 2).
   int connect_timeout_seconds = 5;
 };
 
-// OK, or kInvalidArgument for a malformed connection string or a host that is neither a
-// Unix socket directory nor a loopback address.
+// OK, or kInvalidArgument for a malformed connection string, one holding a password, or
+// a remote host without sslmode=verify-full (see the top of this file).
 Status ValidatePgOptions(const PgOptions& options);
 
 // A parameter value: nullopt is SQL NULL. Values are sent as text.

@@ -62,7 +62,7 @@ class PgTempIdStore final : public TempIdStore {
   // Nullopt also when the database fails (no error channel).
   std::optional<protocol::TempIdRecord> Lookup(const protocol::TempId& id) const override;
   // One query (tempid = ANY($1)); all nullopt when the database fails.
-  std::vector<std::optional<protocol::TempIdRecord>> LookupAll(
+  Result<std::vector<std::optional<protocol::TempIdRecord>>> LookupAll(
       std::span<const protocol::TempId> ids) const override;
 
   // One DELETE; records_kept counts what the table held besides; the byte counts stay 0
