@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
-#include <utility>
 #include <string_view>
+#include <utility>
 
 #include "bluetrace/store/files/file_backend.hpp"
 #include "bluetrace/store/postgres/pg_backend.hpp"
