@@ -22,8 +22,8 @@ std::string ZoneName(protocol::TimeZoneMode mode) {
 }  // namespace
 
 util::Result<ContactCheckResult> CheckContacts(std::string uploader, std::int64_t received_at,
-                                 std::vector<protocol::ContactLogEntry> entries,
-                                 const TempIdLookup& lookup) {
+                                               std::vector<protocol::ContactLogEntry> entries,
+                                               const TempIdLookup& lookup) {
   ContactCheckResult r;
   r.uploader = std::move(uploader);
   r.received_at = received_at;

@@ -45,15 +45,14 @@ struct ContactCheckResult {
 };
 
 // Resolves every TempID of a log in one call (one query for a database), in order.
-using TempIdLookup =
-    std::function<util::Result<std::vector<std::optional<protocol::TempIdRecord>>>(
-        std::span<const protocol::TempId>)>;
+using TempIdLookup = std::function<util::Result<std::vector<std::optional<protocol::TempIdRecord>>>(
+    std::span<const protocol::TempId>)>;
 
 // Matches the log against the records `lookup` finds. The lookup's error is returned as it
 // is: a store that cannot answer must never make a contact read as unknown.
 util::Result<ContactCheckResult> CheckContacts(std::string uploader, std::int64_t received_at,
-                                 std::vector<protocol::ContactLogEntry> entries,
-                                 const TempIdLookup& lookup);
+                                               std::vector<protocol::ContactLogEntry> entries,
+                                               const TempIdLookup& lookup);
 
 // The original's server console lines, exactly, each ending in '\n':
 //   received contact log from <uploader>

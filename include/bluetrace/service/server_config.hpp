@@ -94,8 +94,8 @@ struct ServerConfig {
   // A libpq connection string, keywords or URI, without a password (refused). A host that
   // is neither loopback nor a Unix socket directory needs sslmode=verify-full.
   std::string postgres_conninfo = "host=/var/run/postgresql dbname=bluetrace user=bluetrace";
-  std::string postgres_password_file;  // empty: libpq's own (PGPASSWORD, ~/.pgpass)
-  std::uint32_t postgres_pool_size = 4;             // connections per instance
+  std::string postgres_password_file;                // empty: libpq's own (PGPASSWORD, ~/.pgpass)
+  std::uint32_t postgres_pool_size = 4;              // connections per instance
   std::uint32_t postgres_acquire_timeout_ms = 2000;  // wait for a free connection
   std::uint32_t postgres_statement_timeout_ms = 5000;
   std::uint32_t postgres_connect_timeout = 5;  // seconds

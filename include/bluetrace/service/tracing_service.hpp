@@ -49,7 +49,7 @@ struct TracingDeps {
 enum class TracingStatus {
   kDone,
   kRateLimited,  // `retry_after` says when to try again
-  kBusy,  // the store pool is full, or the storage is unavailable; nothing was done
+  kBusy,         // the store pool is full, or the storage is unavailable; nothing was done
   kInvalid,      // the contact log is malformed; `error` says where
   kTooLarge,     // the contact log has too many entries
   kError,        // a store or the audit trail failed; `error` says how (for the log)
