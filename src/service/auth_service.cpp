@@ -83,7 +83,9 @@ void AuthService::AuditLogin(const Attempt& a, LoginOutcome& o) {
   }
   if (!st.ok()) {
     LoginOutcome failed;
-    failed.error = util::Unavailable("audit record not written: " + st.ToString());
+    // The trail's own code: kUnavailable (a database away, a log waiting to reopen) is
+    // answered Busy, anything else as an internal error.
+    failed.error = util::Status(st.code(), "audit record not written: " + st.message());
     o = std::move(failed);
   }
 }
@@ -312,7 +314,8 @@ void AuthService::Register(std::string user, util::SecretString password, std::s
             result.status = RegisterStatus::kRegistered;
             result.user = job->name;
           } else {
-            result.error = util::Unavailable("audit record not written: " + audited.ToString());
+            result.error =
+                util::Status(audited.code(), "audit record not written: " + audited.message());
           }
         } else if (st.code() == util::StatusCode::kAlreadyExists) {
           result.status = RegisterStatus::kAlreadyExists;
