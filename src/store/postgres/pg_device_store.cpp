@@ -62,12 +62,7 @@ Result<std::string> PgDeviceStore::Issue(std::string_view user, util::Random& ra
 }
 
 std::size_t PgDeviceStore::size() const {
-  auto conn = pool_.Acquire();
-  if (!conn.ok()) return 0;
-  auto res = (*conn)->Exec("count devices", "SELECT count(*) FROM devices");
-  if (!res.ok()) return 0;
-  auto n = res->GetInt(0, 0);
-  return n.ok() ? static_cast<std::size_t>(*n) : 0;
+  return CountOrZero(pool_, "count devices", "SELECT count(*) FROM devices");
 }
 
 }  // namespace bluetrace::store

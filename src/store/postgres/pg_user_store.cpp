@@ -82,12 +82,7 @@ bool PgUserStore::Contains(std::string_view user) const {
 }
 
 std::size_t PgUserStore::size() const {
-  auto conn = pool_.Acquire();
-  if (!conn.ok()) return 0;
-  auto res = (*conn)->Exec("count users", "SELECT count(*) FROM users");
-  if (!res.ok()) return 0;
-  auto n = res->GetInt(0, 0);
-  return n.ok() ? static_cast<std::size_t>(*n) : 0;
+  return CountOrZero(pool_, "count users", "SELECT count(*) FROM users");
 }
 
 }  // namespace bluetrace::store
