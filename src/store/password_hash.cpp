@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "bluetrace/util/secret.hpp"
+
 namespace bluetrace::store {
 
 using util::Result;
@@ -76,6 +78,17 @@ Result<bool> VerifyPassword(std::string_view encoded, std::string_view password)
       return util::Internal(std::string("argon2id verification failed: ") +
                             argon2_error_message(rc));
   }
+}
+
+Result<std::string> MakeDummyHash(const Argon2Params& params, util::Random& random) {
+  std::array<std::uint8_t, 16> password_bytes{};
+  BLUETRACE_RETURN_IF_ERROR(random.Fill(password_bytes));
+  std::string password(password_bytes.begin(), password_bytes.end());
+  for (char& c : password) c = static_cast<char>('a' + static_cast<unsigned char>(c) % 26);
+  auto hash = HashPassword(password, params, random);
+  util::WipeString(password);
+  OPENSSL_cleanse(password_bytes.data(), password_bytes.size());
+  return hash;
 }
 
 }  // namespace bluetrace::store

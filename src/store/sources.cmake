@@ -2,8 +2,10 @@ target_sources(bluetrace_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/file_system.cpp
   ${CMAKE_CURRENT_LIST_DIR}/instrumented_file_system.cpp
   ${CMAKE_CURRENT_LIST_DIR}/password_hash.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/lockout_store.cpp
   ${CMAKE_CURRENT_LIST_DIR}/contact_log_store.cpp
   ${CMAKE_CURRENT_LIST_DIR}/known_servers.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/device_store.cpp
   ${CMAKE_CURRENT_LIST_DIR}/device_tokens.cpp
   ${CMAKE_CURRENT_LIST_DIR}/report_name.cpp
   ${CMAKE_CURRENT_LIST_DIR}/tempid_store.cpp

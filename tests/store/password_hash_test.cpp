@@ -112,6 +112,31 @@ TEST(PasswordHashTest, RandomFailureIsReported) {
   EXPECT_EQ(got.status().code(), util::StatusCode::kUnavailable);
 }
 
+TEST(PasswordHashTest, DummyHashMatchesNoPasswordAndDiffersEachTime) {
+  test::SeededRandom random(11);
+  auto a = MakeDummyHash(kFast, random);
+  auto b = MakeDummyHash(kFast, random);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(a->rfind("$argon2id$v=19$m=8,t=1,p=1$", 0), 0u) << *a;
+  EXPECT_NE(*a, *b);
+  for (const std::string& password :
+       {std::string(), std::string("password"), std::string("comp3331"), std::string(16, 'a'),
+        std::string(16, 'z'), std::string(kMaxPasswordBytes, 'x')}) {
+    auto match = VerifyPassword(*a, password);
+    ASSERT_TRUE(match.ok()) << match.status().ToString();
+    EXPECT_FALSE(*match) << password;
+  }
+}
+
+TEST(PasswordHashTest, DummyHashReportsBadParamsAndRandomFailure) {
+  test::SeededRandom random(13);
+  EXPECT_EQ(MakeDummyHash({.memory_kib = 1}, random).status().code(),
+            util::StatusCode::kInvalidArgument);
+  test::ScriptedRandom short_random({1, 2, 3});  // fewer than the 16 password bytes
+  EXPECT_EQ(MakeDummyHash(kFast, short_random).status().code(), util::StatusCode::kUnavailable);
+}
+
 // The credentials.txt loader and the login verifier read an encoding with one parser, so a
 // file that loads never holds a hash that login then refuses as malformed.
 TEST(PasswordHashTest, TheLoaderAndTheVerifierAgreeOnEveryEncoding) {

@@ -9,11 +9,8 @@
 #include <thread>
 #include <vector>
 
-#include "bluetrace/store/file_system.hpp"
-#include "bluetrace/store/postgres/migrations.hpp"
 #include "bluetrace/util/digest.hpp"
 #include "support/postgres_server.hpp"
-#include "support/temp_dir.hpp"
 
 namespace bluetrace::store {
 namespace {
@@ -21,40 +18,27 @@ namespace {
 class PgAuditTrailTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto& server = test::SharedPostgresServerForTest();
-    ASSERT_TRUE(server.ok()) << server.error();
-    const std::string db = server.CreateFreshDatabase();
-    ASSERT_FALSE(db.empty());
-    conninfo_ = server.ConnectionString(db);
-    auto conn = PgConnection::Open({.conninfo = conninfo_});
-    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
-    conn_ = std::move(conn).value();
-    auto v =
-        ApplyMigrations(*conn_, PosixFileSystem::Instance(), test::SourcePath("packaging/sql"));
-    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    db_ = test::FreshPgDatabase::Create();
+    ASSERT_TRUE(db_);
   }
 
   // Another server instance: its own pool and trail.
   std::unique_ptr<PgAuditTrail> OpenInstance() {
-    PgPoolOptions options;
-    options.connection.conninfo = conninfo_;
-    auto pool = PgPool::Open(options);
-    EXPECT_TRUE(pool.ok()) << pool.status().ToString();
-    if (!pool.ok()) return nullptr;
-    pools_.push_back(std::move(pool).value());
-    return PgAuditTrail::Open(*pools_.back(), clock_);
+    PgPool* pool = db_->NewPool();
+    if (pool == nullptr) return nullptr;
+    return PgAuditTrail::Open(*pool, clock_);
   }
 
   void Exec(const std::string& sql) {
-    auto res = conn_->Exec("test", sql);
+    auto res = db_->conn().Exec("test", sql);
     ASSERT_TRUE(res.ok()) << res.status().ToString();
   }
 
   // The number of records, after checking seq and the chain row by row.
   int CheckChain() {
-    auto rows = conn_->Exec("read",
-                            "SELECT seq, time, event, fields, encode(prev_hash, 'hex'), "
-                            "encode(hash, 'hex') FROM audit ORDER BY seq");
+    auto rows = db_->conn().Exec("read",
+                                 "SELECT seq, time, event, fields, encode(prev_hash, 'hex'), "
+                                 "encode(hash, 'hex') FROM audit ORDER BY seq");
     EXPECT_TRUE(rows.ok()) << rows.status().ToString();
     if (!rows.ok()) return -1;
     std::string prev(64, '0');
@@ -71,10 +55,8 @@ class PgAuditTrailTest : public ::testing::Test {
     return rows->rows();
   }
 
+  std::unique_ptr<test::FreshPgDatabase> db_;
   util::ManualClock clock_{1'600'000'000};
-  std::string conninfo_;
-  std::unique_ptr<PgConnection> conn_;
-  std::vector<std::unique_ptr<PgPool>> pools_;
 };
 
 TEST_F(PgAuditTrailTest, WritersOnSeveralInstancesFormOneChain) {

@@ -7,14 +7,10 @@
 #include <memory>
 #include <string>
 #include <thread>
-#include <vector>
 
-#include "bluetrace/store/file_system.hpp"
-#include "bluetrace/store/postgres/migrations.hpp"
 #include "bluetrace/util/digest.hpp"
 #include "support/fake_random.hpp"
 #include "support/postgres_server.hpp"
-#include "support/temp_dir.hpp"
 
 namespace bluetrace::store {
 namespace {
@@ -22,34 +18,19 @@ namespace {
 class PgDeviceStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto& server = test::SharedPostgresServerForTest();
-    ASSERT_TRUE(server.ok()) << server.error();
-    const std::string db = server.CreateFreshDatabase();
-    ASSERT_FALSE(db.empty());
-    conninfo_ = server.ConnectionString(db);
-    auto conn = PgConnection::Open({.conninfo = conninfo_});
-    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
-    conn_ = std::move(conn).value();
-    auto v =
-        ApplyMigrations(*conn_, PosixFileSystem::Instance(), test::SourcePath("packaging/sql"));
-    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    db_ = test::FreshPgDatabase::Create();
+    ASSERT_TRUE(db_);
   }
 
   // Another server instance: its own pool and store.
   std::unique_ptr<PgDeviceStore> OpenInstance() {
-    PgPoolOptions options;
-    options.connection.conninfo = conninfo_;
-    auto pool = PgPool::Open(options);
-    EXPECT_TRUE(pool.ok()) << pool.status().ToString();
-    if (!pool.ok()) return nullptr;
-    pools_.push_back(std::move(pool).value());
-    return PgDeviceStore::Open(*pools_.back(), clock_);
+    PgPool* pool = db_->NewPool();
+    if (pool == nullptr) return nullptr;
+    return PgDeviceStore::Open(*pool, clock_);
   }
 
+  std::unique_ptr<test::FreshPgDatabase> db_;
   util::ManualClock clock_{1'600'000'000};
-  std::string conninfo_;
-  std::unique_ptr<PgConnection> conn_;
-  std::vector<std::unique_ptr<PgPool>> pools_;
 };
 
 TEST_F(PgDeviceStoreTest, OnlyTheTokensDigestIsStored) {
@@ -59,7 +40,7 @@ TEST_F(PgDeviceStoreTest, OnlyTheTokensDigestIsStored) {
   auto token = devices->Issue("+61410000001", random);
   ASSERT_TRUE(token.ok()) << token.status().ToString();
   auto rows =
-      conn_->Exec("read", "SELECT phone, device_id, encode(token_digest, 'hex') FROM devices");
+      db_->conn().Exec("read", "SELECT phone, device_id, encode(token_digest, 'hex') FROM devices");
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
   ASSERT_EQ(rows->rows(), 1);
   const std::string digest = util::Sha256Hex(*token);

@@ -10,10 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "bluetrace/store/file_system.hpp"
-#include "bluetrace/store/postgres/migrations.hpp"
 #include "support/postgres_server.hpp"
-#include "support/temp_dir.hpp"
 
 namespace bluetrace::store {
 namespace {
@@ -21,42 +18,27 @@ namespace {
 class PgLockoutStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto& server = test::SharedPostgresServerForTest();
-    ASSERT_TRUE(server.ok()) << server.error();
-    const std::string db = server.CreateFreshDatabase();
-    ASSERT_FALSE(db.empty());
-    conninfo_ = server.ConnectionString(db);
-    auto conn = PgConnection::Open({.conninfo = conninfo_});
-    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
-    conn_ = std::move(conn).value();
-    auto v =
-        ApplyMigrations(*conn_, PosixFileSystem::Instance(), test::SourcePath("packaging/sql"));
-    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    db_ = test::FreshPgDatabase::Create();
+    ASSERT_TRUE(db_);
   }
 
   // Another server instance: its own pool and store.
   std::unique_ptr<PgLockoutStore> OpenInstance(const LockoutPolicy& policy) {
-    PgPoolOptions options;
-    options.connection.conninfo = conninfo_;
-    auto pool = PgPool::Open(options);
-    EXPECT_TRUE(pool.ok()) << pool.status().ToString();
-    if (!pool.ok()) return nullptr;
-    pools_.push_back(std::move(pool).value());
-    auto store = PgLockoutStore::Open(*pools_.back(), policy, clock_);
+    PgPool* pool = db_->NewPool();
+    if (pool == nullptr) return nullptr;
+    auto store = PgLockoutStore::Open(*pool, policy, clock_);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     return store.ok() ? std::move(store).value() : nullptr;
   }
 
   std::int64_t Count(const std::string& where) {
-    auto res = conn_->Exec("count", "SELECT count(*) FROM lockouts WHERE " + where);
+    auto res = db_->conn().Exec("count", "SELECT count(*) FROM lockouts WHERE " + where);
     EXPECT_TRUE(res.ok()) << res.status().ToString();
     return res.ok() ? *res->GetInt(0, 0) : -1;
   }
 
+  std::unique_ptr<test::FreshPgDatabase> db_;
   util::ManualClock clock_{1'600'000'000};
-  std::string conninfo_;
-  std::unique_ptr<PgConnection> conn_;
-  std::vector<std::unique_ptr<PgPool>> pools_;
 };
 
 TEST_F(PgLockoutStoreTest, FailuresFromManyInstancesAtOnceBlockAtExactlyTheMaxth) {

@@ -6,11 +6,8 @@
 #include <memory>
 #include <string>
 
-#include "bluetrace/store/file_system.hpp"
-#include "bluetrace/store/postgres/migrations.hpp"
 #include "support/fake_random.hpp"
 #include "support/postgres_server.hpp"
-#include "support/temp_dir.hpp"
 
 namespace bluetrace::store {
 namespace {
@@ -20,36 +17,23 @@ constexpr Argon2Params kFast{.memory_kib = 8, .iterations = 1, .parallelism = 1}
 class PgUserStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto& server = test::SharedPostgresServerForTest();
-    ASSERT_TRUE(server.ok()) << server.error();
-    db_ = server.CreateFreshDatabase();
-    ASSERT_FALSE(db_.empty());
-    auto conn = PgConnection::Open({.conninfo = server.ConnectionString(db_)});
-    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
-    conn_ = std::move(conn).value();
-    ASSERT_TRUE(
-        ApplyMigrations(*conn_, PosixFileSystem::Instance(), test::SourcePath("packaging/sql"))
-            .ok());
-    PgPoolOptions options;
-    options.connection.conninfo = server.ConnectionString(db_);
-    auto pool = PgPool::Open(options);
-    ASSERT_TRUE(pool.ok()) << pool.status().ToString();
-    pool_ = std::move(pool).value();
-    auto users = PgUserStore::Open(*pool_, kFast, random_);
+    db_ = test::FreshPgDatabase::Create();
+    ASSERT_TRUE(db_);
+    PgPool* pool = db_->NewPool();
+    ASSERT_NE(pool, nullptr);
+    auto users = PgUserStore::Open(*pool, kFast, random_);
     ASSERT_TRUE(users.ok()) << users.status().ToString();
     users_ = std::move(users).value();
   }
 
-  std::string db_;
-  std::unique_ptr<PgConnection> conn_;
-  std::unique_ptr<PgPool> pool_;
+  std::unique_ptr<test::FreshPgDatabase> db_;
   test::SeededRandom random_{7};
   std::unique_ptr<PgUserStore> users_;
 };
 
 TEST_F(PgUserStoreTest, OnlyTheHashIsStored) {
   ASSERT_TRUE(users_->AddUser("+61 410 000 001", "first secret").ok());
-  auto res = conn_->Exec("read", "SELECT phone, secret FROM users");
+  auto res = db_->conn().Exec("read", "SELECT phone, secret FROM users");
   ASSERT_TRUE(res.ok());
   ASSERT_EQ(res->rows(), 1);
   EXPECT_EQ(res->Get(0, 0), "+61410000001");
@@ -57,9 +41,9 @@ TEST_F(PgUserStoreTest, OnlyTheHashIsStored) {
 }
 
 TEST_F(PgUserStoreTest, AStoredSecretThatIsNoHashIsAnErrorNotAWrongPassword) {
-  ASSERT_TRUE(conn_
-                  ->Exec("insert", "INSERT INTO users (phone, secret) VALUES ($1, $2)",
-                         {std::string("+61410000001"), std::string("plaintext")})
+  ASSERT_TRUE(db_->conn()
+                  .Exec("insert", "INSERT INTO users (phone, secret) VALUES ($1, $2)",
+                        {std::string("+61410000001"), std::string("plaintext")})
                   .ok());
   auto r = users_->Verify("+61410000001", "plaintext");
   EXPECT_EQ(r.status().code(), util::StatusCode::kInvalidArgument);
@@ -71,9 +55,9 @@ TEST_F(PgUserStoreTest, AnAbsentDatabaseIsUnavailableNeverAnUnknownUser) {
   auto admin = PgConnection::Open(
       {.conninfo = test::SharedPostgresServerForTest().ConnectionString("postgres")});
   ASSERT_TRUE(admin.ok());
-  conn_.reset();
-  // DROP DATABASE takes no parameters; db_ is "t_<n>".
-  ASSERT_TRUE((*admin)->ExecScript("drop", "DROP DATABASE " + db_ + " WITH (FORCE)").ok());
+  db_->CloseConnection();
+  // DROP DATABASE takes no parameters; the name is "t_<n>".
+  ASSERT_TRUE((*admin)->ExecScript("drop", "DROP DATABASE " + db_->name() + " WITH (FORCE)").ok());
   for (int i = 0; i < 2; ++i) {  // the pooled connection, then a new one
     auto r = users_->Verify("+61410000001", "first secret");
     EXPECT_EQ(r.status().code(), util::StatusCode::kUnavailable) << r.status().ToString();

@@ -13,7 +13,6 @@
 #include "bluetrace/store/files/file_tempid_store.hpp"
 #include "bluetrace/store/files/file_user_store.hpp"
 #include "bluetrace/store/files/state_dir.hpp"
-#include "bluetrace/store/postgres/migrations.hpp"
 #include "bluetrace/store/postgres/pg_audit_trail.hpp"
 #include "bluetrace/store/postgres/pg_device_store.hpp"
 #include "bluetrace/store/postgres/pg_lockout_store.hpp"
@@ -28,6 +27,15 @@
 
 namespace bluetrace::test {
 namespace {
+
+constexpr store::Argon2Params kFast{.memory_kib = 8, .iterations = 1, .parallelism = 1};
+
+// The store `r` holds; nullptr with a test failure when it is an error.
+template <typename T>
+std::unique_ptr<T> Must(util::Result<std::unique_ptr<T>> r) {
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? std::move(r).value() : nullptr;
+}
 
 // Every handle opens the state directory as the server and bluetrace-admin do: with the
 // inter-process locks.
@@ -70,14 +78,6 @@ class FileBackendHarness final : public BackendHarness {
   bool concurrent_tempid_writers() const override { return false; }
 
  private:
-  static constexpr store::Argon2Params kFast{.memory_kib = 8, .iterations = 1, .parallelism = 1};
-
-  template <typename T>
-  static std::unique_ptr<T> Must(util::Result<std::unique_ptr<T>> r) {
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? std::move(r).value() : nullptr;
-  }
-
   TempDir tmp_;
   store::StateDir dir_{tmp_.path()};
   store::PosixFileSystem& fs_ = store::PosixFileSystem::Instance();
@@ -122,15 +122,10 @@ class PostgresBackendHarness final : public BackendHarness {
   // Reads the rows in seq order and checks the chain as AuditLog::Verify checks the file.
   std::vector<std::string> AuditRecords() override {
     std::vector<std::string> out;
-    if (conninfo_.empty()) return out;
-    auto conn = store::PgConnection::Open({.conninfo = conninfo_});
-    if (!conn.ok()) {
-      ADD_FAILURE() << conn.status().ToString();
-      return out;
-    }
-    auto rows = (*conn)->Exec("read audit",
-                              "SELECT seq, time, event, fields, encode(prev_hash, 'hex'), "
-                              "encode(hash, 'hex') FROM audit ORDER BY seq");
+    if (!db_) return out;
+    auto rows = db_->conn().Exec("read audit",
+                                 "SELECT seq, time, event, fields, encode(prev_hash, 'hex'), "
+                                 "encode(hash, 'hex') FROM audit ORDER BY seq");
     if (!rows.ok()) {
       ADD_FAILURE() << rows.status().ToString();
       return out;
@@ -165,53 +160,16 @@ class PostgresBackendHarness final : public BackendHarness {
   bool concurrent_tempid_writers() const override { return true; }
 
  private:
-  static constexpr store::Argon2Params kFast{.memory_kib = 8, .iterations = 1, .parallelism = 1};
-
-  template <typename T>
-  static std::unique_ptr<T> Must(util::Result<std::unique_ptr<T>> r) {
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? std::move(r).value() : nullptr;
-  }
-
   // A new pool on this harness's database (created and migrated on first use); owned by
   // the harness, which outlives the stores of a test. nullptr with a test failure when
   // PostgreSQL is not there.
   store::PgPool* NewPool() {
-    if (conninfo_.empty()) {
-      PostgresServer& server = SharedPostgresServerForTest();
-      if (!server.ok()) {
-        ADD_FAILURE() << "PostgreSQL: " << server.error();
-        return nullptr;
-      }
-      const std::string db = server.CreateFreshDatabase();
-      if (db.empty()) return nullptr;
-      conninfo_ = server.ConnectionString(db);
-      auto conn = store::PgConnection::Open({.conninfo = conninfo_});
-      if (!conn.ok()) {
-        ADD_FAILURE() << conn.status().ToString();
-        return nullptr;
-      }
-      auto version = store::ApplyMigrations(**conn, store::PosixFileSystem::Instance(),
-                                            SourcePath("packaging/sql"));
-      if (!version.ok()) {
-        ADD_FAILURE() << version.status().ToString();
-        return nullptr;
-      }
-    }
-    store::PgPoolOptions options;
-    options.connection.conninfo = conninfo_;
-    auto pool = store::PgPool::Open(options);
-    if (!pool.ok()) {
-      ADD_FAILURE() << pool.status().ToString();
-      return nullptr;
-    }
-    pools_.push_back(std::move(pool).value());
-    return pools_.back().get();
+    if (!db_) db_ = FreshPgDatabase::Create();
+    return db_ ? db_->NewPool() : nullptr;
   }
 
-  std::string conninfo_;
-  // The stores a test opens live in its body, so they are gone before these pools.
-  std::vector<std::unique_ptr<store::PgPool>> pools_;
+  // The stores a test opens live in its body, so they are gone before its pools.
+  std::unique_ptr<FreshPgDatabase> db_;
 };
 
 }  // namespace

@@ -8,8 +8,12 @@
 #include <filesystem>
 #include <memory>
 #include <system_error>
+#include <utility>
 
+#include "bluetrace/store/file_system.hpp"
+#include "bluetrace/store/postgres/migrations.hpp"
 #include "support/run_command.hpp"
+#include "support/temp_dir.hpp"
 
 namespace bluetrace::test {
 namespace {
@@ -124,6 +128,43 @@ std::string PostgresServer::CreateFreshDatabase() {
 PostgresServer& SharedPostgresServerForTest() {
   static PostgresServer server;
   return server;
+}
+
+std::unique_ptr<FreshPgDatabase> FreshPgDatabase::Create() {
+  PostgresServer& server = SharedPostgresServerForTest();
+  if (!server.ok()) {
+    ADD_FAILURE() << "PostgreSQL: " << server.error();
+    return nullptr;
+  }
+  std::unique_ptr<FreshPgDatabase> db(new FreshPgDatabase());
+  db->name_ = server.CreateFreshDatabase();
+  if (db->name_.empty()) return nullptr;
+  db->conninfo_ = server.ConnectionString(db->name_);
+  auto conn = store::PgConnection::Open({.conninfo = db->conninfo_});
+  if (!conn.ok()) {
+    ADD_FAILURE() << conn.status().ToString();
+    return nullptr;
+  }
+  db->conn_ = std::move(conn).value();
+  auto version = store::ApplyMigrations(*db->conn_, store::PosixFileSystem::Instance(),
+                                        SourcePath("packaging/sql"));
+  if (!version.ok()) {
+    ADD_FAILURE() << version.status().ToString();
+    return nullptr;
+  }
+  return db;
+}
+
+store::PgPool* FreshPgDatabase::NewPool() {
+  store::PgPoolOptions options;
+  options.connection.conninfo = conninfo_;
+  auto pool = store::PgPool::Open(options);
+  if (!pool.ok()) {
+    ADD_FAILURE() << pool.status().ToString();
+    return nullptr;
+  }
+  pools_.push_back(std::move(pool).value());
+  return pools_.back().get();
 }
 
 }  // namespace bluetrace::test

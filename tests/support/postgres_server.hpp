@@ -7,11 +7,16 @@
 // directory is given to the `postgres` user and the commands run through runuser.
 //
 // One cluster per test executable is enough (SharedPostgresServerForTest starts it on first
-// use); each test takes its own database from CreateFreshDatabase(). Not thread-safe: use it
-// from the test's main thread.
+// use); each test takes its own database from CreateFreshDatabase(), or a migrated one with
+// its pools from FreshPgDatabase. Not thread-safe: use it from the test's main thread.
 #pragma once
 
+#include <memory>
 #include <string>
+#include <vector>
+
+#include "bluetrace/store/postgres/pg_connection.hpp"
+#include "bluetrace/store/postgres/pg_pool.hpp"
 
 namespace bluetrace::test {
 
@@ -52,5 +57,37 @@ class PostgresServer {
 
 // The cluster of this test executable, started on first use and stopped at exit.
 PostgresServer& SharedPostgresServerForTest();
+
+// A fresh database of the shared cluster with the schema of packaging/sql applied, for one
+// test: a connection for the test's own queries, and a pool per server instance the test
+// plays. Owns the pools: the stores opened on them must be gone before it.
+class FreshPgDatabase {
+ public:
+  // nullptr, with a test failure saying why, when the cluster, the database, the
+  // connection or the migrations fail.
+  static std::unique_ptr<FreshPgDatabase> Create();
+
+  FreshPgDatabase(const FreshPgDatabase&) = delete;
+  FreshPgDatabase& operator=(const FreshPgDatabase&) = delete;
+
+  // "t_<n>": letters, digits and '_' only.
+  const std::string& name() const { return name_; }
+  const std::string& conninfo() const { return conninfo_; }
+  // The test's own connection; CloseConnection() ends it (e.g. before DROP DATABASE).
+  store::PgConnection& conn() { return *conn_; }
+  void CloseConnection() { conn_.reset(); }
+
+  // A new pool on the database (another server instance), owned by this object; nullptr
+  // with a test failure when it cannot be opened.
+  store::PgPool* NewPool();
+
+ private:
+  FreshPgDatabase() = default;
+
+  std::string name_;
+  std::string conninfo_;
+  std::unique_ptr<store::PgConnection> conn_;
+  std::vector<std::unique_ptr<store::PgPool>> pools_;
+};
 
 }  // namespace bluetrace::test

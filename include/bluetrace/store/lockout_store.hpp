@@ -1,7 +1,7 @@
 // LockoutStore: consecutive login failures per lockout key (a user, or a user's device)
 // and the blocks they cause (docs/ORIGINAL.md §3, 5, 6.1, 6.2). Implemented by
-// files/file_lockout_store.hpp (lockouts.txt); the contract is proven for every backend by
-// tests/store/contract/lockout_store_contract.cpp.
+// files/file_lockout_store.hpp (lockouts.txt) and postgres/pg_lockout_store.hpp; the
+// contract is proven for every backend by tests/store/contract/lockout_store_contract.cpp.
 //
 // Contract. After `max_failures` consecutive failures a key is blocked for
 // `block_seconds` of the injected clock; a failure during a block does not extend it; a
@@ -31,12 +31,15 @@
 namespace bluetrace::store {
 
 struct LockoutPolicy {
+  // The longest block_seconds accepted (a leap year).
+  static constexpr std::int64_t kMaxBlockSeconds = 366 * 24 * 3600;
+
   std::uint32_t max_failures = 3;           // consecutive failures that cause a block, >= 1
   std::int64_t block_seconds = 60;          // the original's block_duration, 1 s to 1 year
   std::size_t max_unknown_entries = 10000;  // memory bound for names that are no account
 };
 
-// OK, or kInvalidArgument naming the field out of range.
+// OK, or kInvalidArgument naming the field out of range. Every backend's Open checks it.
 util::Status ValidateLockoutPolicy(const LockoutPolicy& policy);
 
 struct BlockState {
@@ -63,13 +66,16 @@ class LockoutStore {
 
   // Whether `key` is blocked now, and for how long still.
   virtual BlockState Check(std::string_view key) const = 0;
-  // Counts one failed login of `key`. Errors: only from persisting it (see Durability).
+  // Counts one failed login of `key`. A failure while a block runs does not extend it.
+  // Errors: only from persisting it (see Durability).
   virtual util::Result<FailureResult> RecordFailure(std::string_view key, bool known_user) = 0;
   // A successful login: forgets the key's failures.
   virtual util::Status RecordSuccess(std::string_view key) = 0;
-  // Lifts an active block and forgets the failures. kNotFound when `key` is not blocked.
+  // Lifts an active block (the admin's command) and forgets the failures. kNotFound when
+  // `key` is not blocked.
   virtual util::Status Unblock(std::string_view key) = 0;
-  // Keys blocked right now, sorted by name.
+  // Keys blocked right now, known users and names that are no account alike, sorted by
+  // name.
   virtual std::vector<BlockedUser> ListBlocked() const = 0;
   // Takes in changes made through other handles (an admin's unblock). On error the store
   // is unchanged.

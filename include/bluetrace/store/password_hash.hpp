@@ -2,7 +2,7 @@
 // "$argon2id$v=19$m=<KiB>,t=<passes>,p=<lanes>$<salt>$<hash>" (unpadded base64, 16-byte
 // salt, 32-byte hash), so credentials.txt stays readable by any Argon2 implementation.
 //
-// Both functions cost one Argon2 computation (tens of milliseconds at the defaults) and
+// Each function costs one Argon2 computation (tens of milliseconds at the defaults) and
 // hold no lock; they are thread-safe. They never keep or log the password; wiping the
 // caller's copy is the caller's job (util::SecretString).
 #pragma once
@@ -40,5 +40,11 @@ util::Result<std::string> HashPassword(std::string_view password, const Argon2Pa
 // `false`: a broken file must not look like a wrong password. kInternal when libargon2
 // fails for another reason (e.g. out of memory).
 util::Result<bool> VerifyPassword(std::string_view encoded, std::string_view password);
+
+// A hash of a random password that is thrown away at once, so no password matches it. A user
+// store verifies an unknown user's password against it, so that an unknown user costs the
+// same Argon2 work as a known one. Draws 16 bytes for the password, then HashPassword's salt.
+// Errors: HashPassword's (bad params, the random generator's error, kInternal).
+util::Result<std::string> MakeDummyHash(const Argon2Params& params, util::Random& random);
 
 }  // namespace bluetrace::store

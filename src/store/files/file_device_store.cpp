@@ -1,31 +1,12 @@
 #include "bluetrace/store/files/file_device_store.hpp"
 
-#include <algorithm>
 #include <charconv>
 #include <utility>
 #include <vector>
 
 #include "bluetrace/protocol/text_lines.hpp"
-#include "bluetrace/util/digest.hpp"
 
 namespace bluetrace::store {
-namespace {
-
-constexpr std::size_t kHashHex = 64;
-constexpr std::size_t kIdHex = 16;
-
-bool IsLowerHex(std::string_view s) {
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
-bool IsUserField(std::string_view s) {
-  return !s.empty() && s.size() <= 256 &&
-         std::all_of(s.begin(), s.end(), [](char c) { return c > ' ' && c < 0x7f; });
-}
-
-}  // namespace
-
 Result<std::unique_ptr<FileDeviceStore>> FileDeviceStore::Open(FileSystem& fs,
                                                                const util::Clock& clock,
                                                                std::string path,
@@ -57,7 +38,7 @@ Result<std::unique_ptr<FileDeviceStore>> FileDeviceStore::Open(FileSystem& fs,
       const std::string_view issued = t.substr(b + 1);
       Device d;
       const auto [p, ec] = std::from_chars(issued.data(), issued.data() + issued.size(), d.issued);
-      if (!IsUserField(user) || hash.size() != kHashHex || !IsLowerHex(hash) || ec != std::errc() ||
+      if (!IsDeviceUser(user) || !IsDeviceTokenDigest(hash) || ec != std::errc() ||
           p != issued.data() + issued.size() || d.issued < 0) {
         return util::Corruption("malformed device line");
       }
@@ -109,28 +90,21 @@ std::string FileDeviceStore::Serialize() const {
 
 std::optional<std::string> FileDeviceStore::Find(std::string_view user,
                                                  std::string_view token) const {
-  if (token.size() != 2 * kTokenBytes || !IsLowerHex(token)) return std::nullopt;
-  const std::string hash = util::Sha256Hex(token);
+  const std::optional<std::string> hash = DigestOfDeviceToken(token);
+  if (!hash) return std::nullopt;
   util::MutexLock lock(mu_);
   auto it = devices_.find(std::string(user));
   if (it == devices_.end()) return std::nullopt;
   for (const Device& d : it->second) {
-    if (d.hash == hash) return hash.substr(0, kIdHex);
+    if (d.hash == *hash) return hash->substr(0, kIdHexDigits);
   }
   return std::nullopt;
 }
 
 Result<std::string> FileDeviceStore::Issue(std::string_view user, util::Random& random) {
-  if (!IsUserField(user)) return util::InvalidArgument("not a user name");
-  std::uint8_t bytes[kTokenBytes];
-  BLUETRACE_RETURN_IF_ERROR(random.Fill(bytes));
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string token;
-  for (std::uint8_t b : bytes) {
-    token += kHex[b >> 4];
-    token += kHex[b & 0xf];
-  }
-  Device d{util::Sha256Hex(token), clock_.NowUnixSeconds()};
+  if (!IsDeviceUser(user)) return util::InvalidArgument("not a user name");
+  BLUETRACE_ASSIGN_OR_RETURN(DeviceToken token, NewDeviceToken(random));
+  Device d{token.digest, clock_.NowUnixSeconds()};
   const std::string line = std::string(user) + ' ' + d.hash + ' ' + std::to_string(d.issued) + '\n';
   {
     util::MutexLock append(append_mu_);
@@ -152,7 +126,7 @@ Result<std::string> FileDeviceStore::Issue(std::string_view user, util::Random& 
   }
   util::MutexLock lock(mu_);
   Remember(std::string(user), std::move(d));
-  return token;
+  return std::move(token.token);
 }
 
 std::size_t FileDeviceStore::size() const {

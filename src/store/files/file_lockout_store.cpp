@@ -9,8 +9,6 @@
 namespace bluetrace::store {
 namespace {
 
-constexpr std::int64_t kMaxBlockSeconds = 366 * 24 * 3600;
-
 bool IsUserField(std::string_view s) {
   if (s.empty() || s.size() > 256) return false;
   return std::all_of(s.begin(), s.end(), [](char c) { return c > ' ' && c < 0x7f; });
@@ -24,19 +22,6 @@ bool ParseDecimal(std::string_view s, Int& out) {
 }
 
 }  // namespace
-
-Status ValidateLockoutPolicy(const LockoutPolicy& policy) {
-  if (policy.max_failures < 1) return util::InvalidArgument("lockout max_failures must be >= 1");
-  if (policy.block_seconds < 1 || policy.block_seconds > kMaxBlockSeconds) {
-    return util::InvalidArgument("lockout block_seconds must be 1-" +
-                                 std::to_string(kMaxBlockSeconds) + ", got " +
-                                 std::to_string(policy.block_seconds));
-  }
-  if (policy.max_unknown_entries < 1) {
-    return util::InvalidArgument("lockout max_unknown_entries must be >= 1");
-  }
-  return Status::Ok();
-}
 
 FileLockoutStore::FileLockoutStore(FileSystem& fs, std::string path, LockoutPolicy policy,
                                    const util::Clock& clock, InterProcessLock lock)

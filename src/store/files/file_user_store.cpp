@@ -2,7 +2,6 @@
 
 #include <openssl/crypto.h>
 
-#include <array>
 #include <utility>
 
 #include "bluetrace/protocol/phone.hpp"
@@ -37,15 +36,7 @@ Result<std::unique_ptr<FileUserStore>> FileUserStore::Open(FileSystem& fs, std::
   BLUETRACE_RETURN_IF_ERROR(ValidateArgon2Params(params));
   std::unique_ptr<FileUserStore> store(
       new FileUserStore(fs, std::move(path), params, random, std::move(lock)));
-  // The dummy's password is random and thrown away: nothing can match it.
-  std::array<std::uint8_t, 16> dummy_password{};
-  BLUETRACE_RETURN_IF_ERROR(random.Fill(dummy_password));
-  std::string dummy(dummy_password.begin(), dummy_password.end());
-  for (char& c : dummy) c = static_cast<char>('a' + static_cast<unsigned char>(c) % 26);
-  auto dummy_hash = HashPassword(dummy, params, random);
-  util::WipeString(dummy);
-  if (!dummy_hash.ok()) return dummy_hash.status();
-  store->dummy_hash_ = std::move(dummy_hash).value();
+  BLUETRACE_ASSIGN_OR_RETURN(store->dummy_hash_, MakeDummyHash(params, random));
   BLUETRACE_RETURN_IF_ERROR(store->Reload());
   return store;
 }

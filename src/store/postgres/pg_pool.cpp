@@ -67,4 +67,13 @@ std::size_t PgPool::open_connections() const {
   return open_;
 }
 
+std::size_t CountOrZero(PgPool& pool, std::string_view what, const std::string& count_sql) {
+  auto conn = pool.Acquire();
+  if (!conn.ok()) return 0;
+  auto res = (*conn)->Exec(what, count_sql);
+  if (!res.ok()) return 0;
+  auto n = res->GetInt(0, 0);
+  return n.ok() ? static_cast<std::size_t>(*n) : 0;
+}
+
 }  // namespace bluetrace::store

@@ -1,11 +1,9 @@
 #include "bluetrace/store/postgres/pg_user_store.hpp"
 
-#include <array>
 #include <optional>
 #include <utility>
 
 #include "bluetrace/protocol/phone.hpp"
-#include "bluetrace/util/secret.hpp"
 
 namespace bluetrace::store {
 
@@ -13,15 +11,7 @@ Result<std::unique_ptr<PgUserStore>> PgUserStore::Open(PgPool& pool, Argon2Param
                                                        util::Random& random) {
   BLUETRACE_RETURN_IF_ERROR(ValidateArgon2Params(params));
   std::unique_ptr<PgUserStore> store(new PgUserStore(pool, params, random));
-  // The dummy's password is random and thrown away: nothing can match it.
-  std::array<std::uint8_t, 16> dummy_password{};
-  BLUETRACE_RETURN_IF_ERROR(random.Fill(dummy_password));
-  std::string dummy(dummy_password.begin(), dummy_password.end());
-  for (char& c : dummy) c = static_cast<char>('a' + static_cast<unsigned char>(c) % 26);
-  auto dummy_hash = HashPassword(dummy, params, random);
-  util::WipeString(dummy);
-  if (!dummy_hash.ok()) return dummy_hash.status();
-  store->dummy_hash_ = std::move(dummy_hash).value();
+  BLUETRACE_ASSIGN_OR_RETURN(store->dummy_hash_, MakeDummyHash(params, random));
   return store;
 }
 
@@ -92,12 +82,7 @@ bool PgUserStore::Contains(std::string_view user) const {
 }
 
 std::size_t PgUserStore::size() const {
-  auto conn = pool_.Acquire();
-  if (!conn.ok()) return 0;
-  auto res = (*conn)->Exec("count users", "SELECT count(*) FROM users");
-  if (!res.ok()) return 0;
-  auto n = res->GetInt(0, 0);
-  return n.ok() ? static_cast<std::size_t>(*n) : 0;
+  return CountOrZero(pool_, "count users", "SELECT count(*) FROM users");
 }
 
 }  // namespace bluetrace::store

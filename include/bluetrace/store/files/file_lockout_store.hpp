@@ -40,21 +40,12 @@ class FileLockoutStore final : public LockoutStore {
   FileLockoutStore(const FileLockoutStore&) = delete;
   FileLockoutStore& operator=(const FileLockoutStore&) = delete;
 
-  // Whether `user` is blocked now, and for how long still.
   BlockState Check(std::string_view user) const override;
-
-  // Counts one failed login of `user`. A failure while a block runs does not extend it.
-  // Errors: only from persisting a known user's entry (see Durability above).
+  // Errors: only from persisting a known user's entry (see Durability in LockoutStore).
   Result<FailureResult> RecordFailure(std::string_view user, bool known_user) override;
-
-  // A successful login: forgets the user's failures. Writes only when there were any.
+  // Writes only when there were failures to forget.
   Status RecordSuccess(std::string_view user) override;
-
-  // Lifts an active block (the admin's command) and forgets the failures. kNotFound when
-  // `user` is not blocked.
   Status Unblock(std::string_view user) override;
-
-  // Users blocked right now, known and unknown, sorted by name.
   std::vector<BlockedUser> ListBlocked() const override;
 
   // Re-reads the state file for changes made by another process (bluetrace-admin).

@@ -15,6 +15,8 @@
 #include <condition_variable>
 #include <cstddef>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "bluetrace/store/postgres/pg_connection.hpp"
@@ -71,5 +73,10 @@ class PgPool {
   std::vector<std::unique_ptr<PgConnection>> idle_ GUARDED_BY(mu_);
   std::size_t open_ GUARDED_BY(mu_) = 0;  // idle + leased + being opened
 };
+
+// The single number `count_sql` (a SELECT count(*)) gives, for a store's size(), which has no
+// error channel: 0 when the pool, the database or the result fails. `what` names the query
+// in errors, as PgConnection::Exec's does.
+std::size_t CountOrZero(PgPool& pool, std::string_view what, const std::string& count_sql);
 
 }  // namespace bluetrace::store
