@@ -1,11 +1,16 @@
 // PgTempIdStore beyond the shared contract: the bound on draws, the counters, many ids in
-// one LookupAll, and records stored as the file format would write them.
+// one LookupAll, records stored as the file format would write them, and the partitions by
+// day of expiry (packaging/sql/002_tempid_partitions.sql): where records land, which days
+// Compact() drops, TempIDs unique across days and connections, the migration from version
+// 1, and the privileges the server's role needs.
 #include "bluetrace/store/postgres/pg_tempid_store.hpp"
 
 #include <gtest/gtest.h>
 
+#include <latch>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bluetrace/store/file_system.hpp"
@@ -27,16 +32,63 @@ class PgTempIdStoreTest : public ::testing::Test {
     ASSERT_TRUE(server.ok()) << server.error();
     const std::string db = server.CreateFreshDatabase();
     ASSERT_FALSE(db.empty());
+    conninfo_ = server.ConnectionString(db);
+    if (!MigrateInSetUp()) return;
+    Migrate(test::SourcePath("packaging/sql"), 2);
+    OpenPool();
+  }
+
+  // False for tests that migrate by themselves (then they call OpenPool()).
+  virtual bool MigrateInSetUp() const { return true; }
+
+  void OpenPool() {
     PgPoolOptions options;
-    options.connection.conninfo = server.ConnectionString(db);
-    auto conn = PgConnection::Open(options.connection);
-    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
-    auto v =
-        ApplyMigrations(**conn, PosixFileSystem::Instance(), test::SourcePath("packaging/sql"));
-    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    options.connection.conninfo = conninfo_;
     auto pool = PgPool::Open(options);
     ASSERT_TRUE(pool.ok()) << pool.status().ToString();
     pool_ = std::move(pool).value();
+  }
+
+  // A connection of its own, as another server instance would have; `extra` is appended to
+  // the connection string (a later keyword wins: " user=x").
+  std::unique_ptr<PgConnection> Connect(const std::string& extra = "") {
+    auto conn = PgConnection::Open({.conninfo = conninfo_ + extra});
+    EXPECT_TRUE(conn.ok()) << conn.status().ToString();
+    return conn.ok() ? std::move(conn).value() : nullptr;
+  }
+
+  void Migrate(const std::string& dir, int expect_version) {
+    auto conn = Connect();
+    ASSERT_TRUE(conn);
+    auto v = ApplyMigrations(*conn, PosixFileSystem::Instance(), dir);
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    EXPECT_EQ(*v, expect_version);
+  }
+
+  // "<partition> <tempid>" for every record, sorted.
+  std::vector<std::string> RecordsByPartition() {
+    auto conn = Connect();
+    if (!conn) return {};
+    auto res = conn->Exec("list",
+                          "SELECT tableoid::regclass::text || ' ' || tempid FROM tempids "
+                          "ORDER BY 1");
+    EXPECT_TRUE(res.ok()) << res.status().ToString();
+    std::vector<std::string> out;
+    for (int i = 0; res.ok() && i < res->rows(); ++i) out.emplace_back(res->Get(i, 0));
+    return out;
+  }
+
+  // The names of the partitions of `tempids`, sorted.
+  std::vector<std::string> Partitions() {
+    auto conn = Connect();
+    if (!conn) return {};
+    auto res = conn->Exec("partitions",
+                          "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON "
+                          "c.oid = i.inhrelid WHERE i.inhparent = 'tempids'::regclass ORDER BY 1");
+    EXPECT_TRUE(res.ok()) << res.status().ToString();
+    std::vector<std::string> out;
+    for (int i = 0; res.ok() && i < res->rows(); ++i) out.emplace_back(res->Get(i, 0));
+    return out;
   }
 
   std::unique_ptr<PgTempIdStore> Open(PgTempIdStoreOptions options = {}) {
@@ -46,8 +98,15 @@ class PgTempIdStoreTest : public ::testing::Test {
   }
 
   util::ManualClock clock_{1'600'000'000};
+  std::string conninfo_;
   std::unique_ptr<PgPool> pool_;
 };
+
+constexpr std::int64_t kDay = 86400;
+
+std::string Partition(std::int64_t day) { return "tempids_d" + std::to_string(day); }
+
+TempId IdOf(int n) { return TempId::FromInteger(static_cast<protocol::TempIdInteger>(n)); }
 
 TEST_F(PgTempIdStoreTest, BadOptionsAreRefused) {
   EXPECT_EQ(PgTempIdStore::Open(*pool_, clock_, {.retention_seconds = -1}).status().code(),
@@ -107,6 +166,284 @@ TEST_F(PgTempIdStoreTest, RecordsTheFileFormatCannotHoldAreRefused) {
             util::StatusCode::kInvalidArgument);
   EXPECT_EQ(store->size(), 0u);
   EXPECT_TRUE(store->health().ok());
+}
+
+TEST_F(PgTempIdStoreTest, RecordsLandInTheirDaysPartitions) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  // The last second of day 18519, the first of 18520, and one in 18523.
+  const TempIdRecord a{"+61410000001", IdOf(1), 18520 * kDay - 10, 18520 * kDay - 1};
+  const TempIdRecord b{"+61410000002", IdOf(2), 18520 * kDay - 10, 18520 * kDay};
+  const TempIdRecord c{"+61410000003", IdOf(3), 18520 * kDay, 18523 * kDay + 5};
+  for (const auto& r : {a, b, c}) ASSERT_TRUE(store->Append(r).ok()) << r.id.ToString();
+  EXPECT_EQ(RecordsByPartition(), (std::vector<std::string>{"tempids_d18519 " + a.id.ToString(),
+                                                            "tempids_d18520 " + b.id.ToString(),
+                                                            "tempids_d18523 " + c.id.ToString()}));
+  const std::vector<TempId> ids = {c.id, a.id, b.id};
+  auto records = store->LookupAll(ids);
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0], c);
+  EXPECT_EQ(records[1], a);
+  EXPECT_EQ(records[2], b);
+  EXPECT_EQ(store->size(), 3u);
+}
+
+TEST_F(PgTempIdStoreTest, ANewDaysPartitionIsCreatedByTheInsertItself) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  EXPECT_TRUE(Partitions().empty());  // no Compact() has created any ahead
+  const std::int64_t now = clock_.NowUnixSeconds();
+  test::SeededRandom random(5);
+  auto r = store->Issue("+61410000001", now, now + 40 * kDay, random);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Partitions(), std::vector<std::string>{Partition((now + 40 * kDay) / kDay)});
+  EXPECT_EQ(store->Lookup(r->id), *r);
+}
+
+TEST_F(PgTempIdStoreTest, CompactDropsTheWholeDaysPastTheRetentionAndKeepsTheBoundaryDay) {
+  // now is 44,800 s into day 18518; now - retention is 43,800 s into day 18515.
+  const std::int64_t retention = 3 * kDay + 1000;
+  auto store = Open({.retention_seconds = retention});
+  ASSERT_TRUE(store);
+  const std::int64_t now = clock_.NowUnixSeconds();
+  const std::int64_t cutoff = now - retention;
+  ASSERT_EQ(cutoff / kDay, 18515);
+  const TempIdRecord day12{"+61410000001", IdOf(1), 18512 * kDay, 18512 * kDay + 100};
+  const TempIdRecord day14_last{"+61410000001", IdOf(2), 18514 * kDay, 18515 * kDay - 1};
+  // Expired more than the retention ago, yet kept: its day is the boundary day.
+  const TempIdRecord day15_first{"+61410000001", IdOf(3), 18514 * kDay, 18515 * kDay};
+  const TempIdRecord day15_cutoff{"+61410000001", IdOf(4), 18514 * kDay, cutoff};
+  for (const auto& r : {day12, day14_last, day15_first, day15_cutoff}) {
+    ASSERT_TRUE(store->Append(r).ok()) << r.id.ToString();
+  }
+  test::SeededRandom random(9);
+  auto live = store->Issue("+61410000002", now, now + 900, random);
+  ASSERT_TRUE(live.ok()) << live.status().ToString();
+
+  auto stats = store->Compact();
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->records_dropped, 2u);
+  EXPECT_EQ(stats->cutoff, 18515 * kDay);
+  EXPECT_FALSE(store->Lookup(day12.id).has_value());
+  EXPECT_FALSE(store->Lookup(day14_last.id).has_value());
+  EXPECT_TRUE(store->Lookup(day15_first.id).has_value());
+  EXPECT_TRUE(store->Lookup(day15_cutoff.id).has_value());
+  EXPECT_TRUE(store->Lookup(live->id).has_value());
+  // The boundary day stays; today and the next two days exist now.
+  EXPECT_EQ(Partitions(), (std::vector<std::string>{Partition(18515), Partition(18518),
+                                                    Partition(18519), Partition(18520)}));
+  EXPECT_EQ(store->size(), 3u);
+
+  // Nothing more to drop until a day passes; then the boundary day goes as a whole.
+  stats = store->Compact();
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->records_dropped, 0u);
+  clock_.AdvanceSeconds(kDay);
+  stats = store->Compact();
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->records_dropped, 2u);
+  EXPECT_EQ(stats->cutoff, 18516 * kDay);
+  EXPECT_EQ(Partitions(), (std::vector<std::string>{Partition(18518), Partition(18519),
+                                                    Partition(18520), Partition(18521)}));
+  EXPECT_EQ(store->size(), 1u);
+  EXPECT_EQ(store->stats().compactions, 3u);
+}
+
+TEST_F(PgTempIdStoreTest, ATempIdHeldInAnotherDaysPartitionIsRefused) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  const std::int64_t now = clock_.NowUnixSeconds();
+  const TempIdRecord today{"+61410000001", IdOf(77), now, now + 10};
+  ASSERT_TRUE(store->Append(today).ok());
+  TempIdRecord later = today;
+  later.user = "+61410000002";
+  later.expiry = now + 5 * kDay;
+  EXPECT_EQ(store->Append(later).code(), util::StatusCode::kAlreadyExists);
+
+  // Issue draws again when the TempID it drew is held by a record of another day.
+  std::vector<std::uint8_t> bytes(40, 7);  // the same TempID twice, then another
+  bytes.insert(bytes.end(), 20, 9);
+  test::ScriptedRandom scripted(bytes);
+  auto first = store->Issue("+61410000003", now, now + 10, scripted);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto second = store->Issue("+61410000004", now, now + 5 * kDay, scripted);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_NE(first->id, second->id);
+  EXPECT_EQ(scripted.consumed(), bytes.size());
+  EXPECT_EQ(store->Lookup(today.id)->user, "+61410000001");
+  EXPECT_EQ(store->Lookup(first->id)->user, "+61410000003");
+  EXPECT_EQ(store->size(), 3u);
+}
+
+// bluetrace_insert_tempid on `conn`: "t" inserted, "f" taken, "error: ..." otherwise.
+std::string InsertTempId(PgConnection& conn, const TempId& id, std::int64_t expiry) {
+  auto res = conn.Exec("insert",
+                       "SELECT bluetrace_insert_tempid($1, '+61410000001', $2::bigint, "
+                       "$2::bigint)",
+                       {id.ToString(), std::to_string(expiry)});
+  if (!res.ok()) return "error: " + res.status().ToString();
+  return std::string(res->Get(0, 0));
+}
+
+TEST_F(PgTempIdStoreTest, TwoConnectionsRacingForOneTempIdNeverBothWin) {
+  auto a = Connect();
+  auto b = Connect();
+  ASSERT_TRUE(a && b);
+  const std::int64_t now = clock_.NowUnixSeconds();
+  constexpr int kRounds = 200;
+  int single_winner = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    const TempId id = IdOf(1000 + round);
+    // Different days, so that no primary key could catch the duplicate; b's day is new
+    // every fifth round, so partitions are created in the race too.
+    std::latch start(2);
+    std::string from_b;
+    std::thread tb([&] {
+      start.arrive_and_wait();
+      from_b = InsertTempId(*b, id, now + (3 + round / 5) * kDay);
+    });
+    start.arrive_and_wait();
+    const std::string from_a = InsertTempId(*a, id, now);
+    tb.join();
+    ASSERT_TRUE((from_a == "t" && from_b == "f") || (from_a == "f" && from_b == "t"))
+        << "round " << round << ": " << from_a << " / " << from_b;
+    ++single_winner;
+  }
+  EXPECT_EQ(single_winner, kRounds);
+  auto res = a->Exec("count", "SELECT count(*), count(DISTINCT tempid) FROM tempids");
+  ASSERT_TRUE(res.ok()) << res.status().ToString();
+  EXPECT_EQ(*res->GetInt(0, 0), kRounds);
+  EXPECT_EQ(*res->GetInt(0, 1), kRounds);
+}
+
+// Polls (bounded) until some connection waits for an advisory lock.
+bool AWriterWaits(PgConnection& conn) {
+  for (int i = 0; i < 1000; ++i) {
+    auto res = conn.Exec(
+        "waiters", "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted");
+    if (res.ok() && *res->GetInt(0, 0) > 0) return true;
+    (void)conn.Exec("pause", "SELECT pg_sleep(0.01)");
+  }
+  return false;
+}
+
+TEST_F(PgTempIdStoreTest, AWriterWaitsForTheTempIdsHolderAndSeesWhatItCommitted) {
+  auto holder = Connect();
+  auto writer = Connect();
+  auto observer = Connect();
+  ASSERT_TRUE(holder && writer && observer);
+  const std::int64_t now = clock_.NowUnixSeconds();
+  for (const bool commit : {true, false}) {
+    const TempId id = IdOf(commit ? 1 : 2);
+    ASSERT_TRUE(holder->ExecScript("begin", "BEGIN").ok());
+    ASSERT_EQ(InsertTempId(*holder, id, now), "t");
+    std::string from_writer;
+    // Another day's partition: only the function's check can refuse it.
+    std::thread tw([&] { from_writer = InsertTempId(*writer, id, now + 4 * kDay); });
+    const bool waited = AWriterWaits(*observer);
+    ASSERT_TRUE(holder->ExecScript("end", commit ? "COMMIT" : "ROLLBACK").ok());
+    tw.join();
+    EXPECT_TRUE(waited);
+    // The new snapshot of the statement after the lock sees the holder's commit.
+    EXPECT_EQ(from_writer, commit ? "f" : "t") << (commit ? "after COMMIT" : "after ROLLBACK");
+  }
+}
+
+TEST_F(PgTempIdStoreTest, InsertingUnderRepeatableReadIsRefused) {
+  auto conn = Connect();
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(conn->ExecScript("begin", "BEGIN ISOLATION LEVEL REPEATABLE READ").ok());
+  EXPECT_EQ(InsertTempId(*conn, IdOf(1), clock_.NowUnixSeconds()).rfind("error: ", 0), 0u);
+  ASSERT_TRUE(conn->ExecScript("rollback", "ROLLBACK").ok());
+  EXPECT_EQ(InsertTempId(*conn, IdOf(1), clock_.NowUnixSeconds()), "t");
+}
+
+TEST_F(PgTempIdStoreTest, TheServersRoleNeedsOnlyTheGrantsOf002) {
+  auto admin = Connect();
+  ASSERT_TRUE(admin);
+  auto db = admin->Exec("db", "SELECT current_database()");
+  ASSERT_TRUE(db.ok());
+  const std::string role = "srv_" + std::string(db->Get(0, 0));
+  const std::string idle = "idle_" + std::string(db->Get(0, 0));
+  ASSERT_TRUE(
+      admin
+          ->ExecScript("grant", "CREATE ROLE " + role + " LOGIN; CREATE ROLE " + idle +
+                                    " LOGIN; GRANT SELECT, INSERT ON tempids TO " + role + ", " +
+                                    idle +
+                                    "; GRANT EXECUTE ON FUNCTION "
+                                    "bluetrace_insert_tempid(bpchar, text, bigint, bigint), "
+                                    "bluetrace_ensure_tempid_partition(integer), "
+                                    "bluetrace_drop_tempid_partitions(integer) TO " +
+                                    role)
+          .ok());
+  PgPoolOptions options;
+  options.connection.conninfo = conninfo_ + " user=" + role;
+  auto pool = PgPool::Open(options);
+  ASSERT_TRUE(pool.ok()) << pool.status().ToString();
+  auto store = PgTempIdStore::Open(**pool, clock_, {.retention_seconds = kDay});
+  ASSERT_TRUE(store.ok());
+  const std::int64_t now = clock_.NowUnixSeconds();
+  ASSERT_TRUE((*store)->Append({"+61410000001", IdOf(1), now - 5 * kDay, now - 4 * kDay}).ok());
+  test::SeededRandom random(1);
+  auto r = (*store)->Issue("+61410000002", now, now + 10 * kDay, random);  // a new partition
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ((*store)->Lookup(r->id), *r);
+  auto stats = (*store)->Compact();
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->records_dropped, 1u);
+  EXPECT_EQ((*store)->size(), 1u);
+
+  // It cannot drop a partition by itself, and a role without EXECUTE cannot drop any.
+  auto as_role = Connect(" user=" + role);
+  auto as_idle = Connect(" user=" + idle);
+  ASSERT_TRUE(as_role && as_idle);
+  EXPECT_FALSE(
+      as_role->ExecScript("drop", "DROP TABLE " + Partition((now + 10 * kDay) / kDay)).ok());
+  EXPECT_FALSE(as_idle->Exec("drop", "SELECT bluetrace_drop_tempid_partitions(2000000000)").ok());
+  EXPECT_FALSE(as_idle->Exec("ensure", "SELECT bluetrace_ensure_tempid_partition(1)").ok());
+  EXPECT_EQ((*store)->size(), 1u);
+}
+
+// Starts at version 1 and migrates in the test.
+class PgTempIdMigrationTest : public PgTempIdStoreTest {
+ protected:
+  bool MigrateInSetUp() const override { return false; }
+};
+
+TEST_F(PgTempIdMigrationTest, TheRecordsOfVersion1MoveIntoTheirPartitions) {
+  test::TempDir v1;
+  test::WriteFileForTest(v1.File("001_initial.sql"),
+                         test::ReadFileForTest(test::SourcePath("packaging/sql/001_initial.sql")));
+  Migrate(v1.path(), 1);
+  const std::vector<TempIdRecord> records = {
+      {"+61410000001", IdOf(1), 18500 * kDay, 18500 * kDay + 9},
+      {"+61410000002", IdOf(2), 18500 * kDay, 18501 * kDay - 1},
+      {"+61410000003", IdOf(3), 18500 * kDay, 18519 * kDay}};
+  {
+    auto conn = Connect();
+    ASSERT_TRUE(conn);
+    for (const auto& r : records) {
+      ASSERT_TRUE(
+          conn->Exec("insert v1",
+                     "INSERT INTO tempids (tempid, phone, start, expiry) "
+                     "VALUES ($1, $2, $3::bigint, $4::bigint)",
+                     {r.id.ToString(), r.user, std::to_string(r.start), std::to_string(r.expiry)})
+              .ok());
+    }
+  }
+  Migrate(test::SourcePath("packaging/sql"), 2);
+  OpenPool();
+  auto store = Open();
+  ASSERT_TRUE(store);
+  for (const auto& r : records) EXPECT_EQ(store->Lookup(r.id), r) << r.id.ToString();
+  EXPECT_EQ(RecordsByPartition(),
+            (std::vector<std::string>{"tempids_d18500 " + records[0].id.ToString(),
+                                      "tempids_d18500 " + records[1].id.ToString(),
+                                      "tempids_d18519 " + records[2].id.ToString()}));
+  EXPECT_EQ(store->size(), 3u);
+  TempIdRecord again = records[0];
+  again.expiry = clock_.NowUnixSeconds() + 10;
+  EXPECT_EQ(store->Append(again).code(), util::StatusCode::kAlreadyExists);
 }
 
 }  // namespace

@@ -8,8 +8,10 @@
 // issued through this handle at once, and those of other handles on the same storage as the
 // backend allows (at once for a shared database; the file backend has one writing process).
 // Compact() drops only records whose expiry is older than now - retention, never a live
-// one. After a failed write a backend may refuse further writes (health() says why) until
-// it is reopened; it never acknowledges a record it did not make durable.
+// one: exactly those whose expiry is before the cutoff it reports, which is now - retention
+// or, for a backend that drops whole days, the start of that UTC day. After a failed write a
+// backend may refuse further writes (health() says why) until it is reopened; it never
+// acknowledges a record it did not make durable.
 //
 // Thread-safe.
 #pragma once
@@ -28,7 +30,7 @@
 namespace bluetrace::store {
 
 struct CompactionStats {
-  std::uint64_t records_kept = 0;
+  std::uint64_t records_kept = 0;        // may be an estimate (a database's statistics)
   std::uint64_t records_dropped = 0;     // expired before the cutoff
   std::uint64_t duplicates_dropped = 0;  // duplicate records ignored at load time
   std::uint64_t bytes_before = 0;

@@ -1,6 +1,9 @@
 #include "bluetrace/store/postgres/pg_tempid_store.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -35,6 +38,22 @@ Result<TempIdRecord> RecordOf(const PgResult& res, int i) {
   return r;
 }
 
+constexpr std::int64_t kSecondsPerDay = 86400;
+// Compact() creates the partitions of today and of this many days after.
+constexpr std::int64_t kDaysCreatedAhead = 2;
+
+// The UTC day number of unix time `t` (rounded down, also before 1970), as the schema's
+// `day` column: floor(t / 86400).
+std::int64_t DayOf(std::int64_t t) {
+  return t / kSecondsPerDay - ((t % kSecondsPerDay < 0) ? 1 : 0);
+}
+
+// Days of the schema's integer column; a clock this far out has no partitions anyway.
+std::int64_t ClampToInt32(std::int64_t day) {
+  return std::clamp<std::int64_t>(day, std::numeric_limits<std::int32_t>::min(),
+                                  std::numeric_limits<std::int32_t>::max());
+}
+
 }  // namespace
 
 Result<std::unique_ptr<PgTempIdStore>> PgTempIdStore::Open(PgPool& pool, const util::Clock& clock,
@@ -50,14 +69,18 @@ Result<std::unique_ptr<PgTempIdStore>> PgTempIdStore::Open(PgPool& pool, const u
 
 Result<bool> PgTempIdStore::Insert(PgConnection& conn, const TempIdRecord& record) {
   const auto started = clock_.SteadyNow();
+  // One autocommitted statement: the function checks every day's partition and inserts
+  // under an advisory lock on the TempID (packaging/sql/002_tempid_partitions.sql).
   BLUETRACE_ASSIGN_OR_RETURN(
-      auto res, conn.Exec("insert tempid",
-                          "INSERT INTO tempids (tempid, phone, start, expiry) "
-                          "VALUES ($1, $2, $3::bigint, $4::bigint) ON CONFLICT (tempid) DO NOTHING",
-                          {record.id.ToString(), record.user, std::to_string(record.start),
-                           std::to_string(record.expiry)}));
+      auto res,
+      conn.Exec("insert tempid", "SELECT bluetrace_insert_tempid($1, $2, $3::bigint, $4::bigint)",
+                {record.id.ToString(), record.user, std::to_string(record.start),
+                 std::to_string(record.expiry)}));
   const auto elapsed = clock_.SteadyNow() - started;
-  const bool inserted = res.affected_rows() == 1;
+  if (res.rows() != 1 || res.IsNull(0, 0)) {
+    return util::Internal("bluetrace_insert_tempid returned no answer");
+  }
+  const bool inserted = res.Get(0, 0) == "t";
   util::MutexLock lock(mu_);
   if (inserted) {
     ++stats_.records_appended;
@@ -134,19 +157,37 @@ Result<std::vector<std::optional<TempIdRecord>>> PgTempIdStore::LookupAll(
 }
 
 Result<CompactionStats> PgTempIdStore::Compact() {
+  const std::int64_t now = clock_.NowUnixSeconds();
+  // Days before cutoff_day hold only records that expired more than the retention ago;
+  // cutoff_day itself (the boundary day) may hold records within the retention, so it
+  // stays whole until the next day's compaction.
+  const std::int64_t cutoff_day = DayOf(now - options_.retention_seconds);
   CompactionStats stats;
-  stats.cutoff = clock_.NowUnixSeconds() - options_.retention_seconds;
+  stats.cutoff = cutoff_day * kSecondsPerDay;
   BLUETRACE_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
-  // The count in the same statement sees the table as it was before the delete.
+  // Today's partition and the next ones, so that inserts seldom create one themselves
+  // (which locks the whole table for a moment). Each is its own transaction.
+  const std::int64_t today = DayOf(now);
+  for (std::int64_t day = today; day <= today + kDaysCreatedAhead; ++day) {
+    BLUETRACE_RETURN_IF_ERROR(conn->Exec("create tempid partition",
+                                         "SELECT bluetrace_ensure_tempid_partition($1::integer)",
+                                         {std::to_string(ClampToInt32(day))})
+                                  .status());
+  }
   BLUETRACE_ASSIGN_OR_RETURN(
-      auto res, conn->Exec("compact tempids",
-                           "WITH d AS (DELETE FROM tempids WHERE expiry < $1::bigint RETURNING 1) "
-                           "SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM tempids)",
-                           {std::to_string(stats.cutoff)}));
-  BLUETRACE_ASSIGN_OR_RETURN(const std::int64_t dropped, res.GetInt(0, 0));
-  BLUETRACE_ASSIGN_OR_RETURN(const std::int64_t before, res.GetInt(0, 1));
-  stats.records_dropped = static_cast<std::uint64_t>(dropped);
-  stats.records_kept = static_cast<std::uint64_t>(before - dropped);
+      auto dropped,
+      conn->Exec("drop tempid partitions", "SELECT bluetrace_drop_tempid_partitions($1::integer)",
+                 {std::to_string(ClampToInt32(cutoff_day))}));
+  BLUETRACE_ASSIGN_OR_RETURN(const std::int64_t records_dropped, dropped.GetInt(0, 0));
+  stats.records_dropped = static_cast<std::uint64_t>(records_dropped);
+  // Counting what is left would read every live record: the planner's estimate instead.
+  BLUETRACE_ASSIGN_OR_RETURN(auto kept,
+                             conn->Exec("estimate tempids",
+                                        "SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint "
+                                        "FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                                        "WHERE i.inhparent = 'tempids'::regclass"));
+  BLUETRACE_ASSIGN_OR_RETURN(const std::int64_t records_kept, kept.GetInt(0, 0));
+  stats.records_kept = static_cast<std::uint64_t>(records_kept);
   util::MutexLock lock(mu_);
   ++stats_.compactions;
   return stats;

@@ -102,12 +102,19 @@ TEST_P(TempIdStoreContract, LookupAllAnswersInOrderWithUnknownsAsNothing) {
 }
 
 TEST_P(TempIdStoreContract, CompactionDropsOnlyWhatExpiredBeforeTheRetention) {
-  auto tempids = backend().OpenTempIds(/*retention_seconds=*/100);
+  constexpr std::int64_t kRetention = 100;
+  constexpr std::int64_t kDay = 86400;
+  auto tempids = backend().OpenTempIds(kRetention);
   const std::int64_t now = backend().clock().NowUnixSeconds();
+  // Expired days before the retention: dropped by every backend, also one that drops days.
+  const TempIdRecord ancient{"+61410000001", *TempId::Parse("33333333333333333333"), now - 4 * kDay,
+                             now - kRetention - 3 * kDay};
+  // Just past the retention (dropped unless its day is the boundary day), and just within.
   const TempIdRecord old{"+61410000001", *TempId::Parse("11111111111111111111"), now - 1000,
-                         now - 101};
+                         now - kRetention - 1};
   const TempIdRecord recent{"+61410000001", *TempId::Parse("22222222222222222222"), now - 1000,
-                            now - 99};
+                            now - kRetention + 1};
+  ASSERT_TRUE(tempids->Append(ancient).ok());
   ASSERT_TRUE(tempids->Append(old).ok());
   ASSERT_TRUE(tempids->Append(recent).ok());
   auto live = tempids->Issue("+61410000002", now, now + 10, backend().random());
@@ -115,17 +122,23 @@ TEST_P(TempIdStoreContract, CompactionDropsOnlyWhatExpiredBeforeTheRetention) {
 
   auto stats = tempids->Compact();
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();
-  EXPECT_EQ(stats->records_dropped, 1u);
-  EXPECT_EQ(stats->records_kept, 2u);
-  EXPECT_FALSE(tempids->Lookup(old.id).has_value());
+  // The cutoff is now - retention, or the start of its UTC day.
+  EXPECT_LE(stats->cutoff, now - kRetention);
+  EXPECT_TRUE(stats->cutoff == now - kRetention || stats->cutoff % kDay == 0) << stats->cutoff;
+  EXPECT_GT(stats->cutoff, now - kRetention - kDay);
+  const bool old_dropped = old.expiry < stats->cutoff;
+  EXPECT_EQ(stats->records_dropped, old_dropped ? 2u : 1u);
+  EXPECT_FALSE(tempids->Lookup(ancient.id).has_value());
+  EXPECT_EQ(tempids->Lookup(old.id).has_value(), !old_dropped);
   EXPECT_TRUE(tempids->Lookup(recent.id).has_value());
   EXPECT_TRUE(tempids->Lookup(live->id).has_value());
   // Writes go on after a compaction, and what it dropped stays dropped.
   ASSERT_TRUE(tempids->Issue("+61410000003", now, now + 10, backend().random()).ok());
   tempids.reset();
-  auto reopened = backend().OpenTempIds(100);
-  EXPECT_EQ(reopened->size(), 3u);
-  EXPECT_FALSE(reopened->Lookup(old.id).has_value());
+  auto reopened = backend().OpenTempIds(kRetention);
+  EXPECT_EQ(reopened->size(), old_dropped ? 3u : 4u);
+  EXPECT_FALSE(reopened->Lookup(ancient.id).has_value());
+  EXPECT_EQ(reopened->Lookup(old.id).has_value(), !old_dropped);
 }
 
 TEST_P(TempIdStoreContract, SeveralWritersNeverShareATempId) {
