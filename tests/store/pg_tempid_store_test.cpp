@@ -180,7 +180,9 @@ TEST_F(PgTempIdStoreTest, RecordsLandInTheirDaysPartitions) {
                                                             "tempids_d18520 " + b.id.ToString(),
                                                             "tempids_d18523 " + c.id.ToString()}));
   const std::vector<TempId> ids = {c.id, a.id, b.id};
-  auto records = store->LookupAll(ids);
+  auto found = store->LookupAll(ids);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  const auto& records = *found;
   ASSERT_EQ(records.size(), 3u);
   EXPECT_EQ(records[0], c);
   EXPECT_EQ(records[1], a);
