@@ -25,6 +25,14 @@ bool Wanted(const AuditQuery& query, const store::AuditRecord& r) {
 }  // namespace
 
 int ListAudit(AdminEnv& env, const AuditQuery& query) {
+  if (OnDatabase(env)) {
+    std::fputs(
+        "bluetrace-admin: with storage.backend = \"postgres\" the audit chain is the database's "
+        "audit table; `bluetrace-admin db export <dir>` writes it as audit.log, which "
+        "`audit --state-dir <dir>` lists and checks\n",
+        env.err);
+    return kExitFailed;
+  }
   const std::string path = store::StateDir(env.config.state_dir).audit_log();
   std::uint64_t shown = 0;
   auto result = store::AuditLog::Read(env.fs, path, [&](const store::AuditRecord& r) {

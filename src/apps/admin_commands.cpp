@@ -11,6 +11,7 @@
 #include "bluetrace/protocol/text_records.hpp"
 #include "bluetrace/service/auth_service.hpp"
 #include "bluetrace/service/password_rules.hpp"
+#include "bluetrace/service/storage_config.hpp"
 #include "bluetrace/store/files/audit_log.hpp"
 #include "bluetrace/store/files/file_lockout_store.hpp"
 #include "bluetrace/store/files/file_tempid_store.hpp"
@@ -28,13 +29,21 @@ int Fail(const AdminEnv& env, const std::string& message) {
   return kExitFailed;
 }
 
-// Appends an admin record; the change it describes is already made, so a failure here is
-// reported but cannot undo it.
-int Audited(AdminEnv& env, std::string_view event, store::AuditFields fields) {
+// Appends an admin record, to the database's audit chain when `db` is given, otherwise to
+// audit.log; the change it describes is already made, so a failure here is reported but
+// cannot undo it.
+int Audited(AdminEnv& env, std::string_view event, store::AuditFields fields,
+            store::Stores* db = nullptr) {
   fields.emplace_back("by", env.op.by);
   if (!env.op.as.empty()) fields.emplace_back("as", env.op.as);
-  auto log = store::AuditLog::Open(env.fs, env.clock, Dir(env).audit_log(), Dir(env).audit_lock());
-  util::Status st = log.ok() ? (*log)->Append(event, fields) : log.status();
+  util::Status st;
+  if (db != nullptr) {
+    st = db->audit->Record(event, fields);
+  } else {
+    auto log =
+        store::AuditLog::Open(env.fs, env.clock, Dir(env).audit_log(), Dir(env).audit_lock());
+    st = log.ok() ? (*log)->Append(event, fields) : log.status();
+  }
   if (!st.ok()) return Fail(env, "done, but the audit record was not written: " + st.ToString());
   return kExitOk;
 }
@@ -63,13 +72,19 @@ util::Result<std::unique_ptr<store::FileLockoutStore>> OpenLockouts(AdminEnv& en
                                        StateLock(env, store::StateDir::kLockoutsLock));
 }
 
-// Runs `change` on the credentials; the store re-reads the file under .lock-credentials
-// before it writes.
+// Runs `change(users, db)` on the configured storage's users: the database's (then `db` is
+// its stores, for the audit record), or credentials.txt, which the store re-reads under
+// .lock-credentials before it writes (then `db` is null).
 template <typename Fn>
-int ChangeCredentials(AdminEnv& env, Fn change) {
+int ChangeUsers(AdminEnv& env, Fn change) {
+  if (OnDatabase(env)) {
+    auto db = OpenDatabase(env);
+    if (!db.ok()) return Fail(env, db.status().ToString());
+    return change(*db->users, &*db);
+  }
   auto creds = OpenCredentials(env);
   if (!creds.ok()) return Fail(env, creds.status().ToString());
-  return change(**creds);
+  return change(**creds, static_cast<store::Stores*>(nullptr));
 }
 
 std::string Canonical(const std::string& user) {
@@ -86,49 +101,74 @@ util::Status NewPasswordRule(const AdminEnv& env, std::string_view password) {
 
 }  // namespace
 
+bool OnDatabase(const AdminEnv& env) { return env.config.storage_backend == "postgres"; }
+
+util::Result<store::Stores> OpenDatabase(AdminEnv& env) {
+  return service::OpenStorage(env.config, env.fs, env.clock, env.random);
+}
+
 int Usage(const AdminEnv& env, const std::string& message) {
   std::fprintf(env.err, "bluetrace-admin: %s\n", message.c_str());
   return kExitUsage;
 }
 
 int UserAdd(AdminEnv& env, const std::string& user, std::string_view password) {
-  return ChangeCredentials(env, [&](store::FileUserStore& creds) {
+  return ChangeUsers(env, [&](store::UserStore& users, store::Stores* db) {
     if (auto rule = NewPasswordRule(env, password); !rule.ok()) return Fail(env, rule.message());
-    if (auto st = creds.AddUser(user, password); !st.ok()) return Fail(env, st.ToString());
+    if (auto st = users.AddUser(user, password); !st.ok()) return Fail(env, st.ToString());
     std::fprintf(env.out, "added %s\n", Canonical(user).c_str());
-    return Audited(env, "admin_user_added", {{"user", Canonical(user)}});
+    return Audited(env, "admin_user_added", {{"user", Canonical(user)}}, db);
   });
 }
 
 int UserRemove(AdminEnv& env, const std::string& user) {
-  return ChangeCredentials(env, [&](store::FileUserStore& creds) {
-    if (auto st = creds.RemoveUser(user); !st.ok()) return Fail(env, st.ToString());
+  return ChangeUsers(env, [&](store::UserStore& users, store::Stores* db) {
+    if (auto st = users.RemoveUser(user); !st.ok()) return Fail(env, st.ToString());
     std::fprintf(env.out, "removed %s\n", Canonical(user).c_str());
-    return Audited(env, "admin_user_removed", {{"user", Canonical(user)}});
+    return Audited(env, "admin_user_removed", {{"user", Canonical(user)}}, db);
   });
 }
 
 int UserPasswd(AdminEnv& env, const std::string& user, std::string_view password) {
-  return ChangeCredentials(env, [&](store::FileUserStore& creds) {
+  return ChangeUsers(env, [&](store::UserStore& users, store::Stores* db) {
     if (auto rule = NewPasswordRule(env, password); !rule.ok()) return Fail(env, rule.message());
-    if (auto st = creds.SetPassword(user, password); !st.ok()) return Fail(env, st.ToString());
+    if (auto st = users.SetPassword(user, password); !st.ok()) return Fail(env, st.ToString());
     std::fprintf(env.out, "password of %s changed\n", Canonical(user).c_str());
-    return Audited(env, "admin_password_changed", {{"user", Canonical(user)}});
+    return Audited(env, "admin_password_changed", {{"user", Canonical(user)}}, db);
   });
 }
 
 int MigrateCredentials(AdminEnv& env) {
-  return ChangeCredentials(env, [&](store::FileUserStore& creds) {
+  if (OnDatabase(env)) {
+    std::fputs("the database holds only Argon2id hashes: nothing to migrate\n", env.err);
+    return kExitOk;
+  }
+  auto opened = OpenCredentials(env);
+  if (!opened.ok()) return Fail(env, opened.status().ToString());
+  return [&](store::FileUserStore& creds) {
     auto migrated = creds.MigrateAll();
     if (!migrated.ok()) return Fail(env, migrated.status().ToString());
     std::fprintf(env.out, "%zu plaintext passwords replaced by Argon2id hashes\n", *migrated);
     return Audited(env, "admin_migrated_credentials", {{"count", std::to_string(*migrated)}});
-  });
+  }(**opened);
 }
 
 int Unblock(AdminEnv& env, const std::string& user) {
-  auto lockouts = OpenLockouts(env);
-  if (!lockouts.ok()) return Fail(env, lockouts.status().ToString());
+  store::Stores db;
+  std::unique_ptr<store::FileLockoutStore> file;
+  store::LockoutStore* lockouts = nullptr;
+  if (OnDatabase(env)) {
+    auto opened = OpenDatabase(env);
+    if (!opened.ok()) return Fail(env, opened.status().ToString());
+    db = std::move(opened).value();
+    lockouts = db.lockouts.get();  // every instance sees the change at once
+  } else {
+    auto opened = OpenLockouts(env);
+    if (!opened.ok()) return Fail(env, opened.status().ToString());
+    file = std::move(opened).value();
+    lockouts = file.get();
+  }
+  store::Stores* audit_db = OnDatabase(env) ? &db : nullptr;
   // "<UserID>#<device>": one device's block (auth.device_lockout); a UserID: all its blocks.
   const std::size_t hash = user.find('#');
   const std::string key =
@@ -136,7 +176,7 @@ int Unblock(AdminEnv& env, const std::string& user) {
           ? service::AuthService::LockoutKey(user)
           : service::AuthService::LockoutKey(user.substr(0, hash)) + user.substr(hash);
   std::vector<std::string> keys;
-  for (const auto& b : (*lockouts)->ListBlocked()) {
+  for (const auto& b : lockouts->ListBlocked()) {
     if (b.user == key || (hash == std::string::npos && b.user.rfind(key + "#", 0) == 0)) {
       keys.push_back(b.user);
     }
@@ -147,25 +187,32 @@ int Unblock(AdminEnv& env, const std::string& user) {
   // sees the change when it reloads the file, within about a second.
   int status = kExitOk;
   for (const auto& k : keys) {
-    if (auto st = (*lockouts)->Unblock(k); !st.ok()) {
+    if (auto st = lockouts->Unblock(k); !st.ok()) {
       status = Fail(
           env, st.code() == util::StatusCode::kNotFound ? k + " is not blocked" : st.ToString());
       continue;
     }
     std::fprintf(env.out, "unblocked %s\n", k.c_str());
-    if (Audited(env, "admin_unblocked", {{"user", k}}) != kExitOk) status = kExitFailed;
+    if (Audited(env, "admin_unblocked", {{"user", k}}, audit_db) != kExitOk) status = kExitFailed;
   }
   return status;
 }
 
 int ListBlocked(AdminEnv& env, OutputFormat format) {
-  // A mistyped --state-dir must not read as "no user is blocked".
-  if (auto state = env.fs.Exists(env.config.state_dir); !state.ok() || !*state) {
-    return Fail(env, "no state directory " + env.config.state_dir);
+  std::vector<store::BlockedUser> blocked;
+  if (OnDatabase(env)) {
+    auto db = OpenDatabase(env);
+    if (!db.ok()) return Fail(env, db.status().ToString());
+    blocked = db->lockouts->ListBlocked();
+  } else {
+    // A mistyped --state-dir must not read as "no user is blocked".
+    if (auto state = env.fs.Exists(env.config.state_dir); !state.ok() || !*state) {
+      return Fail(env, "no state directory " + env.config.state_dir);
+    }
+    auto lockouts = OpenLockouts(env);
+    if (!lockouts.ok()) return Fail(env, lockouts.status().ToString());
+    blocked = (*lockouts)->ListBlocked();
   }
-  auto lockouts = OpenLockouts(env);
-  if (!lockouts.ok()) return Fail(env, lockouts.status().ToString());
-  const auto blocked = (*lockouts)->ListBlocked();
   if (format == OutputFormat::kJson) {
     std::string json = "[";
     for (std::size_t i = 0; i < blocked.size(); ++i) {
@@ -194,6 +241,17 @@ int ListBlocked(AdminEnv& env, OutputFormat format) {
 }
 
 int Compact(AdminEnv& env) {
+  if (OnDatabase(env)) {
+    // Every instance drops the expired days hourly; doing it now is safe at any time.
+    auto db = OpenDatabase(env);
+    if (!db.ok()) return Fail(env, db.status().ToString());
+    auto stats = db->tempids->Compact();
+    if (!stats.ok()) return Fail(env, stats.status().ToString());
+    std::fprintf(env.out, "TempIDs: %llu expired dropped\n",
+                 static_cast<unsigned long long>(stats->records_dropped));
+    return Audited(env, "admin_compacted", {{"dropped", std::to_string(stats->records_dropped)}},
+                   &*db);
+  }
   auto server = env.fs.LockFile(Dir(env).server_lock(), false);
   if (!server.ok()) {
     return Fail(env, server.status().code() == util::StatusCode::kUnavailable

@@ -25,6 +25,7 @@
 #include "admin_operator.hpp"
 #include "bluetrace/service/server_config.hpp"
 #include "bluetrace/store/file_system.hpp"
+#include "bluetrace/store/stores.hpp"
 #include "bluetrace/util/clock.hpp"
 #include "bluetrace/util/random.hpp"
 
@@ -44,6 +45,13 @@ struct AdminEnv {
   std::FILE* err;
   OperatorIdentity op;  // who ran the tool: the audit records' by= (and as=)
 };
+
+// Whether the configuration's storage.backend is the PostgreSQL database; then the user,
+// lockout, report and compact commands work on it (every instance sees a change at once)
+// and record their changes in its audit chain.
+bool OnDatabase(const AdminEnv& env);
+// The database's stores (service::OpenStorage): its errors (unreachable, wrong schema).
+util::Result<store::Stores> OpenDatabase(AdminEnv& env);
 
 // Prints "bluetrace-admin: <message>" to env.err and returns kExitUsage.
 int Usage(const AdminEnv& env, const std::string& message);

@@ -1,7 +1,10 @@
-// bluetrace-admin reports: the contact-check reports in <state_dir>/reports/, listed,
-// summed up per day, or shown one at a time. Reads only; a missing reports/ is no reports.
+// bluetrace-admin reports: the contact-check reports (in <state_dir>/reports/, or in the
+// database with storage.backend = "postgres"), listed, summed up per day, or shown one at
+// a time. Reads only; a missing reports/ is no reports.
 #include <map>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "admin_commands.hpp"
@@ -35,25 +38,36 @@ std::string ReceivedOf(const std::string& name) {
          name.substr(9, 2) + ":" + name.substr(11, 2) + ":" + name.substr(13, 2) + "Z";
 }
 
-// Every report with its header, oldest first; false (problems said on env.err) when one
-// cannot be read. No reports/ directory is no reports: listing never creates it.
-bool ReadReports(AdminEnv& env, bool with_headers, std::vector<ReportRow>& rows) {
+// reports/ of the state directory; nullptr when it does not exist yet (no reports);
+// false, said on env.err, when it cannot be read or the state directory is missing.
+util::Result<std::unique_ptr<store::ReportStore>> OpenReportFiles(AdminEnv& env) {
   const std::string dir = store::StateDir(env.config.state_dir).reports();
   auto exists = env.fs.Exists(dir);
   if (!exists.ok()) {
     std::fprintf(env.err, "bluetrace-admin: %s\n", exists.status().ToString().c_str());
-    return false;
+    return exists.status();
   }
   if (!*exists) {
     if (auto state = env.fs.Exists(env.config.state_dir); !state.ok() || !*state) {
       std::fprintf(env.err, "bluetrace-admin: no state directory %s\n",
                    env.config.state_dir.c_str());
-      return false;
+      return util::NotFound("no state directory");
     }
-    return true;
+    return std::unique_ptr<store::ReportStore>();
   }
   auto reports = store::FileReportStore::Open(env.fs, dir);
-  auto names = reports.ok() ? (*reports)->List() : reports.status();
+  if (!reports.ok()) {
+    std::fprintf(env.err, "bluetrace-admin: %s\n", reports.status().ToString().c_str());
+    return reports.status();
+  }
+  return std::unique_ptr<store::ReportStore>(std::move(reports).value());
+}
+
+// Every report of `reports` with its header, oldest first; false (problems said on
+// env.err) when one cannot be read.
+bool ReadReportsFrom(AdminEnv& env, const store::ReportStore& reports, bool with_headers,
+                     std::vector<ReportRow>& rows) {
+  auto names = reports.List();
   if (!names.ok()) {
     std::fprintf(env.err, "bluetrace-admin: %s\n", names.status().ToString().c_str());
     return false;
@@ -62,7 +76,7 @@ bool ReadReports(AdminEnv& env, bool with_headers, std::vector<ReportRow>& rows)
   for (const auto& n : *names) {
     ReportRow row{n, ReceivedOf(n), {}};
     if (with_headers) {
-      auto text = (*reports)->Read(n);
+      auto text = reports.Read(n);
       auto header = text.ok() ? service::ParseReportHeader(*text) : text.status();
       if (!header.ok()) {
         std::fprintf(env.err, "bluetrace-admin: reports/%s: %s\n", n.c_str(),
@@ -75,6 +89,31 @@ bool ReadReports(AdminEnv& env, bool with_headers, std::vector<ReportRow>& rows)
     rows.push_back(std::move(row));
   }
   return ok;
+}
+
+// Every report of the configured storage with its header, oldest first; false (problems
+// said on env.err) when one cannot be read. No reports/ directory is no reports: listing
+// never creates it.
+bool ReadReports(AdminEnv& env, bool with_headers, std::vector<ReportRow>& rows) {
+  store::Stores db;
+  std::unique_ptr<store::ReportStore> files;
+  store::ReportStore* reports = nullptr;
+  if (OnDatabase(env)) {
+    auto opened = OpenDatabase(env);
+    if (!opened.ok()) {
+      std::fprintf(env.err, "bluetrace-admin: %s\n", opened.status().ToString().c_str());
+      return false;
+    }
+    db = std::move(opened).value();
+    reports = db.reports.get();
+  } else {
+    auto opened = OpenReportFiles(env);
+    if (!opened.ok()) return false;
+    if (*opened == nullptr) return true;  // no reports/ yet
+    files = std::move(opened).value();
+    reports = files.get();
+  }
+  return ReadReportsFrom(env, *reports, with_headers, rows);
 }
 
 std::string JsonCounts(const Counts& c) {
@@ -180,6 +219,19 @@ int ShowReport(AdminEnv& env, const std::string& name) {
     return Usage(env, "\"" + name +
                           "\" is not a report's name (<YYYYMMDD>T<HHMMSS>Z-<digits>-<n>.txt, "
                           "as `reports` lists them)");
+  }
+  if (OnDatabase(env)) {
+    auto db = OpenDatabase(env);
+    auto text = db.ok() ? db->reports->Read(name) : db.status();
+    if (!text.ok()) {
+      std::fprintf(env.err, "bluetrace-admin: %s\n",
+                   text.status().code() == util::StatusCode::kNotFound
+                       ? ("no report " + name + " in the database").c_str()
+                       : text.status().ToString().c_str());
+      return kExitFailed;
+    }
+    std::fputs(text->c_str(), env.out);
+    return kExitOk;
   }
   const std::string dir = store::StateDir(env.config.state_dir).reports();
   auto text = env.fs.ReadFile(store::JoinPath(dir, name));

@@ -79,6 +79,18 @@ void RemoveLeftovers(AdminEnv& env, bool may_remove, std::vector<std::string>& p
 }  // namespace
 
 int Verify(AdminEnv& env, bool may_remove) {
+  if (OnDatabase(env)) {
+    // The database keeps its own integrity (keys, constraints, transactions); what can be
+    // wrong from here is reaching it and its schema version, which opening checks.
+    auto db = OpenDatabase(env);
+    if (!db.ok()) {
+      std::fprintf(env.err, "bluetrace-admin: %s\n", db.status().ToString().c_str());
+      return kExitFailed;
+    }
+    for (const auto& note : db->notes) std::fprintf(env.out, "%s\n", note.c_str());
+    std::fputs("database: reachable, schema version as this build expects\n", env.out);
+    return kExitOk;
+  }
   std::vector<std::string> problems;
   RemoveLeftovers(env, may_remove, problems);
   CheckLines(

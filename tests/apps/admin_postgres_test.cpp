@@ -1,0 +1,158 @@
+// The real bluetrace-admin and bluetrace-server on the PostgreSQL backend: the admin's
+// user and lockout commands work on the database, and a running server sees their changes
+// at once (no reload), as every other instance would. Loopback only; every wait bounded.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bluetrace/net/client_connection.hpp"
+#include "bluetrace/protocol/messages.hpp"
+#include "bluetrace/store/file_system.hpp"
+#include "bluetrace/store/postgres/migrations.hpp"
+#include "bluetrace/store/postgres/pg_connection.hpp"
+#include "support/postgres_server.hpp"
+#include "support/run_command.hpp"
+#include "support/server_process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace bluetrace {
+namespace {
+
+using namespace std::chrono_literals;
+using namespace protocol;  // NOLINT
+using test::ShellQuoteForTest;
+using test::WriteFileForTest;
+
+constexpr auto kWait = 20s;
+
+class AdminPostgresTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto& server = test::SharedPostgresServerForTest();
+    ASSERT_TRUE(server.ok()) << server.error();
+    db_ = server.CreateFreshDatabase();
+    ASSERT_FALSE(db_.empty());
+    auto conn = store::PgConnection::Open({.conninfo = server.ConnectionString(db_)});
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    conn_ = std::move(conn).value();
+    WriteFileForTest(dir_.File("pg.toml"),
+                     "[server]\nbind_address = \"127.0.0.1\"\n"
+                     "[auth]\nargon2_memory_kib = 64\nargon2_iterations = 1\n"
+                     "[storage]\nbackend = \"postgres\"\n"
+                     "[postgres]\nconninfo = \"" +
+                         server.ConnectionString(db_) + "\"\n");
+    WriteFileForTest(dir_.File("pw"), "new-password-1\n");
+  }
+
+  void Migrate() {
+    auto v = store::ApplyMigrations(*conn_, store::PosixFileSystem::Instance(),
+                                    test::SourcePath("packaging/sql"));
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+  }
+
+  test::CommandResult Admin(const std::string& args) {
+    return test::RunCommandForTest(ShellQuoteForTest(test::ProgramPath("bluetrace-admin")) +
+                                   " --config " + ShellQuoteForTest(dir_.File("pg.toml")) +
+                                   " --state-dir " + ShellQuoteForTest(dir_.path()) + " " + args +
+                                   " </dev/null");
+  }
+
+  std::unique_ptr<test::ServerProcess> Start() {
+    auto p = std::make_unique<test::ServerProcess>(
+        test::ProgramPath("bluetrace-server"), dir_.path(),
+        std::vector<std::string>{"0", "600", "--config", "pg.toml", "--ready-file", "ready",
+                                 "--no-console"});
+    port_ = p->WaitReady(dir_.File("ready"), kWait);
+    return p;
+  }
+
+  Message Login(const std::string& user, const std::string& password) {
+    auto c = net::ClientConnection::Connect(
+        "127.0.0.1", port_, net::TlsClientOptions{dir_.File("server.crt"), "127.0.0.1", "1.3"},
+        net::ClientConnectOptions{});
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    if (!c.ok()) return Error{};
+    EXPECT_TRUE((*c)->Call(Hello{1, 1, "test"}, kWait).ok());
+    auto r = (*c)->Call(protocol::Login{user, util::SecretString(password)}, kWait);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? std::move(*r) : Message(Error{});
+  }
+
+  std::string Query(const std::string& sql) {
+    auto res = conn_->Exec("query", sql);
+    EXPECT_TRUE(res.ok()) << res.status().ToString();
+    std::string out;
+    if (!res.ok()) return out;
+    for (int i = 0; i < res->rows(); ++i) out += std::string(res->Get(i, 0)) + "\n";
+    return out;
+  }
+
+  test::TempDir dir_;
+  std::string db_;
+  std::unique_ptr<store::PgConnection> conn_;
+  std::uint16_t port_ = 0;
+};
+
+TEST_F(AdminPostgresTest, AnUnmigratedDatabaseIsRefusedByBothProgramsSayingWhatToRun) {
+  auto r = Admin("user add +61410000001 --password-file " + ShellQuoteForTest(dir_.File("pw")));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("bluetrace-admin db migrate"), std::string::npos) << r.output;
+  test::ServerProcess server(test::ProgramPath("bluetrace-server"), dir_.path(),
+                             {"--config", "pg.toml", "--port", "0", "--no-console"});
+  EXPECT_NE(server.WaitExit(kWait), 0);
+  EXPECT_NE(server.Stderr().find("has no bluetrace schema"), std::string::npos) << server.Stderr();
+}
+
+TEST_F(AdminPostgresTest, UsersAddedAndUnblockedByTheAdminCountAtOnceOnARunningServer) {
+  Migrate();
+  auto server = Start();
+  ASSERT_NE(port_, 0) << server->Stderr();
+
+  auto added =
+      Admin("user add +61-410-000-001 --password-file " + ShellQuoteForTest(dir_.File("pw")));
+  ASSERT_EQ(added.exit_code, 0) << added.output;
+  EXPECT_EQ(Query("SELECT phone FROM users"), "+61410000001\n");
+  EXPECT_TRUE(std::holds_alternative<Welcome>(Login("+61410000001", "new-password-1")));
+
+  EXPECT_TRUE(std::holds_alternative<WrongPassword>(Login("+61410000001", "wrong-1")));
+  EXPECT_TRUE(std::holds_alternative<WrongPassword>(Login("+61410000001", "wrong-2")));
+  EXPECT_TRUE(std::holds_alternative<Blocked>(Login("+61410000001", "wrong-3")));
+  auto listed = Admin("blocked");
+  EXPECT_EQ(listed.exit_code, 0) << listed.output;
+  EXPECT_NE(listed.output.find("+61410000001 "), std::string::npos) << listed.output;
+
+  auto unblocked = Admin("unblock +61410000001");
+  ASSERT_EQ(unblocked.exit_code, 0) << unblocked.output;
+  // At once: the server reads the database, there is nothing to reload.
+  EXPECT_TRUE(std::holds_alternative<Welcome>(Login("+61410000001", "new-password-1")));
+  EXPECT_EQ(Admin("blocked").output, "no user is blocked\n");
+
+  auto removed = Admin("user remove +61410000001");
+  ASSERT_EQ(removed.exit_code, 0) << removed.output;
+  EXPECT_TRUE(std::holds_alternative<WrongPassword>(Login("+61410000001", "new-password-1")));
+
+  // The admin's changes are in the database's audit chain, with who made them, never a
+  // password; nothing was written to the state directory's files.
+  const std::string events = Query("SELECT event || ' ' || fields FROM audit ORDER BY seq");
+  for (const char* e : {"admin_user_added user=+61410000001 by=", "admin_unblocked user=",
+                        "admin_user_removed user=+61410000001 by="}) {
+    EXPECT_NE(events.find(e), std::string::npos) << e << "\n" << events;
+  }
+  EXPECT_EQ(events.find("new-password-1"), std::string::npos);
+  EXPECT_FALSE(*store::PosixFileSystem::Instance().Exists(dir_.File("credentials.txt")));
+  EXPECT_FALSE(*store::PosixFileSystem::Instance().Exists(dir_.File("audit.log")));
+
+  auto verified = Admin("verify");
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
+  EXPECT_NE(verified.output.find("schema version"), std::string::npos) << verified.output;
+  auto reports = Admin("reports");
+  EXPECT_EQ(reports.exit_code, 0) << reports.output;
+  EXPECT_EQ(reports.output, "no reports\n");
+  EXPECT_EQ(server->Stop(), 0) << server->Stderr();
+}
+
+}  // namespace
+}  // namespace bluetrace
