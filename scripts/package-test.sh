@@ -108,6 +108,11 @@ for prog in bluetrace-server bluetrace-admin bluetrace-client; do
   check /usr/share/bash-completion/completions/$prog "644 root:root"
 done
 cmp -s /etc/bluetrace/server.toml packaging/server.toml || fail "installed server.toml differs"
+# The PostgreSQL backend's migrations, for bluetrace-admin db migrate.
+for sql in packaging/sql/*.sql; do
+  check "/usr/share/bluetrace/sql/$(basename "$sql")" "644 root:root"
+  cmp -s "$sql" "/usr/share/bluetrace/sql/$(basename "$sql")" || fail "installed $(basename "$sql") differs"
+done
 openssl x509 -in /etc/bluetrace/server.crt -noout -ext subjectAltName | grep -q 'IP Address:127.0.0.1' ||
   fail "the generated certificate does not name 127.0.0.1"
 # Not started on installation (dh_installsystemd --no-enable), so nothing listens yet.
