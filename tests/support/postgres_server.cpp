@@ -32,7 +32,9 @@ bool IsPlainName(const std::string& name) {
 
 }  // namespace
 
-PostgresServer::PostgresServer() {
+PostgresServer::PostgresServer() : PostgresServer(PostgresTlsOptions{}) {}
+
+PostgresServer::PostgresServer(const PostgresTlsOptions& tls) {
   // Under /tmp, whatever TMPDIR says: the socket path must stay short (107 bytes) and the
   // postgres user must be able to reach the directory.
   std::string templ = "/tmp/bt-pg-XXXXXX";
@@ -54,7 +56,32 @@ PostgresServer::PostgresServer() {
     return;
   }
   // fsync off: a throwaway cluster never has to survive a crash.
-  const std::string options = "-k " + dir_ + " -c listen_addresses='' -c fsync=off";
+  std::string options = "-k " + dir_ + " -c fsync=off";
+  if (tls.tcp_host.empty()) {
+    options += " -c listen_addresses=''";
+  } else {
+    // The server's certificate and key, readable by the cluster's owner only; TLS-only
+    // access from loopback over TCP.
+    const std::string copy =
+        "cp " + ShellQuoteForTest(tls.certificate_file) + " " +
+        ShellQuoteForTest(dir_ + "/server.crt") + " && cp " + ShellQuoteForTest(tls.key_file) +
+        " " + ShellQuoteForTest(dir_ + "/server.key") + " && chmod 600 " +
+        ShellQuoteForTest(dir_ + "/server.key") +
+        (geteuid() == 0 ? " && chown postgres: " + ShellQuoteForTest(dir_ + "/server.crt") + " " +
+                              ShellQuoteForTest(dir_ + "/server.key")
+                        : "") +
+        " && echo 'hostssl all all 127.0.0.0/8 trust' >> " +
+        ShellQuoteForTest(dir_ + "/data/pg_hba.conf");
+    const CommandResult copied = RunCommandForTest(copy);
+    if (copied.exit_code != 0) {
+      error_ = "setting up TLS: " + copied.output;
+      return;
+    }
+    port_ = tls.tcp_port;
+    options += " -c listen_addresses=" + tls.tcp_host + " -p " + std::to_string(tls.tcp_port) +
+               " -c ssl=on -c ssl_cert_file=" + dir_ + "/server.crt -c ssl_key_file=" + dir_ +
+               "/server.key";
+  }
   if (!Run("pg_ctl start", std::string(kBinDir) + "/pg_ctl -D " + data + " -o " +
                                ShellQuoteForTest(options) + " -l " +
                                ShellQuoteForTest(dir_ + "/log") + " -w start")) {
@@ -92,7 +119,8 @@ void PostgresServer::Stop() {
 }
 
 std::string PostgresServer::ConnectionString(const std::string& dbname) const {
-  return "host=" + dir_ + " user=bt dbname=" + dbname + " connect_timeout=10";
+  return "host=" + dir_ + " port=" + std::to_string(port_) + " user=bt dbname=" + dbname +
+         " connect_timeout=10";
 }
 
 bool PostgresServer::CreateDatabase(const std::string& name) {

@@ -20,10 +20,21 @@
 
 namespace bluetrace::test {
 
+// A cluster that also listens on TCP with TLS (tests of sslmode=verify-full): on
+// `tcp_host`:`tcp_port` with the certificate and key given (copied into the cluster's
+// directory), accepting only TLS connections from 127.0.0.0/8 there.
+struct PostgresTlsOptions {
+  std::string tcp_host;  // a loopback address, e.g. "127.0.0.2"
+  int tcp_port = 0;
+  std::string certificate_file;  // PEM
+  std::string key_file;          // PEM
+};
+
 class PostgresServer {
  public:
   // Starts the cluster; ok() tells whether it runs, error() says why not.
   PostgresServer();
+  explicit PostgresServer(const PostgresTlsOptions& tls);
   ~PostgresServer();
   PostgresServer(const PostgresServer&) = delete;
   PostgresServer& operator=(const PostgresServer&) = delete;
@@ -53,6 +64,7 @@ class PostgresServer {
   std::string error_;
   bool running_ = false;
   int next_database_ = 0;
+  int port_ = 5432;  // of the Unix socket too
 };
 
 // The cluster of this test executable, started on first use and stopped at exit.
