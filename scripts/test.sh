@@ -14,6 +14,26 @@ jobs=$(nproc)
 
 step() { printf '\n=== %s (%ss)\n' "$1" "$SECONDS"; }
 
+# The PostgreSQL tests start a throwaway cluster per test program under /tmp/bt-pg-* and
+# stop it when the program ends. A program ctest killed at its timeout cannot: on exit,
+# also on failure, stop the clusters this run created (their own postmaster.pid names the
+# process) and remove them.
+marker=$(mktemp /tmp/bluetrace-test-run.XXXXXX)
+stop_leftover_clusters() {
+  local dir as=()
+  [ "$(id -u)" -eq 0 ] && as=(runuser -u postgres --)
+  for dir in /tmp/bt-pg-*; do
+    [ -d "$dir" ] && [ "$dir" -nt "$marker" ] || continue
+    if [ -f "$dir/data/postmaster.pid" ]; then
+      echo "stopping a PostgreSQL test cluster left running: $dir"
+      (cd /tmp && "${as[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$dir/data" -m immediate -w stop) || true
+    fi
+    rm -rf "$dir"
+  done
+  rm -f "$marker"
+}
+trap stop_leftover_clusters EXIT
+
 # Builds preset $1 whole and runs every test on it.
 build_and_test() {
   step "$1 build"
