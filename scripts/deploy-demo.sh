@@ -308,7 +308,7 @@ done
 # --- the servers ----------------------------------------------------------------------
 step "one certificate for both instances (self-signed, EC P-256)"
 mkdir -m 0700 "$work/tls"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 60 \
   -subj "/CN=bluetrace-demo" -addext "subjectAltName=IP:127.0.0.1" \
   -keyout "$work/tls/server.key" -out "$work/tls/server.crt" 2>"$work/openssl.log" || {
   show "$work/openssl.log"
