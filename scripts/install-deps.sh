@@ -15,7 +15,7 @@ packages=(
   # packaging and checks
   debhelper dh-sequence-installsysusers lintian fakeroot dpkg-dev systemd
   # test tooling
-  python3 procps
+  python3 procps haproxy
 )
 
 # Read dpkg's database once; grepping a pipe with `grep -q` under pipefail can fail at
