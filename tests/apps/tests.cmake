@@ -18,3 +18,5 @@ bluetrace_test(apps admin_format ${PROJECT_SOURCE_DIR}/src/apps/admin_format.cpp
 target_include_directories(admin_format_test PRIVATE ${PROJECT_SOURCE_DIR}/src/apps)
 bluetrace_test(apps admin_postgres)
 add_dependencies(admin_postgres_test bluetrace-admin bluetrace-server)
+bluetrace_test(apps multi_instance)
+add_dependencies(multi_instance_test bluetrace-server bluetrace-client)
