@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -192,6 +193,55 @@ class PosixFileLock final : public FileLock {
 // the name separates processes.
 std::atomic<std::uint64_t> temp_counter{0};
 
+// Temporary file, fsync, rename, directory fsync, with the contents written as `next` gives
+// them (it sets the piece and returns true, or returns false at the end).
+Status ReplaceWithPieces(const std::string& path, mode_t mode,
+                         const std::function<Result<bool>(std::string_view&)>& next) {
+  const std::string dir = DirName(path);
+  std::string temp;
+  int fd = -1;
+  // A stale temporary of a crashed process with a recycled pid can collide; try new names.
+  for (int attempt = 0; attempt < 100 && fd < 0; ++attempt) {
+    temp = JoinPath(dir, TempFileName(BaseName(path), static_cast<std::uint64_t>(::getpid()),
+                                      temp_counter.fetch_add(1)));
+    fd = OpenRetry(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL, mode);
+    if (fd < 0 && errno != EEXIST) break;
+  }
+  if (fd < 0) return ErrnoStatus("create temporary", temp, errno);
+  FdGuard guard(fd);
+  const auto discard = [&] {
+    if (guard.get() >= 0) ::close(guard.release());
+    ::unlink(temp.c_str());
+  };
+  const auto fail = [&](std::string_view op, const std::string& p, int err) {
+    const Status st = ErrnoStatus(op, p, err);
+    discard();
+    return st;
+  };
+  if (::fchmod(fd, mode) != 0) return fail("chmod", temp, errno);
+  std::string_view piece;
+  while (true) {
+    Result<bool> more = next(piece);
+    if (!more.ok()) {
+      discard();
+      return more.status();
+    }
+    if (!*more) break;
+    std::size_t written = 0;
+    if (const int err = WriteFully(fd, piece, written); err != 0) {
+      return fail("write", temp, err);
+    }
+  }
+  // Never retried: after a failed fsync the page cache no longer tells the truth.
+  if (::fsync(fd) != 0) return fail("fsync", temp, errno);
+  if (::close(guard.release()) != 0 && errno != EINTR) return fail("close", temp, errno);
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    return fail("rename", temp + " -> " + path, errno);
+  }
+  // The new contents are visible now; this makes the rename itself survive a crash.
+  return SyncDir(dir).WithContext("replace " + path);
+}
+
 }  // namespace
 
 Status RequireStateDirectory(FileSystem& fs, const std::string& dir) {
@@ -310,39 +360,36 @@ Result<std::unique_ptr<AppendFile>> PosixFileSystem::OpenForAppend(const std::st
       path, guard.release(), static_cast<std::uint64_t>(st.st_size)));
 }
 
+Status FileSystem::ReplaceFileFromSource(const std::string& path, const ContentSource& source,
+                                         mode_t mode) {
+  std::string contents, piece;
+  while (true) {
+    BLUETRACE_ASSIGN_OR_RETURN(const bool more, source(piece));
+    if (!more) break;
+    contents += piece;
+  }
+  return ReplaceFileAtomically(path, contents, mode);
+}
+
 Status PosixFileSystem::ReplaceFileAtomically(const std::string& path, std::string_view contents,
                                               mode_t mode) {
-  const std::string dir = DirName(path);
-  std::string temp;
-  int fd = -1;
-  // A stale temporary of a crashed process with a recycled pid can collide; try new names.
-  for (int attempt = 0; attempt < 100 && fd < 0; ++attempt) {
-    temp = JoinPath(dir, TempFileName(BaseName(path), static_cast<std::uint64_t>(::getpid()),
-                                      temp_counter.fetch_add(1)));
-    fd = OpenRetry(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL, mode);
-    if (fd < 0 && errno != EEXIST) break;
-  }
-  if (fd < 0) return ErrnoStatus("create temporary", temp, errno);
-  FdGuard guard(fd);
-  const auto fail = [&](std::string_view op, const std::string& p, int err) {
-    const Status st = ErrnoStatus(op, p, err);
-    if (guard.get() >= 0) ::close(guard.release());
-    ::unlink(temp.c_str());
-    return st;
-  };
-  if (::fchmod(fd, mode) != 0) return fail("chmod", temp, errno);
-  std::size_t written = 0;
-  if (const int err = WriteFully(fd, contents, written); err != 0) {
-    return fail("write", temp, err);
-  }
-  // Never retried: after a failed fsync the page cache no longer tells the truth.
-  if (::fsync(fd) != 0) return fail("fsync", temp, errno);
-  if (::close(guard.release()) != 0 && errno != EINTR) return fail("close", temp, errno);
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    return fail("rename", temp + " -> " + path, errno);
-  }
-  // The new contents are visible now; this makes the rename itself survive a crash.
-  return SyncDir(dir).WithContext("replace " + path);
+  bool done = false;
+  return ReplaceWithPieces(path, mode, [&](std::string_view& piece) -> Result<bool> {
+    if (done) return false;
+    piece = contents;  // no copy: the caller's buffer may hold secrets it wipes itself
+    done = true;
+    return true;
+  });
+}
+
+Status PosixFileSystem::ReplaceFileFromSource(const std::string& path, const ContentSource& source,
+                                              mode_t mode) {
+  std::string buffer;
+  return ReplaceWithPieces(path, mode, [&](std::string_view& piece) -> Result<bool> {
+    BLUETRACE_ASSIGN_OR_RETURN(const bool more, source(buffer));
+    piece = buffer;
+    return more;
+  });
 }
 
 Status PosixFileSystem::Truncate(const std::string& path, std::uint64_t size) {

@@ -45,4 +45,12 @@ Status InstrumentedFileSystem::ReplaceFileAtomically(const std::string& path,
   return st;
 }
 
+Status InstrumentedFileSystem::ReplaceFileFromSource(const std::string& path,
+                                                     const ContentSource& source, mode_t mode) {
+  const auto start = SteadyClock::now();
+  Status st = inner_.ReplaceFileFromSource(path, source, mode);
+  replace_.Record(SteadyClock::now() - start);
+  return st;
+}
+
 }  // namespace bluetrace::store

@@ -20,6 +20,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -94,6 +95,17 @@ class FileSystem {
   virtual Status ReplaceFileAtomically(const std::string& path, std::string_view contents,
                                        mode_t mode = 0600) = 0;
 
+  // Produces contents piece by piece: sets `out` to the next piece and returns true, or
+  // returns false when there is no more.
+  using ContentSource = std::function<Result<bool>(std::string& out)>;
+  // ReplaceFileAtomically for contents too large to hold at once (an export of millions of
+  // TempIDs): the same temporary file, fsync, rename and directory fsync, with the contents
+  // written as `source` produces them. An error from `source` is returned and leaves the
+  // target untouched. This default collects the pieces and calls ReplaceFileAtomically
+  // (bounded by nothing); PosixFileSystem streams them.
+  virtual Status ReplaceFileFromSource(const std::string& path, const ContentSource& source,
+                                       mode_t mode = 0600);
+
   // Shortens a file to `size` bytes and fsyncs it (repairing a torn tail).
   virtual Status Truncate(const std::string& path, std::uint64_t size) = 0;
 
@@ -127,6 +139,9 @@ class PosixFileSystem final : public FileSystem {
   Result<std::unique_ptr<AppendFile>> OpenForAppend(const std::string& path,
                                                     mode_t mode = 0600) override;
   Status ReplaceFileAtomically(const std::string& path, std::string_view contents,
+                               mode_t mode = 0600) override;
+  // Holds one piece at a time.
+  Status ReplaceFileFromSource(const std::string& path, const ContentSource& source,
                                mode_t mode = 0600) override;
   Status Truncate(const std::string& path, std::uint64_t size) override;
   Result<bool> Exists(const std::string& path) override;

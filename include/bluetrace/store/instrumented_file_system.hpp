@@ -30,6 +30,9 @@ class InstrumentedFileSystem final : public FileSystem {
   // Timed into replace_latency().
   Status ReplaceFileAtomically(const std::string& path, std::string_view contents,
                                mode_t mode = 0600) override;
+  // Timed into replace_latency() too.
+  Status ReplaceFileFromSource(const std::string& path, const ContentSource& source,
+                               mode_t mode = 0600) override;
   Status Truncate(const std::string& path, std::uint64_t size) override {
     return inner_.Truncate(path, size);
   }
