@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <charconv>
 #include <ctime>
 
 #include "bluetrace/store/report_store.hpp"
@@ -46,6 +47,39 @@ bool IsReportName(std::string_view name) {
   const auto dash = rest.find('-');
   if (dash == std::string_view::npos) return false;
   return AllDigits(rest.substr(0, dash)) && AllDigits(rest.substr(dash + 1));
+}
+
+util::Result<ReportNameParts> ParseReportName(std::string_view name) {
+  const auto bad = [&] {
+    return util::InvalidArgument("'" + std::string(name) + "' is not a report name");
+  };
+  if (!IsReportName(name)) return bad();
+  const auto number = [](std::string_view digits, auto& out) {
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out);
+    return ec == std::errc() && end == digits.data() + digits.size();
+  };
+  std::tm tm{};
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (!number(name.substr(0, 4), year) || !number(name.substr(4, 2), month) ||
+      !number(name.substr(6, 2), day) || !number(name.substr(9, 2), hour) ||
+      !number(name.substr(11, 2), minute) || !number(name.substr(13, 2), second)) {
+    return bad();
+  }
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  ReportNameParts parts;
+  parts.received_at = static_cast<std::int64_t>(timegm(&tm));
+  // timegm normalises 31/02 to 03/03: only a name it gives back is a calendar time.
+  const std::string_view rest = name.substr(17, name.size() - 17 - 4);
+  const std::size_t dash = rest.find('-');
+  parts.uploader = "+" + std::string(rest.substr(0, dash));
+  if (!number(rest.substr(dash + 1), parts.n)) return bad();
+  if (ReportName(parts.uploader, parts.received_at, parts.n) != name) return bad();
+  return parts;
 }
 
 }  // namespace bluetrace::store

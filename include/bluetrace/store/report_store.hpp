@@ -27,6 +27,17 @@ bool IsReportName(std::string_view name);
 // The name of report number `n` of `uploader` received at `received_at` (unix seconds).
 std::string ReportName(std::string_view uploader, std::int64_t received_at, std::uint64_t n);
 
+// What a report name says: the uploader's digits ("+" in front: the canonical phone
+// number), the second of receipt and the number within that second.
+struct ReportNameParts {
+  std::string uploader;
+  std::int64_t received_at = 0;
+  std::uint64_t n = 0;
+};
+// The inverse of ReportName; kInvalidArgument for a name IsReportName refuses or whose time
+// is no calendar time.
+util::Result<ReportNameParts> ParseReportName(std::string_view name);
+
 class ReportStore {
  public:
   virtual ~ReportStore() = default;

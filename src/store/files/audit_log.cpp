@@ -241,10 +241,10 @@ Status AuditLog::Append(std::string_view event, const AuditFields& fields) {
     BLUETRACE_ASSIGN_OR_RETURN(auto tail, ReadTail(fs_, path_, &file_size));
     tail_ = std::move(tail);
   }
-  const std::string body =
-      std::to_string(tail_.seq + 1) + " " + std::to_string(clock_.NowUnixSeconds()) + " " + text;
+  const std::int64_t now = clock_.NowUnixSeconds();
+  const std::string body = std::to_string(tail_.seq + 1) + " " + std::to_string(now) + " " + text;
   const std::string hash = Sha256Hex(tail_.hash + " " + body);
-  const std::string line = body + " " + tail_.hash + " " + hash + "\n";
+  const std::string line = FormatRecordLine(tail_.seq + 1, now, text, tail_.hash, hash) + "\n";
   Status st = file_->Append(line);
   if (st.ok()) st = file_->Sync();
   if (!st.ok()) {
@@ -255,6 +255,18 @@ Status AuditLog::Append(std::string_view event, const AuditFields& fields) {
   tail_.hash = hash;
   tail_.size += line.size();
   return Status::Ok();
+}
+
+std::string AuditLog::FormatRecordLine(std::uint64_t seq, std::int64_t unix_time,
+                                       std::string_view text, std::string_view prev_hash,
+                                       std::string_view hash) {
+  std::string line = std::to_string(seq) + " " + std::to_string(unix_time) + " ";
+  line += text;
+  line += ' ';
+  line += prev_hash;
+  line += ' ';
+  line += hash;
+  return line;
 }
 
 Result<AuditVerifyResult> AuditLog::Verify(FileSystem& fs, const std::string& path) {
@@ -291,6 +303,12 @@ Result<AuditVerifyResult> AuditLog::Read(FileSystem& fs, const std::string& path
         record.seq = r.seq;
         record.unix_time = static_cast<std::int64_t>(r.unix_time);
         record.event = std::string(r.event);
+        // The text runs from the event to the space before the previous hash.
+        const std::size_t text_start = static_cast<std::size_t>(r.event.data() - line.data());
+        record.text =
+            std::string(line.substr(text_start, line.size() - 2 * (kHashHex + 1) - text_start));
+        record.prev_hash = std::string(r.prev);
+        record.hash = std::string(r.hash);
         for (std::string_view f : r.fields) {
           const auto eq = f.find('=');
           record.fields.emplace_back(std::string(f.substr(0, eq)),

@@ -23,6 +23,42 @@ bool ParseDecimal(std::string_view s, Int& out) {
 
 }  // namespace
 
+Result<std::vector<LockoutLine>> ParseLockoutsFile(std::string_view content,
+                                                   std::string_view file_name) {
+  std::vector<LockoutLine> lines;
+  std::unordered_set<std::string> seen;
+  const Status st =
+      protocol::ForEachLine(content, file_name, [&](const protocol::TextLine& line) -> Status {
+        const std::string_view text = line.text;
+        const std::size_t a = text.find(' ');
+        const std::size_t b = a == std::string_view::npos ? a : text.find(' ', a + 1);
+        if (b == std::string_view::npos || text.find(' ', b + 1) != std::string_view::npos) {
+          return util::InvalidArgument(
+              "expected \"<user> <consecutive_failures> <blocked_until_unix>\"");
+        }
+        LockoutLine out;
+        out.user = std::string(text.substr(0, a));
+        if (!IsUserField(out.user)) return util::InvalidArgument("bad user field");
+        if (!ParseDecimal(text.substr(a + 1, b - a - 1), out.failures)) {
+          return util::InvalidArgument("bad consecutive_failures field");
+        }
+        if (!ParseDecimal(text.substr(b + 1), out.blocked_until)) {
+          return util::InvalidArgument("bad blocked_until_unix field");
+        }
+        if (!seen.insert(out.user).second) {
+          return util::InvalidArgument("duplicate user " + out.user);
+        }
+        lines.push_back(std::move(out));
+        return Status::Ok();
+      });
+  if (!st.ok()) return st;
+  return lines;
+}
+
+std::string FormatLockoutLine(const LockoutLine& line) {
+  return line.user + ' ' + std::to_string(line.failures) + ' ' + std::to_string(line.blocked_until);
+}
+
 FileLockoutStore::FileLockoutStore(FileSystem& fs, std::string path, LockoutPolicy policy,
                                    const util::Clock& clock, InterProcessLock lock)
     : fs_(fs), path_(std::move(path)), policy_(policy), clock_(clock), lock_(std::move(lock)) {}
@@ -44,38 +80,17 @@ Result<FileLockoutStore::KnownMap> FileLockoutStore::LoadFile() const {
     if (content.status().code() == util::StatusCode::kNotFound) return KnownMap{};
     return content.status();
   }
+  BLUETRACE_ASSIGN_OR_RETURN(auto lines, ParseLockoutsFile(*content, path_));
   const std::int64_t now = clock_.NowUnixSeconds();
   KnownMap map;
-  const Status st =
-      protocol::ForEachLine(*content, path_, [&](const protocol::TextLine& line) -> Status {
-        const std::string_view text = line.text;
-        const std::size_t a = text.find(' ');
-        const std::size_t b = a == std::string_view::npos ? a : text.find(' ', a + 1);
-        if (b == std::string_view::npos || text.find(' ', b + 1) != std::string_view::npos) {
-          return util::InvalidArgument(
-              "expected \"<user> <consecutive_failures> <blocked_until_unix>\"");
-        }
-        const std::string_view user = text.substr(0, a);
-        Entry entry;
-        if (!IsUserField(user)) return util::InvalidArgument("bad user field");
-        if (!ParseDecimal(text.substr(a + 1, b - a - 1), entry.failures)) {
-          return util::InvalidArgument("bad consecutive_failures field");
-        }
-        if (!ParseDecimal(text.substr(b + 1), entry.blocked_until)) {
-          return util::InvalidArgument("bad blocked_until_unix field");
-        }
-        if (map.count(std::string(user)) != 0) {
-          return util::InvalidArgument("duplicate user " + std::string(user));
-        }
-        // The policy may have changed since the file was written (or the clock moved
-        // back): no count above the limit, no block longer than the policy allows.
-        entry.failures = std::min(entry.failures, policy_.max_failures);
-        entry.blocked_until = std::min(entry.blocked_until, now + policy_.block_seconds);
-        Expire(entry, now);
-        if (entry.failures > 0 || entry.blocked_until > 0) map.emplace(user, entry);
-        return Status::Ok();
-      });
-  if (!st.ok()) return st;
+  for (const LockoutLine& line : lines) {
+    // The policy may have changed since the file was written (or the clock moved back):
+    // no count above the limit, no block longer than the policy allows.
+    Entry entry{std::min(line.failures, policy_.max_failures),
+                std::min(line.blocked_until, now + policy_.block_seconds)};
+    Expire(entry, now);
+    if (entry.failures > 0 || entry.blocked_until > 0) map.emplace(line.user, entry);
+  }
   return map;
 }
 
@@ -257,11 +272,7 @@ std::string FileLockoutStore::Serialize(std::int64_t now) const {
             [](const auto& a, const auto& b) { return a.first < b.first; });
   std::string out;
   for (const auto& [user, e] : rows) {
-    out += user;
-    out += ' ';
-    out += std::to_string(e.failures);
-    out += ' ';
-    out += std::to_string(e.blocked_until);
+    out += FormatLockoutLine({std::string(user), e.failures, e.blocked_until});
     out += '\n';
   }
   return out;

@@ -57,6 +57,11 @@ struct AuditRecord {
   std::int64_t unix_time = 0;
   std::string event;
   AuditFields fields;
+  // As the line holds them: "<event> [<key>=<escaped value> ...]" (what the hash covers,
+  // with seq and time), and the two hashes in hex.
+  std::string text;
+  std::string prev_hash;
+  std::string hash;
 };
 
 class AuditLog {
@@ -100,6 +105,12 @@ class AuditLog {
   // the other backends' audit trails so that every chain hashes the same text.
   // kInvalidArgument for a bad event or key name or a record longer than a reader accepts.
   static Result<std::string> FormatEventText(std::string_view event, const AuditFields& fields);
+
+  // The line of one record, without its line end: "<seq> <time> <text> <prev hash> <hash>".
+  // `text` is FormatEventText's; the hashes are hex. The one writer of the record layout.
+  static std::string FormatRecordLine(std::uint64_t seq, std::int64_t unix_time,
+                                      std::string_view text, std::string_view prev_hash,
+                                      std::string_view hash);
 
   // Percent-encoding of a value as written in a record, and its inverse (kInvalidArgument
   // for a malformed escape).

@@ -26,6 +26,23 @@
 
 namespace bluetrace::store {
 
+// One line of lockouts.txt, "<user> <consecutive_failures> <blocked_until_unix>", the
+// values as written (no policy applied).
+struct LockoutLine {
+  std::string user;
+  std::uint32_t failures = 0;
+  std::int64_t blocked_until = 0;  // unix seconds; 0: not blocked
+  friend bool operator==(const LockoutLine&, const LockoutLine&) = default;
+};
+
+// The one parser of lockouts.txt (the layout rules of protocol/text_lines.hpp): a malformed
+// line or a user named twice is kInvalidArgument naming `file_name` and the line.
+Result<std::vector<LockoutLine>> ParseLockoutsFile(std::string_view content,
+                                                   std::string_view file_name);
+// The line for `line`, without a line end. The file lists users in byte order, one per line,
+// each ending in '\n'.
+std::string FormatLockoutLine(const LockoutLine& line);
+
 class FileLockoutStore final : public LockoutStore {
  public:
   // Loads `path` (a missing file is an empty store). A malformed file is kInvalidArgument
