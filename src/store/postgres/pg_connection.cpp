@@ -217,4 +217,40 @@ Status PgConnection::ExecScript(std::string_view what, const std::string& sql) {
   return Status::Ok();
 }
 
+Result<std::uint64_t> PgConnection::CopyIn(
+    std::string_view what, const std::string& copy_sql,
+    const std::function<Status(const CopyWriter& write)>& produce) {
+  {
+    pg_result* start = PQexec(conn_, copy_sql.c_str());
+    PgResult owned(start);
+    if (PQresultStatus(start) != PGRES_COPY_IN) return ErrorOf(what, start);
+  }
+  const CopyWriter write = [&](std::string_view data) -> Status {
+    if (data.empty()) return Status::Ok();
+    // A blocking connection: 1 is sent (or queued), -1 an error.
+    if (PQputCopyData(conn_, data.data(), static_cast<int>(data.size())) != 1) {
+      return util::Unavailable(std::string(what) + ": " + Trimmed(PQerrorMessage(conn_)));
+    }
+    return Status::Ok();
+  };
+  const Status produced = produce(write);
+  // With an error message the server aborts the COPY: nothing of it is kept.
+  if (PQputCopyEnd(conn_, produced.ok() ? nullptr : "aborted by the client") != 1) {
+    return util::Unavailable(std::string(what) + ": " + Trimmed(PQerrorMessage(conn_)));
+  }
+  // The COPY's own result, then the null that ends the command.
+  Result<std::uint64_t> out = std::uint64_t{0};
+  while (pg_result* res = PQgetResult(conn_)) {
+    PgResult owned(res);
+    if (!out.ok()) continue;
+    if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+      out = owned.affected_rows();
+    } else {
+      out = ErrorOf(what, res);
+    }
+  }
+  if (!produced.ok()) return produced;
+  return out;
+}
+
 }  // namespace bluetrace::store

@@ -25,6 +25,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -98,6 +99,17 @@ class PgConnection {
   // Runs a trusted script of several parameter-free statements (PQexec): only for the
   // migrations shipped with the package and fixed statements such as BEGIN or COMMIT.
   Status ExecScript(std::string_view what, const std::string& sql);
+
+  // Sends one piece of COPY data (any size, split anywhere).
+  using CopyWriter = std::function<Status(std::string_view data)>;
+  // Runs `copy_sql`, a fixed "COPY <table> (...) FROM STDIN" statement, and calls `produce`
+  // with a writer that streams its data to the server (PQputCopyData), so the caller holds
+  // no more than it chooses to buffer; then ends the COPY (PQputCopyEnd, PQgetResult) and
+  // returns the rows copied. An error `produce` returns aborts the COPY (nothing of it is
+  // kept) and is returned as it is; otherwise errors as Exec's (a row the server refuses
+  // fails the whole COPY).
+  Result<std::uint64_t> CopyIn(std::string_view what, const std::string& copy_sql,
+                               const std::function<Status(const CopyWriter& write)>& produce);
 
   // False once the connection is broken or was left inside a transaction (a caller that
   // failed between BEGIN and COMMIT); PgPool then closes it, which rolls that back.
