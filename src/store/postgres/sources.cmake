@@ -9,4 +9,5 @@ target_sources(bluetrace_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/pg_device_store.cpp
   ${CMAKE_CURRENT_LIST_DIR}/pg_audit_trail.cpp
   ${CMAKE_CURRENT_LIST_DIR}/pg_backend.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/pg_transfer.cpp
 )

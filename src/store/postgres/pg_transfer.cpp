@@ -1,0 +1,501 @@
+#include "bluetrace/store/postgres/pg_transfer.hpp"
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <utility>
+
+#include "../files/tempid_file.hpp"
+#include "bluetrace/protocol/text_records.hpp"
+#include "bluetrace/store/files/audit_log.hpp"
+#include "bluetrace/store/files/file_lockout_store.hpp"
+#include "bluetrace/store/files/state_dir.hpp"
+#include "bluetrace/store/report_store.hpp"
+#include "bluetrace/util/secret.hpp"
+
+namespace bluetrace::store {
+namespace {
+
+// Longest tempIDs.txt line accepted (the file backend's default bound).
+constexpr std::size_t kMaxTempIdLineBytes = 256;
+// COPY data is sent in pieces of about this size.
+constexpr std::size_t kCopyPieceBytes = 256 * 1024;
+// Duplicate TempID lines named in a note, at most.
+constexpr int kMaxLinesNamed = 10;
+
+// The transaction of an import or export: rolled back unless committed, also when the
+// function returns early with an error.
+class Transaction {
+ public:
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  ~Transaction() {
+    if (open_) (void)conn_.ExecScript("roll back", "ROLLBACK");
+  }
+
+  // `begin` is a fixed BEGIN statement. Bulk transfers run offline and may take long: the
+  // statement timeout is lifted for this transaction only.
+  static Result<std::unique_ptr<Transaction>> Begin(PgConnection& conn, const char* begin) {
+    BLUETRACE_RETURN_IF_ERROR(conn.ExecScript("begin", begin));
+    std::unique_ptr<Transaction> t(new Transaction(conn));
+    BLUETRACE_RETURN_IF_ERROR(
+        conn.ExecScript("lift statement timeout", "SET LOCAL statement_timeout = 0"));
+    return t;
+  }
+
+  Status Commit() {
+    open_ = false;
+    return conn_.ExecScript("commit", "COMMIT");
+  }
+
+ private:
+  explicit Transaction(PgConnection& conn) : conn_(conn) {}
+  PgConnection& conn_;
+  bool open_ = true;
+};
+
+// The file's contents, or nullopt when it does not exist.
+Result<std::optional<std::string>> ReadIfExists(FileSystem& fs, const std::string& path) {
+  auto text = fs.ReadFile(path);
+  if (text.ok()) return std::optional<std::string>(std::move(text).value());
+  if (text.status().code() == util::StatusCode::kNotFound) return std::optional<std::string>();
+  return text.status();
+}
+
+// ---------------------------------------------------------------- import
+
+Status CheckEmpty(PgConnection& conn, bool merge) {
+  BLUETRACE_ASSIGN_OR_RETURN(
+      auto res, conn.Exec("check for existing state",
+                          "SELECT EXISTS (SELECT 1 FROM users), EXISTS (SELECT 1 FROM tempids), "
+                          "EXISTS (SELECT 1 FROM lockouts), EXISTS (SELECT 1 FROM reports), "
+                          "EXISTS (SELECT 1 FROM audit), EXISTS (SELECT 1 FROM devices)"));
+  static constexpr const char* kTables[] = {"users",   "tempids", "lockouts",
+                                            "reports", "audit",   "devices"};
+  std::string held;
+  for (int i = 0; i < 6; ++i) {
+    if (res.Get(0, i) == "t") held += std::string(held.empty() ? "" : ", ") + kTables[i];
+  }
+  if (held.empty() || merge) return Status::Ok();
+  return util::FailedPrecondition("the database already holds state (" + held +
+                                  "); import into an empty database, or merge into it");
+}
+
+Status ImportUsers(PgConnection& conn, FileSystem& fs, const StateDir& dir,
+                   const ImportOptions& options, TransferStats& stats) {
+  const std::string path = dir.credentials();
+  BLUETRACE_ASSIGN_OR_RETURN(auto text, ReadIfExists(fs, path));
+  if (!text) return Status::Ok();
+  auto parsed = protocol::ParseCredentialsFile(*text, path);
+  util::WipeString(*text);
+  if (!parsed.ok()) return parsed.status();
+  util::Random& random =
+      options.random != nullptr ? *options.random : util::OpenSslRandom::Instance();
+  std::int64_t order = 0;
+  for (protocol::CredentialsEntry& entry : *parsed) {
+    util::SecretString secret = std::move(entry.secret);
+    if (!entry.hashed) {
+      // The file backend's own upgrade of a plaintext line (FileUserStore::MigrateAll).
+      auto hash = HashPassword(secret.view(), options.argon2, random);
+      if (!hash.ok()) return hash.status().WithContext("hashing the password of " + entry.user);
+      secret = util::SecretString(*hash);
+      util::WipeString(*hash);
+      ++stats.hashed_passwords;
+    }
+    // `created` keeps the file's order for export: the import's time plus the line's rank
+    // in microseconds.
+    BLUETRACE_ASSIGN_OR_RETURN(
+        auto res, conn.Exec("import user " + entry.user,
+                            "INSERT INTO users (phone, secret, created) "
+                            "VALUES ($1, $2, now() + $3::bigint * interval '1 microsecond') "
+                            "ON CONFLICT (phone) DO NOTHING",
+                            {entry.user, std::string(secret.view()), std::to_string(order++)}));
+    if (res.affected_rows() == 1) {
+      ++stats.users;
+    } else {
+      ++stats.skipped;
+    }
+  }
+  return Status::Ok();
+}
+
+Status ImportLockouts(PgConnection& conn, FileSystem& fs, const StateDir& dir,
+                      TransferStats& stats) {
+  const std::string path = dir.lockouts();
+  BLUETRACE_ASSIGN_OR_RETURN(auto text, ReadIfExists(fs, path));
+  if (!text) return Status::Ok();
+  BLUETRACE_ASSIGN_OR_RETURN(auto lines, ParseLockoutsFile(*text, path));
+  for (const LockoutLine& line : lines) {
+    // The file holds known users only (store/files/file_lockout_store.hpp).
+    BLUETRACE_ASSIGN_OR_RETURN(
+        auto res,
+        conn.Exec(path + ": lockout of " + line.user,
+                  "INSERT INTO lockouts (key, failures, blocked_until, known, updated) "
+                  "VALUES ($1, $2::integer, $3::bigint, true, 0) ON CONFLICT (key) DO NOTHING",
+                  {line.user, std::to_string(line.failures), std::to_string(line.blocked_until)}));
+    if (res.affected_rows() == 1) {
+      ++stats.lockouts;
+    } else {
+      ++stats.skipped;
+    }
+  }
+  return Status::Ok();
+}
+
+// The one statement that moves staged TempIDs into `tempids`. When `tempids` becomes
+// partitioned by day of expiry, this is the place to change: first
+// "SELECT bluetrace_ensure_tempid_partition(d) FROM (SELECT DISTINCT (expiry / 86400)::integer
+// AS d FROM tempids_import) s", then this INSERT with the `day` column added.
+constexpr const char* kInsertStagedTempIds = R"sql(
+INSERT INTO tempids (tempid, phone, start, expiry)
+SELECT DISTINCT ON (tempid) tempid, phone, start, expiry FROM tempids_import
+ORDER BY tempid, line
+ON CONFLICT (tempid) DO NOTHING)sql";
+
+Status ImportTempIds(PgConnection& conn, FileSystem& fs, const StateDir& dir,
+                     const ImportOptions& options, TransferStats& stats) {
+  const std::string path = dir.tempids();
+  BLUETRACE_ASSIGN_OR_RETURN(const bool exists, fs.Exists(path));
+  if (!exists) return Status::Ok();
+  BLUETRACE_RETURN_IF_ERROR(conn.ExecScript(
+      "create TempID staging table",
+      "CREATE TEMP TABLE tempids_import (line bigint NOT NULL, tempid char(20) NOT NULL, "
+      "phone text NOT NULL, start bigint NOT NULL, expiry bigint NOT NULL) ON COMMIT DROP"));
+  internal::TempIdFileScan scan;
+  BLUETRACE_ASSIGN_OR_RETURN(
+      const std::uint64_t staged,
+      conn.CopyIn(
+          "copy " + path,
+          "COPY tempids_import (line, tempid, phone, start, expiry) "
+          "FROM STDIN",
+          [&](const PgConnection::CopyWriter& write) -> Status {
+            // COPY's text format: tab-separated; no field can hold a tab, a
+            // newline or a backslash (digits, and a canonical "+<digits>").
+            std::string piece;
+            auto result = internal::ScanTempIdFile(
+                fs, path, options.time_mode, kMaxTempIdLineBytes,
+                [&](const protocol::TextLine& line, const protocol::TempIdRecord& r) -> Status {
+                  piece += std::to_string(line.number);
+                  piece += '\t';
+                  piece += r.id.view();
+                  piece += '\t';
+                  piece += r.user;
+                  piece += '\t';
+                  piece += std::to_string(r.start);
+                  piece += '\t';
+                  piece += std::to_string(r.expiry);
+                  piece += '\n';
+                  if (piece.size() < kCopyPieceBytes) return Status::Ok();
+                  Status st = write(piece);
+                  piece.clear();
+                  return st;
+                });
+            if (!result.ok()) return result.status();
+            scan = std::move(result).value();
+            if (scan.torn) {
+              return util::InvalidArgument(
+                  scan.torn_reason + " (a torn write: the server cuts it off when it starts)");
+            }
+            return write(piece);
+          }));
+  if (staged == 0) return Status::Ok();
+
+  // A TempID the database holds for another record: one of the two would be lost.
+  BLUETRACE_ASSIGN_OR_RETURN(
+      auto clash,
+      conn.Exec("check TempIDs against the database",
+                "SELECT i.line, i.tempid FROM tempids_import i JOIN tempids t USING (tempid) "
+                "WHERE (t.phone, t.start, t.expiry) <> (i.phone, i.start, i.expiry) "
+                "ORDER BY i.line LIMIT 1"));
+  if (clash.rows() > 0) {
+    return util::InvalidArgument(path + " line " + std::string(clash.Get(0, 0)) + ": TempID " +
+                                 std::string(clash.Get(0, 1)) +
+                                 " is in the database with another user or time");
+  }
+  // Lines repeating an earlier line's TempID: as the file backend loads the file, the first
+  // record wins and the others are left out.
+  BLUETRACE_ASSIGN_OR_RETURN(
+      auto dups, conn.Exec("find duplicate TempIDs",
+                           "SELECT line FROM (SELECT line, row_number() OVER "
+                           "(PARTITION BY tempid ORDER BY line) AS n FROM tempids_import) d "
+                           "WHERE n > 1 ORDER BY line"));
+  if (dups.rows() > 0) {
+    std::string lines;
+    for (int i = 0; i < dups.rows() && i < kMaxLinesNamed; ++i) {
+      lines += std::string(i == 0 ? "" : ", ") + std::string(dups.Get(i, 0));
+    }
+    if (dups.rows() > kMaxLinesNamed) lines += ", ...";
+    stats.notes.push_back(path + ": " + std::to_string(dups.rows()) +
+                          " line(s) repeat the TempID of an earlier line and were left out, "
+                          "as the server does (line " +
+                          lines + ")");
+  }
+  BLUETRACE_ASSIGN_OR_RETURN(auto inserted,
+                             conn.Exec("insert staged TempIDs", kInsertStagedTempIds));
+  stats.tempids = inserted.affected_rows();
+  stats.skipped += staged - static_cast<std::uint64_t>(dups.rows()) - stats.tempids;
+  return Status::Ok();
+}
+
+Status ImportReports(PgConnection& conn, FileSystem& fs, const StateDir& dir,
+                     TransferStats& stats) {
+  const std::string reports = dir.reports();
+  BLUETRACE_ASSIGN_OR_RETURN(const bool exists, fs.Exists(reports));
+  if (!exists) return Status::Ok();
+  BLUETRACE_ASSIGN_OR_RETURN(auto names, fs.ListDir(reports));
+  std::uint64_t other = 0;
+  for (const std::string& name : names) {
+    // Only names of a report's shape are reports (FileReportStore lists no others).
+    auto parts = ParseReportName(name);
+    if (!parts.ok()) {
+      ++other;
+      continue;
+    }
+    const std::string path = JoinPath(reports, name);
+    BLUETRACE_ASSIGN_OR_RETURN(auto text, fs.ReadFile(path));
+    BLUETRACE_ASSIGN_OR_RETURN(
+        auto res, conn.Exec("import report " + path,
+                            "INSERT INTO reports (name, uploader, received_at, text) "
+                            "VALUES ($1, $2, $3::bigint, $4) ON CONFLICT (name) DO NOTHING",
+                            {name, parts->uploader, std::to_string(parts->received_at), text}));
+    if (res.affected_rows() == 1) {
+      ++stats.reports;
+      continue;
+    }
+    BLUETRACE_ASSIGN_OR_RETURN(
+        auto held,
+        conn.Exec("read report " + name, "SELECT text FROM reports WHERE name = $1", {name}));
+    if (held.rows() != 1 || held.Get(0, 0) != text) {
+      return util::InvalidArgument(path + ": the database holds another report of that name");
+    }
+    ++stats.skipped;
+  }
+  if (other > 0) {
+    stats.notes.push_back(reports + ": " + std::to_string(other) +
+                          " file(s) not named like a report were left out");
+  }
+  return Status::Ok();
+}
+
+Status ImportAudit(PgConnection& conn, FileSystem& fs, const StateDir& dir, TransferStats& stats) {
+  const std::string path = dir.audit_log();
+  BLUETRACE_ASSIGN_OR_RETURN(const bool exists, fs.Exists(path));
+  if (!exists) return Status::Ok();
+  BLUETRACE_ASSIGN_OR_RETURN(const std::uint64_t size, fs.FileSize(path));
+  if (size == 0) return Status::Ok();
+  BLUETRACE_ASSIGN_OR_RETURN(
+      auto held, conn.Exec("check for an audit chain", "SELECT EXISTS (SELECT 1 FROM audit)"));
+  if (held.Get(0, 0) == "t") {
+    return util::FailedPrecondition(path +
+                                    ": the database has an audit chain of its own; two chains "
+                                    "cannot be joined");
+  }
+  // The file backend's verifier reads the chain; each record that holds goes in, and a
+  // line that breaks it fails the import, which rolls back what went in before it.
+  Status insert_error;
+  BLUETRACE_ASSIGN_OR_RETURN(
+      auto read, AuditLog::Read(fs, path, [&](const AuditRecord& r) {
+        if (!insert_error.ok()) return;
+        const std::size_t space = r.text.find(' ');
+        const std::string fields = space == std::string::npos ? "" : r.text.substr(space + 1);
+        // As PgAuditTrail stores a record: the hashed text split into event and fields.
+        insert_error =
+            conn.Exec(path + ": audit record " + std::to_string(r.seq),
+                      "INSERT INTO audit (seq, time, event, fields, prev_hash, hash) VALUES "
+                      "($1::bigint, $2::bigint, $3, $4, decode($5, 'hex'), decode($6, 'hex'))",
+                      {std::to_string(r.seq), std::to_string(r.unix_time), r.event, fields,
+                       r.prev_hash, r.hash})
+                .status();
+        if (insert_error.ok()) ++stats.audit_records;
+      }));
+  BLUETRACE_RETURN_IF_ERROR(insert_error);
+  if (!read.ok()) {
+    return util::InvalidArgument(path + " line " + std::to_string(read.bad_line) + ": " +
+                                 read.problem);
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- export
+
+// Streams the rows of `query` through a server-side cursor, `batch` rows per round trip,
+// into the file `path`: `line` formats one row (without its line end).
+Status ExportRows(PgConnection& conn, FileSystem& fs, const std::string& path,
+                  const std::string& query, int batch,
+                  const std::function<Result<std::string>(const PgResult&, int)>& line,
+                  std::uint64_t& rows) {
+  BLUETRACE_RETURN_IF_ERROR(
+      conn.ExecScript("declare cursor", "DECLARE export_rows NO SCROLL CURSOR FOR " + query));
+  const std::string fetch = "FETCH FORWARD " + std::to_string(batch) + " FROM export_rows";
+  BLUETRACE_RETURN_IF_ERROR(fs.ReplaceFileFromSource(
+      path,
+      [&](std::string& out) -> Result<bool> {
+        out.clear();
+        BLUETRACE_ASSIGN_OR_RETURN(auto res, conn.Exec("fetch for " + path, fetch));
+        if (res.rows() == 0) return false;
+        for (int i = 0; i < res.rows(); ++i) {
+          BLUETRACE_ASSIGN_OR_RETURN(auto text, line(res, i));
+          out += text;
+          out += '\n';
+        }
+        rows += static_cast<std::uint64_t>(res.rows());
+        return true;
+      },
+      StateDir::kFileMode));
+  return conn.ExecScript("close cursor", "CLOSE export_rows");
+}
+
+Result<std::int64_t> IntAt(const PgResult& res, int row, int col) { return res.GetInt(row, col); }
+
+Status ExportUsers(PgConnection& conn, FileSystem& fs, const StateDir& dir, TransferStats& stats) {
+  BLUETRACE_ASSIGN_OR_RETURN(
+      auto res, conn.Exec("read users",
+                          "SELECT phone, secret FROM users ORDER BY created, phone COLLATE \"C\""));
+  std::string text;
+  for (int i = 0; i < res.rows(); ++i) {
+    text += protocol::FormatCredentialsLine(res.Get(i, 0), res.Get(i, 1));
+    text += '\n';
+  }
+  stats.users = static_cast<std::uint64_t>(res.rows());
+  const Status st = fs.ReplaceFileAtomically(dir.credentials(), text, StateDir::kFileMode);
+  util::WipeString(text);
+  return st;
+}
+
+Status ExportLockouts(PgConnection& conn, FileSystem& fs, const StateDir& dir,
+                      TransferStats& stats) {
+  // Names that are no account live only in memory in the file backend.
+  BLUETRACE_ASSIGN_OR_RETURN(
+      auto res, conn.Exec("read lockouts",
+                          "SELECT key, failures, blocked_until FROM lockouts WHERE known AND "
+                          "(failures > 0 OR blocked_until > 0) ORDER BY key COLLATE \"C\""));
+  std::string text;
+  for (int i = 0; i < res.rows(); ++i) {
+    BLUETRACE_ASSIGN_OR_RETURN(const std::int64_t failures, IntAt(res, i, 1));
+    BLUETRACE_ASSIGN_OR_RETURN(const std::int64_t blocked_until, IntAt(res, i, 2));
+    text += FormatLockoutLine(
+        {std::string(res.Get(i, 0)), static_cast<std::uint32_t>(failures), blocked_until});
+    text += '\n';
+  }
+  stats.lockouts = static_cast<std::uint64_t>(res.rows());
+  return fs.ReplaceFileAtomically(dir.lockouts(), text, StateDir::kFileMode);
+}
+
+Status ExportTempIds(PgConnection& conn, FileSystem& fs, const StateDir& dir,
+                     const ExportOptions& options, TransferStats& stats) {
+  return ExportRows(
+      conn, fs, dir.tempids(),
+      "SELECT phone, tempid, start, expiry FROM tempids ORDER BY start, expiry, tempid",
+      options.batch_rows,
+      [&](const PgResult& res, int i) -> Result<std::string> {
+        protocol::TempIdRecord r;
+        r.user = std::string(res.Get(i, 0));
+        BLUETRACE_ASSIGN_OR_RETURN(r.id, protocol::TempId::Parse(res.Get(i, 1)));
+        BLUETRACE_ASSIGN_OR_RETURN(r.start, IntAt(res, i, 2));
+        BLUETRACE_ASSIGN_OR_RETURN(r.expiry, IntAt(res, i, 3));
+        return protocol::FormatTempIdLine(r, options.time_mode);
+      },
+      stats.tempids);
+}
+
+Status ExportAudit(PgConnection& conn, FileSystem& fs, const StateDir& dir,
+                   const ExportOptions& options, TransferStats& stats) {
+  return ExportRows(
+      conn, fs, dir.audit_log(),
+      "SELECT seq, time, event, fields, encode(prev_hash, 'hex'), encode(hash, 'hex') "
+      "FROM audit ORDER BY seq",
+      options.batch_rows,
+      [&](const PgResult& res, int i) -> Result<std::string> {
+        BLUETRACE_ASSIGN_OR_RETURN(const std::int64_t seq, IntAt(res, i, 0));
+        BLUETRACE_ASSIGN_OR_RETURN(const std::int64_t time, IntAt(res, i, 1));
+        std::string text(res.Get(i, 2));
+        if (!res.Get(i, 3).empty()) text += " " + std::string(res.Get(i, 3));
+        return AuditLog::FormatRecordLine(static_cast<std::uint64_t>(seq), time, text,
+                                          res.Get(i, 4), res.Get(i, 5));
+      },
+      stats.audit_records);
+}
+
+Status ExportReports(PgConnection& conn, FileSystem& fs, const StateDir& dir,
+                     TransferStats& stats) {
+  BLUETRACE_RETURN_IF_ERROR(fs.CreateDirs(dir.reports(), StateDir::kReportDirMode));
+  // One report at a time: reports are small, their number is not.
+  BLUETRACE_ASSIGN_OR_RETURN(
+      auto names,
+      conn.Exec("list reports", "SELECT name FROM reports ORDER BY name COLLATE \"C\""));
+  for (int i = 0; i < names.rows(); ++i) {
+    const std::string name(names.Get(i, 0));
+    if (!IsReportName(name)) {
+      return util::FailedPrecondition("the database holds a report named '" + name +
+                                      "', which is no report file name");
+    }
+    BLUETRACE_ASSIGN_OR_RETURN(
+        auto res,
+        conn.Exec("read report " + name, "SELECT text FROM reports WHERE name = $1", {name}));
+    BLUETRACE_RETURN_IF_ERROR(fs.ReplaceFileAtomically(JoinPath(dir.reports(), name), res.Get(0, 0),
+                                                       StateDir::kReportMode));
+    ++stats.reports;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<TransferStats> ImportStateDir(PgConnection& conn, FileSystem& fs,
+                                     const std::string& state_dir, const ImportOptions& options) {
+  BLUETRACE_RETURN_IF_ERROR(RequireStateDirectory(fs, state_dir));
+  const StateDir dir(state_dir);
+  TransferStats stats;
+  BLUETRACE_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(conn, "BEGIN"));
+  // Servers may read meanwhile, never write: a merge decides on what it sees.
+  BLUETRACE_RETURN_IF_ERROR(
+      conn.ExecScript("lock the tables",
+                      "LOCK TABLE users, tempids, lockouts, reports, audit, devices "
+                      "IN EXCLUSIVE MODE"));
+  BLUETRACE_RETURN_IF_ERROR(CheckEmpty(conn, options.merge));
+  BLUETRACE_RETURN_IF_ERROR(ImportUsers(conn, fs, dir, options, stats));
+  BLUETRACE_RETURN_IF_ERROR(ImportLockouts(conn, fs, dir, stats));
+  BLUETRACE_RETURN_IF_ERROR(ImportTempIds(conn, fs, dir, options, stats));
+  BLUETRACE_RETURN_IF_ERROR(ImportReports(conn, fs, dir, stats));
+  BLUETRACE_RETURN_IF_ERROR(ImportAudit(conn, fs, dir, stats));
+  BLUETRACE_ASSIGN_OR_RETURN(const bool devices, fs.Exists(dir.devices()));
+  if (devices) {
+    stats.notes.push_back(dir.devices() +
+                          " was not imported: device tokens are issued again when their "
+                          "holders log in with their password");
+  }
+  BLUETRACE_RETURN_IF_ERROR(txn->Commit());
+  return stats;
+}
+
+Result<TransferStats> ExportStateDir(PgConnection& conn, FileSystem& fs, const std::string& out_dir,
+                                     const ExportOptions& options) {
+  if (options.batch_rows < 1) return util::InvalidArgument("export batch_rows must be >= 1");
+  BLUETRACE_RETURN_IF_ERROR(fs.CreateDirs(out_dir, 0700));
+  BLUETRACE_ASSIGN_OR_RETURN(auto entries, fs.ListDir(out_dir));
+  if (!entries.empty()) {
+    return util::FailedPrecondition(out_dir + " is not empty; export into a new directory");
+  }
+  const StateDir dir(out_dir);
+  TransferStats stats;
+  // One snapshot for every table.
+  BLUETRACE_ASSIGN_OR_RETURN(
+      auto txn, Transaction::Begin(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+  BLUETRACE_RETURN_IF_ERROR(ExportUsers(conn, fs, dir, stats));
+  BLUETRACE_RETURN_IF_ERROR(ExportTempIds(conn, fs, dir, options, stats));
+  BLUETRACE_RETURN_IF_ERROR(ExportLockouts(conn, fs, dir, stats));
+  BLUETRACE_RETURN_IF_ERROR(ExportReports(conn, fs, dir, stats));
+  BLUETRACE_RETURN_IF_ERROR(ExportAudit(conn, fs, dir, options, stats));
+  BLUETRACE_ASSIGN_OR_RETURN(auto devices,
+                             conn.Exec("count devices", "SELECT count(*) FROM devices"));
+  if (devices.Get(0, 0) != "0") {
+    stats.notes.push_back(std::string(devices.Get(0, 0)) +
+                          " device token(s) were not exported: the database keeps only their "
+                          "digests; their holders log in with their password again");
+  }
+  BLUETRACE_RETURN_IF_ERROR(txn->Commit());
+  return stats;
+}
+
+}  // namespace bluetrace::store

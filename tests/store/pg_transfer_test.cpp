@@ -1,0 +1,332 @@
+// ImportStateDir / ExportStateDir: a state directory written by the file backend goes into
+// PostgreSQL and comes back byte for byte; a bad line stops the import with nothing
+// committed; a second import needs merge; a large tempIDs.txt streams in.
+#include "bluetrace/store/postgres/pg_transfer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bluetrace/protocol/text_records.hpp"
+#include "bluetrace/store/files/audit_log.hpp"
+#include "bluetrace/store/files/file_backend.hpp"
+#include "bluetrace/store/files/state_dir.hpp"
+#include "bluetrace/store/postgres/migrations.hpp"
+#include "support/fake_random.hpp"
+#include "support/postgres_server.hpp"
+#include "support/temp_dir.hpp"
+
+namespace bluetrace::store {
+namespace {
+
+using test::ReadFileForTest;
+using test::WriteFileForTest;
+
+constexpr Argon2Params kFastArgon2{64, 1, 1};
+
+class PgTransferTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto& server = test::SharedPostgresServerForTest();
+    ASSERT_TRUE(server.ok()) << server.error();
+    const std::string db = server.CreateFreshDatabase();
+    ASSERT_FALSE(db.empty());
+    auto conn = PgConnection::Open({.conninfo = server.ConnectionString(db)});
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    conn_ = std::move(conn).value();
+    auto v = ApplyMigrations(*conn_, fs_, test::SourcePath("packaging/sql"));
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+  }
+
+  ImportOptions Options(bool merge = false) {
+    ImportOptions options;
+    options.merge = merge;
+    options.argon2 = kFastArgon2;
+    options.random = &random_;
+    return options;
+  }
+
+  // A state directory with every kind of state, written by the file backend itself.
+  void BuildStateDir(const std::string& dir) {
+    FileBackendOptions options;
+    options.state_dir = dir;
+    options.argon2 = kFastArgon2;
+    auto stores = OpenFileBackend(fs_, clock_, random_, options);
+    ASSERT_TRUE(stores.ok()) << stores.status().ToString();
+    for (const char* user : {"+61410999999", "+61410111111", "+61410555555"}) {
+      ASSERT_TRUE(stores->users->AddUser(user, "pass-word-1").ok());
+    }
+    // One TempID per second (ties within a second would come back in TempID order).
+    for (int i = 0; i < 20; ++i) {
+      clock_.Advance(std::chrono::seconds(1));
+      const std::int64_t now = clock_.NowUnixSeconds();
+      const char* user = i % 2 == 0 ? "+61410999999" : "+61410111111";
+      ASSERT_TRUE(stores->tempids->Issue(user, now, now + 899, random_).ok());
+    }
+    ASSERT_TRUE(stores->lockouts->RecordFailure("+61410555555", true).ok());
+    for (int i = 0; i < 3; ++i)
+      ASSERT_TRUE(stores->lockouts->RecordFailure("+61410111111", true).ok());
+    ASSERT_TRUE(stores->lockouts->RecordFailure("+61499999999", false).ok());  // memory only
+    for (int i = 0; i < 2; ++i) {
+      ASSERT_TRUE(stores->reports
+                      ->Write("+61410999999", clock_.NowUnixSeconds(),
+                              "12345678901234567890 13/05/2020 17:45:06 13/05/2020 18:00:05\n")
+                      .ok());
+    }
+    ASSERT_TRUE(
+        stores->audit->Record("login", {{"user", "+61410999999"}, {"addr", "127.0.0.1"}}).ok());
+    ASSERT_TRUE(stores->audit->Record("odd", {{"name", "a b=c%\\d"}}).ok());
+    ASSERT_TRUE(stores->audit->Record("bare", {}).ok());
+  }
+
+  std::int64_t Count(const std::string& table) {
+    auto res = conn_->Exec("count", "SELECT count(*) FROM " + table);
+    EXPECT_TRUE(res.ok()) << res.status().ToString();
+    return res.ok() ? *res->GetInt(0, 0) : -1;
+  }
+
+  void ExpectDatabaseEmpty() {
+    for (const char* table : {"users", "tempids", "lockouts", "reports", "audit"}) {
+      EXPECT_EQ(Count(table), 0) << table;
+    }
+  }
+
+  PosixFileSystem& fs_ = PosixFileSystem::Instance();
+  util::ManualClock clock_{1'600'000'000};
+  test::SeededRandom random_{42};
+  std::unique_ptr<PgConnection> conn_;
+  test::TempDir tmp_;
+};
+
+TEST_F(PgTransferTest, FileBackendStateComesBackByteForByte) {
+  const std::string in = tmp_.File("in"), out = tmp_.File("out");
+  ASSERT_TRUE(fs_.CreateDirs(in).ok());
+  BuildStateDir(in);
+  if (HasFatalFailure()) return;
+
+  auto imported = ImportStateDir(*conn_, fs_, in, Options());
+  ASSERT_TRUE(imported.ok()) << imported.status().ToString();
+  EXPECT_EQ(imported->users, 3u);
+  EXPECT_EQ(imported->hashed_passwords, 0u);
+  EXPECT_EQ(imported->tempids, 20u);
+  EXPECT_EQ(imported->lockouts, 2u);
+  EXPECT_EQ(imported->reports, 2u);
+  EXPECT_EQ(imported->audit_records, 3u);
+  EXPECT_EQ(imported->skipped, 0u);
+
+  auto exported = ExportStateDir(*conn_, fs_, out, {});
+  ASSERT_TRUE(exported.ok()) << exported.status().ToString();
+  EXPECT_EQ(exported->tempids, 20u);
+  for (const char* name :
+       {StateDir::kCredentials, StateDir::kTempIds, StateDir::kLockouts, StateDir::kAuditLog}) {
+    EXPECT_EQ(ReadFileForTest(JoinPath(out, name)), ReadFileForTest(JoinPath(in, name))) << name;
+    EXPECT_EQ(*fs_.FileMode(JoinPath(out, name)), StateDir::kFileMode) << name;
+  }
+  auto reports_in = fs_.ListDir(JoinPath(in, StateDir::kReports));
+  auto reports_out = fs_.ListDir(JoinPath(out, StateDir::kReports));
+  ASSERT_TRUE(reports_in.ok() && reports_out.ok());
+  EXPECT_EQ(*reports_out, *reports_in);
+  for (const std::string& name : *reports_in) {
+    const std::string rel = std::string(StateDir::kReports) + "/" + name;
+    EXPECT_EQ(ReadFileForTest(JoinPath(out, rel)), ReadFileForTest(JoinPath(in, rel))) << name;
+  }
+  // The exported directory is a state directory the file backend opens, audit chain included.
+  auto verified = AuditLog::Verify(fs_, JoinPath(out, StateDir::kAuditLog));
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok()) << verified->problem;
+  FileBackendOptions options;
+  options.state_dir = out;
+  options.argon2 = kFastArgon2;
+  auto reopened = OpenFileBackend(fs_, clock_, random_, options);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  auto login = reopened->users->Verify("+61410555555", "pass-word-1");
+  ASSERT_TRUE(login.ok());
+  EXPECT_EQ(*login, VerifyResult::kOk);
+  EXPECT_TRUE(reopened->audit->Record("after", {}).ok());  // the chain continues
+}
+
+TEST_F(PgTransferTest, OriginalSamplesImportWithPlaintextPasswordsHashed) {
+  test::CopyOriginalSample(tmp_.path(), "credentials.txt");
+  test::CopyOriginalSample(tmp_.path(), "tempIDs.txt");
+  auto imported = ImportStateDir(*conn_, fs_, tmp_.path(), Options());
+  ASSERT_TRUE(imported.ok()) << imported.status().ToString();
+  EXPECT_EQ(imported->users, 4u);
+  EXPECT_EQ(imported->hashed_passwords, 4u);
+  EXPECT_EQ(imported->tempids, 3u);
+  auto secret = conn_->Exec("read", "SELECT secret FROM users WHERE phone = '+61410666666'");
+  ASSERT_TRUE(secret.ok());
+  ASSERT_EQ(secret->rows(), 1);
+  auto match = VerifyPassword(secret->Get(0, 0), "kara1234");
+  ASSERT_TRUE(match.ok()) << match.status().ToString();
+  EXPECT_TRUE(*match);
+  EXPECT_EQ(secret->Get(0, 0).substr(0, 24), "$argon2id$v=19$m=64,t=1,");
+
+  // Exported: the TempIDs as the original wrote them but with LF line ends and a final
+  // newline; the passwords as their hashes, in the file's order.
+  const std::string out = tmp_.File("out");
+  ASSERT_TRUE(ExportStateDir(*conn_, fs_, out, {}).ok());
+  std::string tempids = ReadFileForTest(test::SourcePath("tests/data/original/tempIDs.txt"));
+  std::string lf;
+  for (char c : tempids) {
+    if (c != '\r') lf += c;
+  }
+  if (lf.back() != '\n') lf += '\n';
+  EXPECT_EQ(ReadFileForTest(JoinPath(out, StateDir::kTempIds)), lf);
+  const std::string credentials = ReadFileForTest(JoinPath(out, StateDir::kCredentials));
+  EXPECT_EQ(credentials.substr(0, 13), "+61410666666 ");
+  EXPECT_EQ(credentials.find("kara1234"), std::string::npos);
+}
+
+TEST_F(PgTransferTest, BadLineStopsTheImportNamingFileAndLineAndCommitsNothing) {
+  WriteFileForTest(tmp_.File("credentials.txt"), "+61410666666 kara1234\n");
+  WriteFileForTest(tmp_.File("lockouts.txt"), "+61410666666 1 0\n");
+  WriteFileForTest(tmp_.File("tempIDs.txt"),
+                   "+61410999999 12345678901234567890 13/05/2020 17:45:06 13/05/2020 18:00:05\n"
+                   "\n"
+                   "+61410888888 1234567890123456789X 13/05/2020 17:54:06 13/05/2020 18:09:05\n");
+  auto imported = ImportStateDir(*conn_, fs_, tmp_.path(), Options());
+  ASSERT_FALSE(imported.ok());
+  EXPECT_EQ(imported.status().code(), util::StatusCode::kInvalidArgument);
+  EXPECT_NE(imported.status().message().find(tmp_.File("tempIDs.txt") + " line 3"),
+            std::string::npos)
+      << imported.status().ToString();
+  ExpectDatabaseEmpty();
+
+  // The same for the other files, and the connection is usable afterwards.
+  WriteFileForTest(tmp_.File("tempIDs.txt"), "");
+  WriteFileForTest(tmp_.File("lockouts.txt"), "+61410666666 1 0\n+61410666666 x 0\n");
+  imported = ImportStateDir(*conn_, fs_, tmp_.path(), Options());
+  ASSERT_FALSE(imported.ok());
+  EXPECT_NE(imported.status().message().find(tmp_.File("lockouts.txt") + " line 2"),
+            std::string::npos)
+      << imported.status().ToString();
+  ExpectDatabaseEmpty();
+
+  WriteFileForTest(tmp_.File("lockouts.txt"), "");
+  const std::string audit = tmp_.File("audit.log");
+  {
+    auto log = AuditLog::Open(fs_, clock_, audit, "");
+    ASSERT_TRUE(log.ok());
+    ASSERT_TRUE((*log)->Append("one", {}).ok());
+    ASSERT_TRUE((*log)->Append("two", {}).ok());
+  }
+  std::string text = ReadFileForTest(audit);
+  text[text.find("two")] = 'T';  // a changed record breaks the chain at line 2
+  WriteFileForTest(audit, text);
+  imported = ImportStateDir(*conn_, fs_, tmp_.path(), Options());
+  ASSERT_FALSE(imported.ok());
+  EXPECT_NE(imported.status().message().find(audit + " line 2"), std::string::npos)
+      << imported.status().ToString();
+  ExpectDatabaseEmpty();
+}
+
+TEST_F(PgTransferTest, SecondImportNeedsMergeAndThenTheDatabaseWins) {
+  WriteFileForTest(tmp_.File("credentials.txt"), "+61410666666 kara1234\n");
+  WriteFileForTest(tmp_.File("tempIDs.txt"),
+                   "+61410666666 12345678901234567890 13/05/2020 17:45:06 13/05/2020 18:00:05\n");
+  ASSERT_TRUE(ImportStateDir(*conn_, fs_, tmp_.path(), Options()).ok());
+  auto before = conn_->Exec("read", "SELECT secret FROM users");
+  ASSERT_TRUE(before.ok());
+  const std::string secret(before->Get(0, 0));
+
+  auto again = ImportStateDir(*conn_, fs_, tmp_.path(), Options());
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), util::StatusCode::kFailedPrecondition);
+  EXPECT_NE(again.status().message().find("users, tempids"), std::string::npos)
+      << again.status().ToString();
+
+  // Merging: the user and the TempID are there already and stay as they are; a new user
+  // and a new TempID come in.
+  WriteFileForTest(tmp_.File("credentials.txt"),
+                   "+61410666666 other-password\n+61410777777 datha457\n");
+  WriteFileForTest(tmp_.File("tempIDs.txt"),
+                   "+61410666666 12345678901234567890 13/05/2020 17:45:06 13/05/2020 18:00:05\n"
+                   "+61410777777 12345678901234567891 13/05/2020 17:54:06 13/05/2020 18:09:05\n");
+  auto merged = ImportStateDir(*conn_, fs_, tmp_.path(), Options(/*merge=*/true));
+  ASSERT_TRUE(merged.ok()) << merged.status().ToString();
+  EXPECT_EQ(merged->users, 1u);
+  EXPECT_EQ(merged->tempids, 1u);
+  EXPECT_EQ(merged->skipped, 2u);
+  auto after = conn_->Exec("read", "SELECT secret FROM users WHERE phone = '+61410666666'");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->Get(0, 0), secret);
+  EXPECT_EQ(Count("users"), 2);
+  EXPECT_EQ(Count("tempids"), 2);
+
+  // A TempID the database holds for another user is a conflict naming the line.
+  WriteFileForTest(tmp_.File("tempIDs.txt"),
+                   "\n+61410777777 12345678901234567890 13/05/2020 17:45:06 13/05/2020 18:00:05\n");
+  auto clash = ImportStateDir(*conn_, fs_, tmp_.path(), Options(true));
+  ASSERT_FALSE(clash.ok());
+  EXPECT_NE(clash.status().message().find("tempIDs.txt line 2: TempID 12345678901234567890"),
+            std::string::npos)
+      << clash.status().ToString();
+  EXPECT_EQ(Count("users"), 2);
+}
+
+TEST_F(PgTransferTest, DuplicateTempIdsInTheFileKeepTheFirstAsTheServerDoes) {
+  WriteFileForTest(tmp_.File("tempIDs.txt"),
+                   "+61410666666 12345678901234567890 13/05/2020 17:45:06 13/05/2020 18:00:05\n"
+                   "+61410777777 12345678901234567890 13/05/2020 17:54:06 13/05/2020 18:09:05\n");
+  auto imported = ImportStateDir(*conn_, fs_, tmp_.path(), Options());
+  ASSERT_TRUE(imported.ok()) << imported.status().ToString();
+  EXPECT_EQ(imported->tempids, 1u);
+  ASSERT_EQ(imported->notes.size(), 1u);
+  EXPECT_NE(imported->notes[0].find("(line 2)"), std::string::npos) << imported->notes[0];
+  auto phone = conn_->Exec("read", "SELECT phone FROM tempids");
+  ASSERT_TRUE(phone.ok());
+  EXPECT_EQ(phone->Get(0, 0), "+61410666666");
+}
+
+TEST_F(PgTransferTest, ExportRefusesADirectoryThatIsNotEmpty) {
+  WriteFileForTest(tmp_.File("something"), "x");
+  auto exported = ExportStateDir(*conn_, fs_, tmp_.path(), {});
+  ASSERT_FALSE(exported.ok());
+  EXPECT_EQ(exported.status().code(), util::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(PgTransferTest, HundredThousandTempIdsImportAndExport) {
+  constexpr int kLines = 100000;
+  std::string text;
+  text.reserve(kLines * 80);
+  for (int i = 0; i < kLines; ++i) {
+    protocol::TempIdRecord r;
+    r.user = i % 2 == 0 ? "+61410999999" : "+61410888888";
+    char digits[21];
+    std::snprintf(digits, sizeof digits, "%020d", i);
+    r.id = *protocol::TempId::Parse(digits);
+    r.start = 1'589'391'906 + i;
+    r.expiry = r.start + 899;
+    text += protocol::FormatTempIdLine(r);
+    text += "\r\n";  // as the original writes
+  }
+  WriteFileForTest(tmp_.File("tempIDs.txt"), text);
+  const auto start = std::chrono::steady_clock::now();
+  auto imported = ImportStateDir(*conn_, fs_, tmp_.path(), Options());
+  const auto imported_at = std::chrono::steady_clock::now();
+  ASSERT_TRUE(imported.ok()) << imported.status().ToString();
+  EXPECT_EQ(imported->tempids, static_cast<std::uint64_t>(kLines));
+  ExportOptions small_batches;
+  small_batches.batch_rows = 7777;
+  auto exported = ExportStateDir(*conn_, fs_, tmp_.File("out"), small_batches);
+  const auto exported_at = std::chrono::steady_clock::now();
+  ASSERT_TRUE(exported.ok()) << exported.status().ToString();
+  EXPECT_EQ(exported->tempids, static_cast<std::uint64_t>(kLines));
+  std::string lf;
+  for (char c : text) {
+    if (c != '\r') lf += c;
+  }
+  EXPECT_TRUE(ReadFileForTest(tmp_.File("out/tempIDs.txt")) == lf);
+  using Ms = std::chrono::milliseconds;
+  std::printf(
+      "[ timing ] %d TempIDs: import %lld ms, export %lld ms\n", kLines,
+      static_cast<long long>(std::chrono::duration_cast<Ms>(imported_at - start).count()),
+      static_cast<long long>(std::chrono::duration_cast<Ms>(exported_at - imported_at).count()));
+}
+
+}  // namespace
+}  // namespace bluetrace::store
