@@ -89,4 +89,17 @@ int ListAudit(AdminEnv& env, const AuditQuery& query);
 
 int Compact(AdminEnv& env);
 
+// admin_db.cpp: the PostgreSQL backend's database. `conninfo` is a libpq connection
+// string (a Unix socket directory or loopback host); `sql_dir` holds the migrations
+// (packaging/sql/ as installed). Import and export need the schema (`db migrate`); import
+// refuses a state directory a server runs on, and a database that holds state unless
+// `merge` (store/postgres/pg_transfer.hpp). None of them writes audit.log.
+struct DbTarget {
+  std::string conninfo;
+  std::string sql_dir;
+};
+int DbMigrate(AdminEnv& env, const DbTarget& db);
+int DbImport(AdminEnv& env, const DbTarget& db, const std::string& state_dir, bool merge);
+int DbExport(AdminEnv& env, const DbTarget& db, const std::string& out_dir);
+
 }  // namespace bluetrace::admin

@@ -31,6 +31,9 @@ namespace {
 
 using namespace bluetrace;  // NOLINT: a program's main wires every layer
 
+// Where the package installs the schema migrations (packaging/sql/ in the source tree).
+constexpr char kDefaultSqlDir[] = "/usr/share/bluetrace/sql";
+
 // One line from `in` without its line end; false at end of input.
 bool ReadLine(std::FILE* in, util::SecretString& out) {
   std::string line;
@@ -238,6 +241,30 @@ int main(int argc, char** argv) {
                     "only this event (repeatable; a trailing * matches a prefix: admin_*)");
   auto* compact =
       app.add_subcommand("compact", "apply the TempID retention now (only while no server runs)");
+  admin::DbTarget db{"", kDefaultSqlDir};
+  std::string db_dir;
+  bool merge = false;
+  auto* db_cmd = app.add_subcommand(
+      "db", "the PostgreSQL backend's database: create its schema, move state in or out");
+  db_cmd->require_subcommand(1);
+  db_cmd
+      ->add_option("--conninfo", db.conninfo,
+                   "libpq connection string, e.g. \"host=/run/postgresql dbname=bluetrace\"")
+      ->required();
+  db_cmd->add_option("--sql-dir", db.sql_dir,
+                     "the schema migrations (default " + std::string(kDefaultSqlDir) + ")");
+  auto* db_migrate =
+      db_cmd->add_subcommand("migrate", "create or update the schema (safe to repeat)");
+  auto* db_import = db_cmd->add_subcommand(
+      "import",
+      "copy a state directory into the database in one transaction (no server may "
+      "run on the directory)");
+  db_import->add_option("state_dir", db_dir, "the state directory to read")->required();
+  db_import->add_flag("--merge", merge,
+                      "import into a database that holds state already: what it holds wins");
+  auto* db_export = db_cmd->add_subcommand(
+      "export", "write the database's state as a state directory (new or empty)");
+  db_export->add_option("dir", db_dir, "the directory to write")->required();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -261,6 +288,14 @@ int main(int argc, char** argv) {
     }
   }
   if (state_dir) config.state_dir = *state_dir;
+  if (*db_cmd) {
+    admin::AdminEnv env{
+        fs, util::SystemClock::Instance(), util::OpenSslRandom::Instance(), config, stdout, stderr,
+        {}};
+    if (*db_migrate) return admin::DbMigrate(env, db);
+    if (*db_import) return admin::DbImport(env, db, db_dir, merge);
+    return admin::DbExport(env, db, db_dir);
+  }
   // Every command works on an existing state directory; a mistyped one is an error, never
   // an empty state reported as consistent.
   if (auto st = store::RequireStateDirectory(fs, config.state_dir); !st.ok()) {

@@ -1,0 +1,107 @@
+// The real bluetrace-admin's `db migrate`, `db import` and `db export` against a throwaway
+// PostgreSQL cluster (tests/support/postgres_server.hpp), with the original's samples as
+// the state directory.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "support/postgres_server.hpp"
+#include "support/run_command.hpp"
+#include "support/server_process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace bluetrace {
+namespace {
+
+using test::ReadFileForTest;
+using test::ShellQuoteForTest;
+using test::WriteFileForTest;
+
+class AdminDbTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto& server = test::SharedPostgresServerForTest();
+    ASSERT_TRUE(server.ok()) << server.error();
+    const std::string db = server.CreateFreshDatabase();
+    ASSERT_FALSE(db.empty());
+    conninfo_ = server.ConnectionString(db);
+    state_ = dir_.File("state");
+    test::RunCommandForTest("mkdir " + ShellQuoteForTest(state_));
+    for (const char* f : {"credentials.txt", "tempIDs.txt"}) test::CopyOriginalSample(state_, f);
+    WriteFileForTest(dir_.File("fast.toml"),
+                     "[auth]\nargon2_memory_kib = 64\nargon2_iterations = 1\n");
+  }
+
+  test::CommandResult Db(const std::string& args, const std::string& conninfo = "") {
+    return test::RunCommandForTest(
+        ShellQuoteForTest(test::ProgramPath("bluetrace-admin")) + " --config " +
+        ShellQuoteForTest(dir_.File("fast.toml")) + " db --conninfo " +
+        ShellQuoteForTest(conninfo.empty() ? conninfo_ : conninfo) + " --sql-dir " +
+        ShellQuoteForTest(test::SourcePath("packaging/sql")) + " " + args + " </dev/null");
+  }
+
+  test::TempDir dir_;
+  std::string conninfo_;
+  std::string state_;
+};
+
+TEST_F(AdminDbTest, MigrateImportExportRoundTrip) {
+  auto r = Db("migrate");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "schema version 1 (was 0)\n");
+  r = Db("migrate");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "schema version 1 (was 1)\n");
+
+  r = Db("import " + ShellQuoteForTest(state_));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output,
+            "imported 4 users (4 plaintext passwords hashed), 3 TempIDs, 0 lockouts, 0 reports, "
+            "0 audit records; 0 lines already in the database\n");
+
+  r = Db("import " + ShellQuoteForTest(state_));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("already holds state (users, tempids)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("nothing was imported"), std::string::npos) << r.output;
+  r = Db("import --merge " + ShellQuoteForTest(state_));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("imported 0 users"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("; 7 lines already in the database"), std::string::npos) << r.output;
+
+  const std::string out = dir_.File("out");
+  r = Db("export " + ShellQuoteForTest(out));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output,
+            "exported 4 users, 3 TempIDs, 0 lockouts, 0 reports, 0 audit records to " + out + "\n");
+  // The original's TempIDs with LF line ends and a final newline.
+  std::string lf;
+  for (char c : ReadFileForTest(test::SourcePath("tests/data/original/tempIDs.txt"))) {
+    if (c != '\r') lf += c;
+  }
+  EXPECT_EQ(ReadFileForTest(out + "/tempIDs.txt"), lf + "\n");
+  const std::string credentials = ReadFileForTest(out + "/credentials.txt");
+  EXPECT_EQ(credentials.rfind("+61410666666 $argon2id$v=19$m=64,t=1,p=1$", 0), 0u) << credentials;
+  EXPECT_EQ(credentials.find("kara1234"), std::string::npos);
+
+  // Export writes only into a new or empty directory.
+  r = Db("export " + ShellQuoteForTest(out));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("is not empty"), std::string::npos) << r.output;
+}
+
+TEST_F(AdminDbTest, ImportNeedsTheSchemaAndUsage) {
+  auto r = Db("import " + ShellQuoteForTest(state_));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("run \"bluetrace-admin db migrate\" first"), std::string::npos)
+      << r.output;
+  r = Db("import");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  r = Db("import " + ShellQuoteForTest(dir_.File("missing")));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  r = Db("migrate", "host=db.example.org dbname=x");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("neither loopback nor a Unix socket"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace bluetrace
