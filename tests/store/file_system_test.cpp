@@ -86,6 +86,42 @@ TEST_F(PosixFileSystemTest, ReplaceOverwritesAndLeavesNoTemporaries) {
   EXPECT_EQ(*names, std::vector<std::string>{"state.txt"});
 }
 
+TEST_F(PosixFileSystemTest, ReplaceFromSourceWritesEveryPieceInOrder) {
+  WriteFileForTest(dir_.File("big.txt"), "old");
+  int calls = 0;
+  ASSERT_TRUE(fs_.ReplaceFileFromSource(
+                     dir_.File("big.txt"),
+                     [&](std::string& out) -> Result<bool> {
+                       if (calls == 1000) return false;
+                       out = std::to_string(calls++) + "\n";
+                       return true;
+                     },
+                     0640)
+                  .ok());
+  std::string expected;
+  for (int i = 0; i < 1000; ++i) expected += std::to_string(i) + "\n";
+  EXPECT_EQ(ReadFileForTest(dir_.File("big.txt")), expected);
+  EXPECT_EQ(*fs_.FileMode(dir_.File("big.txt")), 0640u);
+  EXPECT_EQ(*fs_.ListDir(dir_.path()), std::vector<std::string>{"big.txt"});
+}
+
+TEST_F(PosixFileSystemTest, ReplaceFromSourceFailingLeavesTheTargetAndNoTemporary) {
+  WriteFileForTest(dir_.File("big.txt"), "old");
+  int calls = 0;
+  const Status st =
+      fs_.ReplaceFileFromSource(dir_.File("big.txt"), [&](std::string& out) -> Result<bool> {
+        if (calls++ == 3) {
+          return util::Unavailable("database gone");
+        }
+        out = "piece\n";
+        return true;
+      });
+  EXPECT_EQ(st.code(), util::StatusCode::kUnavailable);
+  EXPECT_EQ(st.message(), "database gone");
+  EXPECT_EQ(ReadFileForTest(dir_.File("big.txt")), "old");
+  EXPECT_EQ(*fs_.ListDir(dir_.path()), std::vector<std::string>{"big.txt"});
+}
+
 TEST_F(PosixFileSystemTest, FailedReplaceLeavesOldContentsAndNamesThePath) {
   WriteFileForTest(dir_.File("f"), "old");
   // Renaming a file over a non-empty directory fails after the temporary was written.

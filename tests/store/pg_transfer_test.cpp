@@ -328,5 +328,19 @@ TEST_F(PgTransferTest, HundredThousandTempIdsImportAndExport) {
       static_cast<long long>(std::chrono::duration_cast<Ms>(exported_at - imported_at).count()));
 }
 
+// Reports are imported under their names; the name is all that says who uploaded when.
+TEST(ReportNameTest, ParseReportNameInvertsReportName) {
+  auto parts = ParseReportName(ReportName("+61 410 888 888", 1589391906, 12));
+  ASSERT_TRUE(parts.ok()) << parts.status().ToString();
+  EXPECT_EQ(parts->uploader, "+61410888888");
+  EXPECT_EQ(parts->received_at, 1589391906);
+  EXPECT_EQ(parts->n, 12u);
+  for (const char* bad :
+       {"20200231T174506Z-61410888888-1.txt", "20200513T174506Z-61410888888-01.txt",
+        "20200513T174506Z-61410888888-1.txt/..", ".x.tmp.1.2", "notes.txt"}) {
+    EXPECT_EQ(ParseReportName(bad).status().code(), util::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace bluetrace::store
