@@ -51,7 +51,7 @@ lines() { printf '%s\n' "$@"; }
 
 # bluetrace-admin: commands, subcommands, options, values, files and report names.
 expect user bluetrace-admin us
-expect "$(lines audit blocked compact migrate-credentials reports unblock user verify)" \
+expect "$(lines audit blocked compact db migrate-credentials reports unblock user verify)" \
   bluetrace-admin ""
 expect "$(lines add passwd remove)" bluetrace-admin user ""
 expect add bluetrace-admin user a
@@ -60,6 +60,9 @@ expect blocked bluetrace-admin --config = "$tmp/conf.toml" bl
 expect "$(lines --config --help --state-dir --version)" bluetrace-admin --
 expect "$(lines --format --help --summary)" bluetrace-admin reports --
 expect "$(lines --help --password-file)" bluetrace-admin user add --
+expect "$(lines export import migrate)" bluetrace-admin db --conninfo "dbname=x" ''
+expect "$(lines --conninfo --help --sql-dir)" bluetrace-admin db --
+expect "$(lines --help --merge)" bluetrace-admin db import --
 expect "$(lines csv json text)" bluetrace-admin blocked --format ""
 expect json bluetrace-admin blocked --format = j
 expect "$(lines admin_user_added admin_user_removed)" bluetrace-admin audit --event admin_us
