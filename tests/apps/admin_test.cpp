@@ -136,7 +136,7 @@ TEST_F(AdminProgramTest, AnUnknownCommandIsNamedWithTheValidOnes) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("bluetrace-admin: unknown command \"frobnicate\"; the commands are: "
                           "user, unblock, blocked, migrate-credentials, verify, reports, audit, "
-                          "compact\n"),
+                          "compact, db\n"),
             std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("Run \"bluetrace-admin --help\" for more."), std::string::npos);
