@@ -89,14 +89,14 @@ int ListAudit(AdminEnv& env, const AuditQuery& query);
 
 int Compact(AdminEnv& env);
 
-// admin_db.cpp: the PostgreSQL backend's database. `conninfo` is a libpq connection
-// string (a Unix socket directory or loopback host); `sql_dir` holds the migrations
-// (packaging/sql/ as installed). Import and export need the schema (`db migrate`); import
-// refuses a state directory a server runs on, and a database that holds state unless
-// `merge` (store/postgres/pg_transfer.hpp). None of them writes audit.log.
+// admin_db.cpp: the PostgreSQL backend's database, as env.config's [postgres] section
+// names it (password file and timeouts included). Import and export need this build's
+// schema version (`db migrate`); import refuses a state directory a server runs on, and a
+// database that holds state unless `merge` (store/postgres/pg_transfer.hpp). None of them
+// writes audit.log.
 struct DbTarget {
-  std::string conninfo;
-  std::string sql_dir;
+  std::string conninfo;  // a libpq connection string replacing postgres.conninfo; empty: none
+  std::string sql_dir;   // the migrations (packaging/sql/ as installed)
 };
 int DbMigrate(AdminEnv& env, const DbTarget& db);
 int DbImport(AdminEnv& env, const DbTarget& db, const std::string& state_dir, bool merge);

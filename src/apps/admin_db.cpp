@@ -1,10 +1,12 @@
 // bluetrace-admin db migrate | import <state_dir> | export <dir>: the PostgreSQL backend's
 // schema, and moving a state directory into or out of its database
-// (store/postgres/pg_transfer.hpp).
+// (store/postgres/pg_transfer.hpp). The database is the configuration's [postgres]
+// (service/storage_config.hpp), or --conninfo's.
 #include <cstdio>
 #include <string>
 
 #include "admin_commands.hpp"
+#include "bluetrace/service/storage_config.hpp"
 #include "bluetrace/store/files/state_dir.hpp"
 #include "bluetrace/store/postgres/migrations.hpp"
 #include "bluetrace/store/postgres/pg_connection.hpp"
@@ -18,22 +20,13 @@ int Fail(const AdminEnv& env, const std::string& message) {
   return kExitFailed;
 }
 
-// Bulk transfers run long; PgConnection's statement timeout is lifted inside their
-// transactions anyway.
-util::Result<std::unique_ptr<store::PgConnection>> Connect(const DbTarget& db) {
-  store::PgOptions options;
-  options.conninfo = db.conninfo;
-  return store::PgConnection::Open(options);
-}
-
-// The schema must be there and current: import and export never create it.
-util::Status RequireSchema(store::PgConnection& conn) {
-  BLUETRACE_ASSIGN_OR_RETURN(const int version, store::SchemaVersion(conn));
-  if (version == 0) {
-    return util::FailedPrecondition(
-        "the database has no bluetrace schema; run \"bluetrace-admin db migrate\" first");
-  }
-  return util::Status::Ok();
+// The server's [postgres] settings (password file and timeouts included), with the
+// connection string of --conninfo in place of postgres.conninfo when given.
+util::Result<std::unique_ptr<store::PgConnection>> Connect(const AdminEnv& env,
+                                                           const DbTarget& db) {
+  BLUETRACE_ASSIGN_OR_RETURN(auto pool, service::PostgresPoolOptions(env.config, env.fs));
+  if (!db.conninfo.empty()) pool.connection.conninfo = db.conninfo;
+  return store::PgConnection::Open(pool.connection);
 }
 
 void PrintNotes(const AdminEnv& env, const store::TransferStats& stats) {
@@ -45,7 +38,7 @@ unsigned long long U(std::uint64_t n) { return static_cast<unsigned long long>(n
 }  // namespace
 
 int DbMigrate(AdminEnv& env, const DbTarget& db) {
-  auto conn = Connect(db);
+  auto conn = Connect(env, db);
   if (!conn.ok()) return Fail(env, conn.status().ToString());
   auto before = store::SchemaVersion(**conn);
   if (!before.ok()) return Fail(env, before.status().ToString());
@@ -66,9 +59,9 @@ int DbImport(AdminEnv& env, const DbTarget& db, const std::string& state_dir, bo
                          ? "a server is running on " + state_dir + "; stop it to import"
                          : server.status().ToString());
   }
-  auto conn = Connect(db);
+  auto conn = Connect(env, db);
   if (!conn.ok()) return Fail(env, conn.status().ToString());
-  if (auto st = RequireSchema(**conn); !st.ok()) return Fail(env, st.ToString());
+  if (auto st = store::CheckSchemaVersion(**conn); !st.ok()) return Fail(env, st.ToString());
   store::ImportOptions options;
   options.merge = merge;
   options.argon2 = {env.config.argon2_memory_kib, env.config.argon2_iterations,
@@ -88,9 +81,9 @@ int DbImport(AdminEnv& env, const DbTarget& db, const std::string& state_dir, bo
 }
 
 int DbExport(AdminEnv& env, const DbTarget& db, const std::string& out_dir) {
-  auto conn = Connect(db);
+  auto conn = Connect(env, db);
   if (!conn.ok()) return Fail(env, conn.status().ToString());
-  if (auto st = RequireSchema(**conn); !st.ok()) return Fail(env, st.ToString());
+  if (auto st = store::CheckSchemaVersion(**conn); !st.ok()) return Fail(env, st.ToString());
   store::ExportOptions options;
   options.time_mode = env.config.time_mode;
   auto stats = store::ExportStateDir(**conn, env.fs, out_dir, options);

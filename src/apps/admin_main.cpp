@@ -247,10 +247,9 @@ int main(int argc, char** argv) {
   auto* db_cmd = app.add_subcommand(
       "db", "the PostgreSQL backend's database: create its schema, move state in or out");
   db_cmd->require_subcommand(1);
-  db_cmd
-      ->add_option("--conninfo", db.conninfo,
-                   "libpq connection string, e.g. \"host=/run/postgresql dbname=bluetrace\"")
-      ->required();
+  db_cmd->add_option("--conninfo", db.conninfo,
+                     "libpq connection string replacing postgres.conninfo of --config, e.g. "
+                     "\"host=/run/postgresql dbname=bluetrace\"");
   db_cmd->add_option("--sql-dir", db.sql_dir,
                      "the schema migrations (default " + std::string(kDefaultSqlDir) + ")");
   auto* db_migrate =

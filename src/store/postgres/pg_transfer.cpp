@@ -143,37 +143,45 @@ Status ImportLockouts(PgConnection& conn, FileSystem& fs, const StateDir& dir,
   return Status::Ok();
 }
 
-// The one statement that moves staged TempIDs into `tempids`. When `tempids` becomes
-// partitioned by day of expiry, this is the place to change: first
-// "SELECT bluetrace_ensure_tempid_partition(d) FROM (SELECT DISTINCT (expiry / 86400)::integer
-// AS d FROM tempids_import) s", then this INSERT with the `day` column added.
-constexpr const char* kInsertStagedTempIds = R"sql(
-INSERT INTO tempids (tempid, phone, start, expiry)
-SELECT DISTINCT ON (tempid) tempid, phone, start, expiry FROM tempids_import
-ORDER BY tempid, line
-ON CONFLICT (tempid) DO NOTHING)sql";
+// Partitions of `tempids` (one per UTC day of expiry, packaging/sql/002) for every day the
+// staged records need. Creating one locks `tempids` exclusively until the end of the
+// transaction, so this runs before anything else touches `tempids` (later it would be a
+// lock upgrade that can deadlock with a server's insert).
+constexpr const char* kEnsureTempIdPartitions = R"sql(
+SELECT bluetrace_ensure_tempid_partition(d)
+FROM (SELECT DISTINCT floor(expiry / 86400.0)::integer AS d FROM tempids_import) AS days)sql";
 
-Status ImportTempIds(PgConnection& conn, FileSystem& fs, const StateDir& dir,
-                     const ImportOptions& options, TransferStats& stats) {
+// The one statement that moves the staged records into `tempids`: the first line of each
+// TempID, unless the database holds it already. The partitioned table keeps no unique
+// index on tempid alone; the import's table lock keeps out every other writer
+// (bluetrace_insert_tempid inserts), so NOT EXISTS cannot race.
+constexpr const char* kInsertStagedTempIds = R"sql(
+INSERT INTO tempids (tempid, phone, start, expiry, day)
+SELECT DISTINCT ON (tempid) tempid, phone, start, expiry, floor(expiry / 86400.0)::integer
+FROM tempids_import i
+WHERE NOT EXISTS (SELECT 1 FROM tempids t WHERE t.tempid = i.tempid)
+ORDER BY tempid, line)sql";
+
+// Streams tempIDs.txt into the staging table `tempids_import` (dropped at commit) and
+// creates the partitions it needs. Returns the records staged (0 without a file).
+Result<std::uint64_t> StageTempIds(PgConnection& conn, FileSystem& fs, const StateDir& dir,
+                                   const ImportOptions& options) {
   const std::string path = dir.tempids();
   BLUETRACE_ASSIGN_OR_RETURN(const bool exists, fs.Exists(path));
-  if (!exists) return Status::Ok();
+  if (!exists) return std::uint64_t{0};
   BLUETRACE_RETURN_IF_ERROR(conn.ExecScript(
       "create TempID staging table",
       "CREATE TEMP TABLE tempids_import (line bigint NOT NULL, tempid char(20) NOT NULL, "
       "phone text NOT NULL, start bigint NOT NULL, expiry bigint NOT NULL) ON COMMIT DROP"));
-  internal::TempIdFileScan scan;
   BLUETRACE_ASSIGN_OR_RETURN(
       const std::uint64_t staged,
       conn.CopyIn(
-          "copy " + path,
-          "COPY tempids_import (line, tempid, phone, start, expiry) "
-          "FROM STDIN",
+          "copy " + path, "COPY tempids_import (line, tempid, phone, start, expiry) FROM STDIN",
           [&](const PgConnection::CopyWriter& write) -> Status {
             // COPY's text format: tab-separated; no field can hold a tab, a
             // newline or a backslash (digits, and a canonical "+<digits>").
             std::string piece;
-            auto result = internal::ScanTempIdFile(
+            auto scan = internal::ScanTempIdFile(
                 fs, path, options.time_mode, kMaxTempIdLineBytes,
                 [&](const protocol::TextLine& line, const protocol::TempIdRecord& r) -> Status {
                   piece += std::to_string(line.number);
@@ -191,16 +199,25 @@ Status ImportTempIds(PgConnection& conn, FileSystem& fs, const StateDir& dir,
                   piece.clear();
                   return st;
                 });
-            if (!result.ok()) return result.status();
-            scan = std::move(result).value();
-            if (scan.torn) {
+            if (!scan.ok()) return scan.status();
+            if (scan->torn) {
               return util::InvalidArgument(
-                  scan.torn_reason + " (a torn write: the server cuts it off when it starts)");
+                  scan->torn_reason + " (a torn write: the server cuts it off when it starts)");
             }
             return write(piece);
           }));
-  if (staged == 0) return Status::Ok();
+  if (staged > 0) {
+    BLUETRACE_RETURN_IF_ERROR(
+        conn.Exec("create TempID partitions", kEnsureTempIdPartitions).status());
+  }
+  return staged;
+}
 
+// Moves the staged records into `tempids`, checking them against what it holds.
+Status InsertTempIds(PgConnection& conn, const StateDir& dir, std::uint64_t staged,
+                     TransferStats& stats) {
+  if (staged == 0) return Status::Ok();
+  const std::string path = dir.tempids();
   // A TempID the database holds for another record: one of the two would be lost.
   BLUETRACE_ASSIGN_OR_RETURN(
       auto clash,
@@ -448,6 +465,7 @@ Result<TransferStats> ImportStateDir(PgConnection& conn, FileSystem& fs,
   const StateDir dir(state_dir);
   TransferStats stats;
   BLUETRACE_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(conn, "BEGIN"));
+  BLUETRACE_ASSIGN_OR_RETURN(const std::uint64_t staged, StageTempIds(conn, fs, dir, options));
   // Servers may read meanwhile, never write: a merge decides on what it sees.
   BLUETRACE_RETURN_IF_ERROR(
       conn.ExecScript("lock the tables",
@@ -456,7 +474,7 @@ Result<TransferStats> ImportStateDir(PgConnection& conn, FileSystem& fs,
   BLUETRACE_RETURN_IF_ERROR(CheckEmpty(conn, options.merge));
   BLUETRACE_RETURN_IF_ERROR(ImportUsers(conn, fs, dir, options, stats));
   BLUETRACE_RETURN_IF_ERROR(ImportLockouts(conn, fs, dir, stats));
-  BLUETRACE_RETURN_IF_ERROR(ImportTempIds(conn, fs, dir, options, stats));
+  BLUETRACE_RETURN_IF_ERROR(InsertTempIds(conn, dir, staged, stats));
   BLUETRACE_RETURN_IF_ERROR(ImportReports(conn, fs, dir, stats));
   BLUETRACE_RETURN_IF_ERROR(ImportAudit(conn, fs, dir, stats));
   BLUETRACE_ASSIGN_OR_RETURN(const bool devices, fs.Exists(dir.devices()));

@@ -5,7 +5,9 @@
 //
 // Import is one transaction: all or nothing. A bad line stops it with the file and the line
 // named, and nothing is committed. tempIDs.txt is streamed into the database with COPY
-// (bounded memory for millions of lines). Export reads one snapshot and writes every file
+// (bounded memory for millions of lines) into a staging table, first of all, so that its
+// partitions are created before the tables are locked; then the tables are locked against
+// writers, checked, and filled. Export reads one snapshot and writes every file
 // as a temporary file, fsynced and renamed, streaming the TempIDs and the audit chain.
 //
 // What does not travel: devices.txt (device tokens are not imported: their holders log in
@@ -18,7 +20,9 @@
 // duplicate TempIDs and no devices (tests/store/pg_transfer_test.cpp).
 //
 // Both functions use the connection from the calling thread only; they take no file locks:
-// run them while no server uses the state directory or the database.
+// run them while no server uses the state directory or the database. Import runs as the
+// role that owns the schema (as migrations do): it creates the day partitions of
+// `tempids` the records need (bluetrace_ensure_tempid_partition, packaging/sql/002).
 #pragma once
 
 #include <cstdint>
