@@ -247,6 +247,9 @@ int main(int argc, char** argv) {
   auto* db_cmd = app.add_subcommand(
       "db", "the PostgreSQL backend's database: create its schema, move state in or out");
   db_cmd->require_subcommand(1);
+  // `db migrate --config owner.toml` as well as `--config owner.toml db migrate` (set before
+  // the subcommands are added, which inherit it).
+  db_cmd->fallthrough();
   db_cmd->add_option("--conninfo", db.conninfo,
                      "libpq connection string replacing postgres.conninfo of --config, e.g. "
                      "\"host=/run/postgresql dbname=bluetrace\"");

@@ -116,7 +116,10 @@ TEST_F(AdminDbTest, TheConfigurationNamesTheDatabase) {
                                    ShellQuoteForTest(test::SourcePath("packaging/sql")) +
                                    " migrate 2>&1");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  r = test::RunCommandForTest(admin + "import " + ShellQuoteForTest(state_) + " 2>&1");
+  // The configuration may also follow the command.
+  r = test::RunCommandForTest(ShellQuoteForTest(test::ProgramPath("bluetrace-admin")) +
+                              " db import " + ShellQuoteForTest(state_) + " --config " +
+                              ShellQuoteForTest(dir_.File("pg.toml")) + " 2>&1");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("imported 4 users"), std::string::npos) << r.output;
   r = test::RunCommandForTest(admin + "export " + ShellQuoteForTest(dir_.File("out")) + " 2>&1");
