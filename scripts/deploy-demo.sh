@@ -238,42 +238,9 @@ backend = "postgres"
 conninfo = "host=$pg dbname=bluetrace user=bluetrace_owner"
 password_file = "$work/owner.password"
 EOF
-# `--help` exits 0 even after an unknown command, so look for the commands in the help.
-has_db_migrate() {
-  "$bin_dir/bluetrace-admin" --help 2>/dev/null | grep -qE '^ +db( |$)' &&
-    "$bin_dir/bluetrace-admin" db --help 2>/dev/null | grep -qE '^ +migrate( |$)'
-}
-if has_db_migrate; then
-  say "\$ bluetrace-admin db migrate --config owner.toml"
-  timeout 30 "$bin_dir/bluetrace-admin" db migrate --config "$work/owner.toml" | sed 's/^/  /'
-else
-  # What store::ApplyMigrations does: schema_version (created outside the migrations), then
-  # each NNN_name.sql newer than its newest version in one transaction with its row, under
-  # the runner's advisory lock key.
-  say "(this bluetrace-admin has no \`db migrate\`: applying $sql_dir/NNN_*.sql with psql as the runner does)"
-  export PGPASSWORD=$owner_pw
-  run_psql bluetrace_owner bluetrace -c "CREATE TABLE IF NOT EXISTS schema_version (
-    version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
-  current=$(run_psql bluetrace_owner bluetrace -At -c "SELECT coalesce(max(version), 0) FROM schema_version")
-  expected=1
-  for f in "$sql_dir"/*.sql; do
-    name=$(basename "$f")
-    [[ $name =~ ^[0-9]{3}_[a-z0-9_]+\.sql$ ]] || die "$name: a migration is named NNN_name.sql"
-    version=$((10#${name:0:3}))
-    [ "$version" -eq $expected ] || die "$sql_dir: migration $expected is missing or duplicated"
-    expected=$((expected + 1))
-    [ "$version" -gt "$current" ] || continue
-    # The name passed the check above, so it is safe inside the literal.
-    {
-      echo "SELECT pg_advisory_xact_lock(108252191352690);"
-      cat "$f"
-      echo ";"
-      echo "INSERT INTO schema_version (version, name) VALUES ($version, '$name');"
-    } | run_psql bluetrace_owner bluetrace --single-transaction -f - >/dev/null
-    say "  applied $name"
-  done
-  unset PGPASSWORD
-fi
+say "\$ bluetrace-admin db migrate --config owner.toml --sql-dir $sql_dir"
+timeout 30 "$bin_dir/bluetrace-admin" db migrate --config "$work/owner.toml" --sql-dir "$sql_dir" |
+  sed 's/^/  /'
 say "schema version: $(PGPASSWORD=$owner_pw run_psql bluetrace_owner bluetrace -At -c \
   "SELECT max(version) FROM schema_version")"
 
