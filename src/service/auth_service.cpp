@@ -223,7 +223,7 @@ void AuthService::Login(LoginRequest request, std::function<void(LoginOutcome)> 
 
   if (!deps_.audit.healthy()) {
     LoginOutcome out;
-    out.error = util::Unavailable("the audit log is not writable");
+    out.error = util::Internal("the audit log is not writable");
     a->done(std::move(out));
     return;
   }
@@ -287,7 +287,7 @@ void AuthService::Register(std::string user, util::SecretString password, std::s
     return;
   }
   if (!deps_.audit.healthy()) {
-    out.error = util::Unavailable("the audit log is not writable");
+    out.error = util::Internal("the audit log is not writable");
     done(std::move(out));
     return;
   }

@@ -21,11 +21,9 @@ using test::WriteFileForTest;
 class AdminDbTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto& server = test::SharedPostgresServerForTest();
-    ASSERT_TRUE(server.ok()) << server.error();
-    const std::string db = server.CreateFreshDatabase();
-    ASSERT_FALSE(db.empty());
-    conninfo_ = server.ConnectionString(db);
+    db_ = test::FreshPgDatabase::Create(/*migrate=*/false);
+    ASSERT_NE(db_, nullptr);
+    conninfo_ = db_->conninfo();
     state_ = dir_.File("state");
     test::RunCommandForTest("mkdir " + ShellQuoteForTest(state_));
     for (const char* f : {"credentials.txt", "tempIDs.txt"}) test::CopyOriginalSample(state_, f);
@@ -42,6 +40,7 @@ class AdminDbTest : public ::testing::Test {
   }
 
   test::TempDir dir_;
+  std::unique_ptr<test::FreshPgDatabase> db_;
   std::string conninfo_;
   std::string state_;
 };

@@ -11,7 +11,6 @@
 #include "bluetrace/net/client_connection.hpp"
 #include "bluetrace/protocol/messages.hpp"
 #include "bluetrace/store/file_system.hpp"
-#include "bluetrace/store/postgres/migrations.hpp"
 #include "bluetrace/store/postgres/pg_connection.hpp"
 #include "support/postgres_server.hpp"
 #include "support/run_command.hpp"
@@ -31,26 +30,23 @@ constexpr auto kWait = 20s;
 class AdminPostgresTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto& server = test::SharedPostgresServerForTest();
-    ASSERT_TRUE(server.ok()) << server.error();
-    db_ = server.CreateFreshDatabase();
-    ASSERT_FALSE(db_.empty());
-    auto conn = store::PgConnection::Open({.conninfo = server.ConnectionString(db_)});
-    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
-    conn_ = std::move(conn).value();
+    db_ = test::FreshPgDatabase::Create(/*migrate=*/false);
+    ASSERT_NE(db_, nullptr);
+    conn_ = &db_->conn();
     WriteFileForTest(dir_.File("pg.toml"),
                      "[server]\nbind_address = \"127.0.0.1\"\n"
                      "[auth]\nargon2_memory_kib = 64\nargon2_iterations = 1\n"
                      "[storage]\nbackend = \"postgres\"\n"
                      "[postgres]\nconninfo = \"" +
-                         server.ConnectionString(db_) + "\"\n");
+                         db_->conninfo() + "\"\n");
     WriteFileForTest(dir_.File("pw"), "new-password-1\n");
   }
 
+  // The schema as an operator applies it, through the configuration's [postgres].
   void Migrate() {
-    auto v = store::ApplyMigrations(*conn_, store::PosixFileSystem::Instance(),
-                                    test::SourcePath("packaging/sql"));
-    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    auto r =
+        Admin("db --sql-dir " + ShellQuoteForTest(test::SourcePath("packaging/sql")) + " migrate");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
   }
 
   test::CommandResult Admin(const std::string& args) {
@@ -91,8 +87,8 @@ class AdminPostgresTest : public ::testing::Test {
   }
 
   test::TempDir dir_;
-  std::string db_;
-  std::unique_ptr<store::PgConnection> conn_;
+  std::unique_ptr<test::FreshPgDatabase> db_;
+  store::PgConnection* conn_ = nullptr;
   std::uint16_t port_ = 0;
 };
 

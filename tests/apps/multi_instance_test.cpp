@@ -34,6 +34,7 @@
 #include "bluetrace/store/postgres/pg_connection.hpp"
 #include "support/client_process.hpp"
 #include "support/postgres_server.hpp"
+#include "support/run_command.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -91,18 +92,16 @@ struct Instance {
 class MultiInstanceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto& server = test::SharedPostgresServerForTest();
-    ASSERT_TRUE(server.ok()) << server.error();
-    const std::string db = server.CreateFreshDatabase();
-    ASSERT_FALSE(db.empty());
-    conninfo_ = server.ConnectionString(db);
-    auto conn = store::PgConnection::Open({.conninfo = conninfo_});
-    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
-    conn_ = std::move(conn).value();
-    // (A later change runs `bluetrace-admin db migrate` here instead.)
-    auto version = store::ApplyMigrations(*conn_, store::PosixFileSystem::Instance(),
-                                          test::SourcePath("packaging/sql"));
-    ASSERT_TRUE(version.ok()) << version.status().ToString();
+    db_ = test::FreshPgDatabase::Create(/*migrate=*/false);
+    ASSERT_NE(db_, nullptr);
+    conninfo_ = db_->conninfo();
+    conn_ = &db_->conn();
+    // The schema as an operator applies it.
+    const auto migrated = test::RunCommandForTest(
+        test::ShellQuoteForTest(test::ProgramPath("bluetrace-admin")) + " db --conninfo " +
+        test::ShellQuoteForTest(conninfo_) + " --sql-dir " +
+        test::ShellQuoteForTest(test::SourcePath("packaging/sql")) + " migrate </dev/null");
+    ASSERT_EQ(migrated.exit_code, 0) << migrated.output;
 
     // Three instances, started together.
     for (const char* name : {"a", "b", "c"}) {
@@ -194,7 +193,8 @@ class MultiInstanceTest : public ::testing::Test {
 
   test::TempDir dir_;
   std::string conninfo_;
-  std::unique_ptr<store::PgConnection> conn_;
+  std::unique_ptr<test::FreshPgDatabase> db_;
+  store::PgConnection* conn_ = nullptr;
   std::map<std::string, Instance> instances_;
   std::map<std::string, std::uint16_t> udp_;
 };

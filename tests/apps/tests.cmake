@@ -19,6 +19,6 @@ target_include_directories(admin_format_test PRIVATE ${PROJECT_SOURCE_DIR}/src/a
 bluetrace_test(apps admin_postgres)
 add_dependencies(admin_postgres_test bluetrace-admin bluetrace-server)
 bluetrace_test(apps multi_instance)
-add_dependencies(multi_instance_test bluetrace-server bluetrace-client)
+add_dependencies(multi_instance_test bluetrace-server bluetrace-client bluetrace-admin)
 bluetrace_test(apps admin_db)
 add_dependencies(admin_db_test bluetrace-admin)

@@ -29,15 +29,16 @@ constexpr char kPassword[] = "correct horse";
 class PostgresServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto& server = test::SharedPostgresServerForTest();
-    ASSERT_TRUE(server.ok()) << server.error();
-    db_ = server.CreateFreshDatabase();
-    ASSERT_FALSE(db_.empty());
-    conninfo_ = server.ConnectionString(db_);
+    fresh_ = test::FreshPgDatabase::Create(/*migrate=*/false);
+    ASSERT_NE(fresh_, nullptr);
+    db_ = fresh_->name();
+    conninfo_ = fresh_->conninfo();
+    fresh_->CloseConnection();  // this test ends and reopens its own
     auto conn = store::PgConnection::Open({.conninfo = conninfo_});
     ASSERT_TRUE(conn.ok()) << conn.status().ToString();
     conn_ = std::move(conn).value();
-    auto admin = store::PgConnection::Open({.conninfo = server.ConnectionString("postgres")});
+    auto admin = store::PgConnection::Open(
+        {.conninfo = test::SharedPostgresServerForTest().ConnectionString("postgres")});
     ASSERT_TRUE(admin.ok()) << admin.status().ToString();
     admin_ = std::move(admin).value();
   }
@@ -103,6 +104,7 @@ class PostgresServiceTest : public ::testing::Test {
     conn_ = std::move(conn).value();
   }
 
+  std::unique_ptr<test::FreshPgDatabase> fresh_;
   std::string db_;
   std::string conninfo_;
   std::unique_ptr<store::PgConnection> conn_;

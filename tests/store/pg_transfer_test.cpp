@@ -31,15 +31,9 @@ constexpr Argon2Params kFastArgon2{64, 1, 1};
 class PgTransferTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto& server = test::SharedPostgresServerForTest();
-    ASSERT_TRUE(server.ok()) << server.error();
-    const std::string db = server.CreateFreshDatabase();
-    ASSERT_FALSE(db.empty());
-    auto conn = PgConnection::Open({.conninfo = server.ConnectionString(db)});
-    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
-    conn_ = std::move(conn).value();
-    auto v = ApplyMigrations(*conn_, fs_, test::SourcePath("packaging/sql"));
-    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    db_ = test::FreshPgDatabase::Create();
+    ASSERT_NE(db_, nullptr);
+    conn_ = &db_->conn();
   }
 
   ImportOptions Options(bool merge = false) {
@@ -98,7 +92,8 @@ class PgTransferTest : public ::testing::Test {
   PosixFileSystem& fs_ = PosixFileSystem::Instance();
   util::ManualClock clock_{1'600'000'000};
   test::SeededRandom random_{42};
-  std::unique_ptr<PgConnection> conn_;
+  std::unique_ptr<test::FreshPgDatabase> db_;
+  PgConnection* conn_ = nullptr;
   test::TempDir tmp_;
 };
 

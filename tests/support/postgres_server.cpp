@@ -158,7 +158,7 @@ PostgresServer& SharedPostgresServerForTest() {
   return server;
 }
 
-std::unique_ptr<FreshPgDatabase> FreshPgDatabase::Create() {
+std::unique_ptr<FreshPgDatabase> FreshPgDatabase::Create(bool migrate) {
   PostgresServer& server = SharedPostgresServerForTest();
   if (!server.ok()) {
     ADD_FAILURE() << "PostgreSQL: " << server.error();
@@ -174,6 +174,7 @@ std::unique_ptr<FreshPgDatabase> FreshPgDatabase::Create() {
     return nullptr;
   }
   db->conn_ = std::move(conn).value();
+  if (!migrate) return db;
   auto version = store::ApplyMigrations(*db->conn_, store::PosixFileSystem::Instance(),
                                         SourcePath("packaging/sql"));
   if (!version.ok()) {

@@ -76,8 +76,9 @@ PostgresServer& SharedPostgresServerForTest();
 class FreshPgDatabase {
  public:
   // nullptr, with a test failure saying why, when the cluster, the database, the
-  // connection or the migrations fail.
-  static std::unique_ptr<FreshPgDatabase> Create();
+  // connection or the migrations fail. With `migrate` false the database is left empty
+  // (no schema), for tests of what meets an unmigrated database.
+  static std::unique_ptr<FreshPgDatabase> Create(bool migrate = true);
 
   FreshPgDatabase(const FreshPgDatabase&) = delete;
   FreshPgDatabase& operator=(const FreshPgDatabase&) = delete;
