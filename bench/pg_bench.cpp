@@ -352,26 +352,44 @@ std::string UsageText(const Usage& u) {
 
 std::string User(std::uint64_t i) { return "+614" + std::to_string(10'000'000 + i % 100'000); }
 
-// Runs `op` on `threads` threads (thread t gets its index) until `seconds` have passed;
-// returns the successful operations and counts failures in `*failures`.
+// Un-counted warm-up of every run: the pools open their connections, and each new backend
+// loads its catalog caches and compiles the plpgsql functions (tens of ms of CPU each, so 36
+// new backends take seconds on 2 cores). It lasts until every thread has done
+// kWarmupOps operations, at least kWarmupSeconds and at most kMaxWarmupSeconds.
+constexpr double kWarmupSeconds = 1.0;
+constexpr double kMaxWarmupSeconds = 8.0;
+constexpr std::uint64_t kWarmupOps = 20;
+
+// Runs `op` on `threads` threads (thread t gets its index): a warm-up un-counted, then
+// `on_start`, then `seconds` counted. Returns the operations that succeeded in the counted
+// window and counts its failures in `*failures`.
 std::uint64_t RunFor(int threads, double seconds, const std::function<bool(int, std::uint64_t)>& op,
-                     std::uint64_t* failures) {
+                     std::uint64_t* failures, const std::function<void()>& on_start) {
   std::atomic<bool> stop{false};
+  std::atomic<bool> counting{false};
+  std::atomic<int> warm{0};  // threads done with kWarmupOps
   std::atomic<std::uint64_t> ok{0}, failed{0};
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
       std::uint64_t n = 0;
       while (!stop.load(std::memory_order_relaxed)) {
-        if (op(t, n++)) {
-          ok.fetch_add(1, std::memory_order_relaxed);
-        } else {
-          failed.fetch_add(1, std::memory_order_relaxed);
-        }
+        const bool success = op(t, n++);
+        if (n == kWarmupOps) warm.fetch_add(1);
+        if (!counting.load(std::memory_order_relaxed)) continue;
+        (success ? ok : failed).fetch_add(1, std::memory_order_relaxed);
       }
     });
   }
+  const auto begin = Steady::now();
+  while (SecondsSince(begin) < kMaxWarmupSeconds &&
+         (SecondsSince(begin) < kWarmupSeconds || warm.load() < threads)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  on_start();
+  counting = true;
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  counting = false;
   stop = true;
   for (auto& th : pool) th.join();
   *failures = failed.load();
@@ -427,7 +445,6 @@ class Bench {
     auto inst = OpenInstances(instances, pool_size);
     if (inst.empty()) return 0;
     util::Clock& clock = util::SystemClock::Instance();
-    meter_.Begin();
     std::uint64_t failures = 0;
     const std::uint64_t n = RunFor(
         instances * threads, seconds_,
@@ -438,7 +455,7 @@ class Bench {
           if (!r.ok()) NoteError(r.status());
           return r.ok();
         },
-        &failures);
+        &failures, [&] { meter_.Begin(); });
     inst.clear();  // closes the connections: their statistics are flushed
     const Usage u = meter_.End(seconds_);
     const double rate = Dbl(n) / seconds_;
@@ -460,7 +477,7 @@ class Bench {
       return 0;
     }
     util::Clock& clock = util::SystemClock::Instance();
-    const double self0 = SelfCpuSeconds();
+    double self0 = 0;
     std::uint64_t failures = 0;
     const std::uint64_t n = RunFor(
         threads, seconds_,
@@ -471,7 +488,7 @@ class Bench {
           if (!r.ok()) NoteError(r.status());
           return r.ok();
         },
-        &failures);
+        &failures, [&] { self0 = SelfCpuSeconds(); });
     const auto stats = stores->tempids->stats();
     const double rate = Dbl(n) / seconds_;
     std::printf("  %-44s %9.0f TempIDs/s (%llu failed), %.2f records/fsync, bench %.2f cores\n",
@@ -519,7 +536,6 @@ class Bench {
   double PgLogins(int instances, int threads, bool audit = true) {
     auto inst = OpenInstances(instances, 4);
     if (inst.empty()) return 0;
-    meter_.Begin();
     std::uint64_t failures = 0;
     const std::uint64_t n = RunFor(
         instances * threads, seconds_,
@@ -527,7 +543,7 @@ class Bench {
           const int u = static_cast<int>((Idx(t) * 37 + i) % kLoginUsers);
           return Login(inst[Idx(t % instances)], User(50'000 + Idx(u)), Password(u), audit);
         },
-        &failures);
+        &failures, [&] { meter_.Begin(); });
     inst.clear();
     const Usage u = meter_.End(seconds_);
     const double rate = Dbl(n) / seconds_;
@@ -551,7 +567,7 @@ class Bench {
       std::printf("  file backend for logins failed\n");
       return 0;
     }
-    const double self0 = SelfCpuSeconds();
+    double self0 = 0;
     std::uint64_t failures = 0;
     const std::uint64_t n = RunFor(
         threads, seconds_,
@@ -559,7 +575,7 @@ class Bench {
           const int u = static_cast<int>((Idx(t) * 37 + i) % kLoginUsers);
           return Login(*stores, User(50'000 + Idx(u)), Password(u));
         },
-        &failures);
+        &failures, [&] { self0 = SelfCpuSeconds(); });
     const double rate = Dbl(n) / seconds_;
     std::printf("  %-44s %9.0f logins/s (%llu failed), bench %.2f cores\n",
                 ("file backend, " + std::to_string(threads) + " threads").c_str(), rate,
@@ -647,10 +663,60 @@ std::vector<protocol::TempId> Upload(std::uint64_t stored, std::uint64_t seed) {
   return ids;
 }
 
+// Runs EXPLAIN (ANALYZE, BUFFERS) of LookupAll's statement for `array` and prints its
+// summary: the count of each scan kind, the first lines, a partition's scan and the end.
+// Returns "<n> index scans, <n> seq scans, <execution time>".
+std::string Explain(store::PgConnection& admin, const std::string& array, int* seq_scans) {
+  auto plan = admin.Exec("explain",
+                         "EXPLAIN (ANALYZE, BUFFERS) SELECT tempid, phone, start, expiry "
+                         "FROM tempids WHERE tempid = ANY($1::bpchar[])",
+                         {array});
+  if (!plan.ok()) {
+    std::printf("  explain: %s\n", plan.status().ToString().c_str());
+    return "explain failed";
+  }
+  int index_scans = 0, bitmap = 0;
+  *seq_scans = 0;
+  std::string first_child, execution;
+  const auto line_at = [&](int i) {
+    std::string line(plan->Get(i, 0));
+    if (line.size() > 150) line = line.substr(0, 150) + "...";  // the array of 10,000 ids
+    return line;
+  };
+  for (int i = 0; i < plan->rows(); ++i) {
+    const std::string line(plan->Get(i, 0));
+    const bool scan = line.find("->") != std::string::npos;
+    if (scan && line.find("Bitmap Index Scan") != std::string::npos) {
+      ++bitmap;
+    } else if (scan && line.find("Index") != std::string::npos &&
+               line.find("Scan") != std::string::npos) {
+      ++index_scans;
+    } else if (scan && line.find("Seq Scan") != std::string::npos) {
+      ++*seq_scans;
+    }
+    if (scan && first_child.empty() && line.find("Scan") != std::string::npos) {
+      first_child = line_at(i);
+    }
+    if (line.rfind("Execution Time:", 0) == 0) execution = line.substr(16);
+  }
+  std::printf(
+      "    EXPLAIN (ANALYZE, BUFFERS): %d index scans, %d bitmap index scans, %d seq "
+      "scans\n",
+      index_scans, bitmap, *seq_scans);
+  const int shown = std::min(plan->rows(), 2);
+  for (int i = 0; i < shown; ++i) std::printf("      %s\n", line_at(i).c_str());
+  if (!first_child.empty()) std::printf("      ... %s\n", first_child.c_str());
+  for (int i = std::max(shown, plan->rows() - 2); i < plan->rows(); ++i) {
+    std::printf("      %s\n", line_at(i).c_str());
+  }
+  return std::to_string(index_scans + bitmap) + " index scans, " + std::to_string(*seq_scans) +
+         " seq scans, executed in " + execution;
+}
+
 // The contact check at `stored` rows: the first (cold) lookup, the median of the next
 // runs, and the plan's summary. Returns the median in ms (0 on failure).
 double ContactCheck(store::PgConnection& admin, store::TempIdStore& tempids, std::uint64_t stored,
-                    int runs) {
+                    int runs, std::string* plan_summary, std::string* forced_summary) {
   std::vector<double> ms;
   std::size_t found = 0;
   for (int r = 0; r <= runs; ++r) {
@@ -677,7 +743,7 @@ double ContactCheck(store::PgConnection& admin, store::TempIdStore& tempids, std
       "    LookupAll of %zu ids: median %.1f ms over %d runs (min %.1f, max %.1f), "
       "%zu found in the last\n",
       kUploadIds, median, runs, ms.front(), ms.back(), found);
-  // The plan of the same statement as PgTempIdStore::LookupAll.
+  // The plan of the same statement as PgTempIdStore::LookupAll, for another upload.
   const auto ids = Upload(stored, stored + 1000);
   std::string array = "{";
   for (const auto& id : ids) {
@@ -685,35 +751,16 @@ double ContactCheck(store::PgConnection& admin, store::TempIdStore& tempids, std
     array += id.view();
   }
   array += '}';
-  auto plan = admin.Exec("explain",
-                         "EXPLAIN (ANALYZE, BUFFERS) SELECT tempid, phone, start, expiry "
-                         "FROM tempids WHERE tempid = ANY($1::bpchar[])",
-                         {array});
-  if (!plan.ok()) {
-    std::printf("  explain: %s\n", plan.status().ToString().c_str());
-    return median;
-  }
-  int index_scans = 0, seq_scans = 0, bitmap = 0;
-  std::string first_child;
-  for (int i = 0; i < plan->rows(); ++i) {
-    const std::string line(plan->Get(i, 0));
-    if (line.find("Index Scan") != std::string::npos ||
-        line.find("Index Only Scan") != std::string::npos) {
-      ++index_scans;
-      if (first_child.empty()) first_child = line;
+  int seq_scans = 0;
+  *plan_summary = Explain(admin, array, &seq_scans);
+  if (seq_scans > 0) {
+    // What the primary keys' indexes would give: the same plan with sequential scans off.
+    if (admin.ExecScript("seqscan off", "SET enable_seqscan = off").ok()) {
+      std::printf("    the same with enable_seqscan = off (a diagnostic, not the store's plan):\n");
+      int ignored = 0;
+      *forced_summary = Explain(admin, array, &ignored);
+      (void)admin.ExecScript("seqscan on", "RESET enable_seqscan");
     }
-    if (line.find("Bitmap Index Scan") != std::string::npos) ++bitmap;
-    if (line.find("Seq Scan") != std::string::npos) ++seq_scans;
-  }
-  std::printf(
-      "    EXPLAIN (ANALYZE, BUFFERS): %d index scans, %d bitmap index scans, %d seq "
-      "scans\n",
-      index_scans, bitmap, seq_scans);
-  const int shown = std::min(plan->rows(), 4);
-  for (int i = 0; i < shown; ++i) std::printf("      %s\n", std::string(plan->Get(i, 0)).c_str());
-  if (!first_child.empty()) std::printf("      ... %s\n", first_child.c_str());
-  for (int i = std::max(shown, plan->rows() - 3); i < plan->rows(); ++i) {
-    std::printf("      %s\n", std::string(plan->Get(i, 0)).c_str());
   }
   return median;
 }
@@ -918,13 +965,18 @@ int Main(int argc, char** argv) {
     std::printf("  %s stored TempIDs (tables %s, indexes %s):\n", Millions(target).c_str(),
                 size.ok() ? std::string(size->Get(0, 0)).c_str() : "?",
                 size.ok() ? std::string(size->Get(0, 1)).c_str() : "?");
-    const double median = ContactCheck(admin, tempids, target, kRuns);
+    std::string plan, forced;
+    const double median = ContactCheck(admin, tempids, target, kRuns, &plan, &forced);
     if (k == 0) first_median = median;
     bench.rows.push_back({"LookupAll 10,000 ids (half stored) vs " + Millions(target) + " stored",
                           Fmt("%.0f ms", median) + " (median of " + std::to_string(kRuns) + ")",
                           k == 0 ? "baseline"
                                  : "<= 2x the first (" + Fmt("%.0f", 2 * first_median) + " ms): " +
                                        (median <= 2 * first_median ? "met" : "NOT met")});
+    bench.rows.push_back({"  its plan (EXPLAIN ANALYZE of another upload)", plan, ""});
+    if (!forced.empty()) {
+      bench.rows.push_back({"  the same with enable_seqscan = off (diagnostic)", forced, ""});
+    }
   }
   lookup_stores.clear();
   bench.rows.push_back(
