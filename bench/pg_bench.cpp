@@ -80,6 +80,7 @@ const std::vector<std::string> kSettings = {
     "track_io_timing = on",          //
     "fsync = on",                    // durable, as in production
     "synchronous_commit = on",       //
+    "autovacuum = off",              // no vacuum of the loaded rows during a measurement
 };
 
 template <class T>
@@ -183,8 +184,9 @@ class Cluster {
     const std::string as_owner = geteuid() == 0 ? "runuser -u postgres -- " : "";
     std::snprintf(g_cleanup, sizeof g_cleanup,
                   "cd /tmp && %s%s/pg_ctl -D %s/data -m immediate -w stop >/dev/null 2>&1; "
-                  "rm -rf %s",
-                  as_owner.c_str(), kBinDir, dir_.c_str(), dir_.c_str());
+                  "rm -rf %s %s/bt-pgbench-files",
+                  as_owner.c_str(), kBinDir, dir_.c_str(), dir_.c_str(),
+                  std::filesystem::temp_directory_path().c_str());
     return true;
   }
 
@@ -713,23 +715,56 @@ std::string Explain(store::PgConnection& admin, const std::string& array, int* s
          " seq scans, executed in " + execution;
 }
 
+std::string ArrayLiteral(const std::vector<protocol::TempId>& ids) {
+  std::string array = "{";
+  for (const auto& id : ids) {
+    if (array.size() > 1) array += ',';
+    array += id.view();
+  }
+  array += '}';
+  return array;
+}
+
 // The contact check at `stored` rows: the first (cold) lookup, the median of the next
-// runs, and the plan's summary. Returns the median in ms (0 on failure).
+// runs, and the plan's summary. Through the store's LookupAll (the real path, with the
+// pool's 5 s statement timeout); when that fails, the same statement is timed on `admin`
+// (no such timeout) instead, fewer times, and `*how` says so. Returns the median in ms.
 double ContactCheck(store::PgConnection& admin, store::TempIdStore& tempids, std::uint64_t stored,
-                    int runs, std::string* plan_summary, std::string* forced_summary) {
+                    int runs, std::string* plan_summary, std::string* forced_summary,
+                    std::string* how) {
   std::vector<double> ms;
   std::size_t found = 0;
+  bool via_store = true;
+  *how = "through LookupAll";
   for (int r = 0; r <= runs; ++r) {
     const auto ids = Upload(stored, stored + Idx(r));
     const auto start = Steady::now();
-    auto res = tempids.LookupAll(ids);
-    const double t = SecondsSince(start) * 1e3;
-    if (!res.ok()) {
-      std::printf("  LookupAll: %s\n", res.status().ToString().c_str());
-      return 0;
+    if (via_store) {
+      auto res = tempids.LookupAll(ids);
+      if (!res.ok()) {
+        std::printf("    LookupAll: %s\n", res.status().ToString().c_str());
+        std::printf("    timing the same statement without the timeout instead\n");
+        *how =
+            "LookupAll fails (" + res.status().message().substr(0, 60) + "); the statement alone";
+        via_store = false;
+        runs = std::min(runs, 3);
+        r = -1;  // start over, cold run first
+        continue;
+      }
+      found = 0;
+      for (const auto& rec : *res) found += rec.has_value();
+    } else {
+      auto res = admin.Exec("look up tempids",
+                            "SELECT tempid, phone, start, expiry FROM tempids "
+                            "WHERE tempid = ANY($1::bpchar[])",
+                            {ArrayLiteral(ids)});
+      if (!res.ok()) {
+        std::printf("    lookup: %s\n", res.status().ToString().c_str());
+        return 0;
+      }
+      found = static_cast<std::size_t>(res->rows());
     }
-    found = 0;
-    for (const auto& rec : *res) found += rec.has_value();
+    const double t = SecondsSince(start) * 1e3;
     if (r == 0) {
       std::printf("    first lookup (new ids, cold): %.1f ms, %zu of %zu found\n", t, found,
                   ids.size());
@@ -740,17 +775,11 @@ double ContactCheck(store::PgConnection& admin, store::TempIdStore& tempids, std
   std::sort(ms.begin(), ms.end());
   const double median = ms[ms.size() / 2];
   std::printf(
-      "    LookupAll of %zu ids: median %.1f ms over %d runs (min %.1f, max %.1f), "
+      "    %s, %zu ids: median %.1f ms over %d runs (min %.1f, max %.1f), "
       "%zu found in the last\n",
-      kUploadIds, median, runs, ms.front(), ms.back(), found);
+      how->c_str(), kUploadIds, median, runs, ms.front(), ms.back(), found);
   // The plan of the same statement as PgTempIdStore::LookupAll, for another upload.
-  const auto ids = Upload(stored, stored + 1000);
-  std::string array = "{";
-  for (const auto& id : ids) {
-    if (array.size() > 1) array += ',';
-    array += id.view();
-  }
-  array += '}';
+  const std::string array = ArrayLiteral(Upload(stored, stored + 1000));
   int seq_scans = 0;
   *plan_summary = Explain(admin, array, &seq_scans);
   if (seq_scans > 0) {
@@ -965,11 +994,11 @@ int Main(int argc, char** argv) {
     std::printf("  %s stored TempIDs (tables %s, indexes %s):\n", Millions(target).c_str(),
                 size.ok() ? std::string(size->Get(0, 0)).c_str() : "?",
                 size.ok() ? std::string(size->Get(0, 1)).c_str() : "?");
-    std::string plan, forced;
-    const double median = ContactCheck(admin, tempids, target, kRuns, &plan, &forced);
+    std::string plan, forced, how;
+    const double median = ContactCheck(admin, tempids, target, kRuns, &plan, &forced, &how);
     if (k == 0) first_median = median;
     bench.rows.push_back({"LookupAll 10,000 ids (half stored) vs " + Millions(target) + " stored",
-                          Fmt("%.0f ms", median) + " (median of " + std::to_string(kRuns) + ")",
+                          Fmt("%.0f ms", median) + " (median, " + how + ")",
                           k == 0 ? "baseline"
                                  : "<= 2x the first (" + Fmt("%.0f", 2 * first_median) + " ms): " +
                                        (median <= 2 * first_median ? "met" : "NOT met")});
@@ -995,6 +1024,7 @@ int Main(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
+  setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows as it happens, also in a file
   // Interrupted (Ctrl-C, timeout): the cluster is stopped and removed all the same.
   signal(SIGINT, bluetrace::OnSignal);
   signal(SIGTERM, bluetrace::OnSignal);
