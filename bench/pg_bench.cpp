@@ -7,17 +7,23 @@
 //      (lockout Check twice, UserStore::Verify, RecordSuccess, the audit record);
 //   3. the contact check of a 10,000-TempID upload (LookupAll, half known) against 10M
 //      stored TempIDs and more, loaded server-side with INSERT ... SELECT generate_series,
-//      with the EXPLAIN (ANALYZE, BUFFERS) summary of the lookup.
+//      with the EXPLAIN (ANALYZE, BUFFERS) summary of the lookup (and, as diagnostics, the
+//      plan with enable_seqscan off and the lookup written as a join with unnest). When
+//      LookupAll fails (its pool's 5 s statement timeout), its statement is timed alone.
+// For each PostgreSQL run it prints the cores the cluster used, the machine's, and the
+// transactions per WAL sync (pg_stat_database, pg_stat_wal).
 //
 // It starts its own throwaway PostgreSQL 15 cluster under /tmp (initdb, pg_ctl; through
 // `runuser -u postgres` as root), tuned for a benchmark but durable (fsync and
 // synchronous_commit stay on: durability is part of the figure), and stops and removes it
-// at the end, also when a step fails. Every run is bounded by a duration.
+// at the end, also when a step fails or on SIGINT/SIGTERM. Every timed run is bounded by a
+// duration, the loading by a budget.
 //
 // Usage: pg_bench [seconds per run = 5] [stored TempIDs = 10000000,30000000]
 //                 [load budget in seconds = 900]
 // A size is skipped (and said so) when its load would not fit in what is left of the budget
-// at the rate measured so far.
+// at the rate measured so far; a load that overruns it stops at the budget, and the check
+// runs at the size reached.
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
