@@ -130,6 +130,56 @@ TEST_F(PgTempIdStoreTest, GivesUpAfterMaxIssueAttemptsTakenDraws) {
   EXPECT_EQ(stats.syncs, 1u);
 }
 
+// The lookup of a large upload stays a nested loop of primary-key probes on a table large
+// enough for the planner to weigh scans: `tempid = ANY($1)` was planned as a sequential
+// scan of every partition (seconds at 10 million rows; docs/BENCHMARKS.md).
+TEST_F(PgTempIdStoreTest, TheLookupOfALargeUploadProbesTheIndexNeverScans) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  auto conn = Connect();
+  ASSERT_TRUE(conn);
+  // 300,000 records over three days of expiry, straight into the table (fast), analysed.
+  const std::int64_t day = 20000;
+  for (std::int64_t d = day; d < day + 3; ++d) {
+    ASSERT_TRUE(conn->Exec("partition", "SELECT bluetrace_ensure_tempid_partition($1::integer)",
+                           {std::to_string(d)})
+                    .ok());
+  }
+  auto loaded = conn->Exec(
+      "load",
+      "INSERT INTO tempids (tempid, phone, start, expiry, day) "
+      "SELECT lpad(i::text, 20, '0'), '+61410000001', $1::bigint + i % 3 * 86400, "
+      "$1::bigint + i % 3 * 86400, $2::integer + i % 3 FROM generate_series(1, 300000) i",
+      {std::to_string(day * 86400), std::to_string(day)});
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  ASSERT_TRUE(conn->Exec("analyze", "ANALYZE tempids").ok());
+
+  std::string array = "{";
+  for (int i = 0; i < 10000; ++i) {
+    if (i > 0) array += ',';
+    array += TempId::FromInteger(static_cast<protocol::TempIdInteger>(i * 61 + 1)).ToString();
+  }
+  array += '}';
+  auto plan = conn->Exec("explain", "EXPLAIN " + std::string(kPgLookupAllSql), {array});
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  std::string text;
+  for (int i = 0; i < plan->rows(); ++i) text += std::string(plan->Get(i, 0)) + "\n";
+  EXPECT_EQ(text.find("Seq Scan on tempids"), std::string::npos) << text;
+  EXPECT_EQ(text.find("Hash"), std::string::npos) << text;
+  EXPECT_NE(text.find("Index"), std::string::npos) << text;
+
+  // And the answer is right: ids 1, 62, 123, ... up to 300,000 are known, in order.
+  std::vector<TempId> ids;
+  for (int i = 0; i < 10000; ++i) {
+    ids.push_back(TempId::FromInteger(static_cast<protocol::TempIdInteger>(i * 61 + 1)));
+  }
+  auto found = store->LookupAll(ids);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  for (int i = 0; i < 10000; ++i) {
+    EXPECT_EQ((*found)[static_cast<std::size_t>(i)].has_value(), i * 61 + 1 <= 300000) << i;
+  }
+}
+
 TEST_F(PgTempIdStoreTest, LookupAllOfManyIdsAnswersInOrder) {
   auto store = Open();
   ASSERT_TRUE(store);

@@ -138,12 +138,9 @@ Result<std::vector<std::optional<TempIdRecord>>> PgTempIdStore::LookupAll(
   }
   array += '}';
   BLUETRACE_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
-  // bpchar[], the column's type, so that the primary key's index serves the lookup.
-  BLUETRACE_ASSIGN_OR_RETURN(auto res,
-                             conn->Exec("look up tempids",
-                                        "SELECT tempid, phone, start, expiry FROM tempids "
-                                        "WHERE tempid = ANY($1::bpchar[])",
-                                        {std::move(array)}));
+  // One statement: primary-key probes, whatever the table's size (kPgLookupAllSql).
+  BLUETRACE_ASSIGN_OR_RETURN(
+      auto res, conn->Exec("look up tempids", std::string(kPgLookupAllSql), {std::move(array)}));
   std::unordered_map<TempId, TempIdRecord> found;
   for (int i = 0; i < res.rows(); ++i) {
     // A row that does not read back is an error, never an "unknown" contact.

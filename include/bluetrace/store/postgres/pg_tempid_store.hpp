@@ -32,6 +32,16 @@
 
 namespace bluetrace::store {
 
+// LookupAll's one statement ($1: the TempIDs as a text array), here so that a test can
+// check its plan: a nested loop of primary-key probes, one per partition for each id,
+// never a scan whose cost grows with the table. The LATERAL subquery with LIMIT 1 is not
+// flattened into a join the planner could turn into a hash join over sequential scans
+// (which `tempid = ANY($1)` became for a large upload: seconds at 10 million rows).
+inline constexpr std::string_view kPgLookupAllSql =
+    "SELECT t.tempid, t.phone, t.start, t.expiry "
+    "FROM unnest($1::bpchar[]) AS u(id) CROSS JOIN LATERAL "
+    "(SELECT tempid, phone, start, expiry FROM tempids WHERE tempid = u.id LIMIT 1) AS t";
+
 struct PgTempIdStoreOptions {
   // Compact() drops the days whose records all expired more than this ago (21 days, as the
   // file backend). Must be >= 0.
