@@ -674,9 +674,8 @@ std::vector<protocol::TempId> Upload(std::uint64_t stored, std::uint64_t seed) {
 // Runs EXPLAIN (ANALYZE, BUFFERS) of LookupAll's statement for `array` and prints its
 // summary: the count of each scan kind, the first lines, a partition's scan and the end.
 // Returns "<n> index scans, <n> seq scans, <execution time>".
-// LookupAll's statement (PgTempIdStore).
-constexpr const char* kLookupSql =
-    "SELECT tempid, phone, start, expiry FROM tempids WHERE tempid = ANY($1::bpchar[])";
+// LookupAll's statement (PgTempIdStore's own, so the plan shown is the store's).
+constexpr const char* kLookupSql = store::kPgLookupAllSql.data();
 // The same lookup as a join with the ids, for comparison: the planner may then probe each
 // partition's index once per id (a nested loop).
 constexpr const char* kJoinSql =
