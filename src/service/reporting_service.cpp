@@ -8,13 +8,12 @@
 
 namespace bluetrace::service {
 
-ReportingService::ReportingService(const ServerConfig& config, ServiceEnv env)
-    : config_(config), env_(env) {}
+ReportingService::ReportingService(const ServerConfig& config) : config_(config) {}
 
 util::Result<std::unique_ptr<ReportingService>> ReportingService::Open(const ServerConfig& config,
                                                                        ServiceEnv env) {
   BLUETRACE_RETURN_IF_ERROR(ValidateServerConfig(config));
-  std::unique_ptr<ReportingService> s(new ReportingService(config, env));
+  std::unique_ptr<ReportingService> s(new ReportingService(config));
 
   BLUETRACE_ASSIGN_OR_RETURN(s->stores_, OpenStorage(config, env.fs, env.clock, env.random));
   s->notes_ = s->stores_.notes;

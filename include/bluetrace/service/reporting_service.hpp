@@ -76,10 +76,9 @@ class ReportingService final : public SessionFactory {
   const ServerConfig& config() const { return config_; }
 
  private:
-  ReportingService(const ServerConfig& config, ServiceEnv env);
+  explicit ReportingService(const ServerConfig& config);
 
   const ServerConfig config_;
-  ServiceEnv env_;
   std::vector<std::string> notes_;
   std::vector<std::string> warnings_;
   ServiceStats stats_;
