@@ -473,13 +473,17 @@ class Bench {
     return rate;
   }
 
-  double FileIssue(const std::string& state_dir, int threads) {
+  // The file backend in `state_dir`, with the benchmark's cheap Argon2 parameters.
+  static util::Result<store::Stores> OpenFiles(const std::string& state_dir) {
     store::FileBackendOptions o;
     o.state_dir = state_dir;
     o.argon2 = {.memory_kib = 8, .iterations = 1, .parallelism = 1};
-    auto stores =
-        store::OpenFileBackend(store::PosixFileSystem::Instance(), util::SystemClock::Instance(),
-                               util::OpenSslRandom::Instance(), o);
+    return store::OpenFileBackend(store::PosixFileSystem::Instance(), util::SystemClock::Instance(),
+                                  util::OpenSslRandom::Instance(), o);
+  }
+
+  double FileIssue(const std::string& state_dir, int threads) {
+    auto stores = OpenFiles(state_dir);
     if (!stores.ok()) {
       std::printf("  open file backend: %s\n", stores.status().ToString().c_str());
       return 0;
@@ -565,12 +569,7 @@ class Bench {
   }
 
   double FileLogins(const std::string& state_dir, int threads) {
-    store::FileBackendOptions o;
-    o.state_dir = state_dir;
-    o.argon2 = {.memory_kib = 8, .iterations = 1, .parallelism = 1};
-    auto stores =
-        store::OpenFileBackend(store::PosixFileSystem::Instance(), util::SystemClock::Instance(),
-                               util::OpenSslRandom::Instance(), o);
+    auto stores = OpenFiles(state_dir);
     if (!stores.ok() || !AddUsers(*stores->users)) {
       std::printf("  file backend for logins failed\n");
       return 0;
