@@ -67,7 +67,7 @@ std::uint64_t ReservedDescriptors(const service::ServerConfig& config) {
   // (reloads, compaction, certificate reloads).
   std::uint64_t writers = std::max(config.io_threads, 1u);
   writers += config.argon2_workers;
-  writers += service::ReportingService::kStoreWorkers;
+  writers += service::ReportingService::StoreWorkers(config);
   writers += 1;
   reserve += writers * kPerWritingThread;
   if (!config.metrics_address.empty()) {

@@ -1,5 +1,6 @@
 #include "bluetrace/service/reporting_service.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "bluetrace/service/storage_config.hpp"
@@ -25,7 +26,7 @@ util::Result<std::unique_ptr<ReportingService>> ReportingService::Open(const Ser
 
   s->auth_pool_ = std::make_unique<WorkerPool>(config.argon2_workers, config.argon2_queue_depth,
                                                config.argon2_queue_per_source);
-  s->store_pool_ = std::make_unique<WorkerPool>(kStoreWorkers, 1024);
+  s->store_pool_ = std::make_unique<WorkerPool>(StoreWorkers(config), 1024);
 
   AuthOptions auth_options;
   auth_options.registration_enabled = config.registration_enabled;
@@ -56,6 +57,11 @@ util::Result<std::unique_ptr<ReportingService>> ReportingService::Open(const Ser
                            " s ago (set tempid.retention = 0 to keep every TempID)");
   }
   return s;
+}
+
+std::uint32_t ReportingService::StoreWorkers(const ServerConfig& config) {
+  if (config.storage_backend == "postgres") return std::min(4 * config.postgres_pool_size, 64u);
+  return 2;
 }
 
 ReportingService::~ReportingService() {

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <latch>
 #include <memory>
 #include <string>
@@ -34,7 +35,7 @@ class PgTempIdStoreTest : public ::testing::Test {
     ASSERT_FALSE(db.empty());
     conninfo_ = server.ConnectionString(db);
     if (!MigrateInSetUp()) return;
-    Migrate(test::SourcePath("packaging/sql"), 2);
+    Migrate(test::SourcePath("packaging/sql"), 3);
     OpenPool();
   }
 
@@ -327,45 +328,125 @@ TEST_F(PgTempIdStoreTest, ATempIdHeldInAnotherDaysPartitionIsRefused) {
   EXPECT_EQ(store->size(), 3u);
 }
 
-// bluetrace_insert_tempid on `conn`: "t" inserted, "f" taken, "error: ..." otherwise.
+// bluetrace_insert_tempids with one record on `conn`: "t" inserted, "f" taken, "error: ..."
+// otherwise.
 std::string InsertTempId(PgConnection& conn, const TempId& id, std::int64_t expiry) {
   auto res = conn.Exec("insert",
-                       "SELECT bluetrace_insert_tempid($1, '+61410000001', $2::bigint, "
-                       "$2::bigint)",
+                       "SELECT count(*) = 1 FROM bluetrace_insert_tempids(ARRAY[$1]::bpchar[], "
+                       "ARRAY['+61410000001'], ARRAY[$2::bigint], ARRAY[$2::bigint])",
                        {id.ToString(), std::to_string(expiry)});
   if (!res.ok()) return "error: " + res.status().ToString();
   return std::string(res->Get(0, 0));
 }
 
-TEST_F(PgTempIdStoreTest, TwoConnectionsRacingForOneTempIdNeverBothWin) {
-  auto a = Connect();
-  auto b = Connect();
-  ASSERT_TRUE(a && b);
+TEST_F(PgTempIdStoreTest, ABatchRecordsTheFirstOfATempIdItHoldsTwiceAndNoneTheDatabaseHas) {
+  auto conn = Connect();
+  ASSERT_TRUE(conn);
   const std::int64_t now = clock_.NowUnixSeconds();
-  constexpr int kRounds = 200;
-  int single_winner = 0;
-  for (int round = 0; round < kRounds; ++round) {
-    const TempId id = IdOf(1000 + round);
-    // Different days, so that no primary key could catch the duplicate; b's day is new
-    // every fifth round, so partitions are created in the race too.
-    std::latch start(2);
-    std::string from_b;
-    std::thread tb([&] {
-      start.arrive_and_wait();
-      from_b = InsertTempId(*b, id, now + (3 + round / 5) * kDay);
-    });
-    start.arrive_and_wait();
-    const std::string from_a = InsertTempId(*a, id, now);
-    tb.join();
-    ASSERT_TRUE((from_a == "t" && from_b == "f") || (from_a == "f" && from_b == "t"))
-        << "round " << round << ": " << from_a << " / " << from_b;
-    ++single_winner;
-  }
-  EXPECT_EQ(single_winner, kRounds);
-  auto res = a->Exec("count", "SELECT count(*), count(DISTINCT tempid) FROM tempids");
+  ASSERT_EQ(InsertTempId(*conn, IdOf(7), now), "t");
+  // Positions 1 (new), 2 (known, another day), 3 (new), 4 (repeats 1, another day).
+  auto res = conn->Exec(
+      "batch",
+      "SELECT * FROM bluetrace_insert_tempids($1::bpchar[], "
+      "'{+61410000001,+61410000002,+61410000003,+61410000004}', $2::bigint[], $3::bigint[])",
+      {"{" + IdOf(8).ToString() + "," + IdOf(7).ToString() + "," + IdOf(9).ToString() + "," +
+           IdOf(8).ToString() + "}",
+       "{" + std::to_string(now) + "," + std::to_string(now) + "," + std::to_string(now) + "," +
+           std::to_string(now) + "}",
+       "{" + std::to_string(now) + "," + std::to_string(now + 2 * kDay) + "," +
+           std::to_string(now) + "," + std::to_string(now + 2 * kDay) + "}"});
   ASSERT_TRUE(res.ok()) << res.status().ToString();
-  EXPECT_EQ(*res->GetInt(0, 0), kRounds);
-  EXPECT_EQ(*res->GetInt(0, 1), kRounds);
+  ASSERT_EQ(res->rows(), 2);
+  EXPECT_EQ(*res->GetInt(0, 0), 1);
+  EXPECT_EQ(*res->GetInt(1, 0), 3);
+  auto store = PgTempIdStore::Open(*pool_, clock_, {});
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->Lookup(IdOf(8))->user, "+61410000001");
+  EXPECT_EQ((*store)->Lookup(IdOf(7))->user, "+61410000001");
+  EXPECT_EQ((*store)->size(), 3u);
+  auto uneven = conn->Exec("uneven",
+                           "SELECT * FROM bluetrace_insert_tempids(ARRAY[$1]::bpchar[], "
+                           "'{}', ARRAY[1::bigint], ARRAY[1::bigint])",
+                           {IdOf(10).ToString()});
+  EXPECT_FALSE(uneven.ok());
+}
+
+// Polls (bounded) until some connection waits for a table lock.
+bool AWriterWaitsForATable(PgConnection& conn) {
+  for (int i = 0; i < 1000; ++i) {
+    auto res = conn.Exec(
+        "waiters", "SELECT count(*) FROM pg_locks WHERE locktype = 'relation' AND NOT granted");
+    if (res.ok() && *res->GetInt(0, 0) > 0) return true;
+    (void)conn.Exec("pause", "SELECT pg_sleep(0.01)");
+  }
+  return false;
+}
+
+TEST_F(PgTempIdStoreTest, CallersArrivingWhileABatchIsUnderWayGoInTheNextBatchTogether) {
+  auto store = PgTempIdStore::Open(*pool_, clock_, {.max_batches_in_flight = 1});
+  ASSERT_TRUE(store.ok());
+  auto holder = Connect();
+  ASSERT_TRUE(holder);
+  // Inserts wait while another transaction holds the table.
+  ASSERT_TRUE(holder->ExecScript("lock", "BEGIN; LOCK TABLE tempids IN EXCLUSIVE MODE").ok());
+  const std::int64_t now = clock_.NowUnixSeconds();
+  constexpr int kCallers = 12;
+  std::vector<std::thread> callers;
+  std::vector<Status> results(kCallers);
+  callers.emplace_back([&] {
+    results[0] = (*store)->Append({"+61410000000", IdOf(100), now, now + 899});
+  });
+  // The first caller's batch is under way (waiting for the table) before the others come.
+  ASSERT_TRUE(AWriterWaitsForATable(*Connect()));
+  for (int i = 1; i < kCallers; ++i) {
+    callers.emplace_back([&, i] {
+      results[static_cast<std::size_t>(i)] =
+          (*store)->Append({"+61410000000", IdOf(100 + i), now, now + 899});
+    });
+  }
+  for (int i = 0; i < 2000 && (*store)->queued() < kCallers - 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ((*store)->queued(), static_cast<std::size_t>(kCallers - 1));
+  ASSERT_TRUE(holder->ExecScript("unlock", "COMMIT").ok());
+  for (auto& t : callers) t.join();
+  for (const Status& st : results) EXPECT_TRUE(st.ok()) << st.ToString();
+  const TempIdStoreStats stats = (*store)->stats();
+  EXPECT_EQ(stats.records_appended, static_cast<std::uint64_t>(kCallers));
+  EXPECT_EQ(stats.syncs, 2u);
+  EXPECT_EQ(stats.largest_batch, static_cast<std::uint64_t>(kCallers - 1));
+  EXPECT_EQ((*store)->size(), static_cast<std::size_t>(kCallers));
+}
+
+TEST_F(PgTempIdStoreTest, EveryCallerOfAFailedBatchGetsTheError) {
+  // Statements end after 300 ms, and the table stays locked throughout.
+  PgPoolOptions options;
+  options.connection.conninfo = conninfo_;
+  options.connection.statement_timeout = std::chrono::milliseconds(300);
+  auto pool = PgPool::Open(options);
+  ASSERT_TRUE(pool.ok()) << pool.status().ToString();
+  auto store = PgTempIdStore::Open(**pool, clock_, {.max_batches_in_flight = 1});
+  ASSERT_TRUE(store.ok());
+  auto holder = Connect();
+  ASSERT_TRUE(holder);
+  ASSERT_TRUE(holder->ExecScript("lock", "BEGIN; LOCK TABLE tempids IN EXCLUSIVE MODE").ok());
+  const std::int64_t now = clock_.NowUnixSeconds();
+  constexpr int kCallers = 4;
+  std::vector<Status> results(kCallers);
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCallers; ++i) {
+    callers.emplace_back([&, i] {
+      results[static_cast<std::size_t>(i)] =
+          (*store)->Append({"+61410000000", IdOf(1 + i), now, now + 899});
+    });
+  }
+  for (auto& t : callers) t.join();
+  for (const Status& st : results) {
+    EXPECT_EQ(st.code(), util::StatusCode::kUnavailable) << st.ToString();
+  }
+  EXPECT_EQ((*store)->stats().records_appended, 0u);
+  ASSERT_TRUE(holder->ExecScript("unlock", "COMMIT").ok());
+  EXPECT_EQ((*store)->size(), 0u);
 }
 
 // Polls (bounded) until some connection waits for an advisory lock.
@@ -410,7 +491,7 @@ TEST_F(PgTempIdStoreTest, InsertingUnderRepeatableReadIsRefused) {
   EXPECT_EQ(InsertTempId(*conn, IdOf(1), clock_.NowUnixSeconds()), "t");
 }
 
-TEST_F(PgTempIdStoreTest, TheServersRoleNeedsOnlyTheGrantsOf002) {
+TEST_F(PgTempIdStoreTest, TheServersRoleNeedsOnlyTheDocumentedGrants) {
   auto admin = Connect();
   ASSERT_TRUE(admin);
   auto db = admin->Exec("db", "SELECT current_database()");
@@ -419,14 +500,14 @@ TEST_F(PgTempIdStoreTest, TheServersRoleNeedsOnlyTheGrantsOf002) {
   const std::string idle = "idle_" + std::string(db->Get(0, 0));
   ASSERT_TRUE(
       admin
-          ->ExecScript("grant", "CREATE ROLE " + role + " LOGIN; CREATE ROLE " + idle +
-                                    " LOGIN; GRANT SELECT, INSERT ON tempids TO " + role + ", " +
-                                    idle +
-                                    "; GRANT EXECUTE ON FUNCTION "
-                                    "bluetrace_insert_tempid(bpchar, text, bigint, bigint), "
-                                    "bluetrace_ensure_tempid_partition(integer), "
-                                    "bluetrace_drop_tempid_partitions(integer) TO " +
-                                    role)
+          ->ExecScript("grant",
+                       "CREATE ROLE " + role + " LOGIN; CREATE ROLE " + idle +
+                           " LOGIN; GRANT SELECT, INSERT ON tempids TO " + role + ", " + idle +
+                           "; GRANT EXECUTE ON FUNCTION "
+                           "bluetrace_insert_tempids(bpchar[], text[], bigint[], bigint[]), "
+                           "bluetrace_ensure_tempid_partition(integer), "
+                           "bluetrace_drop_tempid_partitions(integer) TO " +
+                           role)
           .ok());
   PgPoolOptions options;
   options.connection.conninfo = conninfo_ + " user=" + role;
@@ -483,7 +564,7 @@ TEST_F(PgTempIdMigrationTest, TheRecordsOfVersion1MoveIntoTheirPartitions) {
               .ok());
     }
   }
-  Migrate(test::SourcePath("packaging/sql"), 2);
+  Migrate(test::SourcePath("packaging/sql"), 3);
   OpenPool();
   auto store = Open();
   ASSERT_TRUE(store);

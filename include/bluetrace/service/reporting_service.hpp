@@ -42,8 +42,11 @@ struct ServiceEnv {
 
 class ReportingService final : public SessionFactory {
  public:
-  // Threads doing the blocking store work (fsyncs, report writes) off the I/O threads.
-  static constexpr std::uint32_t kStoreWorkers = 2;
+  // Threads doing the blocking store work (fsyncs, report writes, database round trips)
+  // off the I/O threads: 2 on the files, whose group commit needs no more; 4 per pooled
+  // connection on PostgreSQL (at most 64), where a worker mostly waits for the database and the
+  // TempID requests that wait together go in one batch (store/postgres/pg_tempid_store.hpp).
+  static std::uint32_t StoreWorkers(const ServerConfig& config);
 
   static util::Result<std::unique_ptr<ReportingService>> Open(const ServerConfig& config,
                                                               ServiceEnv env);

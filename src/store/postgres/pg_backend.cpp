@@ -1,5 +1,6 @@
 #include "bluetrace/store/postgres/pg_backend.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <utility>
 
@@ -26,6 +27,8 @@ Result<Stores> OpenPgBackend(util::Clock& clock, util::Random& random,
   BLUETRACE_ASSIGN_OR_RETURN(s.lockouts, PgLockoutStore::Open(*pool, options.lockout, clock));
   PgTempIdStoreOptions tempids;
   tempids.retention_seconds = options.tempid_retention_seconds;
+  // Half the pool for TempID batches, so logins and uploads still find a connection.
+  tempids.max_batches_in_flight = static_cast<int>(std::max<std::size_t>(1, options.pool.size / 2));
   BLUETRACE_ASSIGN_OR_RETURN(s.tempids, PgTempIdStore::Open(*pool, clock, tempids));
   s.reports = PgReportStore::Open(*pool);
   s.devices = PgDeviceStore::Open(*pool, clock);

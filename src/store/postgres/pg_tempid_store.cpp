@@ -56,6 +56,14 @@ std::int64_t ClampToInt32(std::int64_t day) {
 
 }  // namespace
 
+// One caller of Insert waiting for its batch; lives on that caller's stack.
+struct PgTempIdStore::Waiter {
+  const TempIdRecord* record = nullptr;
+  Status status;
+  bool inserted = false;
+  bool done = false;  // guarded by mu_
+};
+
 Result<std::unique_ptr<PgTempIdStore>> PgTempIdStore::Open(PgPool& pool, const util::Clock& clock,
                                                            PgTempIdStoreOptions options) {
   if (options.retention_seconds < 0) {
@@ -64,42 +72,104 @@ Result<std::unique_ptr<PgTempIdStore>> PgTempIdStore::Open(PgPool& pool, const u
   if (options.max_issue_attempts < 1 || options.max_issue_attempts > 1024) {
     return util::InvalidArgument("TempID store: max_issue_attempts must be 1 to 1024");
   }
+  if (options.max_batch < 1 || options.max_batch > 4096) {
+    return util::InvalidArgument("TempID store: max_batch must be 1 to 4096");
+  }
+  if (options.max_batches_in_flight < 1 || options.max_batches_in_flight > 64) {
+    return util::InvalidArgument("TempID store: max_batches_in_flight must be 1 to 64");
+  }
   return std::unique_ptr<PgTempIdStore>(new PgTempIdStore(pool, clock, options));
 }
 
-Result<bool> PgTempIdStore::Insert(PgConnection& conn, const TempIdRecord& record) {
+Result<bool> PgTempIdStore::Insert(const TempIdRecord& record) {
+  Waiter self;
+  self.record = &record;
+  mu_.Lock();
+  queue_.push_back(&self);
+  // Whoever finds queued records and a free slot runs the next batch, its own record in it
+  // or not; the others wait for their batch to end.
+  while (!self.done) {
+    if (queue_.empty() || batches_in_flight_ >= options_.max_batches_in_flight) {
+      batch_done_.wait(mu_);  // releases and retakes mu_ through its lock()/unlock()
+      continue;
+    }
+    const std::size_t n = std::min(queue_.size(), static_cast<std::size_t>(options_.max_batch));
+    std::vector<Waiter*> batch(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    ++batches_in_flight_;
+    mu_.Unlock();
+    RunBatch(batch);
+    mu_.Lock();
+    --batches_in_flight_;
+    for (Waiter* w : batch) w->done = true;
+    batch_done_.notify_all();
+  }
+  mu_.Unlock();
+  if (!self.status.ok()) return self.status;
+  return self.inserted;
+}
+
+void PgTempIdStore::RunBatch(const std::vector<Waiter*>& batch) {
   const auto started = clock_.SteadyNow();
+  // PostgreSQL array literals: TempIDs and times are digits (and a sign), phone numbers a
+  // "+" and digits (CheckStorable), so nothing needs quoting.
+  std::string ids = "{", phones = "{", starts = "{", expiries = "{";
+  for (const Waiter* w : batch) {
+    if (ids.size() > 1) {
+      ids += ',';
+      phones += ',';
+      starts += ',';
+      expiries += ',';
+    }
+    ids += w->record->id.view();
+    phones += w->record->user;
+    starts += std::to_string(w->record->start);
+    expiries += std::to_string(w->record->expiry);
+  }
+  ids += '}';
+  phones += '}';
+  starts += '}';
+  expiries += '}';
+  auto fail = [&](const Status& st) {
+    for (Waiter* w : batch) w->status = st;
+  };
+  auto conn = pool_.Acquire();
+  if (!conn.ok()) return fail(conn.status());
   // One autocommitted statement: the function checks every day's partition and inserts
-  // under an advisory lock on the TempID (packaging/sql/002_tempid_partitions.sql).
-  BLUETRACE_ASSIGN_OR_RETURN(
-      auto res,
-      conn.Exec("insert tempid", "SELECT bluetrace_insert_tempid($1, $2, $3::bigint, $4::bigint)",
-                {record.id.ToString(), record.user, std::to_string(record.start),
-                 std::to_string(record.expiry)}));
+  // under advisory locks on the TempIDs (packaging/sql/003_tempid_batches.sql); it returns
+  // the positions (1-based) of the records it inserted.
+  auto res = (*conn)->Exec(
+      "insert tempids",
+      "SELECT bluetrace_insert_tempids($1::bpchar[], $2::text[], $3::bigint[], $4::bigint[])",
+      {std::move(ids), std::move(phones), std::move(starts), std::move(expiries)});
+  if (!res.ok()) return fail(res.status());
+  std::uint64_t inserted = 0;
+  for (int i = 0; i < res->rows(); ++i) {
+    auto pos = res->GetInt(i, 0);
+    if (!pos.ok() || *pos < 1 || static_cast<std::uint64_t>(*pos) > batch.size()) {
+      return fail(util::Internal("bluetrace_insert_tempids returned a position out of range"));
+    }
+    Waiter* w = batch[static_cast<std::size_t>(*pos - 1)];
+    if (!w->inserted) ++inserted;
+    w->inserted = true;
+  }
   const auto elapsed = clock_.SteadyNow() - started;
-  if (res.rows() != 1 || res.IsNull(0, 0)) {
-    return util::Internal("bluetrace_insert_tempid returned no answer");
-  }
-  const bool inserted = res.Get(0, 0) == "t";
   util::MutexLock lock(mu_);
-  if (inserted) {
-    ++stats_.records_appended;
-    ++stats_.syncs;
-    stats_.largest_batch = 1;
-    stats_.sync_nanos_total += static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count());
-  }
-  return inserted;
+  if (inserted == 0) return;  // nothing committed: not a sync, as in the file backend
+  stats_.records_appended += inserted;
+  ++stats_.syncs;
+  stats_.largest_batch = std::max<std::uint64_t>(stats_.largest_batch, batch.size());
+  stats_.sync_nanos_total += static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count());
 }
 
 Result<TempIdRecord> PgTempIdStore::Issue(std::string_view user, std::int64_t start,
                                           std::int64_t expiry, util::Random& random) {
   TempIdRecord record{std::string(user), TempId::FromInteger(0), start, expiry};
   BLUETRACE_RETURN_IF_ERROR(CheckStorable(record));
-  BLUETRACE_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
   for (int attempt = 0; attempt < options_.max_issue_attempts; ++attempt) {
     BLUETRACE_ASSIGN_OR_RETURN(record.id, TempId::Generate(random));
-    BLUETRACE_ASSIGN_OR_RETURN(const bool inserted, Insert(*conn, record));
+    BLUETRACE_ASSIGN_OR_RETURN(const bool inserted, Insert(record));
     if (inserted) return record;
   }
   return util::ResourceExhausted("no unused TempID after " +
@@ -108,8 +178,7 @@ Result<TempIdRecord> PgTempIdStore::Issue(std::string_view user, std::int64_t st
 
 Status PgTempIdStore::Append(const TempIdRecord& record) {
   BLUETRACE_RETURN_IF_ERROR(CheckStorable(record));
-  BLUETRACE_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
-  BLUETRACE_ASSIGN_OR_RETURN(const bool inserted, Insert(*conn, record));
+  BLUETRACE_ASSIGN_OR_RETURN(const bool inserted, Insert(record));
   if (!inserted) return util::AlreadyExists("TempID " + record.id.ToString() + " is known");
   return Status::Ok();
 }
@@ -202,6 +271,11 @@ std::size_t PgTempIdStore::size() const {
 TempIdStoreStats PgTempIdStore::stats() const {
   util::MutexLock lock(mu_);
   return stats_;
+}
+
+std::size_t PgTempIdStore::queued() const {
+  util::MutexLock lock(mu_);
+  return queue_.size();
 }
 
 Status PgTempIdStore::health() const {

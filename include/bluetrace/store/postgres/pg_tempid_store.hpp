@@ -2,12 +2,16 @@
 // of expiry (packaging/sql/002_tempid_partitions.sql), shared by every server instance on
 // the database.
 //
-// Every record goes in through bluetrace_insert_tempid(), one autocommitted statement that,
-// under an advisory lock on the TempID, inserts it unless some day's partition already
-// holds it: TempIDs stay unique across instances (the primary key, (tempid, day), no longer
-// says so by itself). On a taken TempID Issue draws again. A record is committed when the
-// call returns (as durable as the database's synchronous_commit makes it). Lookups read
-// the database, so records of other instances are seen at once; LookupAll is one query.
+// Every record goes in through bluetrace_insert_tempids() (packaging/sql/003), one
+// autocommitted statement that, under advisory locks on the TempIDs, inserts each unless
+// some day's partition already holds it: TempIDs stay unique across instances (the primary
+// key, (tempid, day), no longer says so by itself). On a taken TempID Issue draws again.
+// Group commit: the records of callers arriving together go in one statement, one
+// transaction (at most max_batch records; at most max_batches_in_flight statements at
+// once; a caller that finds a free slot takes everything queued), so the per-transaction
+// cost is shared. A record is committed when its call returns (as durable as the
+// database's synchronous_commit makes it). Lookups read the database, so records of other
+// instances are seen at once; LookupAll is one query.
 //
 // Scale (8 billion records: 21 days of 4,400 TempIDs/s): Compact() drops whole days, a
 // DROP TABLE per partition, and never deletes rows; it keeps the boundary day whole, so a
@@ -18,7 +22,9 @@
 // Thread-safe. The pool and the clock must outlive the store.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <span>
@@ -52,6 +58,10 @@ struct PgTempIdStoreOptions {
   // draws needs k + 1 of them once, a round trip each, then they interleave. A longer lag
   // fails that Issue (kResourceExhausted), which moves the stream on by this many draws.
   int max_issue_attempts = 64;
+  // Group commit: records per statement (1 to 4096) and statements under way at once (1
+  // to 64, each holding one pooled connection for its round trip).
+  int max_batch = 128;
+  int max_batches_in_flight = 2;
 };
 
 class PgTempIdStore final : public TempIdStore {
@@ -87,24 +97,35 @@ class PgTempIdStore final : public TempIdStore {
 
   // SELECT count(*); 0 when the database fails.
   std::size_t size() const override;
-  // One "sync" per committed insert (each is its own transaction).
+  // One "sync" per committed batch (each is its own transaction).
   TempIdStoreStats stats() const override;
+  // Callers waiting for a batch to take their record (for tests and metrics).
+  std::size_t queued() const;
   // OK when `SELECT 1` succeeds, else the database's error: the store refuses nothing by
   // itself, every write simply needs the database.
   Status health() const override;
 
  private:
+  struct Waiter;
+
   PgTempIdStore(PgPool& pool, const util::Clock& clock, PgTempIdStoreOptions options)
       : pool_(pool), clock_(clock), options_(options) {}
 
-  // Inserts `record` unless its TempID is taken (in any day): true when inserted.
-  Result<bool> Insert(PgConnection& conn, const protocol::TempIdRecord& record);
+  // Inserts `record` unless its TempID is taken (in any day), in a batch with the records
+  // of other callers: true when inserted. Blocks until its batch has committed or failed.
+  Result<bool> Insert(const protocol::TempIdRecord& record);
+  // One statement for `batch`; sets each waiter's outcome (not `done`). Takes no lock.
+  void RunBatch(const std::vector<Waiter*>& batch);
 
   PgPool& pool_;
   const util::Clock& clock_;
   const PgTempIdStoreOptions options_;
   mutable util::Mutex mu_;
   TempIdStoreStats stats_ GUARDED_BY(mu_);
+  // The group-commit queue: callers whose records no batch has taken yet, oldest first.
+  std::deque<Waiter*> queue_ GUARDED_BY(mu_);
+  int batches_in_flight_ GUARDED_BY(mu_) = 0;
+  std::condition_variable_any batch_done_;
 };
 
 }  // namespace bluetrace::store
