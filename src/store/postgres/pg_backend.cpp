@@ -27,8 +27,10 @@ Result<Stores> OpenPgBackend(util::Clock& clock, util::Random& random,
   BLUETRACE_ASSIGN_OR_RETURN(s.lockouts, PgLockoutStore::Open(*pool, options.lockout, clock));
   PgTempIdStoreOptions tempids;
   tempids.retention_seconds = options.tempid_retention_seconds;
-  // Half the pool for TempID batches, so logins and uploads still find a connection.
-  tempids.max_batches_in_flight = static_cast<int>(std::max<std::size_t>(1, options.pool.size / 2));
+  // One TempID batch under way per 4 connections (1 with the default pool): the fewer at
+  // once, the larger each (a batch's fixed cost, about the partitions it opens, is shared
+  // by more TempIDs), and the rest of the pool stays free for logins and uploads.
+  tempids.max_batches_in_flight = static_cast<int>(std::max<std::size_t>(1, options.pool.size / 4));
   BLUETRACE_ASSIGN_OR_RETURN(s.tempids, PgTempIdStore::Open(*pool, clock, tempids));
   s.reports = PgReportStore::Open(*pool);
   s.devices = PgDeviceStore::Open(*pool, clock);

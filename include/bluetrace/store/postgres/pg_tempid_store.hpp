@@ -61,7 +61,7 @@ struct PgTempIdStoreOptions {
   // Group commit: records per statement (1 to 4096) and statements under way at once (1
   // to 64, each holding one pooled connection for its round trip).
   int max_batch = 128;
-  int max_batches_in_flight = 2;
+  int max_batches_in_flight = 1;
 };
 
 class PgTempIdStore final : public TempIdStore {
