@@ -9,7 +9,8 @@
 //      stored TempIDs and more, loaded server-side with INSERT ... SELECT generate_series,
 //      with the EXPLAIN (ANALYZE, BUFFERS) summary of the lookup (and, as diagnostics, the
 //      plan with enable_seqscan off and the lookup written as a join with unnest). When
-//      LookupAll fails (its pool's 5 s statement timeout), its statement is timed alone.
+//      LookupAll fails (its pool's 5 s statement timeout), its statement is timed alone;
+//   4. `db import` (store::ImportStateDir) of a 10M-line tempIDs.txt into an empty database.
 // For each PostgreSQL run it prints the cores the cluster used, the machine's, and the
 // transactions per WAL sync (pg_stat_database, pg_stat_wal).
 //
@@ -20,7 +21,7 @@
 // duration, the loading by a budget.
 //
 // Usage: pg_bench [seconds per run = 5] [stored TempIDs = 10000000,30000000]
-//                 [load budget in seconds = 900]
+//                 [load budget in seconds = 900] [tempIDs.txt lines to import = 10000000]
 // A size is skipped (and said so) when its load would not fit in what is left of the budget
 // at the rate measured so far; a load that overruns it stops at the budget, and the check
 // runs at the size reached.
@@ -45,6 +46,7 @@
 #include <vector>
 
 #include "bluetrace/protocol/tempid.hpp"
+#include "bluetrace/protocol/text_records.hpp"
 #include "bluetrace/service/reporting_service.hpp"
 #include "bluetrace/service/server_config.hpp"
 #include "bluetrace/store/file_system.hpp"
@@ -53,6 +55,7 @@
 #include "bluetrace/store/postgres/pg_backend.hpp"
 #include "bluetrace/store/postgres/pg_connection.hpp"
 #include "bluetrace/store/postgres/pg_tempid_store.hpp"
+#include "bluetrace/store/postgres/pg_transfer.hpp"
 #include "bluetrace/util/clock.hpp"
 #include "bluetrace/util/random.hpp"
 
@@ -826,16 +829,109 @@ std::vector<std::uint64_t> ParseSizes(const std::string& text) {
   return out;
 }
 
-std::string Millions(std::uint64_t n) { return Fmt("%.0fM", Dbl(n) / 1e6); }
+std::string Millions(std::uint64_t n) {
+  return Fmt(n < 10'000'000 ? "%.1fM" : "%.0fM", Dbl(n) / 1e6);
+}
+
+// [4] `bluetrace-admin db import`'s work (store::ImportStateDir) on a tempIDs.txt of
+// `lines` records (distinct TempIDs, expiries over the 21 days from first_day, written once
+// with one buffered stream), into a database of its own that is dropped afterwards.
+bool ImportRun(Cluster& cluster, const store::PgOptions& admin_options, std::uint64_t lines,
+               std::int64_t first_day, Bench* bench) {
+  std::printf("\n[4] db import of %s tempIDs.txt lines into an empty database\n",
+              Millions(lines).c_str());
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "bt-pgbench-import";
+  struct DirCleanup {
+    std::filesystem::path p;
+    ~DirCleanup() {
+      std::error_code ec;
+      std::filesystem::remove_all(p, ec);
+    }
+  } cleanup{dir};
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const auto write_start = Steady::now();
+  {
+    std::ofstream out(dir / "tempIDs.txt", std::ios::binary);
+    std::vector<char> buffer(1 << 20);
+    out.rdbuf()->pubsetbuf(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    for (std::uint64_t i = 0; i < lines; ++i) {
+      const std::int64_t expiry =
+          (first_day + static_cast<std::int64_t>(i % kDays)) * kSecondsPerDay +
+          static_cast<std::int64_t>((i * 7) % (kSecondsPerDay - 1000));
+      protocol::TempIdRecord r{User(i % 1000000), LoadedId(i + 1), expiry - 899, expiry};
+      out << protocol::FormatTempIdLine(r) << '\n';
+    }
+    if (!out.flush()) {
+      std::fprintf(stderr, "cannot write %s\n", (dir / "tempIDs.txt").c_str());
+      return false;
+    }
+  }
+  const auto bytes = std::filesystem::file_size(dir / "tempIDs.txt");
+  std::printf("    wrote %.0f MB in %.0f s\n", Dbl(bytes) / 1e6, SecondsSince(write_start));
+  {
+    auto postgres = store::PgConnection::Open(admin_options);
+    if (!postgres.ok() ||
+        !(*postgres)->ExecScript("create database", "CREATE DATABASE bench_import").ok()) {
+      std::fprintf(stderr, "cannot create the import database\n");
+      return false;
+    }
+  }
+  double seconds = 0;
+  util::Status status;
+  store::TransferStats stats;
+  {
+    auto conn = store::PgConnection::Open(
+        {.conninfo = cluster.Conninfo("bench_import"), .statement_timeout = std::chrono::hours(2)});
+    if (!conn.ok()) {
+      std::fprintf(stderr, "%s\n", conn.status().ToString().c_str());
+      return false;
+    }
+    auto& fs = store::PosixFileSystem::Instance();
+    auto version = store::ApplyMigrations(**conn, fs, BLUETRACE_SQL_DIR);
+    if (!version.ok()) {
+      std::fprintf(stderr, "migrations: %s\n", version.status().ToString().c_str());
+      return false;
+    }
+    const auto start = Steady::now();
+    auto imported = store::ImportStateDir(**conn, fs, dir.string(), {});
+    seconds = SecondsSince(start);
+    if (imported.ok()) {
+      stats = *imported;
+    } else {
+      status = imported.status();
+    }
+  }
+  {
+    auto postgres = store::PgConnection::Open(admin_options);
+    if (postgres.ok()) (void)(*postgres)->ExecScript("drop", "DROP DATABASE bench_import");
+  }
+  if (!status.ok()) {
+    std::printf("    import failed after %.0f s: %s\n", seconds, status.ToString().c_str());
+    bench->rows.push_back({"db import of " + Millions(lines) + " tempIDs.txt lines",
+                           "failed: " + status.ToString(), ""});
+    return true;
+  }
+  std::printf("    imported %llu TempIDs in %.0f s (%.0f lines/s, %.1f MB/s)\n",
+              static_cast<unsigned long long>(stats.tempids), seconds, Dbl(stats.tempids) / seconds,
+              Dbl(bytes) / 1e6 / seconds);
+  bench->rows.push_back(
+      {"db import of " + Millions(lines) + " tempIDs.txt lines (" +
+           Fmt("%.0f MB", Dbl(bytes) / 1e6) + ")",
+       Fmt("%.0f s", seconds) + " (" + Fmt("%.0f", Dbl(stats.tempids) / seconds) + " lines/s)",
+       ""});
+  return true;
+}
 
 int Main(int argc, char** argv) {
   const double seconds = argc > 1 ? std::atof(argv[1]) : 5.0;
   const auto sizes = ParseSizes(argc > 2 ? argv[2] : "10000000,30000000");
   const double load_budget = argc > 3 ? std::atof(argv[3]) : 900.0;
-  if (seconds <= 0 || sizes.empty() || sizes.front() == 0) {
+  const std::uint64_t import_lines = argc > 4 ? std::strtoull(argv[4], nullptr, 10) : 10'000'000;
+  if (seconds <= 0 || sizes.empty() || sizes.front() == 0 || import_lines == 0) {
     std::fprintf(stderr,
                  "usage: pg_bench [seconds per run] [stored TempIDs, e.g. "
-                 "10000000,30000000] [load budget in seconds]\n");
+                 "10000000,30000000] [load budget in seconds] [tempIDs.txt lines to import]\n");
     return 2;
   }
   const auto started = Steady::now();
@@ -1035,8 +1131,9 @@ int Main(int argc, char** argv) {
     bench.rows.push_back({"  written as a join with unnest($1) (diagnostic)", join, ""});
   }
   lookup_stores.clear();
-  bench.rows.push_back(
-      {"db import of 10M tempIDs.txt lines", "not measured yet: db import lands separately", ""});
+
+  // 4. db import of a tempIDs.txt of import_lines lines into an empty database.
+  if (!ImportRun(cluster, admin_options, import_lines, first_day, &bench)) return 1;
 
   std::printf("\n| figure | measured | target |\n| --- | --- | --- |\n");
   for (const Row& r : bench.rows) {

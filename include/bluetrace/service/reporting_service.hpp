@@ -43,7 +43,7 @@ struct ServiceEnv {
 class ReportingService final : public SessionFactory {
  public:
   // Threads doing the blocking store work (fsyncs, report writes, database round trips)
-  // off the I/O threads: 2 on the files, whose group commit needs no more; 8 per pooled
+  // off the I/O threads: 2 on the files, whose group commit needs no more; 16 per pooled
   // connection on PostgreSQL (at most 64), where a worker mostly waits for the database and the
   // TempID requests that wait together go in one batch (store/postgres/pg_tempid_store.hpp).
   static std::uint32_t StoreWorkers(const ServerConfig& config);
