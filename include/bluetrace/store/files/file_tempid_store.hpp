@@ -116,11 +116,12 @@ class FileTempIdStore final : public TempIdStore {
   // the file is not touched at all: same inode, no write. Otherwise the kept records are
   // streamed (1 MiB at a time) into a temporary file next to it, with the file's mode:
   //  1. copy: the records up to the end of the last acknowledged batch are copied and the
-  //     copy is fsynced, without holding anything Issue needs (issuance and lookups go on);
+  //     copy is fsynced, without holding anything Issue needs (issuance and lookups go on),
+  //     on a short-lived thread at a lower CPU priority (nice + 10) that Compact waits for;
   //  2. tail: new writes wait while the records appended meanwhile are copied, the copy is
   //     fsynced again (a few lines) and renamed over the file (FileSystem::Rename, which
   //     fsyncs the directory), and the append handle is reopened; lookups go on;
-  //  3. the dropped records leave the index, a batch at a time between issues.
+  //  3. the dropped records leave the index, 256 at a time between issues.
   // A crash at any point leaves the old file or the new one, each with every acknowledged
   // record, and perhaps a temporary file (store/leftover_temp_files.hpp removes it).
   // Errors: reading, writing, syncing or renaming fails (the temporary file is removed and
