@@ -58,6 +58,15 @@ class MemoryFileSystem final : public store::FileSystem {
     return util::Status::Ok();
   }
 
+  util::Status Rename(const std::string& from, const std::string& to) override {
+    auto it = files_.find(from);
+    if (it == files_.end()) return util::NotFound("rename " + from + " -> " + to);
+    std::string contents = std::move(it->second);
+    files_.erase(it);
+    files_[to] = std::move(contents);
+    return util::Status::Ok();
+  }
+
   util::Status Truncate(const std::string& path, std::uint64_t size) override {
     auto it = files_.find(path);
     if (it == files_.end()) return util::NotFound("truncate " + path);

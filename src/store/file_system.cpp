@@ -392,6 +392,14 @@ Status PosixFileSystem::ReplaceFileFromSource(const std::string& path, const Con
   });
 }
 
+Status PosixFileSystem::Rename(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) {
+    return ErrnoStatus("rename", from + " -> " + to, errno);
+  }
+  // The new name is visible now; this makes the rename itself survive a crash.
+  return SyncDir(DirName(to)).WithContext("rename " + from + " -> " + to);
+}
+
 Status PosixFileSystem::Truncate(const std::string& path, std::uint64_t size) {
   FdGuard fd(OpenRetry(path.c_str(), O_WRONLY));
   if (fd.get() < 0) return ErrnoStatus("open", path, errno);

@@ -360,6 +360,21 @@ TEST(ReportingServiceStartupTest, ExpiredTempIdsAreCompactedAtStartUpWhenRetenti
             "ago (set tempid.retention = 0 to keep every TempID)");
 }
 
+// Issue 14 §1: the start-up compaction rewrote tempIDs.txt (a new inode, 740 MB written at
+// 10 million lines) even when nothing had expired.
+TEST(ReportingServiceStartupTest, StartUpLeavesTempIdsAloneWhenNothingExpired) {
+  test::ServiceHarness h;
+  h.UseOriginal("tempIDs-final-newline.txt", "tempIDs.txt");
+  h.config.tempid_retention_seconds = 21 * 24 * 3600;  // nothing in the sample is that old
+  const std::string path = h.dir.File("tempIDs.txt");
+  const auto before = store::PosixFileSystem::Instance().Stat(path);
+  ASSERT_TRUE(before.ok());
+  ASSERT_TRUE(h.Open().ok());
+  EXPECT_EQ(h.service->tempids().size(), 3u);
+  EXPECT_TRUE(h.service->startup_warnings().empty());
+  EXPECT_EQ(*store::PosixFileSystem::Instance().Stat(path), *before);  // same inode, untouched
+}
+
 // The simulator keeps the original's files as they are: by default nothing is compacted,
 // however old, so the original's sample contact logs still match.
 TEST(ReportingServiceStartupTest, TheOriginalsTempIdsAreKeptByDefault) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "support/temp_dir.hpp"
 
@@ -110,6 +111,39 @@ TEST_F(FaultInjectingFileSystemTest, FailedRenameKeepsOldContents) {
   const util::Status st = fs_.ReplaceFileAtomically(dir_.File("f"), "second");
   EXPECT_NE(st.message().find("rename"), std::string::npos) << st.ToString();
   EXPECT_EQ(ReadFileForTest(dir_.File("f")), "first");
+}
+
+TEST_F(FaultInjectingFileSystemTest, RenameReplacesTheTargetUnlessItsFaultIsArmed) {
+  WriteFileForTest(dir_.File("f"), "old");
+  WriteFileForTest(dir_.File("g"), "new");
+  fs_.FailRename();
+  const util::Status st = fs_.Rename(dir_.File("g"), dir_.File("f"));
+  EXPECT_EQ(st.code(), util::StatusCode::kIoError);
+  EXPECT_NE(st.message().find("rename"), std::string::npos) << st.ToString();
+  EXPECT_EQ(ReadFileForTest(dir_.File("f")), "old");
+  ASSERT_TRUE(fs_.Rename(dir_.File("g"), dir_.File("f")).ok());
+  EXPECT_EQ(ReadFileForTest(dir_.File("f")), "new");
+  EXPECT_FALSE(*fs_.Exists(dir_.File("g")));
+  EXPECT_EQ(fs_.rename_calls(), 2);
+}
+
+TEST_F(FaultInjectingFileSystemTest, TheHookSeesEveryDiskChangeBeforeItHappens) {
+  WriteFileForTest(dir_.File("f"), "");
+  std::vector<std::string> seen;
+  fs_.SetBeforeWriteHook([&](std::string_view op, const std::string& path) {
+    // Before, not after: the append has not reached the file yet.
+    seen.push_back(std::string(op) + " " + path.substr(path.find_last_of('/') + 1) + " " +
+                   std::to_string(ReadFileForTest(dir_.File("f")).size()));
+  });
+  auto file = fs_.OpenForAppend(dir_.File("f"));
+  ASSERT_TRUE(file.ok());
+  ASSERT_TRUE((*file)->Append("abc").ok());
+  ASSERT_TRUE((*file)->Sync().ok());
+  ASSERT_TRUE(fs_.ReadFile(dir_.File("f")).ok());  // not a change: not seen
+  ASSERT_TRUE(fs_.Truncate(dir_.File("f"), 1).ok());
+  fs_.SetBeforeWriteHook(nullptr);
+  EXPECT_EQ(seen, (std::vector<std::string>{"open-for-append f 0", "append f 0", "sync f 3",
+                                            "truncate f 3"}));
 }
 
 TEST_F(FaultInjectingFileSystemTest, ClearFaultsDisarmsEverything) {

@@ -64,6 +64,9 @@ class GatedFileSystem final : public FileSystem {
                                mode_t mode) override {
     return base_.ReplaceFileAtomically(path, contents, mode);
   }
+  Status Rename(const std::string& from, const std::string& to) override {
+    return base_.Rename(from, to);
+  }
   Status Truncate(const std::string& path, std::uint64_t size) override {
     return base_.Truncate(path, size);
   }

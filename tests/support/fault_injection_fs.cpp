@@ -36,6 +36,7 @@ class FaultInjectingFileSystem::File final : public store::AppendFile {
       : fs_(fs), path_(std::move(path)), base_(std::move(base)) {}
 
   Status Append(std::string_view data) override {
+    fs_.BeforeWrite("append", path_);
     if (poisoned_) return Poisoned("append");
     std::size_t allowed = 0;
     int err = 0;
@@ -46,6 +47,7 @@ class FaultInjectingFileSystem::File final : public store::AppendFile {
   }
 
   Status Sync() override {
+    fs_.BeforeWrite("sync", path_);
     if (poisoned_) return Poisoned("fdatasync");
     if (fs_.TakeSyncFault()) {
       poisoned_ = true;
@@ -120,6 +122,11 @@ int FaultInjectingFileSystem::append_calls() const {
   return append_calls_;
 }
 
+int FaultInjectingFileSystem::rename_calls() const {
+  std::lock_guard lock(mu_);
+  return rename_calls_;
+}
+
 bool FaultInjectingFileSystem::TakeSyncFault() {
   std::lock_guard lock(mu_);
   ++sync_calls_;
@@ -156,6 +163,7 @@ Result<std::unique_ptr<store::ReadableFile>> FaultInjectingFileSystem::OpenForRe
 
 Result<std::unique_ptr<store::AppendFile>> FaultInjectingFileSystem::OpenForAppend(
     const std::string& path, mode_t mode) {
+  BeforeWrite("open-for-append", path);
   auto base = base_.OpenForAppend(path, mode);
   if (!base.ok()) return base.status();
   return std::unique_ptr<store::AppendFile>(
@@ -165,6 +173,7 @@ Result<std::unique_ptr<store::AppendFile>> FaultInjectingFileSystem::OpenForAppe
 Status FaultInjectingFileSystem::ReplaceFileAtomically(const std::string& path,
                                                        std::string_view contents, mode_t mode) {
   const std::string temp = path + ".tmp";
+  BeforeWrite("replace", path);
   {
     std::lock_guard lock(mu_);
     ++replace_calls_;
@@ -176,7 +185,18 @@ Status FaultInjectingFileSystem::ReplaceFileAtomically(const std::string& path,
   return base_.ReplaceFileAtomically(path, contents, mode);
 }
 
+Status FaultInjectingFileSystem::Rename(const std::string& from, const std::string& to) {
+  BeforeWrite("rename", from + " -> " + to);
+  {
+    std::lock_guard lock(mu_);
+    ++rename_calls_;
+    if (Fire(rename_countdown_)) return Injected("rename", from + " -> " + to, EIO);
+  }
+  return base_.Rename(from, to);
+}
+
 Status FaultInjectingFileSystem::Truncate(const std::string& path, std::uint64_t size) {
+  BeforeWrite("truncate", path);
   {
     std::lock_guard lock(mu_);
     if (Fire(truncate_countdown_)) return Injected("truncate", path, EIO);
@@ -209,6 +229,7 @@ Result<std::vector<std::string>> FaultInjectingFileSystem::ListDir(const std::st
 }
 
 Status FaultInjectingFileSystem::RemoveFile(const std::string& path) {
+  BeforeWrite("remove", path);
   return base_.RemoveFile(path);
 }
 

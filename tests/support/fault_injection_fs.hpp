@@ -14,12 +14,14 @@
 //  - TearNextAppend(prefix, err): the next Append really writes only the first `prefix`
 //    bytes of its data to the underlying file, then fails with `err` (EIO by default; ENOSPC
 //    for a disk that fills up mid-write): a torn write.
-//  - FailRename(n): the n-th ReplaceFileAtomically from now fails at its rename; the
-//    target keeps its old contents.
+//  - FailRename(n): the n-th rename from now (ReplaceFileAtomically's or Rename) fails
+//    before renaming; the target keeps its old contents.
 //  - FailTruncate(n): the n-th Truncate from now fails with EIO before changing the file
 //    (FailSync instead fails a Truncate at its fsync, after the file was cut).
 // ClearFaults() disarms everything. The counters tell how often the disk was touched
-// (e.g. to assert that something was never persisted).
+// (e.g. to assert that something was never persisted). SetBeforeWriteHook lets a test act
+// just before each operation that changes the disk (e.g. copy the directory as a crash at
+// that point would leave it).
 //
 // Example:
 //   PosixFileSystem& real = PosixFileSystem::Instance();
@@ -32,6 +34,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -60,10 +63,18 @@ class FaultInjectingFileSystem final : public store::FileSystem {
   void SetDiskFull(bool full);
   void ClearFaults();
 
+  // Called with the operation's name ("append", "sync", "rename", "replace", "truncate",
+  // "open-for-append", "remove") and its path (for "rename": "<from> -> <to>") before each
+  // operation that changes the disk, on the caller's thread and without any lock of this
+  // object held; an empty function removes it. Set it while no operation runs.
+  using WriteHook = std::function<void(std::string_view op, const std::string& path)>;
+  void SetBeforeWriteHook(WriteHook hook) { hook_ = std::move(hook); }
+
   // Operations seen so far (failed ones included).
   int sync_calls() const;
   int replace_calls() const;
   int append_calls() const;
+  int rename_calls() const;  // Rename only
 
   Result<std::string> ReadFile(const std::string& path,
                                std::uint64_t max_bytes = 64ull << 20) override;
@@ -72,6 +83,7 @@ class FaultInjectingFileSystem final : public store::FileSystem {
                                                            mode_t mode = 0600) override;
   Status ReplaceFileAtomically(const std::string& path, std::string_view contents,
                                mode_t mode = 0600) override;
+  Status Rename(const std::string& from, const std::string& to) override;
   Status Truncate(const std::string& path, std::uint64_t size) override;
   Result<bool> Exists(const std::string& path) override;
   Result<std::uint64_t> FileSize(const std::string& path) override;
@@ -90,6 +102,9 @@ class FaultInjectingFileSystem final : public store::FileSystem {
   // Counts one append; returns the bytes it may write (all of `size` unless torn) and
   // whether it must fail afterwards with `err`.
   bool TakeAppendFault(std::size_t size, std::size_t& allowed, int& err);
+  void BeforeWrite(std::string_view op, const std::string& path) const {
+    if (hook_) hook_(op, path);
+  }
 
   store::FileSystem& base_;
   mutable std::mutex mu_;
@@ -103,6 +118,8 @@ class FaultInjectingFileSystem final : public store::FileSystem {
   int sync_calls_ = 0;
   int replace_calls_ = 0;
   int append_calls_ = 0;
+  int rename_calls_ = 0;
+  WriteHook hook_;  // set before use, read without mu_
 };
 
 }  // namespace bluetrace::test

@@ -106,6 +106,12 @@ class FileSystem {
   virtual Status ReplaceFileFromSource(const std::string& path, const ContentSource& source,
                                        mode_t mode = 0600);
 
+  // Renames `from` over `to` (both in one directory) and fsyncs that directory: after OK a
+  // crash leaves `to` with the renamed file. The caller has synced `from` first (a file
+  // built through OpenForAppend and AppendFile::Sync); with ReplaceFileAtomically this lets
+  // a replacement be built in steps (FileTempIdStore's compaction).
+  virtual Status Rename(const std::string& from, const std::string& to) = 0;
+
   // Shortens a file to `size` bytes and fsyncs it (repairing a torn tail).
   virtual Status Truncate(const std::string& path, std::uint64_t size) = 0;
 
@@ -143,6 +149,7 @@ class PosixFileSystem final : public FileSystem {
   // Holds one piece at a time.
   Status ReplaceFileFromSource(const std::string& path, const ContentSource& source,
                                mode_t mode = 0600) override;
+  Status Rename(const std::string& from, const std::string& to) override;
   Status Truncate(const std::string& path, std::uint64_t size) override;
   Result<bool> Exists(const std::string& path) override;
   Result<std::uint64_t> FileSize(const std::string& path) override;

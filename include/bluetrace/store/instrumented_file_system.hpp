@@ -33,6 +33,9 @@ class InstrumentedFileSystem final : public FileSystem {
   // Timed into replace_latency() too.
   Status ReplaceFileFromSource(const std::string& path, const ContentSource& source,
                                mode_t mode = 0600) override;
+  Status Rename(const std::string& from, const std::string& to) override {
+    return inner_.Rename(from, to);
+  }
   Status Truncate(const std::string& path, std::uint64_t size) override {
     return inner_.Truncate(path, size);
   }

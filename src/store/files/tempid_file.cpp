@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string_view>
+#include <utility>
 
 namespace bluetrace::store::internal {
 namespace {
@@ -11,80 +12,89 @@ constexpr std::size_t kChunkBytes = 1 << 20;
 
 }  // namespace
 
-util::Result<TempIdFileScan> ScanTempIdFile(
+TempIdFileScanner::TempIdFileScanner(std::unique_ptr<ReadableFile> file, std::string path,
+                                     protocol::TimeZoneMode mode, std::size_t max_line_bytes)
+    : file_(std::move(file)),
+      path_(std::move(path)),
+      mode_(mode),
+      max_line_bytes_(max_line_bytes),
+      splitter_(path_, max_line_bytes) {}
+
+util::Result<std::unique_ptr<TempIdFileScanner>> TempIdFileScanner::Open(
     FileSystem& fs, const std::string& path, protocol::TimeZoneMode mode,
-    std::size_t max_line_bytes,
-    const std::function<util::Status(const protocol::TextLine&, const protocol::TempIdRecord&)>&
-        on_record) {
+    std::size_t max_line_bytes) {
   BLUETRACE_ASSIGN_OR_RETURN(auto file, fs.OpenForRead(path));
+  return std::unique_ptr<TempIdFileScanner>(
+      new TempIdFileScanner(std::move(file), path, mode, max_line_bytes));
+}
 
-  TempIdFileScan scan;
-  protocol::LineSplitter splitter(path, max_line_bytes);
-  // Set when `on_record` (not the parser) fails, so a failure on the last line is not
-  // mistaken for a torn write.
-  bool record_failed = false;
-  const auto deliver = [&](const protocol::TextLine& line) -> util::Status {
-    BLUETRACE_ASSIGN_OR_RETURN(auto record, protocol::ParseTempIdLine(line.text, mode));
-    util::Status st = on_record(line, record);
-    if (!st.ok()) record_failed = true;
-    return st;
-  };
+util::Status TempIdFileScanner::Deliver(const protocol::TextLine& line,
+                                        const TempIdRecordFn& on_record) {
+  BLUETRACE_ASSIGN_OR_RETURN(auto record, protocol::ParseTempIdLine(line.text, mode_));
+  util::Status st = on_record(line, record);
+  if (!st.ok()) record_failed_ = true;
+  return st;
+}
 
-  // buf[0, held) holds the bytes after the last '\n' seen: at most one line, because a
-  // longer run without '\n' switches to `overlong` and is no longer kept.
-  std::string buf;
-  std::size_t held = 0;
-  bool overlong = false;
-  while (true) {
-    buf.resize(held + kChunkBytes);
-    BLUETRACE_ASSIGN_OR_RETURN(auto n, file->Read(buf.data() + held, kChunkBytes));
+util::Status TempIdFileScanner::ReadTo(std::uint64_t limit, const TempIdRecordFn& on_record) {
+  const auto deliver = [&](const protocol::TextLine& line) { return Deliver(line, on_record); };
+  while (scan_.bytes < limit) {
+    const std::size_t want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(kChunkBytes, limit - scan_.bytes));
+    buf_.resize(held_ + want);
+    BLUETRACE_ASSIGN_OR_RETURN(auto n, file_->Read(buf_.data() + held_, want));
     if (n == 0) break;
-    scan.bytes += n;
-    const std::string_view data(buf.data(), held + n);
+    scan_.bytes += n;
+    const std::string_view data(buf_.data(), held_ + n);
     const std::size_t last = data.rfind('\n');
     if (last != std::string_view::npos) {
-      if (overlong) {
-        return util::InvalidArgument(path + " line " + std::to_string(scan.lines + 1) +
-                                     ": line longer than " + std::to_string(max_line_bytes) +
+      if (overlong_) {
+        return util::InvalidArgument(path_ + " line " + std::to_string(scan_.lines + 1) +
+                                     ": line longer than " + std::to_string(max_line_bytes_) +
                                      " bytes");
       }
       const std::string_view complete = data.substr(0, last + 1);
-      if (scan.line_end.empty()) {
+      if (scan_.line_end.empty()) {
         const std::size_t first = complete.find('\n');
-        scan.line_end = first > 0 && complete[first - 1] == '\r' ? "\r\n" : "\n";
+        scan_.line_end = first > 0 && complete[first - 1] == '\r' ? "\r\n" : "\n";
       }
-      BLUETRACE_RETURN_IF_ERROR(splitter.Feed(complete, deliver));
-      scan.lines += static_cast<std::uint64_t>(std::count(complete.begin(), complete.end(), '\n'));
-      scan.complete_bytes += complete.size();
-      held = data.size() - complete.size();
-      std::memmove(buf.data(), buf.data() + complete.size(), held);
+      BLUETRACE_RETURN_IF_ERROR(splitter_.Feed(complete, deliver));
+      scan_.lines += static_cast<std::uint64_t>(std::count(complete.begin(), complete.end(), '\n'));
+      scan_.complete_bytes += complete.size();
+      held_ = data.size() - complete.size();
+      std::memmove(buf_.data(), buf_.data() + complete.size(), held_);
     } else {
-      held = data.size();
+      held_ = data.size();
     }
-    if (held > max_line_bytes + 1) {  // + 1: the CR of a CRLF whose LF is still to come
-      overlong = true;
-      held = 0;
+    if (held_ > max_line_bytes_ + 1) {  // + 1: the CR of a CRLF whose LF is still to come
+      overlong_ = true;
+      held_ = 0;
     }
   }
+  return util::Status::Ok();
+}
 
-  if (overlong) {
+util::Result<TempIdFileScan> TempIdFileScanner::Finish(const TempIdRecordFn& on_record) {
+  const auto deliver = [&](const protocol::TextLine& line) { return Deliver(line, on_record); };
+  TempIdFileScan scan = std::move(scan_);
+  if (overlong_) {
     scan.lines += 1;
     scan.torn = true;
-    scan.torn_reason = path + " line " + std::to_string(scan.lines) + ": " +
+    scan.torn_reason = path_ + " line " + std::to_string(scan.lines) + ": " +
                        std::to_string(scan.bytes - scan.complete_bytes) +
                        " bytes without a line end (longer than any record)";
     return scan;
   }
-  if (held == 0) return scan;
+  if (held_ == 0) return scan;
 
   scan.lines += 1;
-  std::string_view tail(buf.data(), held);
+  std::string_view tail(buf_.data(), held_);
   const bool has_cr = tail.back() == '\r';
   if (has_cr) tail.remove_suffix(1);  // "record\r": only the '\n' is missing
-  util::Status st = splitter.Feed(tail, deliver);
-  if (st.ok()) st = splitter.Finish(deliver);
+  util::Status st = splitter_.Feed(tail, deliver);
+  if (st.ok()) st = splitter_.Finish(deliver);
   if (!st.ok()) {
-    if (record_failed) return st;
+    if (record_failed_) return st;
     scan.torn = true;
     scan.torn_reason = st.message();
     return scan;
@@ -93,6 +103,14 @@ util::Result<TempIdFileScan> ScanTempIdFile(
   scan.tail_has_cr = has_cr;
   if (has_cr && scan.line_end.empty()) scan.line_end = "\r\n";
   return scan;
+}
+
+util::Result<TempIdFileScan> ScanTempIdFile(FileSystem& fs, const std::string& path,
+                                            protocol::TimeZoneMode mode, std::size_t max_line_bytes,
+                                            const TempIdRecordFn& on_record) {
+  BLUETRACE_ASSIGN_OR_RETURN(auto scanner, TempIdFileScanner::Open(fs, path, mode, max_line_bytes));
+  BLUETRACE_RETURN_IF_ERROR(scanner->ReadTo(std::numeric_limits<std::uint64_t>::max(), on_record));
+  return scanner->Finish(on_record);
 }
 
 }  // namespace bluetrace::store::internal

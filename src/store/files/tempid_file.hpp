@@ -1,4 +1,4 @@
-// Internal to the store layer: one streaming pass over tempIDs.txt, shared by
+// Internal to the store layer: streaming passes over tempIDs.txt, shared by
 // FileTempIdStore's start-up load and its compaction.
 //
 // The file is read in 1 MiB chunks; only complete lines (ending in '\n') go to the
@@ -7,10 +7,16 @@
 // line) are examined at the end: a valid record without a line end is accepted (the
 // original's files end that way), anything else is a torn write and is described in the
 // result instead of failing the scan.
+//
+// A TempIdFileScanner reads up to a given offset and can be resumed later (the compaction
+// reads the bulk of the file while appends go on, then the tail appended meanwhile).
+// Not thread-safe: one thread at a time.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <limits>
+#include <memory>
 #include <string>
 
 #include "bluetrace/protocol/text_lines.hpp"
@@ -22,7 +28,7 @@
 namespace bluetrace::store::internal {
 
 struct TempIdFileScan {
-  std::uint64_t bytes = 0;           // size of the file read
+  std::uint64_t bytes = 0;           // bytes of the file read
   std::uint64_t lines = 0;           // lines, blank ones and an unterminated last one included
   std::uint64_t complete_bytes = 0;  // offset just past the last '\n'
   // Line end of the first line: "\r\n", "\n", or empty when no line was terminated
@@ -37,13 +43,59 @@ struct TempIdFileScan {
   std::string torn_reason;
 };
 
-// Calls `on_record` for every record in file order, the unterminated last line included
-// when it is valid. Errors: the file cannot be read; a malformed complete line
-// (kInvalidArgument, "<path> line <n>: <problem>"); any error `on_record` returns.
-util::Result<TempIdFileScan> ScanTempIdFile(
-    FileSystem& fs, const std::string& path, protocol::TimeZoneMode mode,
-    std::size_t max_line_bytes,
-    const std::function<util::Status(const protocol::TextLine&, const protocol::TempIdRecord&)>&
-        on_record);
+using TempIdRecordFn =
+    std::function<util::Status(const protocol::TextLine&, const protocol::TempIdRecord&)>;
+
+class TempIdFileScanner {
+ public:
+  // Opens `path` for reading. Errors: the FileSystem's (kNotFound for a missing file).
+  static util::Result<std::unique_ptr<TempIdFileScanner>> Open(FileSystem& fs,
+                                                               const std::string& path,
+                                                               protocol::TimeZoneMode mode,
+                                                               std::size_t max_line_bytes);
+
+  TempIdFileScanner(const TempIdFileScanner&) = delete;
+  TempIdFileScanner& operator=(const TempIdFileScanner&) = delete;
+
+  // Reads on until `limit` bytes of the file have been read, or to its end, calling
+  // `on_record` for every complete line's record in file order. Errors: the file cannot be
+  // read; a malformed complete line (kInvalidArgument, "<path> line <n>: <problem>"); any
+  // error `on_record` returns. After an error the scanner must not be used again.
+  util::Status ReadTo(std::uint64_t limit, const TempIdRecordFn& on_record);
+
+  // Ends the pass after the last ReadTo: examines the bytes after the last '\n' (delivering
+  // a valid unterminated last record to `on_record`) and returns what the pass found.
+  // Errors: any error `on_record` returns.
+  util::Result<TempIdFileScan> Finish(const TempIdRecordFn& on_record);
+
+  // Bytes read so far.
+  std::uint64_t bytes_read() const { return scan_.bytes; }
+
+ private:
+  TempIdFileScanner(std::unique_ptr<ReadableFile> file, std::string path,
+                    protocol::TimeZoneMode mode, std::size_t max_line_bytes);
+  // Parses one line and hands its record on, noting whether `on_record` failed.
+  util::Status Deliver(const protocol::TextLine& line, const TempIdRecordFn& on_record);
+
+  std::unique_ptr<ReadableFile> file_;
+  const std::string path_;
+  const protocol::TimeZoneMode mode_;
+  const std::size_t max_line_bytes_;
+  protocol::LineSplitter splitter_;
+  TempIdFileScan scan_;
+  // buf_[0, held_) holds the bytes after the last '\n' seen: at most one line, because a
+  // longer run without '\n' switches to `overlong_` and is no longer kept.
+  std::string buf_;
+  std::size_t held_ = 0;
+  bool overlong_ = false;
+  // Set when `on_record` (not the parser) fails, so a failure on the last line is not
+  // mistaken for a torn write.
+  bool record_failed_ = false;
+};
+
+// One whole pass: Open, ReadTo the end, Finish.
+util::Result<TempIdFileScan> ScanTempIdFile(FileSystem& fs, const std::string& path,
+                                            protocol::TimeZoneMode mode, std::size_t max_line_bytes,
+                                            const TempIdRecordFn& on_record);
 
 }  // namespace bluetrace::store::internal

@@ -1,6 +1,7 @@
 // FileTempIdStore: the TempIdStore of tempIDs.txt ("UserID TempID start expiry" per line,
 // docs/ORIGINAL.md §2), append-only, with an in-memory index (tempid_index.hpp) for
-// lookups. Durability, start-up repair and compaction: see Issue, Open and Compact.
+// lookups. Durability, start-up repair and compaction: see Issue, Open and Compact
+// (docs/ARCHITECTURE.md, "TempID compaction").
 // Thread-safe; the FileSystem and Clock must outlive the store.
 #pragma once
 
@@ -48,8 +49,11 @@ struct RecoveryReport {
   std::uint64_t lines = 0;       // lines read, blank ones included
   std::uint64_t file_bytes = 0;  // size of the file as found
   std::uint64_t torn_bytes_removed = 0;
-  std::string torn_tail_description;   // empty unless a torn tail was cut off
-  std::uint64_t duplicate_lines = 0;   // lines whose TempID appeared on an earlier line
+  std::string torn_tail_description;  // empty unless a torn tail was cut off
+  std::uint64_t duplicate_lines = 0;  // lines whose TempID appeared on an earlier line
+  // Records already past the retention (expiry < now - retention_seconds) when loaded: what
+  // the next Compact drops. Open itself never rewrites the file.
+  std::uint64_t expired_records = 0;
   bool missing_final_newline = false;  // the last line was valid but unterminated
   bool created = false;                // the file did not exist
 };
@@ -106,11 +110,25 @@ class FileTempIdStore final : public TempIdStore {
   // The record of `id`, if known.
   std::optional<protocol::TempIdRecord> Lookup(const protocol::TempId& id) const override;
 
-  // Drops the records with expiry < now - retention_seconds from the file (atomic rewrite,
-  // keeping the file's mode) and from the index. Writes wait meanwhile (about 6 s for 10
-  // million lines, docs/BENCHMARKS.md) and the kept text is held in memory; lookups go on. On an
-  // error before the rewrite the store is unchanged; if the append handle cannot be reopened after
-  // it, the store turns read-only as after a failed write. kUnavailable once a write has failed.
+  // Drops the records with expiry < now - retention_seconds (and the duplicate lines found
+  // at load) from the file and the index. When there is nothing to drop (the earliest
+  // expiry in the file is within the retention, no duplicates, no unterminated last line)
+  // the file is not touched at all: same inode, no write. Otherwise the kept records are
+  // streamed (1 MiB at a time) into a temporary file next to it, with the file's mode:
+  //  1. copy: the records up to the end of the last acknowledged batch are copied and the
+  //     copy is fsynced, without holding anything Issue needs (issuance and lookups go on),
+  //     on a short-lived thread at a lower CPU priority (nice + 10) that Compact waits for;
+  //  2. tail: new writes wait while the records appended meanwhile are copied, the copy is
+  //     fsynced again (a few lines) and renamed over the file (FileSystem::Rename, which
+  //     fsyncs the directory), and the append handle is reopened; lookups go on;
+  //  3. the dropped records leave the index, 256 at a time between issues.
+  // A crash at any point leaves the old file or the new one, each with every acknowledged
+  // record, and perhaps a temporary file (store/leftover_temp_files.hpp removes it).
+  // Errors: reading, writing, syncing or renaming fails (the temporary file is removed and
+  // the store is unchanged), the file changed under the store (kCorruption); if the rename
+  // may have happened but was not made durable, or the append handle cannot be reopened
+  // after it, the store turns read-only as after a failed write. kUnavailable once a write
+  // has failed.
   util::Result<CompactionStats> Compact() override;
 
   std::size_t size() const override;
@@ -123,6 +141,20 @@ class FileTempIdStore final : public TempIdStore {
 
  private:
   struct Writer;
+  struct Copier;
+
+  // Which records a compaction keeps. Every compaction asks this one rule; another reason
+  // to drop records (a user's withdrawn consent, say) is a field here, Keeps and
+  // KeepsEveryRecordExpiringFrom.
+  struct KeepRule {
+    std::int64_t cutoff = 0;  // the retention: records with expiry < cutoff go
+    bool Keeps(const protocol::TempIdRecord& record) const { return record.expiry >= cutoff; }
+    // True when the rule keeps every record whose expiry is >= `earliest_expiry`, so a
+    // file whose records all expire then or later needs no rewrite.
+    bool KeepsEveryRecordExpiringFrom(std::int64_t earliest_expiry) const {
+      return earliest_expiry >= cutoff;
+    }
+  };
 
   FileTempIdStore(FileSystem& fs, util::Clock& clock, TempIdStoreOptions options);
 
@@ -140,6 +172,11 @@ class FileTempIdStore final : public TempIdStore {
   util::Status Commit(const protocol::TempId& id, std::string line) REQUIRES(mu_);
   // The leader's part of Commit: writes and syncs a batch from the head of the queue.
   void WriteBatch() REQUIRES(mu_);
+  // Compact with `rule` deciding which records stay (see Compact for the phases).
+  util::Result<CompactionStats> CompactWith(const KeepRule& rule) EXCLUDES(mu_);
+  // Phase 2 and the swap of CompactWith: copies the tail, renames, reopens. Sets compacting_
+  // meanwhile. On an error the temporary file is gone unless the rename happened.
+  util::Status FinishCompaction(Copier& copier) EXCLUDES(mu_);
 
   FileSystem& fs_;
   util::Clock& clock_;
@@ -151,6 +188,11 @@ class FileTempIdStore final : public TempIdStore {
   TempIdIndex index_ GUARDED_BY(mu_);
   std::unique_ptr<AppendFile> file_ GUARDED_BY(mu_);
   std::deque<Writer*> writers_ GUARDED_BY(mu_);
+  // Bytes of the file up to the end of the last acknowledged record.
+  std::uint64_t file_size_ GUARDED_BY(mu_) = 0;
+  // No record in the file expires before this (a lower bound: records reserved by a failed
+  // write count too); the compaction's test for "nothing to drop".
+  std::int64_t earliest_expiry_ GUARDED_BY(mu_) = INT64_MAX;
   std::string line_end_ GUARDED_BY(mu_) = "\n";
   // Written before the next line: completes an unterminated last line.
   std::string pending_prefix_ GUARDED_BY(mu_);
