@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <limits>
 #include <utility>
 
 #include "bluetrace/protocol/text_lines.hpp"
@@ -323,6 +324,19 @@ std::optional<TempIdRecord> FileTempIdStore::Lookup(const TempId& id) const {
 }
 
 util::Result<CompactionStats> FileTempIdStore::Compact() {
+  return Rewrite(clock_.NowUnixSeconds() - options_.retention_seconds, {}, nullptr);
+}
+
+util::Result<std::uint64_t> FileTempIdStore::RemoveUser(std::string_view user) {
+  if (user.empty()) return util::InvalidArgument("no user named");
+  std::uint64_t removed = 0;
+  BLUETRACE_RETURN_IF_ERROR(Rewrite(std::nullopt, user, &removed).status());
+  return removed;
+}
+
+util::Result<CompactionStats> FileTempIdStore::Rewrite(std::optional<std::int64_t> cutoff,
+                                                       std::string_view drop_user,
+                                                       std::uint64_t* removed) {
   util::MutexLock compact_lock(compact_mu_);
   std::vector<std::uint64_t> duplicates;
   std::string line_end;
@@ -337,7 +351,7 @@ util::Result<CompactionStats> FileTempIdStore::Compact() {
 
   // Reading and rewriting happen without mu_, so lookups continue; no write can start.
   CompactionStats stats;
-  stats.cutoff = clock_.NowUnixSeconds() - options_.retention_seconds;
+  stats.cutoff = cutoff.value_or(std::numeric_limits<std::int64_t>::min());
   std::vector<TempId> expired;
   std::string contents;
   std::size_t next_duplicate = 0;
@@ -352,6 +366,9 @@ util::Result<CompactionStats> FileTempIdStore::Compact() {
         } else if (record.expiry < stats.cutoff) {
           expired.push_back(record.id);
           ++stats.records_dropped;
+        } else if (!drop_user.empty() && record.user == drop_user) {
+          expired.push_back(record.id);  // leaves the index with the expired ones
+          if (removed != nullptr) ++*removed;
         } else {
           contents.append(line.text);
           contents += line_end;

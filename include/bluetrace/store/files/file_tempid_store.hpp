@@ -113,6 +113,12 @@ class FileTempIdStore final : public TempIdStore {
   // it, the store turns read-only as after a failed write. kUnavailable once a write has failed.
   util::Result<CompactionStats> Compact() override;
 
+  // Drops every record of `user`: the same rewrite as Compact() with one more filter (and no
+  // retention cutoff), so the file never holds a half-removed user and the store's one
+  // rewrite path stays the only one. The records leave the index when the rewrite is
+  // durable, before it returns. Costs a full rewrite of the file: withdrawals are rare.
+  util::Result<std::uint64_t> RemoveUser(std::string_view user) override;
+
   std::size_t size() const override;
   // Bytes held by the index (see TempIdIndex::MemoryBytes).
   std::uint64_t MemoryBytes() const;
@@ -127,6 +133,12 @@ class FileTempIdStore final : public TempIdStore {
   FileTempIdStore(FileSystem& fs, util::Clock& clock, TempIdStoreOptions options);
 
   util::Status Load(RecoveryReport& report) EXCLUDES(mu_);
+  // Compact() and RemoveUser(): rewrites the file without the records that expired before
+  // `cutoff` (none when nullopt) and those of `drop_user` (none when empty); `*removed`
+  // counts the latter.
+  util::Result<CompactionStats> Rewrite(std::optional<std::int64_t> cutoff,
+                                        std::string_view drop_user, std::uint64_t* removed)
+      EXCLUDES(mu_);
   // Formats `record` as a line (without line end) and checks that it reads back
   // identically, so nothing unreadable ever reaches the file.
   util::Result<std::string> FormatChecked(const protocol::TempIdRecord& record) const;
