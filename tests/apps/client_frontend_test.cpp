@@ -238,8 +238,8 @@ TEST_F(FrontendTest, UploadAsksForTheCodeWhenTheServerRequiresOne) {
             std::string::npos)
       << Out();
   EXPECT_EQ(fake_.calls,
-            (std::vector<std::string>{"Login +61410888888 comp3331",
-                                      "UploadContactLog acdef-hjkmn", "DownloadTempId", "Logout"}));
+            (std::vector<std::string>{"Login +61410888888 comp3331", "UploadContactLog acdef-hjkmn",
+                                      "DownloadTempId", "Logout"}));
 
   fake_.calls.clear();
   fake_.logins = {ClientLoginStatus::kWelcome};
@@ -257,8 +257,8 @@ TEST_F(FrontendTest, DeregisterAsksForThePasswordAndEndsTheRun) {
                        "your TempIDs to your phone number are deleted.\n"),
             std::string::npos)
       << Out();
-  EXPECT_EQ(fake_.calls, (std::vector<std::string>{"Login +61410888888 comp3331",
-                                                   "Deregister comp3331"}));
+  EXPECT_EQ(fake_.calls,
+            (std::vector<std::string>{"Login +61410888888 comp3331", "Deregister comp3331"}));
   // A wrong password: said, and the session goes on.
   fake_.calls.clear();
   fake_.deregister_status = util::PermissionDenied("wrong password; 2 attempts left");
