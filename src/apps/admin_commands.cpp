@@ -158,9 +158,7 @@ int UserRemove(AdminEnv& env, const std::string& user) {
     if (!removed.ok()) return Fail(env, removed.status().ToString());
     std::fprintf(env.out, "removed %s and %s\n", removed->user.c_str(),
                  util::Count(removed->tempids_removed, "TempID", "TempIDs").c_str());
-    return Audited(env, "admin_user_removed",
-                   {{"user", removed->user}, {"tempids", std::to_string(removed->tempids_removed)}},
-                   &*db);
+    return Audited(env, "admin_user_removed", {{"user", removed->user}}, &*db);
   }
   // The file backend: tempIDs.txt belongs to the running server, if one runs; then the
   // server drops the TempIDs at its next reload (store/files/withdrawals.hpp).
@@ -202,8 +200,7 @@ int UserRemove(AdminEnv& env, const std::string& user) {
     std::fprintf(env.out, "removed %s and %s\n", removed->user.c_str(),
                  util::Count(removed->tempids_removed, "TempID", "TempIDs").c_str());
   }
-  return Audited(env, "admin_user_removed",
-                 {{"user", removed->user}, {"tempids", std::to_string(removed->tempids_removed)}});
+  return Audited(env, "admin_user_removed", {{"user", removed->user}});
 }
 
 int CodeIssue(AdminEnv& env, const std::string& user) {
