@@ -253,6 +253,9 @@ GRANT USAGE ON SCHEMA public TO bluetrace;
 GRANT SELECT, INSERT, UPDATE, DELETE ON users, lockouts TO bluetrace;
 GRANT SELECT, INSERT, DELETE ON tempids, devices TO bluetrace;
 GRANT SELECT, INSERT ON reports, audit TO bluetrace;
+-- schema version 4: upload codes, and the report retention
+GRANT SELECT, INSERT, UPDATE, DELETE ON upload_codes, upload_code_failures TO bluetrace;
+GRANT DELETE ON reports TO bluetrace;
 GRANT SELECT ON schema_version TO bluetrace;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO bluetrace;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO bluetrace;
@@ -260,7 +263,7 @@ EOF
 sed 's/^/  /' "$work/grants.sql"
 PGPASSWORD=$owner_pw run_psql bluetrace_owner bluetrace -f "$work/grants.sql"
 # What the role may not do: change the schema, rewrite the audit chain, record a migration.
-for sql in "CREATE TABLE x (a int)" "UPDATE audit SET event = ''" "DELETE FROM reports" \
+for sql in "CREATE TABLE x (a int)" "UPDATE audit SET event = ''" "DELETE FROM audit" \
   "INSERT INTO schema_version (version, name) VALUES (99, 'x')"; do
   if PGPASSWORD=$server_pw run_psql bluetrace bluetrace -c "$sql" >"$work/refused.log" 2>&1; then
     die "the server role was allowed: $sql"

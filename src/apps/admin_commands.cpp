@@ -9,20 +9,49 @@
 #include "bluetrace/protocol/phone.hpp"
 #include "bluetrace/protocol/text_lines.hpp"
 #include "bluetrace/protocol/text_records.hpp"
+#include "bluetrace/protocol/timestamp.hpp"
+#include "bluetrace/service/account_removal.hpp"
 #include "bluetrace/service/auth_service.hpp"
 #include "bluetrace/service/password_rules.hpp"
 #include "bluetrace/service/storage_config.hpp"
+#include "bluetrace/service/upload_code.hpp"
+#include "bluetrace/service/upload_code_service.hpp"
 #include "bluetrace/store/files/audit_log.hpp"
+#include "bluetrace/store/files/file_audit_trail.hpp"
 #include "bluetrace/store/files/file_lockout_store.hpp"
 #include "bluetrace/store/files/file_tempid_store.hpp"
+#include "bluetrace/store/files/file_upload_code_store.hpp"
 #include "bluetrace/store/files/file_user_store.hpp"
 #include "bluetrace/store/files/leftover_temp_files.hpp"
 #include "bluetrace/store/files/state_dir.hpp"
+#include "bluetrace/store/files/withdrawals.hpp"
+#include "bluetrace/util/plural.hpp"
 
 namespace bluetrace::admin {
 namespace {
 
 store::StateDir Dir(const AdminEnv& env) { return store::StateDir(env.config.state_dir); }
+
+// Assigns a store opened by `expr` or fails the command with its error.
+#define BLUETRACE_ASSIGN_OR_RETURN_FAIL(lhs, expr)                    \
+  do {                                                                \
+    auto _opened = (expr);                                            \
+    if (!_opened.ok()) return Fail(env, _opened.status().ToString()); \
+    lhs = std::move(*_opened);                                        \
+  } while (false)
+
+// A LockoutStore that counts nothing: issuing a code needs none.
+class NoFailures final : public store::LockoutStore {
+ public:
+  store::BlockState Check(std::string_view) const override { return {}; }
+  util::Result<store::FailureResult> RecordFailure(std::string_view, bool) override {
+    return util::FailedPrecondition("no failures are counted here");
+  }
+  util::Status RecordSuccess(std::string_view) override { return util::Status::Ok(); }
+  util::Status Unblock(std::string_view) override { return util::NotFound("nothing blocked"); }
+  std::vector<store::BlockedUser> ListBlocked() const override { return {}; }
+  util::Status Reload() override { return util::Status::Ok(); }
+};
 
 int Fail(const AdminEnv& env, const std::string& message) {
   std::fprintf(env.err, "bluetrace-admin: %s\n", message.c_str());
@@ -122,11 +151,96 @@ int UserAdd(AdminEnv& env, const std::string& user, std::string_view password) {
 }
 
 int UserRemove(AdminEnv& env, const std::string& user) {
-  return ChangeUsers(env, [&](store::UserStore& users, store::Stores* db) {
-    if (auto st = users.RemoveUser(user); !st.ok()) return Fail(env, st.ToString());
-    std::fprintf(env.out, "removed %s\n", Canonical(user).c_str());
-    return Audited(env, "admin_user_removed", {{"user", Canonical(user)}}, db);
-  });
+  if (OnDatabase(env)) {
+    auto db = OpenDatabase(env);
+    if (!db.ok()) return Fail(env, db.status().ToString());
+    auto removed = service::RemoveAccount(*db, user);
+    if (!removed.ok()) return Fail(env, removed.status().ToString());
+    std::fprintf(env.out, "removed %s and %s\n", removed->user.c_str(),
+                 util::Count(removed->tempids_removed, "TempID", "TempIDs").c_str());
+    return Audited(env, "admin_user_removed", {{"user", removed->user}}, &*db);
+  }
+  // The file backend: tempIDs.txt belongs to the running server, if one runs; then the
+  // server drops the TempIDs at its next reload (store/files/withdrawals.hpp).
+  store::Stores stores;
+  BLUETRACE_ASSIGN_OR_RETURN_FAIL(stores.users, OpenCredentials(env));
+  BLUETRACE_ASSIGN_OR_RETURN_FAIL(stores.lockouts, OpenLockouts(env));
+  store::LockoutPolicy code_policy;
+  code_policy.max_failures = env.config.upload_code_max_failures;
+  code_policy.block_seconds = env.config.upload_code_block_seconds;
+  BLUETRACE_ASSIGN_OR_RETURN_FAIL(
+      stores.code_failures,
+      store::FileLockoutStore::Open(env.fs, Dir(env).code_failures(), code_policy, env.clock,
+                                    StateLock(env, store::StateDir::kCodeFailuresLock)));
+  BLUETRACE_ASSIGN_OR_RETURN_FAIL(
+      stores.upload_codes,
+      store::FileUploadCodeStore::Open(env.fs, Dir(env).upload_codes(),
+                                       StateLock(env, store::StateDir::kUploadCodesLock)));
+  auto server = env.fs.LockFile(Dir(env).server_lock(), false);
+  const bool server_runs = !server.ok() && server.status().code() == util::StatusCode::kUnavailable;
+  if (!server.ok() && !server_runs) return Fail(env, server.status().ToString());
+  if (!server_runs) {
+    store::TempIdStoreOptions options;
+    options.path = Dir(env).tempids();
+    options.time_mode = env.config.time_mode;
+    options.retention_seconds = env.config.tempid_retention_seconds;
+    BLUETRACE_ASSIGN_OR_RETURN_FAIL(stores.tempids,
+                                    store::FileTempIdStore::Open(env.fs, env.clock, options));
+  }
+  auto removed = service::RemoveAccount(stores, user);
+  if (!removed.ok()) return Fail(env, removed.status().ToString());
+  if (removed->tempids_kept) {
+    if (auto st = store::RecordWithdrawal(env.fs, Dir(env), removed->user); !st.ok()) {
+      return Fail(env, "removed " + removed->user + ", but its TempIDs are still linked to it: " +
+                           st.ToString() + "; run the command again");
+    }
+    std::fprintf(env.out, "removed %s; the running server drops its TempIDs within seconds\n",
+                 removed->user.c_str());
+  } else {
+    std::fprintf(env.out, "removed %s and %s\n", removed->user.c_str(),
+                 util::Count(removed->tempids_removed, "TempID", "TempIDs").c_str());
+  }
+  return Audited(env, "admin_user_removed", {{"user", removed->user}});
+}
+
+int CodeIssue(AdminEnv& env, const std::string& user) {
+  // The database's stores, or the state directory's upload-code files.
+  store::Stores stores;
+  if (OnDatabase(env)) {
+    auto db = OpenDatabase(env);
+    if (!db.ok()) return Fail(env, db.status().ToString());
+    stores = std::move(*db);
+  } else {
+    BLUETRACE_ASSIGN_OR_RETURN_FAIL(
+        stores.upload_codes,
+        store::FileUploadCodeStore::Open(env.fs, Dir(env).upload_codes(),
+                                         StateLock(env, store::StateDir::kUploadCodesLock)));
+    BLUETRACE_ASSIGN_OR_RETURN_FAIL(
+        stores.audit, store::FileAuditTrail::Open(env.fs, env.clock, Dir(env).audit_log(),
+                                                  Dir(env).audit_lock(), nullptr));
+  }
+  auto key = service::OpenUploadCodeKey(env.config, env.fs, env.random);
+  if (!key.ok()) return Fail(env, key.status().ToString());
+  // Issue() touches neither the failure counts nor an address limiter.
+  NoFailures no_failures;
+  service::UploadCodeService codes(
+      service::UploadCodeDeps{*stores.upload_codes, no_failures, *stores.audit, env.clock,
+                              env.random, nullptr},
+      std::move(*key), env.config.upload_code_lifetime_seconds);
+  std::string by = env.op.by;
+  if (!env.op.as.empty()) by += " as " + env.op.as;
+  auto issued = codes.Issue(user, by);
+  if (!issued.ok()) return Fail(env, issued.status().ToString());
+  const std::string shown = service::FormatUploadCode(issued->code.view());
+  std::fprintf(env.out, "upload code for %s: %s (valid until %s; shown once)\n",
+               issued->phone.c_str(), shown.c_str(),
+               protocol::FormatTimestamp(issued->expires_at, env.config.time_mode).c_str());
+  if (!env.config.upload_require_code) {
+    std::fprintf(env.err,
+                 "bluetrace-admin: note: upload.require_code is off in this configuration; "
+                 "the server accepts uploads without a code\n");
+  }
+  return kExitOk;
 }
 
 int UserPasswd(AdminEnv& env, const std::string& user, std::string_view password) {

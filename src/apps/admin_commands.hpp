@@ -61,6 +61,9 @@ int Usage(const AdminEnv& env, const std::string& message);
 int UserAdd(AdminEnv& env, const std::string& user, std::string_view password);
 int UserRemove(AdminEnv& env, const std::string& user);
 int UserPasswd(AdminEnv& env, const std::string& user, std::string_view password);
+// Issues an upload code for `user` (a UserID; it need not be registered yet) and prints
+// it once; the audit record names the phone number and the operator, never the code.
+int CodeIssue(AdminEnv& env, const std::string& user);
 // `user` is a UserID, whose every block is lifted (also those of single devices under
 // auth.device_lockout), or one "<UserID>#<device>" entry as `blocked` lists it.
 int Unblock(AdminEnv& env, const std::string& user);

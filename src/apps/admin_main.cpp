@@ -211,6 +211,11 @@ int main(int argc, char** argv) {
                     "read the password from this file's first line (default: the terminal "
                     "without echo, or stdin's first line)");
   }
+  auto* code_cmd = app.add_subcommand("code", "upload codes of the health authority");
+  code_cmd->require_subcommand(1);
+  auto* code_issue = code_cmd->add_subcommand(
+      "issue", "issue a single-use upload code for a phone number and print it once");
+  code_issue->add_option("UserID", user, "the user's phone number, e.g. +61410888888")->required();
   auto* unblock = app.add_subcommand("unblock", "lift a user's login blocks");
   unblock
       ->add_option("UserID", user,
@@ -272,7 +277,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return UsageError(app, e);
   }
-  if ((*add || *passwd || *remove) && !CheckUserId(user, false)) return admin::kExitUsage;
+  if ((*add || *passwd || *remove || *code_issue) && !CheckUserId(user, false)) {
+    return admin::kExitUsage;
+  }
   if (*unblock && !CheckUserId(user, true)) return admin::kExitUsage;
   const admin::OutputFormat output = format == "json"  ? admin::OutputFormat::kJson
                                      : format == "csv" ? admin::OutputFormat::kCsv
@@ -325,7 +332,8 @@ int main(int argc, char** argv) {
                       stderr,
                       admin::ResolveOperator(admin::CurrentOperatorFacts(fs, config.state_dir),
                                              admin::SystemUserDirectory())};
-  const bool changes = *add || *passwd || *remove || *unblock || *migrate || *compact;
+  const bool changes =
+      *add || *passwd || *remove || *unblock || *migrate || *compact || *code_issue;
   if (changes && !RunsAsStateOwner(fs, config.state_dir)) return admin::kExitFailed;
   if (*add || *passwd) {
     auto password = ReadPassword(password_file);
@@ -337,6 +345,7 @@ int main(int argc, char** argv) {
                 : admin::UserPasswd(env, user, password->view());
   }
   if (*remove) return admin::UserRemove(env, user);
+  if (*code_issue) return admin::CodeIssue(env, user);
   if (*unblock) return admin::Unblock(env, user);
   if (*blocked) return admin::ListBlocked(env, output);
   if (*migrate) return admin::MigrateCredentials(env);

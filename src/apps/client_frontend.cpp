@@ -36,12 +36,13 @@ constexpr std::string_view kHelp =
     "  Download_tempID               get a new TempID from the server\n"
     "  Upload_contact_log            send the contact log to the server\n"
     "  Beacon <dest IP> <dest port>  send the current TempID to another client (UDP)\n"
+    "  Deregister                    withdraw consent: delete this account and its TempIDs\n"
     "  logout                        log out and exit\n"
     "  help                          list these commands (also ?)\n";
 constexpr std::string_view kBeaconUsage = "Usage: Beacon <dest IP> <dest port>\n";
 // What Tab completes as the first word at the `> ` prompt.
-const std::vector<std::string> kCommandNames = {"Download_tempID", "Upload_contact_log", "Beacon",
-                                                "logout", "help"};
+const std::vector<std::string> kCommandNames = {
+    "Download_tempID", "Upload_contact_log", "Beacon", "Deregister", "logout", "help"};
 
 std::vector<std::string_view> Words(std::string_view line) {
   std::vector<std::string_view> words;
@@ -357,7 +358,19 @@ class Conversation {
   }
 
   std::optional<int> UploadContactLog() {
-    auto upload = client_.UploadContactLog();
+    util::SecretString code;
+    if (client_.upload_code_required()) {
+      // The health authority's code, typed as given (case, spaces and hyphens do not matter).
+      std::string line;
+      const ReadStatus status = terminal_.ReadLine("Upload code: ", false, line);
+      if (status == ReadStatus::kCancelled) return Lost(LostWhileIdle());
+      if (status != ReadStatus::kLine) {
+        util::WipeString(line);
+        return Interrupted();
+      }
+      code = util::SecretString(std::move(line));
+    }
+    auto upload = client_.UploadContactLog(code);
     if (!upload.ok()) return CommandFailed(upload.status());
     std::string text;
     for (const auto& e : upload->entries) {
@@ -367,6 +380,20 @@ class Conversation {
             " received by the server\n";
     terminal_.Print(text);
     return std::nullopt;
+  }
+
+  // Withdrawal of consent: the password again, then the account is gone and the run ends.
+  std::optional<int> Deregister() {
+    util::SecretString password;
+    const ReadStatus status = terminal_.ReadSecret("Password: ", password);
+    if (status == ReadStatus::kCancelled) return Lost(LostWhileIdle());
+    if (status != ReadStatus::kLine) return Interrupted();
+    util::Status st = client_.Deregister(password);
+    if (!st.ok()) return CommandFailed(st);  // a wrong password: the user may go on
+    terminal_.Print(
+        "Deregistered: your account and the link from your TempIDs to your phone "
+        "number are deleted.\n");
+    return kExitOk;
   }
 
   std::optional<int> Beacon(std::string_view ip, std::uint16_t port) {
@@ -407,6 +434,8 @@ class Conversation {
         end = DownloadTempId();
       } else if (words.size() == 1 && words[0] == "Upload_contact_log") {
         end = UploadContactLog();
+      } else if (words.size() == 1 && words[0] == "Deregister") {
+        end = Deregister();
       } else if (words.size() == 3 && words[0] == "Beacon" && ParsePort(words[2])) {
         end = Beacon(words[1], *ParsePort(words[2]));
       } else if (words[0] == "Beacon") {

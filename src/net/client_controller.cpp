@@ -56,7 +56,12 @@ class Controller final : public ClientController {
     util::MutexLock lock(mu_);
     return FetchTempIdLocked();
   }
-  Result<UploadResult> UploadContactLog() override;
+  Result<UploadResult> UploadContactLog(const util::SecretString& code) override;
+  bool upload_code_required() const override {
+    util::MutexLock lock(mu_);
+    return (session_.hello_flags() & protocol::kHelloFlagUploadCodeRequired) != 0;
+  }
+  Status Deregister(const util::SecretString& password) override;
   Result<protocol::Beacon> SendBeacon(const std::string& ip, std::uint16_t port) override;
   Status Logout() override;
 
@@ -250,7 +255,8 @@ Result<protocol::TempIdRecord> Controller::FetchTempIdLocked() {
   return session_.Unexpected(reply, "TempIdRequest");
 }
 
-Result<ClientController::UploadResult> Controller::UploadContactLog() {
+Result<ClientController::UploadResult> Controller::UploadContactLog(
+    const util::SecretString& code) {
   util::MutexLock lock(mu_);
   BLUETRACE_RETURN_IF_ERROR(RequireLoginLocked());
   BLUETRACE_ASSIGN_OR_RETURN(auto snapshot, log_->PruneAndRead());
@@ -265,7 +271,13 @@ Result<ClientController::UploadResult> Controller::UploadContactLog() {
                                     std::to_string(session_.max_frame_bytes()) +
                                     " bytes leaves no room for upload data");
   }
-  const std::vector<Message> parts = protocol::SplitUpload(snapshot.text, chunk);
+  std::vector<Message> parts = protocol::SplitUpload(snapshot.text, chunk);
+  if (session_.version() >= 3 &&
+      (session_.hello_flags() & protocol::kHelloFlagUploadCodeRequired) != 0) {
+    // Version 3's begin carries the code; the rest of the upload is the same.
+    parts.front() =
+        protocol::CodedUploadBegin{snapshot.text.size(), util::SecretString(code.view())};
+  }
   for (int attempt = 0;; ++attempt) {
     for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
       BLUETRACE_RETURN_IF_ERROR(session_.Send(parts[i]));
@@ -280,6 +292,9 @@ Result<ClientController::UploadResult> Controller::UploadContactLog() {
       continue;
     }
     if (auto* e = std::get_if<protocol::Error>(&reply)) return ErrorToStatus(*e);
+    if (auto* limited = std::get_if<protocol::RateLimited>(&reply)) {
+      return util::ResourceExhausted(limited->message);
+    }
     return session_.Unexpected(reply, "UploadEnd");
   }
 }
@@ -307,6 +322,48 @@ Result<protocol::Beacon> Controller::SendBeacon(const std::string& ip, std::uint
   BLUETRACE_RETURN_IF_ERROR(
       net::BeaconEndpoint::Send(ip, port, protocol::EncodeBeacon(beacon, options_.time_mode)));
   return beacon;
+}
+
+Status Controller::Deregister(const util::SecretString& password) {
+  Status st;
+  {
+    util::MutexLock lock(mu_);
+    BLUETRACE_RETURN_IF_ERROR(RequireLoginLocked());
+    if (session_.version() < 3) {
+      return util::FailedPrecondition("the server speaks protocol version " +
+                                      std::to_string(session_.version()) +
+                                      ", which has no Deregister; ask the health authority");
+    }
+    BLUETRACE_ASSIGN_OR_RETURN(
+        const Message reply,
+        session_.Call(protocol::Deregister{util::SecretString(password.view())}));
+    if (std::holds_alternative<protocol::DeregisterOk>(reply)) {
+      session_.Close(util::FailedPrecondition("deregistered; not connected to the server"));
+      current_.reset();
+      logged_in_ = false;
+    } else if (auto* wrong = std::get_if<protocol::WrongPassword>(&reply)) {
+      return util::PermissionDenied("wrong password; " + std::to_string(wrong->attempts_left) +
+                                    " attempts left");
+    } else if (auto* blocked = std::get_if<protocol::Blocked>(&reply)) {
+      st = util::FailedPrecondition("wrong password; the account is blocked for " +
+                                    std::to_string(blocked->block_seconds) +
+                                    " s and the server closed the connection");
+      session_.Close(util::FailedPrecondition("blocked; not connected to the server"));
+    } else if (auto* still = std::get_if<protocol::StillBlocked>(&reply)) {
+      st = util::FailedPrecondition("the account is blocked for " +
+                                    std::to_string(still->seconds_left) +
+                                    " s more and the server closed the connection");
+      session_.Close(util::FailedPrecondition("blocked; not connected to the server"));
+    } else if (std::holds_alternative<protocol::Busy>(reply)) {
+      return util::ResourceExhausted("the server is busy; try again later");
+    } else if (auto* e = std::get_if<protocol::Error>(&reply)) {
+      return ErrorToStatus(*e);
+    } else {
+      return session_.Unexpected(reply, "Deregister");
+    }
+  }
+  StopBackground();
+  return st;
 }
 
 Status Controller::Logout() {

@@ -133,6 +133,7 @@ Result<ServerIdentity> ClientSession::Open(const TrustPrompt& trust) {
   version_ = ok->version;
   max_frame_bytes_ = ok->max_frame_bytes;
   max_upload_bytes_ = ok->max_upload_bytes;
+  hello_flags_ = ok->flags;
   conn_ = std::move(c);
   lost_ = Status::Ok();
   last_request_ = env_.clock.SteadyNow();

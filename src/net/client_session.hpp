@@ -88,6 +88,8 @@ class ClientSession {
 
   std::uint32_t max_frame_bytes() const { return max_frame_bytes_; }
   std::uint64_t max_upload_bytes() const { return max_upload_bytes_; }
+  // HelloOk's flags (version 3; 0 before).
+  std::uint8_t hello_flags() const { return hello_flags_; }
   // When the last request was sent (the clock's steady time), for idle pings.
   std::chrono::steady_clock::time_point last_request() const { return last_request_; }
 
@@ -111,6 +113,7 @@ class ClientSession {
   std::uint16_t version_ = protocol::kMinProtocolVersion;
   std::uint32_t max_frame_bytes_ = protocol::kDefaultMaxFrameBytes;
   std::uint64_t max_upload_bytes_ = 0;
+  std::uint8_t hello_flags_ = 0;
   std::chrono::steady_clock::time_point last_request_;
 };
 

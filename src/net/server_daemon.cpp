@@ -46,6 +46,12 @@ DueWork ServerDaemon::RunDueWork() {
     } else if (compacted->records_dropped > 0) {
       spdlog::info("TempID compaction dropped {} expired records", compacted->records_dropped);
     }
+    auto pruned = parts_.service.PruneReports();
+    if (!pruned.ok()) {
+      spdlog::error("report retention failed: {}", pruned.status().ToString());
+    } else if (*pruned > 0) {
+      spdlog::info("report retention deleted {} reports", *pruned);
+    }
   }
   return done;
 }

@@ -30,6 +30,7 @@ void Write(WireWriter& w, const HelloOk& m) {
   w.PutString(m.software);
   w.PutU32(m.max_frame_bytes);
   w.PutU64(m.max_upload_bytes);
+  if (m.version >= 3) w.PutU8(m.flags);
 }
 Status Read(WireReader& r, HelloOk& m) {
   BLUETRACE_RETURN_IF_ERROR(r.GetU16(m.version));
@@ -37,7 +38,10 @@ Status Read(WireReader& r, HelloOk& m) {
   BLUETRACE_RETURN_IF_ERROR(r.GetString(software));
   m.software = software;
   BLUETRACE_RETURN_IF_ERROR(r.GetU32(m.max_frame_bytes));
-  return r.GetU64(m.max_upload_bytes);
+  BLUETRACE_RETURN_IF_ERROR(r.GetU64(m.max_upload_bytes));
+  m.flags = 0;
+  if (m.version >= 3) return r.GetU8(m.flags);
+  return Status::Ok();
 }
 
 // Register and Login share one layout: user, then password.
@@ -151,6 +155,24 @@ Status Read(WireReader& r, TempIdResponse& m) {
 
 void Write(WireWriter& w, const UploadBegin& m) { w.PutU64(m.total_bytes); }
 Status Read(WireReader& r, UploadBegin& m) { return r.GetU64(m.total_bytes); }
+void Write(WireWriter& w, const CodedUploadBegin& m) {
+  w.PutU64(m.total_bytes);
+  w.PutString(m.code.view());
+}
+Status Read(WireReader& r, CodedUploadBegin& m) {
+  BLUETRACE_RETURN_IF_ERROR(r.GetU64(m.total_bytes));
+  std::string_view code;
+  BLUETRACE_RETURN_IF_ERROR(r.GetString(code));
+  m.code = util::SecretString(code);
+  return Status::Ok();
+}
+void Write(WireWriter& w, const Deregister& m) { w.PutString(m.password.view()); }
+Status Read(WireReader& r, Deregister& m) {
+  std::string_view password;
+  BLUETRACE_RETURN_IF_ERROR(r.GetString(password));
+  m.password = util::SecretString(password);
+  return Status::Ok();
+}
 void Write(WireWriter& w, const UploadChunk& m) { w.PutBlob(m.data); }
 Status Read(WireReader& r, UploadChunk& m) {
   std::string_view data;
@@ -246,6 +268,12 @@ std::string_view MessageName(MessageType type) {
       return "UploadEnd";
     case MessageType::kUploadAck:
       return "UploadAck";
+    case MessageType::kCodedUploadBegin:
+      return "CodedUploadBegin";
+    case MessageType::kDeregister:
+      return "Deregister";
+    case MessageType::kDeregisterOk:
+      return "DeregisterOk";
     case MessageType::kLogout:
       return "Logout";
     case MessageType::kLogoutOk:
@@ -294,6 +322,12 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "timeout";
     case ErrorCode::kInternal:
       return "internal";
+    case ErrorCode::kUploadCodeRequired:
+      return "upload_code_required";
+    case ErrorCode::kWrongUploadCode:
+      return "wrong_upload_code";
+    case ErrorCode::kUploadQuota:
+      return "upload_quota";
   }
   return "unknown";
 }
@@ -358,6 +392,12 @@ util::Result<Message> DecodeBody(std::uint8_t type, std::span<const std::uint8_t
       return DecodeAs<UploadEnd>(body);
     case MessageType::kUploadAck:
       return DecodeAs<UploadAck>(body);
+    case MessageType::kCodedUploadBegin:
+      return DecodeAs<CodedUploadBegin>(body);
+    case MessageType::kDeregister:
+      return DecodeAs<Deregister>(body);
+    case MessageType::kDeregisterOk:
+      return DecodeAs<DeregisterOk>(body);
     case MessageType::kLogout:
       return DecodeAs<Logout>(body);
     case MessageType::kLogoutOk:

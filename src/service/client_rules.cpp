@@ -73,7 +73,11 @@ util::Status ErrorToStatus(const protocol::Error& e) {
     case ErrorCode::kRegistrationDisabled:
     case ErrorCode::kUnexpectedMessage:
       return util::FailedPrecondition(e.message);
+    case ErrorCode::kWrongUploadCode:
+    case ErrorCode::kUploadCodeRequired:
+      return util::PermissionDenied(e.message);
     case ErrorCode::kTooLarge:
+    case ErrorCode::kUploadQuota:
     case ErrorCode::kRateLimited:
     case ErrorCode::kBusy:
       return util::ResourceExhausted(e.message);

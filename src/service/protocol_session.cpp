@@ -138,20 +138,33 @@ void ProtocolSession::Handle(Message message, ReplyFn done) {
       OnTempIdRequest(done);
       return;
     case protocol::MessageType::kUploadBegin:
+      if (p != Phase::kLoggedIn) break;
+      OnUploadBegin(std::get<protocol::UploadBegin>(message).total_bytes, util::SecretString(),
+                    /*coded=*/false, done);
+      return;
+    case protocol::MessageType::kCodedUploadBegin: {
+      if (p != Phase::kLoggedIn) break;
+      if (version() < 3) {
+        Refuse(done, ErrorCode::kUnexpectedMessage, "CodedUploadBegin needs protocol version 3",
+               false);
+        return;
+      }
+      auto& begin = std::get<protocol::CodedUploadBegin>(message);
+      OnUploadBegin(begin.total_bytes, std::move(begin.code), /*coded=*/true, done);
+      return;
+    }
     case protocol::MessageType::kUploadChunk: {
       if (p != Phase::kLoggedIn) break;
-      const bool begin = type == protocol::MessageType::kUploadBegin;
-      if (begin) upload_failed_ = false;
       if (upload_failed_) {
         // The rest of an upload that already got its one answer (an Error).
         done(SessionReply{});
         return;
       }
-      util::Status st = begin ? upload_.Begin(std::get<protocol::UploadBegin>(message))
-                              : upload_.Add(std::get<protocol::UploadChunk>(message));
+      util::Status st = upload_.Add(std::get<protocol::UploadChunk>(message));
       if (!st.ok()) {
         ++services_.stats.uploads_rejected;
         upload_.Reset();
+        upload_code_.clear();
         upload_failed_ = st.code() != util::StatusCode::kFailedPrecondition;
         Refuse(done,
                st.code() == util::StatusCode::kResourceExhausted    ? ErrorCode::kTooLarge
@@ -160,10 +173,18 @@ void ProtocolSession::Handle(Message message, ReplyFn done) {
                st.message(), false);
         return;
       }
-      // Begin and chunks need no answer of their own; the transport sends nothing.
+      // Chunks need no answer of their own; the transport sends nothing.
       done(SessionReply{});
       return;
     }
+    case protocol::MessageType::kDeregister:
+      if (p != Phase::kLoggedIn) break;
+      if (version() < 3) {
+        Refuse(done, ErrorCode::kUnexpectedMessage, "Deregister needs protocol version 3", false);
+        return;
+      }
+      OnDeregister(std::get<protocol::Deregister>(std::move(message)), done);
+      return;
     case protocol::MessageType::kUploadEnd:
       if (p != Phase::kLoggedIn) break;
       if (upload_failed_) {
@@ -209,7 +230,40 @@ void ProtocolSession::OnHello(const protocol::Hello& hello, ReplyFn& done) {
   ok.software = std::string("bluetrace-server ") + kVersion;
   ok.max_frame_bytes = limits_.max_frame_bytes;
   ok.max_upload_bytes = limits_.max_upload_bytes;
+  if (chosen >= 3 && limits_.require_code) ok.flags |= protocol::kHelloFlagUploadCodeRequired;
   done(One(std::move(ok)));
+}
+
+void ProtocolSession::OnUploadBegin(std::uint64_t total_bytes, util::SecretString code, bool coded,
+                                    ReplyFn& done) {
+  upload_failed_ = false;
+  upload_code_.clear();
+  if (limits_.require_code && !coded) {
+    // Refused before the data: its chunks and UploadEnd are taken without a reply.
+    ++services_.stats.uploads_rejected;
+    upload_.Reset();
+    upload_failed_ = true;
+    Refuse(done, ErrorCode::kUploadCodeRequired,
+           version() >= 3 ? "this server needs an upload code with every upload (CodedUploadBegin)"
+                          : "this server accepts uploads only with an upload code from the health "
+                            "authority; update the client (protocol version 3)",
+           false);
+    return;
+  }
+  util::Status st = upload_.Begin(protocol::UploadBegin{total_bytes});
+  if (!st.ok()) {
+    ++services_.stats.uploads_rejected;
+    upload_.Reset();
+    upload_failed_ = st.code() != util::StatusCode::kFailedPrecondition;
+    Refuse(done,
+           st.code() == util::StatusCode::kResourceExhausted    ? ErrorCode::kTooLarge
+           : st.code() == util::StatusCode::kFailedPrecondition ? ErrorCode::kUnexpectedMessage
+                                                                : ErrorCode::kInvalidArgument,
+           st.message(), false);
+    return;
+  }
+  upload_code_ = std::move(code);
+  done(SessionReply{});
 }
 
 void ProtocolSession::OnLogin(std::string user, util::SecretString password,
@@ -334,8 +388,11 @@ void ProtocolSession::OnUploadEnd(ReplyFn& done) {
            text.status().message(), false);
     return;
   }
+  UploadAuth auth{std::move(upload_code_), peer_};
+  upload_code_.clear();
+  const bool v2 = version() >= 2;
   services_.tracing.CheckContactLog(
-      user(), std::move(*text), [done = std::move(done)](UploadOutcome o) {
+      user(), std::move(*text), std::move(auth), [v2, done = std::move(done)](UploadOutcome o) {
         switch (o.status) {
           case TracingStatus::kDone:
             return done(One(protocol::UploadAck{o.entries}));
@@ -343,11 +400,54 @@ void ProtocolSession::OnUploadEnd(ReplyFn& done) {
             return done(One(protocol::Error{ErrorCode::kInvalidArgument, o.error}));
           case TracingStatus::kTooLarge:
             return done(One(protocol::Error{ErrorCode::kTooLarge, o.error}));
+          case TracingStatus::kWrongCode:
+            return done(One(protocol::Error{ErrorCode::kWrongUploadCode, o.error}));
+          case TracingStatus::kCodeBlocked:
+            return done(RateLimitedReply(v2, o.error, o.retry_after));
+          case TracingStatus::kQuota:
+            return done(One(protocol::Error{ErrorCode::kUploadQuota, o.error}));
           case TracingStatus::kBusy:
             return done(One(protocol::Busy{kBusyRetryMs}));
           default:
             return done(
                 One(protocol::Error{ErrorCode::kInternal, "could not store the contact log"}));
+        }
+      });
+}
+
+void ProtocolSession::OnDeregister(protocol::Deregister deregister, ReplyFn& done) {
+  auto state = state_;
+  std::string peer = peer_;
+  ServiceStats* stats = &services_.stats;
+  TracingService* tracing = &services_.tracing;
+  services_.deregistration.Deregister(
+      user(), std::move(deregister.password),
+      [state, peer, stats, tracing, done = std::move(done)](DeregisterOutcome o) {
+        switch (o.status) {
+          case DeregisterStatus::kRemoved: {
+            std::string u;
+            {
+              std::lock_guard lock(state->mu);
+              if (state->phase == Phase::kLoggedIn) u = state->user;
+              state->phase = Phase::kClosed;
+            }
+            spdlog::info("a user from {} withdrew consent; the account is removed", peer);
+            if (!u.empty()) tracing->SessionEnded(u, peer, /*logged_out=*/true);
+            return done(One(protocol::DeregisterOk{}, true));
+          }
+          case DeregisterStatus::kWrongPassword:
+            return done(One(protocol::WrongPassword{
+                static_cast<std::uint8_t>(std::min<std::uint32_t>(o.attempts_left, 255))}));
+          case DeregisterStatus::kBlocked:
+            return done(One(protocol::Blocked{ClampU32(o.seconds)}, true));
+          case DeregisterStatus::kStillBlocked:
+            return done(One(protocol::StillBlocked{ClampU32(o.seconds)}, true));
+          case DeregisterStatus::kBusy:
+            return done(One(protocol::Busy{kBusyRetryMs}));
+          case DeregisterStatus::kError:
+            ++stats->internal_errors;
+            spdlog::error("deregistration from {} failed: {}", peer, o.error.ToString());
+            return done(One(protocol::Error{ErrorCode::kInternal, "internal error; retry later"}));
         }
       });
 }

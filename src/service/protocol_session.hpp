@@ -16,6 +16,7 @@
 #include <string>
 
 #include "bluetrace/protocol/upload.hpp"
+#include "bluetrace/service/account_removal.hpp"
 #include "bluetrace/service/auth_service.hpp"
 #include "bluetrace/service/service_stats.hpp"
 #include "bluetrace/service/session.hpp"
@@ -28,12 +29,14 @@ struct SessionServices {
   AuthService& auth;
   TracingService& tracing;
   ServiceStats& stats;
+  DeregistrationService& deregistration;
 };
 
 // What HelloOk announces and the upload assembler enforces.
 struct SessionLimits {
   std::uint32_t max_frame_bytes = 0;
   std::uint64_t max_upload_bytes = 0;
+  bool require_code = false;  // upload.require_code: HelloOk's flag, uploads need a code
 };
 
 class ProtocolSession final : public Session {
@@ -61,7 +64,10 @@ class ProtocolSession final : public Session {
                bool device_login, ReplyFn& done);
   void OnRegister(protocol::Register reg, ReplyFn& done);
   void OnTempIdRequest(ReplyFn& done);
+  // UploadBegin or CodedUploadBegin (`coded`).
+  void OnUploadBegin(std::uint64_t total_bytes, util::SecretString code, bool coded, ReplyFn& done);
   void OnUploadEnd(ReplyFn& done);
+  void OnDeregister(protocol::Deregister deregister, ReplyFn& done);
   void OnLogout(ReplyFn& done);
   Phase phase() const;
   std::uint16_t version() const;
@@ -77,6 +83,8 @@ class ProtocolSession final : public Session {
   // An upload failed and its Error was sent: its remaining chunks and its UploadEnd are
   // taken without a reply, so the client gets exactly one answer per upload.
   bool upload_failed_ = false;
+  // The code of the upload under way (CodedUploadBegin), until its UploadEnd.
+  util::SecretString upload_code_;
 };
 
 }  // namespace bluetrace::service

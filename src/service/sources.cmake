@@ -6,6 +6,9 @@ target_sources(bluetrace_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/rate_limiter.cpp
   ${CMAKE_CURRENT_LIST_DIR}/reporting_service.cpp
   ${CMAKE_CURRENT_LIST_DIR}/tracing_service.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/upload_code.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/upload_code_service.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/account_removal.cpp
   ${CMAKE_CURRENT_LIST_DIR}/server_config.cpp
   ${CMAKE_CURRENT_LIST_DIR}/server_config_keys.cpp
   ${CMAKE_CURRENT_LIST_DIR}/storage_config.cpp

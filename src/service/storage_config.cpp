@@ -6,7 +6,9 @@
 #include <string_view>
 #include <utility>
 
+#include "bluetrace/service/upload_code.hpp"
 #include "bluetrace/store/files/file_backend.hpp"
+#include "bluetrace/store/files/state_dir.hpp"
 #include "bluetrace/store/postgres/pg_backend.hpp"
 #include "bluetrace/store/postgres/pg_connection.hpp"
 
@@ -61,11 +63,16 @@ util::Result<store::Stores> OpenStorage(const ServerConfig& config, store::FileS
   lockout.max_failures = config.max_failed_logins;
   lockout.block_seconds = config.block_duration_seconds;
   lockout.max_unknown_entries = config.max_tracked_unknown_users;
+  store::LockoutPolicy code_lockout;
+  code_lockout.max_failures = config.upload_code_max_failures;
+  code_lockout.block_seconds = config.upload_code_block_seconds;
+  code_lockout.max_unknown_entries = config.max_tracked_unknown_users;
   if (config.storage_backend == "postgres") {
     store::PgBackendOptions pg;
     BLUETRACE_ASSIGN_OR_RETURN(pg.pool, PostgresPoolOptions(config, fs));
     pg.argon2 = argon2;
     pg.lockout = lockout;
+    pg.code_lockout = code_lockout;
     pg.tempid_retention_seconds = config.tempid_retention_seconds;
     return store::OpenPgBackend(clock, random, pg);
   }
@@ -73,9 +80,27 @@ util::Result<store::Stores> OpenStorage(const ServerConfig& config, store::FileS
   files.state_dir = config.state_dir;
   files.argon2 = argon2;
   files.lockout = lockout;
+  files.code_lockout = code_lockout;
   files.time_mode = config.time_mode;
   files.tempid_retention_seconds = config.tempid_retention_seconds;
   return store::OpenFileBackend(fs, clock, random, files);
+}
+
+std::string UploadCodeKeyPath(const ServerConfig& config) {
+  if (!config.upload_code_key_file.empty()) return config.upload_code_key_file;
+  return store::JoinPath(config.state_dir, store::StateDir::kCodeKey);
+}
+
+util::Result<util::SecretString> OpenUploadCodeKey(const ServerConfig& config,
+                                                   store::FileSystem& fs, util::Random& random) {
+  if (config.storage_backend == "postgres" && config.upload_code_key_file.empty()) {
+    return util::InvalidArgument(
+        "upload.code_key_file: with storage.backend = \"postgres\" name the key file every "
+        "instance and bluetrace-admin share");
+  }
+  auto key = LoadUploadCodeKey(fs, UploadCodeKeyPath(config), random, /*create=*/true);
+  if (!key.ok()) return key.status().WithContext("upload.code_key_file");
+  return key;
 }
 
 }  // namespace bluetrace::service

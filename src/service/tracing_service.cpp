@@ -63,12 +63,17 @@ void TracingService::IssueTempId(const std::string& user, std::function<void(Tem
   }
 }
 
-void TracingService::CheckContactLog(const std::string& user, std::string log_text,
+void TracingService::CheckContactLog(const std::string& user, std::string log_text, UploadAuth auth,
                                      std::function<void(UploadOutcome)> done) {
-  auto job = std::make_shared<std::pair<std::string, std::function<void(UploadOutcome)>>>(
-      std::move(log_text), std::move(done));
+  struct Job {
+    std::string text;
+    UploadAuth auth;
+    std::function<void(UploadOutcome)> reply;
+  };
+  auto job = std::make_shared<Job>(Job{std::move(log_text), std::move(auth), std::move(done)});
   const bool queued = deps_.pool.TrySubmit([this, user, job] {
-    auto& [text, reply] = *job;
+    auto& text = job->text;
+    auto& reply = job->reply;
     UploadOutcome o;
     auto entries = protocol::ParseContactLog(text, "contact log", options_.time_mode,
                                              options_.max_upload_entries);
@@ -81,6 +86,10 @@ void TracingService::CheckContactLog(const std::string& user, std::string log_te
       return reply(std::move(o));
     }
     const std::int64_t now = deps_.clock.NowUnixSeconds();
+    if (!Authorise(user, now, job->auth, o)) {
+      ++deps_.stats.uploads_rejected;
+      return reply(std::move(o));
+    }
     o.entries = static_cast<std::uint32_t>(entries->size());
     auto checked = CheckContacts(
         user, now, std::move(*entries),
@@ -123,8 +132,50 @@ void TracingService::CheckContactLog(const std::string& user, std::string log_te
   if (!queued) {
     UploadOutcome o;
     o.status = TracingStatus::kBusy;
-    job->second(std::move(o));
+    job->reply(std::move(o));
   }
+}
+
+bool TracingService::Authorise(const std::string& user, std::int64_t now, const UploadAuth& auth,
+                               UploadOutcome& o) {
+  constexpr std::int64_t kDay = 24 * 3600;
+  if (options_.max_uploads_per_day > 0) {
+    auto count = deps_.reports.CountSince(user, now - kDay + 1);
+    if (!count.ok()) {
+      FailedOnStore(deps_.stats, o, "counting a user's reports", count.status());
+      return false;
+    }
+    if (*count >= options_.max_uploads_per_day) {
+      spdlog::info("an upload was refused: the user's daily upload budget is spent");
+      o.status = TracingStatus::kQuota;
+      o.error = "at most " + util::Count(options_.max_uploads_per_day, "upload", "uploads") +
+                " per user in 24 hours";
+      return false;
+    }
+  }
+  if (deps_.upload_codes == nullptr) return true;
+  const RedeemOutcome r = deps_.upload_codes->Redeem(user, auth.code.view(), auth.peer);
+  switch (r.status) {
+    case RedeemStatus::kRedeemed:
+      return true;
+    case RedeemStatus::kWrong:
+      spdlog::info("an upload from {} was refused: wrong upload code", auth.peer);
+      o.status = TracingStatus::kWrongCode;
+      o.attempts_left = r.attempts_left;
+      o.error = "wrong, used or expired upload code; " +
+                util::Count(r.attempts_left, "try", "tries") + " left before a block";
+      return false;
+    case RedeemStatus::kBlocked:
+      spdlog::info("an upload from {} was refused: too many wrong upload codes", auth.peer);
+      o.status = TracingStatus::kCodeBlocked;
+      o.retry_after = std::chrono::seconds(r.retry_seconds);
+      o.error = "too many wrong upload codes";
+      return false;
+    case RedeemStatus::kError:
+      FailedOnStore(deps_.stats, o, "redeeming an upload code", r.error);
+      return false;
+  }
+  return false;
 }
 
 void TracingService::SessionEnded(const std::string& user, const std::string& peer,

@@ -150,5 +150,42 @@ TEST_F(AdminPostgresTest, UsersAddedAndUnblockedByTheAdminCountAtOnceOnARunningS
   EXPECT_EQ(server->Stop(), 0) << server->Stderr();
 }
 
+// Withdrawal of consent and upload codes on the database: `user remove` deletes the
+// account's TempIDs at once (every instance sees it), `code issue` needs the shared key
+// file named, and stores only the digest.
+TEST_F(AdminPostgresTest, UserRemoveDeletesTheTempIdsAndCodeIssueStoresOnlyADigest) {
+  Migrate();
+  ASSERT_EQ(Admin("user add +61410000001 --password-file " + ShellQuoteForTest(dir_.File("pw")))
+                .exit_code,
+            0);
+  ASSERT_TRUE(conn_
+                  ->Exec("tempid", "SELECT bluetrace_insert_tempid($1, $2, $3, $4)",
+                         {"12345678901234567890", "+61410000001", "1600000000", "1600000899"})
+                  .ok());
+  // Without upload.code_key_file the database backend refuses to issue codes.
+  auto refused = Admin("code issue +61410000001");
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_NE(refused.output.find("upload.code_key_file"), std::string::npos) << refused.output;
+  WriteFileForTest(dir_.File("pg.toml"), test::ReadFileForTest(dir_.File("pg.toml")) +
+                                             "[upload]\ncode_key_file = \"" +
+                                             dir_.File("shared.key") + "\"\n");
+  auto issued = Admin("code issue +61410000001");
+  ASSERT_EQ(issued.exit_code, 0) << issued.output;
+  EXPECT_NE(issued.output.find("upload code for +61410000001: "), std::string::npos);
+  const std::string digest = Query("SELECT digest FROM upload_codes");
+  EXPECT_EQ(digest.size(), 65u) << digest;  // 64 hex digits and the newline
+
+  auto removed = Admin("user remove +61410000001");
+  ASSERT_EQ(removed.exit_code, 0) << removed.output;
+  EXPECT_NE(removed.output.find("removed +61410000001 and 1 TempID\n"), std::string::npos)
+      << removed.output;
+  EXPECT_EQ(Query("SELECT count(*) FROM tempids"), "0\n");
+  EXPECT_EQ(Query("SELECT count(*) FROM users"), "0\n");
+  EXPECT_EQ(Query("SELECT count(*) FROM upload_codes"), "0\n");
+  EXPECT_NE(Query("SELECT event || ' ' || fields FROM audit ORDER BY seq")
+                .find("admin_user_removed user=+61410000001 by="),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace bluetrace

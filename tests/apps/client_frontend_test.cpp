@@ -53,8 +53,10 @@ class FakeController final : public service::ClientController {
     if (!command_status.ok()) return command_status;
     return protocol::TempIdRecord{"+61410888888", Id("12345678901234567891"), kStart, kStart + 899};
   }
-  util::Result<UploadResult> UploadContactLog() override {
-    calls.push_back("UploadContactLog");
+  util::Result<UploadResult> UploadContactLog(const util::SecretString& code) override {
+    calls.push_back(code.empty() ? "UploadContactLog"
+                                 : "UploadContactLog " + std::string(code.view()));
+    if (!upload_status.ok()) return upload_status;
     UploadResult r;
     r.entries = {{Id("12345678901234567890"), kStart, kStart + 899},
                  {Id("12345678901234567891"), kStart + 540, kStart + 1439}};
@@ -65,6 +67,11 @@ class FakeController final : public service::ClientController {
     calls.push_back("SendBeacon " + ip + " " + std::to_string(port));
     if (!beacon_status.ok()) return beacon_status;
     return protocol::Beacon{Id("12345678901234567891"), kStart, kStart + 899, 1};
+  }
+  bool upload_code_required() const override { return code_required; }
+  util::Status Deregister(const util::SecretString& password) override {
+    calls.push_back("Deregister " + std::string(password.view()));
+    return deregister_status;
   }
   util::Status Logout() override {
     calls.push_back("Logout");
@@ -79,6 +86,9 @@ class FakeController final : public service::ClientController {
   util::Status register_status;
   util::Status command_status;  // of DownloadTempId
   util::Status beacon_status;
+  util::Status upload_status;
+  util::Status deregister_status;
+  bool code_required = false;
   std::deque<ClientLoginStatus> logins = {ClientLoginStatus::kWelcome};
   std::vector<std::string> calls;
   bool had_trust_prompt = false;
@@ -190,6 +200,7 @@ TEST_F(FrontendTest, HelpListsTheCommandsAndAMalformedBeaconShowsItsUsage) {
       "  Download_tempID               get a new TempID from the server\n"
       "  Upload_contact_log            send the contact log to the server\n"
       "  Beacon <dest IP> <dest port>  send the current TempID to another client (UDP)\n"
+      "  Deregister                    withdraw consent: delete this account and its TempIDs\n"
       "  logout                        log out and exit\n"
       "  help                          list these commands (also ?)\n";
   constexpr const char* kUsage = "Usage: Beacon <dest IP> <dest port>\n";
@@ -214,6 +225,47 @@ TEST_F(FrontendTest, HelpListsTheCommandsAndAMalformedBeaconShowsItsUsage) {
   EXPECT_EQ(Err(), "");
   EXPECT_EQ(fake_.calls, (std::vector<std::string>{"Login +61410888888 comp3331",
                                                    "SendBeacon host 8001", "Logout"}));
+}
+
+// A server that requires upload codes: Upload_contact_log asks for one first and sends
+// what was typed; a refused code is an error line and the session goes on.
+TEST_F(FrontendTest, UploadAsksForTheCodeWhenTheServerRequiresOne) {
+  fake_.code_required = true;
+  Start("+61410888888\ncomp3331\nUpload_contact_log\nacdef-hjkmn\n");
+  Write("Download_tempID\nlogout\n");
+  EXPECT_EQ(Finish(), 0);
+  EXPECT_NE(Out().find("> Upload_contact_log\nUpload code: acdef-hjkmn\n12345678901234567890,\n"),
+            std::string::npos)
+      << Out();
+  EXPECT_EQ(fake_.calls,
+            (std::vector<std::string>{"Login +61410888888 comp3331", "UploadContactLog acdef-hjkmn",
+                                      "DownloadTempId", "Logout"}));
+
+  fake_.calls.clear();
+  fake_.logins = {ClientLoginStatus::kWelcome};
+  fake_.upload_status = util::PermissionDenied("wrong, used or expired upload code; 4 tries left");
+  EXPECT_EQ(Run("+61410888888\ncomp3331\nUpload_contact_log\nAAAAA-AAAAA\nlogout\n"), 0);
+  EXPECT_NE(Out().find("Upload code: AAAAA-AAAAA\n"
+                       "Error. wrong, used or expired upload code; 4 tries left\n> logout\n"),
+            std::string::npos)
+      << Out();
+}
+
+TEST_F(FrontendTest, DeregisterAsksForThePasswordAndEndsTheRun) {
+  EXPECT_EQ(Run("+61410888888\ncomp3331\nDeregister\ncomp3331\nDownload_tempID\n"), 0);
+  EXPECT_NE(Out().find("> Deregister\nPassword: \nDeregistered: your account and the link from "
+                       "your TempIDs to your phone number are deleted.\n"),
+            std::string::npos)
+      << Out();
+  EXPECT_EQ(fake_.calls,
+            (std::vector<std::string>{"Login +61410888888 comp3331", "Deregister comp3331"}));
+  // A wrong password: said, and the session goes on.
+  fake_.calls.clear();
+  fake_.deregister_status = util::PermissionDenied("wrong password; 2 attempts left");
+  fake_.logins = {ClientLoginStatus::kWelcome};
+  EXPECT_EQ(Run("+61410888888\ncomp3331\nDeregister\nwrong\nlogout\n"), 0);
+  EXPECT_NE(Out().find("Error. wrong password; 2 attempts left\n> logout\n"), std::string::npos)
+      << Out();
 }
 
 TEST_F(FrontendTest, RegistrationChecksThePhoneNumberBeforeAskingForAPassword) {

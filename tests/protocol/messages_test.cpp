@@ -88,6 +88,20 @@ std::vector<Golden> Goldens() {
       {"UploadAck", [] { return UploadAck{2}; }, Hex("00 00 00 05 33 00000002")},
       {"Logout", [] { return Logout{}; }, Hex("00 00 00 01 40")},
       {"LogoutOk", [] { return LogoutOk{}; }, Hex("00 00 00 01 41")},
+      // Version 3: HelloOk's flags byte, the upload code, withdrawal of consent.
+      {"HelloOk",
+       [] {
+         return HelloOk{3, "srv", 1u << 20, 1'000'000, kHelloFlagUploadCodeRequired};
+       },
+       Hex("00 00 00 15 02 0003 0003 73 72 76 00100000 00000000000f4240 01")},
+      {"CodedUploadBegin",
+       [] {
+         return CodedUploadBegin{5, util::SecretString("ABC")};
+       },
+       Hex("00 00 00 0e 34 0000000000000005 0003 41 42 43")},
+      {"Deregister", [] { return Deregister{util::SecretString("pw")}; },
+       Hex("00 00 00 05 42 0002 70 77")},
+      {"DeregisterOk", [] { return DeregisterOk{}; }, Hex("00 00 00 01 43")},
       {"Ping", [] { return Ping{0x0102030405060708}; },
        Hex("00 00 00 09 50 01 02 03 04 05 06 07 08")},
       {"Pong", [] { return Pong{0x0102030405060708}; },
@@ -215,14 +229,17 @@ TEST(MessagesTest, ErrorCodesHaveNamesAndUnknownOnesAreRejected) {
   EXPECT_EQ(ErrorCodeName(ErrorCode::kUnexpectedMessage), "unexpected_message");
   EXPECT_EQ(ErrorCodeName(ErrorCode::kRegistrationDisabled), "registration_disabled");
   EXPECT_EQ(ErrorCodeName(ErrorCode::kInternal), "internal");
-  for (std::uint16_t code = 1; code <= 13; ++code) {
+  EXPECT_EQ(ErrorCodeName(ErrorCode::kUploadCodeRequired), "upload_code_required");
+  EXPECT_EQ(ErrorCodeName(ErrorCode::kWrongUploadCode), "wrong_upload_code");
+  EXPECT_EQ(ErrorCodeName(ErrorCode::kUploadQuota), "upload_quota");
+  for (std::uint16_t code = 1; code <= 16; ++code) {
     EXPECT_TRUE(IsKnownErrorCode(code)) << code;
     const std::string body = std::string{'\0', static_cast<char>(code)} + Hex("0000");
     util::Result<Message> m = DecodeBody(0x7f, body);
     ASSERT_TRUE(m.ok()) << code;
     EXPECT_EQ(static_cast<std::uint16_t>(std::get<Error>(*m).code), code);
   }
-  for (int c : {0, 14, 0x7f, 0xffff}) {
+  for (int c : {0, 17, 0x7f, 0xffff}) {
     const auto code = static_cast<std::uint16_t>(c);
     EXPECT_FALSE(IsKnownErrorCode(code)) << code;
     const std::string body = std::string{static_cast<char>(code >> 8), static_cast<char>(code)};

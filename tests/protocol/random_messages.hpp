@@ -58,15 +58,18 @@ class RandomMessages {
     return TempId::Parse(digits).value();
   }
 
-  ErrorCode Code() { return static_cast<ErrorCode>(1 + Below(13)); }
+  ErrorCode Code() { return static_cast<ErrorCode>(1 + Below(16)); }
 
   // One message of a type chosen uniformly among them all.
   Message Next() {
     switch (Below(std::variant_size_v<Message>)) {
       case 0:
         return Hello{Int<std::uint16_t>(), Int<std::uint16_t>(), String()};
-      case 1:
-        return HelloOk{Int<std::uint16_t>(), String(), Int<std::uint32_t>(), Int<std::uint64_t>()};
+      case 1: {
+        HelloOk ok{Int<std::uint16_t>(), String(), Int<std::uint32_t>(), Int<std::uint64_t>()};
+        if (ok.version >= 3) ok.flags = Int<std::uint8_t>();  // on the wire from version 3
+        return ok;
+      }
       case 2:
         return Register{String(), util::SecretString(String())};
       case 3:
@@ -109,8 +112,14 @@ class RandomMessages {
         return DeviceLogin{String(), util::SecretString(String()), util::SecretString(String())};
       case 22:
         return DeviceWelcome{String(), String(), util::SecretString(String())};
-      default:
+      case 23:
         return RateLimited{Int<std::uint32_t>(), String()};
+      case 24:
+        return CodedUploadBegin{Int<std::uint64_t>(), util::SecretString(String())};
+      case 25:
+        return Deregister{util::SecretString(String())};
+      default:
+        return DeregisterOk{};
     }
   }
 

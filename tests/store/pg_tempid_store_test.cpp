@@ -35,7 +35,7 @@ class PgTempIdStoreTest : public ::testing::Test {
     ASSERT_FALSE(db.empty());
     conninfo_ = server.ConnectionString(db);
     if (!MigrateInSetUp()) return;
-    Migrate(test::SourcePath("packaging/sql"), 3);
+    Migrate(test::SourcePath("packaging/sql"), kSchemaVersion);
     OpenPool();
   }
 
@@ -564,7 +564,7 @@ TEST_F(PgTempIdMigrationTest, TheRecordsOfVersion1MoveIntoTheirPartitions) {
               .ok());
     }
   }
-  Migrate(test::SourcePath("packaging/sql"), 3);
+  Migrate(test::SourcePath("packaging/sql"), kSchemaVersion);
   OpenPool();
   auto store = Open();
   ASSERT_TRUE(store);

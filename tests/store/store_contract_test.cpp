@@ -11,6 +11,7 @@
 #include "bluetrace/store/files/file_lockout_store.hpp"
 #include "bluetrace/store/files/file_report_store.hpp"
 #include "bluetrace/store/files/file_tempid_store.hpp"
+#include "bluetrace/store/files/file_upload_code_store.hpp"
 #include "bluetrace/store/files/file_user_store.hpp"
 #include "bluetrace/store/files/state_dir.hpp"
 #include "bluetrace/store/postgres/pg_audit_trail.hpp"
@@ -19,6 +20,7 @@
 #include "bluetrace/store/postgres/pg_pool.hpp"
 #include "bluetrace/store/postgres/pg_report_store.hpp"
 #include "bluetrace/store/postgres/pg_tempid_store.hpp"
+#include "bluetrace/store/postgres/pg_upload_code_store.hpp"
 #include "bluetrace/store/postgres/pg_user_store.hpp"
 #include "bluetrace/util/digest.hpp"
 #include "contract/backend_harness.hpp"
@@ -74,6 +76,14 @@ class FileBackendHarness final : public BackendHarness {
     });
     EXPECT_TRUE(read.ok() && read->ok()) << (read.ok() ? read->problem : read.status().ToString());
     return out;
+  }
+  std::unique_ptr<store::UploadCodeStore> OpenUploadCodes() override {
+    return Must(
+        store::FileUploadCodeStore::Open(fs_, dir_.upload_codes(), dir_.upload_codes_lock()));
+  }
+  std::unique_ptr<store::LockoutStore> OpenCodeFailures(const store::LockoutPolicy& p) override {
+    return Must(store::FileLockoutStore::Open(fs_, dir_.code_failures(), p, clock(),
+                                              dir_.code_failures_lock()));
   }
   bool concurrent_tempid_writers() const override { return false; }
 
@@ -157,6 +167,17 @@ class PostgresBackendHarness final : public BackendHarness {
     }
     return out;
   }
+  std::unique_ptr<store::UploadCodeStore> OpenUploadCodes() override {
+    store::PgPool* pool = NewPool();
+    if (pool == nullptr) return nullptr;
+    return store::PgUploadCodeStore::Open(*pool);
+  }
+  std::unique_ptr<store::LockoutStore> OpenCodeFailures(const store::LockoutPolicy& p) override {
+    store::PgPool* pool = NewPool();
+    if (pool == nullptr) return nullptr;
+    return Must(
+        store::PgLockoutStore::Open(*pool, p, clock(), store::PgLockoutStore::kUploadCodeTable));
+  }
   bool concurrent_tempid_writers() const override { return true; }
 
  private:
@@ -194,6 +215,8 @@ INSTANTIATE_TEST_SUITE_P(Backends, ReportStoreContract, ::testing::ValuesIn(Cont
 INSTANTIATE_TEST_SUITE_P(Backends, DeviceStoreContract, ::testing::ValuesIn(ContractBackends()),
                          NameOf);
 INSTANTIATE_TEST_SUITE_P(Backends, AuditTrailContract, ::testing::ValuesIn(ContractBackends()),
+                         NameOf);
+INSTANTIATE_TEST_SUITE_P(Backends, UploadCodeStoreContract, ::testing::ValuesIn(ContractBackends()),
                          NameOf);
 
 }  // namespace bluetrace::test

@@ -1,4 +1,4 @@
-// The messages of the client-server protocol, versions 1 and 2 (docs/PROTOCOL.md is the
+// The messages of the client-server protocol, versions 1 to 3 (docs/PROTOCOL.md is the
 // normative description; the codes and body layouts below are the same).
 //
 // One struct per message and `Message`, a variant over all of them. EncodeFrame turns a
@@ -44,8 +44,11 @@ enum class MessageType : std::uint8_t {
   kUploadChunk = 0x31,
   kUploadEnd = 0x32,
   kUploadAck = 0x33,
+  kCodedUploadBegin = 0x34,  // version 3
   kLogout = 0x40,
   kLogoutOk = 0x41,
+  kDeregister = 0x42,    // version 3
+  kDeregisterOk = 0x43,  // version 3
   kPing = 0x50,
   kPong = 0x51,
   kError = 0x7f,
@@ -67,7 +70,13 @@ enum class ErrorCode : std::uint16_t {
   kBusy = 11,                 // the server cannot serve this request now; retry later
   kTimeout = 12,              // the connection was idle or slow too long; the server closes
   kInternal = 13,             // a server fault; the client may retry later
+  kUploadCodeRequired = 14,   // uploads need a code, which needs protocol version 3
+  kWrongUploadCode = 15,      // the code is wrong, used, expired or another user's
+  kUploadQuota = 16,          // the user's uploads in the last 24 hours reached the limit
 };
+
+// HelloOk.flags (version 3 and later).
+inline constexpr std::uint8_t kHelloFlagUploadCodeRequired = 0x01;
 
 // The text the server sends in Welcome (docs/ORIGINAL.md §5).
 inline constexpr std::string_view kWelcomeText = "Welcome to the BlueTrace Simulator!";
@@ -85,6 +94,8 @@ struct HelloOk {
   std::string software;
   std::uint32_t max_frame_bytes = kDefaultMaxFrameBytes;  // largest N the server accepts
   std::uint64_t max_upload_bytes = 0;                     // largest UploadBegin.total_bytes
+  // Version 3 and later: on the wire only when `version` >= 3 (kHelloFlag*).
+  std::uint8_t flags = 0;
   friend bool operator==(const HelloOk&, const HelloOk&) = default;
 };
 struct Register {
@@ -172,6 +183,14 @@ struct UploadBegin {
   std::uint64_t total_bytes = 0;  // of the contact-log text that the chunks will carry
   friend bool operator==(const UploadBegin&, const UploadBegin&) = default;
 };
+// Version 3's UploadBegin: the upload code the health authority gave the user (as typed;
+// empty when the server does not require one).
+struct CodedUploadBegin {
+  static constexpr MessageType kType = MessageType::kCodedUploadBegin;
+  std::uint64_t total_bytes = 0;
+  util::SecretString code;
+  friend bool operator==(const CodedUploadBegin&, const CodedUploadBegin&) = default;
+};
 struct UploadChunk {
   static constexpr MessageType kType = MessageType::kUploadChunk;
   std::string data;  // the next bytes of the contact log; boundaries are arbitrary
@@ -194,6 +213,17 @@ struct LogoutOk {
   static constexpr MessageType kType = MessageType::kLogoutOk;
   friend bool operator==(const LogoutOk&, const LogoutOk&) = default;
 };
+// Version 3: withdraws consent. The logged-in user's password again; answered
+// DeregisterOk (and the server closes) once the account and its TempIDs are gone.
+struct Deregister {
+  static constexpr MessageType kType = MessageType::kDeregister;
+  util::SecretString password;
+  friend bool operator==(const Deregister&, const Deregister&) = default;
+};
+struct DeregisterOk {
+  static constexpr MessageType kType = MessageType::kDeregisterOk;
+  friend bool operator==(const DeregisterOk&, const DeregisterOk&) = default;
+};
 struct Ping {
   static constexpr MessageType kType = MessageType::kPing;
   std::uint64_t nonce = 0;
@@ -212,10 +242,11 @@ struct Error {
 };
 
 // Move-only, because Register and Login hold SecretStrings.
-using Message = std::variant<Hello, HelloOk, Register, RegisterOk, Login, Welcome, WrongPassword,
-                             Blocked, StillBlocked, Busy, TempIdRequest, TempIdResponse,
-                             UploadBegin, UploadChunk, UploadEnd, UploadAck, Logout, LogoutOk, Ping,
-                             Pong, Error, DeviceLogin, DeviceWelcome, RateLimited>;
+using Message =
+    std::variant<Hello, HelloOk, Register, RegisterOk, Login, Welcome, WrongPassword, Blocked,
+                 StillBlocked, Busy, TempIdRequest, TempIdResponse, UploadBegin, UploadChunk,
+                 UploadEnd, UploadAck, Logout, LogoutOk, Ping, Pong, Error, DeviceLogin,
+                 DeviceWelcome, RateLimited, CodedUploadBegin, Deregister, DeregisterOk>;
 
 MessageType TypeOf(const Message& message);
 

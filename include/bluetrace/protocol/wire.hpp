@@ -23,9 +23,10 @@
 namespace bluetrace::protocol {
 
 // The protocol versions this build speaks, oldest to newest; Hello/HelloOk negotiate one.
-// Version 2 adds device tokens (DeviceLogin, DeviceWelcome); version 1 stays served.
+// Version 2 adds device tokens (DeviceLogin, DeviceWelcome); version 3 upload codes
+// (HelloOk's flags, CodedUploadBegin) and Deregister. Versions 1 and 2 stay served.
 inline constexpr std::uint16_t kMinProtocolVersion = 1;
-inline constexpr std::uint16_t kProtocolVersion = 2;
+inline constexpr std::uint16_t kProtocolVersion = 3;
 // Every frame starts with a 4-byte big-endian length N (type byte + body), excluded from N.
 inline constexpr std::size_t kFrameHeaderBytes = 4;
 // The default largest N either side accepts (1 MiB); the server announces its own in HelloOk.

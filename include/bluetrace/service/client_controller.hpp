@@ -133,7 +133,22 @@ class ClientController {
     std::vector<protocol::ContactLogEntry> entries;
     std::uint32_t received = 0;
   };
-  virtual util::Result<UploadResult> UploadContactLog() = 0;
+  // `code`: the health authority's upload code as the user typed it, sent (protocol
+  // version 3) when the server requires one (upload_code_required()). kPermissionDenied
+  // when the server refuses the code (wrong, used, expired; the message says how many
+  // tries are left) or needs one this client cannot send.
+  virtual util::Result<UploadResult> UploadContactLog(const util::SecretString& code) = 0;
+  util::Result<UploadResult> UploadContactLog() { return UploadContactLog(util::SecretString()); }
+  // Whether the server said (HelloOk, version 3) that uploads need a code.
+  virtual bool upload_code_required() const = 0;
+
+  // Deregister (protocol version 3): withdraws consent; the server deletes the account and
+  // its TempIDs after checking `password`, then closes the connection. kPermissionDenied
+  // for a wrong password (the message says how many tries are left; the session goes on);
+  // kFailedPrecondition when the account is blocked (the server closed the connection),
+  // before a login, or when the server speaks an older version; kUnavailable when the
+  // connection is gone.
+  virtual util::Status Deregister(const util::SecretString& password) = 0;
 
   // Beacon <ip> <port>: sends the current TempID (fetching a fresh one first when there is
   // none or it expired); returns what was sent. kInvalidArgument for an `ip` that is no IP

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "bluetrace/service/account_removal.hpp"
 #include "bluetrace/service/auth_service.hpp"
 #include "bluetrace/service/console.hpp"
 #include "bluetrace/service/rate_limiter.hpp"
@@ -24,6 +25,7 @@
 #include "bluetrace/service/service_stats.hpp"
 #include "bluetrace/service/session.hpp"
 #include "bluetrace/service/tracing_service.hpp"
+#include "bluetrace/service/upload_code_service.hpp"
 #include "bluetrace/service/worker_pool.hpp"
 #include "bluetrace/store/file_system.hpp"
 #include "bluetrace/store/stores.hpp"
@@ -59,8 +61,11 @@ class ReportingService final : public SessionFactory {
 
   // Applies the TempID retention now (also run at start-up).
   util::Result<store::CompactionStats> CompactTempIds();
+  // Applies upload.report_retention now (also run at start-up): how many reports went.
+  util::Result<std::uint64_t> PruneReports();
 
-  // Re-reads credentials.txt and lockouts.txt (changes by bluetrace-admin).
+  // Re-reads credentials.txt and lockouts.txt (changes by bluetrace-admin), and drops the
+  // TempIDs of users bluetrace-admin removed meanwhile (store/files/withdrawals.hpp).
   util::Status ReloadUsers();
 
   // False while the audit log cannot be written (audited events are refused then).
@@ -79,9 +84,13 @@ class ReportingService final : public SessionFactory {
   const ServerConfig& config() const { return config_; }
 
  private:
-  explicit ReportingService(const ServerConfig& config);
+  ReportingService(const ServerConfig& config, store::FileSystem& fs, util::Clock& clock);
+  // The file backend: drops the TempIDs of users removed by bluetrace-admin.
+  util::Status ApplyWithdrawals();
 
   const ServerConfig config_;
+  store::FileSystem& fs_;
+  util::Clock& clock_;
   std::vector<std::string> notes_;
   std::vector<std::string> warnings_;
   ServiceStats stats_;
@@ -90,10 +99,13 @@ class ReportingService final : public SessionFactory {
   std::unique_ptr<KeyedRateLimiter> connection_limiter_;
   std::unique_ptr<KeyedRateLimiter> login_limiter_;
   std::unique_ptr<KeyedRateLimiter> tempid_limiter_;
+  std::unique_ptr<KeyedRateLimiter> code_address_limiter_;
   // Argon2 work, and blocking store work (fsyncs, report writes), off the I/O threads.
   std::unique_ptr<WorkerPool> auth_pool_;
   std::unique_ptr<WorkerPool> store_pool_;
   std::unique_ptr<AuthService> auth_;
+  std::unique_ptr<UploadCodeService> upload_codes_;  // null unless upload.require_code
+  std::unique_ptr<DeregistrationService> deregistration_;
   std::unique_ptr<TracingService> tracing_;
 };
 

@@ -60,6 +60,26 @@ struct ServerConfig {
   // did (the simulator's default); the packaged configuration keeps 21 days.
   std::int64_t tempid_retention_seconds = 0;
 
+  // --- [upload] (docs/SECURITY.md, "Upload codes")
+  // Uploads need a code issued by the health authority (bluetrace-admin code issue). Off
+  // by default, so the original's command line and a configuration without the key behave
+  // as the original; the packaged configuration turns it on.
+  bool upload_require_code = false;
+  std::int64_t upload_code_lifetime_seconds = 3600;  // a code expires this long after issue
+  std::uint32_t upload_code_max_failures = 5;        // wrong codes per user before a block
+  std::int64_t upload_code_block_seconds = 3600;     // how long that block lasts
+  // Wrong codes per source address per hour (in each server instance's memory).
+  std::uint32_t upload_code_failures_per_address = 20;
+  // The HMAC key codes are hashed with; empty: <state_dir>/upload-code.key, created (0600)
+  // when missing. Several PostgreSQL instances must share one file.
+  std::string upload_code_key_file;
+  // Uploads (reports) per user in any 24 hours; 0: no limit, as the original (the packaged
+  // configuration allows 10).
+  std::uint32_t upload_max_per_day = 0;
+  // Reports older than this are deleted at start-up and hourly; 0: kept for ever, as the
+  // original (the packaged configuration keeps 90 days).
+  std::int64_t report_retention_seconds = 0;
+
   // --- [tls]
   std::string certificate_file;         // empty: <state_dir>/server.crt, created when missing
   std::string private_key_file;         // empty: <state_dir>/server.key

@@ -11,6 +11,7 @@
 #include "bluetrace/store/stores.hpp"
 #include "bluetrace/util/clock.hpp"
 #include "bluetrace/util/random.hpp"
+#include "bluetrace/util/secret.hpp"
 #include "bluetrace/util/status.hpp"
 
 namespace bluetrace::service {
@@ -38,5 +39,14 @@ util::Result<store::PgPoolOptions> PostgresPoolOptions(const ServerConfig& confi
 // `random` must outlive the stores.
 util::Result<store::Stores> OpenStorage(const ServerConfig& config, store::FileSystem& fs,
                                         util::Clock& clock, util::Random& random);
+
+// The upload code key file: upload.code_key_file, or <state_dir>/upload-code.key.
+std::string UploadCodeKeyPath(const ServerConfig& config);
+
+// The upload codes' HMAC key (service/upload_code.hpp), created when missing. With the
+// PostgreSQL backend the file must be named (kInvalidArgument otherwise): every instance
+// needs the same key. Errors name the key upload.code_key_file.
+util::Result<util::SecretString> OpenUploadCodeKey(const ServerConfig& config,
+                                                   store::FileSystem& fs, util::Random& random);
 
 }  // namespace bluetrace::service

@@ -19,6 +19,7 @@
 #include "bluetrace/service/console.hpp"
 #include "bluetrace/service/rate_limiter.hpp"
 #include "bluetrace/service/service_stats.hpp"
+#include "bluetrace/service/upload_code_service.hpp"
 #include "bluetrace/service/worker_pool.hpp"
 #include "bluetrace/store/audit_trail.hpp"
 #include "bluetrace/store/report_store.hpp"
@@ -32,6 +33,8 @@ struct TracingOptions {
   std::int64_t tempid_lifetime_seconds = 15 * 60;
   protocol::TimeZoneMode time_mode = protocol::TimeZoneMode::kUtc;
   std::size_t max_upload_entries = 100000;
+  // Reports per user in any 24 hours (ReportStore::CountSince); 0: no limit.
+  std::uint32_t max_uploads_per_day = 0;
 };
 
 struct TracingDeps {
@@ -44,6 +47,8 @@ struct TracingDeps {
   util::Clock& clock;
   util::Random& random;
   ServiceStats& stats;
+  // Set when uploads need a code (upload.require_code); null: they need none.
+  UploadCodeService* upload_codes = nullptr;
 };
 
 enum class TracingStatus {
@@ -52,6 +57,9 @@ enum class TracingStatus {
   kBusy,         // the store pool is full, or the storage is unavailable; nothing was done
   kInvalid,      // the contact log is malformed; `error` says where
   kTooLarge,     // the contact log has too many entries
+  kWrongCode,    // the upload code was refused; `attempts_left` before a block
+  kCodeBlocked,  // too many wrong upload codes; `retry_after` says when to try again
+  kQuota,        // the user's uploads in the last 24 hours reached the limit
   kError,        // a store or the audit trail failed; `error` says how (for the log)
 };
 
@@ -64,8 +72,16 @@ struct TempIdOutcome {
 
 struct UploadOutcome {
   TracingStatus status = TracingStatus::kError;
-  std::uint32_t entries = 0;  // kDone: entries checked
+  std::uint32_t entries = 0;                 // kDone: entries checked
+  std::uint32_t attempts_left = 0;           // kWrongCode
+  std::chrono::milliseconds retry_after{0};  // kCodeBlocked
   std::string error;
+};
+
+// What authorises an upload besides the login (version 3's CodedUploadBegin).
+struct UploadAuth {
+  util::SecretString code;  // as typed; empty when the client sent none
+  std::string peer;         // source address: wrong codes are also counted per address
 };
 
 class TracingService {
@@ -80,8 +96,10 @@ class TracingService {
   // Checks the contact log `log_text` (the original's format) uploaded by `user`: resolves
   // every TempID in one lookup, writes the report for the health authority and records the
   // check in the audit trail (both durable before kDone; fail closed), then prints the
-  // original's console lines from the same result.
-  void CheckContactLog(const std::string& user, std::string log_text,
+  // original's console lines from the same result. Before the report, in this order: the
+  // daily upload budget (kQuota) and, when codes are required, the code (kWrongCode,
+  // kCodeBlocked); a malformed log or a spent budget does not spend the code.
+  void CheckContactLog(const std::string& user, std::string log_text, UploadAuth auth,
                        std::function<void(UploadOutcome)> done);
 
   // The session of `user` from `peer` is over: "<user> logout" on the console, whether the
@@ -89,6 +107,11 @@ class TracingService {
   void SessionEnded(const std::string& user, const std::string& peer, bool logged_out);
 
  private:
+  // The budget and the code of an upload (see CheckContactLog); false with `o` filled in
+  // when the upload is refused. Blocking: runs on the store pool.
+  bool Authorise(const std::string& user, std::int64_t now, const UploadAuth& auth,
+                 UploadOutcome& o);
+
   TracingDeps deps_;
   const TracingOptions options_;
 };

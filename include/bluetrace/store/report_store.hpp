@@ -50,6 +50,13 @@ class ReportStore {
   // The text of one report. kInvalidArgument for a name that is not a report's,
   // kNotFound for one that does not exist.
   virtual util::Result<std::string> Read(std::string_view name) const = 0;
+  // How many reports of `uploader` were received at or after `since` (unix seconds): the
+  // per-user upload budget, shared by every handle.
+  virtual util::Result<std::uint64_t> CountSince(std::string_view uploader,
+                                                 std::int64_t since) const = 0;
+  // Deletes the reports received before `cutoff` (unix seconds): the report retention.
+  // Returns how many went.
+  virtual util::Result<std::uint64_t> PruneBefore(std::int64_t cutoff) = 0;
 };
 
 }  // namespace bluetrace::store

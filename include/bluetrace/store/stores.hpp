@@ -12,6 +12,7 @@
 #include "bluetrace/store/lockout_store.hpp"
 #include "bluetrace/store/report_store.hpp"
 #include "bluetrace/store/tempid_store.hpp"
+#include "bluetrace/store/upload_code_store.hpp"
 #include "bluetrace/store/user_store.hpp"
 
 namespace bluetrace::store {
@@ -26,6 +27,10 @@ struct Stores {
   std::unique_ptr<ReportStore> reports;
   std::unique_ptr<DeviceStore> devices;  // may be null: no device tokens
   std::unique_ptr<AuditTrail> audit;
+  std::unique_ptr<UploadCodeStore> upload_codes;
+  // Wrong upload codes per user: a second lockout store under the upload-code policy
+  // (its own file or table, so it never mixes with login failures).
+  std::unique_ptr<LockoutStore> code_failures;
   // What opening found and repaired, for the log (info), and what an operator must hear
   // of (warning).
   std::vector<std::string> notes;

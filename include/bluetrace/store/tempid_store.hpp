@@ -72,6 +72,10 @@ class TempIdStore {
 
   // Drops the records that expired more than the configured retention ago.
   virtual util::Result<CompactionStats> Compact() = 0;
+  // Drops every record of `user` (canonical), expired or not: the withdrawal of consent.
+  // When it returns OK, no handle finds them (the file backend: this handle, the one
+  // writing process) and the removal is durable. Returns how many were dropped.
+  virtual util::Result<std::uint64_t> RemoveUser(std::string_view user) = 0;
 
   virtual std::size_t size() const = 0;
   virtual TempIdStoreStats stats() const = 0;

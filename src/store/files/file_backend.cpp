@@ -7,6 +7,7 @@
 #include "bluetrace/store/files/file_lockout_store.hpp"
 #include "bluetrace/store/files/file_report_store.hpp"
 #include "bluetrace/store/files/file_tempid_store.hpp"
+#include "bluetrace/store/files/file_upload_code_store.hpp"
 #include "bluetrace/store/files/file_user_store.hpp"
 #include "bluetrace/store/files/state_dir.hpp"
 #include "bluetrace/util/plural.hpp"
@@ -68,6 +69,11 @@ Result<Stores> OpenFileBackend(FileSystem& fs, util::Clock& clock, util::Random&
   BLUETRACE_ASSIGN_OR_RETURN(s.devices,
                              FileDeviceStore::Open(fs, clock, dir.devices(), &devices_note));
   if (!devices_note.empty()) s.notes.push_back(devices_note);
+  BLUETRACE_ASSIGN_OR_RETURN(
+      s.upload_codes, FileUploadCodeStore::Open(fs, dir.upload_codes(), dir.upload_codes_lock()));
+  BLUETRACE_ASSIGN_OR_RETURN(
+      s.code_failures, FileLockoutStore::Open(fs, dir.code_failures(), options.code_lockout, clock,
+                                              dir.code_failures_lock()));
   return s;
 }
 

@@ -34,6 +34,31 @@ Result<std::vector<std::string>> FileReportStore::List() const {
   return out;
 }
 
+Result<std::uint64_t> FileReportStore::CountSince(std::string_view uploader,
+                                                  std::int64_t since) const {
+  BLUETRACE_ASSIGN_OR_RETURN(auto names, fs_.ListDir(dir_));
+  const std::string canonical =
+      "+" + std::string(uploader.substr(uploader.starts_with('+') ? 1 : 0));
+  std::uint64_t n = 0;
+  for (const auto& name : names) {
+    auto parts = ParseReportName(name);
+    if (parts.ok() && parts->uploader == canonical && parts->received_at >= since) ++n;
+  }
+  return n;
+}
+
+Result<std::uint64_t> FileReportStore::PruneBefore(std::int64_t cutoff) {
+  BLUETRACE_ASSIGN_OR_RETURN(auto names, fs_.ListDir(dir_));
+  std::uint64_t n = 0;
+  for (const auto& name : names) {
+    auto parts = ParseReportName(name);
+    if (!parts.ok() || parts->received_at >= cutoff) continue;
+    BLUETRACE_RETURN_IF_ERROR(fs_.RemoveFile(JoinPath(dir_, name)));
+    ++n;
+  }
+  return n;
+}
+
 Result<std::string> FileReportStore::Read(std::string_view name) const {
   if (!IsReportName(name)) {
     return util::InvalidArgument("'" + std::string(name) + "' is not a report name");

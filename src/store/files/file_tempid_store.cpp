@@ -440,6 +440,17 @@ util::Result<CompactionStats> FileTempIdStore::Compact() {
   return CompactWith(rule);
 }
 
+util::Result<std::uint64_t> FileTempIdStore::RemoveUser(std::string_view user) {
+  if (user.empty()) return util::InvalidArgument("no user named");
+  // The compaction with one more reason to drop a record and no retention cutoff, so the
+  // file never holds a half-removed user and the store keeps one rewrite path.
+  KeepRule rule;
+  rule.cutoff = std::numeric_limits<std::int64_t>::min();
+  rule.drop_user = std::string(user);
+  BLUETRACE_ASSIGN_OR_RETURN(const CompactionStats stats, CompactWith(rule));
+  return stats.records_dropped;
+}
+
 util::Result<CompactionStats> FileTempIdStore::CompactWith(const KeepRule& rule) {
   util::MutexLock compact_lock(compact_mu_);
   Copier copier;

@@ -10,6 +10,7 @@
 #include "bluetrace/store/postgres/pg_lockout_store.hpp"
 #include "bluetrace/store/postgres/pg_report_store.hpp"
 #include "bluetrace/store/postgres/pg_tempid_store.hpp"
+#include "bluetrace/store/postgres/pg_upload_code_store.hpp"
 #include "bluetrace/store/postgres/pg_user_store.hpp"
 
 namespace bluetrace::store {
@@ -35,6 +36,10 @@ Result<Stores> OpenPgBackend(util::Clock& clock, util::Random& random,
   s.reports = PgReportStore::Open(*pool);
   s.devices = PgDeviceStore::Open(*pool, clock);
   s.audit = PgAuditTrail::Open(*pool, clock);
+  s.upload_codes = PgUploadCodeStore::Open(*pool);
+  BLUETRACE_ASSIGN_OR_RETURN(
+      s.code_failures,
+      PgLockoutStore::Open(*pool, options.code_lockout, clock, PgLockoutStore::kUploadCodeTable));
   s.notes.push_back("PostgreSQL: schema version " + std::to_string(kSchemaVersion) + ", pool of " +
                     std::to_string(options.pool.size) + " connections");
   return s;

@@ -37,9 +37,33 @@ DELETE FROM lockouts WHERE key IN (
 }  // namespace
 
 Result<std::unique_ptr<PgLockoutStore>> PgLockoutStore::Open(PgPool& pool, LockoutPolicy policy,
-                                                             const util::Clock& clock) {
+                                                             const util::Clock& clock,
+                                                             std::string_view table) {
   BLUETRACE_RETURN_IF_ERROR(ValidateLockoutPolicy(policy));
-  return std::unique_ptr<PgLockoutStore>(new PgLockoutStore(pool, policy, clock));
+  if (table != kLoginTable && table != kUploadCodeTable) {
+    return util::InvalidArgument("no lockout table " + std::string(table));
+  }
+  return std::unique_ptr<PgLockoutStore>(new PgLockoutStore(pool, policy, clock, table));
+}
+
+PgLockoutStore::PgLockoutStore(PgPool& pool, LockoutPolicy policy, const util::Clock& clock,
+                               std::string_view table)
+    : pool_(pool), policy_(policy), clock_(clock), table_(table) {}
+
+// The table name is one of two constants (checked in Open), never a value from outside.
+std::string PgLockoutStore::Sql(std::string_view sql) const {
+  std::string out;
+  constexpr std::string_view kName = "lockouts";
+  for (std::size_t pos = 0;;) {
+    const std::size_t at = sql.find(kName, pos);
+    if (at == std::string_view::npos) {
+      out.append(sql.substr(pos));
+      return out;
+    }
+    out.append(sql.substr(pos, at - pos));
+    out.append(table_);
+    pos = at + kName.size();
+  }
 }
 
 BlockState PgLockoutStore::Check(std::string_view key) const {
@@ -47,8 +71,8 @@ BlockState PgLockoutStore::Check(std::string_view key) const {
   auto conn = pool_.Acquire();
   if (!conn.ok()) return BlockState{};
   auto res = (*conn)->Exec("check lockout",
-                           "SELECT blocked_until FROM lockouts WHERE key = $1 AND "
-                           "blocked_until > $2::bigint",
+                           Sql("SELECT blocked_until FROM lockouts WHERE key = $1 AND "
+                               "blocked_until > $2::bigint"),
                            {std::string(key), std::to_string(now)});
   if (!res.ok() || res->rows() == 0) return BlockState{};
   auto until = res->GetInt(0, 0);
@@ -61,14 +85,14 @@ Result<FailureResult> PgLockoutStore::RecordFailure(std::string_view key, bool k
   BLUETRACE_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
   BLUETRACE_ASSIGN_OR_RETURN(
       auto res,
-      conn->Exec("record login failure", kRecordFailure,
+      conn->Exec("record login failure", Sql(kRecordFailure),
                  {std::string(key), std::to_string(now), std::to_string(policy_.max_failures),
                   std::to_string(policy_.block_seconds), known_user ? "t" : "f"}));
   BLUETRACE_ASSIGN_OR_RETURN(std::int64_t failures, res.GetInt(0, 0));
   BLUETRACE_ASSIGN_OR_RETURN(std::int64_t blocked_until, res.GetInt(0, 1));
   if (!known_user) {
     // The failure is counted either way; a prune that fails is caught up by the next.
-    (void)conn->Exec("forget unknown names", kForgetUnknown,
+    (void)conn->Exec("forget unknown names", Sql(kForgetUnknown),
                      {std::to_string(policy_.max_unknown_entries)});
   }
   if (blocked_until > now) return FailureResult{true, 0, blocked_until - now};
@@ -79,7 +103,7 @@ Result<FailureResult> PgLockoutStore::RecordFailure(std::string_view key, bool k
 Status PgLockoutStore::RecordSuccess(std::string_view key) {
   BLUETRACE_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
   return conn
-      ->Exec("record login success", "DELETE FROM lockouts WHERE key = $1", {std::string(key)})
+      ->Exec("record login success", Sql("DELETE FROM lockouts WHERE key = $1"), {std::string(key)})
       .status();
 }
 
@@ -88,7 +112,8 @@ Status PgLockoutStore::Unblock(std::string_view key) {
   BLUETRACE_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
   BLUETRACE_ASSIGN_OR_RETURN(
       auto res,
-      conn->Exec("unblock", "DELETE FROM lockouts WHERE key = $1 AND blocked_until > $2::bigint",
+      conn->Exec("unblock",
+                 Sql("DELETE FROM lockouts WHERE key = $1 AND blocked_until > $2::bigint"),
                  {std::string(key), std::to_string(now)}));
   if (res.affected_rows() == 0) return util::NotFound(std::string(key) + " is not blocked");
   return Status::Ok();
@@ -101,8 +126,8 @@ std::vector<BlockedUser> PgLockoutStore::ListBlocked() const {
   if (!conn.ok()) return out;
   // COLLATE "C": byte order, as std::string compares.
   auto res = (*conn)->Exec("list blocked",
-                           "SELECT key, blocked_until, known FROM lockouts "
-                           "WHERE blocked_until > $1::bigint ORDER BY key COLLATE \"C\"",
+                           Sql("SELECT key, blocked_until, known FROM lockouts "
+                               "WHERE blocked_until > $1::bigint ORDER BY key COLLATE \"C\""),
                            {std::to_string(now)});
   if (!res.ok()) return out;
   for (int i = 0; i < res->rows(); ++i) {

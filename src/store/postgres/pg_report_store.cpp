@@ -35,6 +35,26 @@ Result<std::vector<std::string>> PgReportStore::List() const {
   return names;
 }
 
+Result<std::uint64_t> PgReportStore::CountSince(std::string_view uploader,
+                                                std::int64_t since) const {
+  BLUETRACE_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  BLUETRACE_ASSIGN_OR_RETURN(auto res,
+                             conn->Exec("count reports",
+                                        "SELECT count(*) FROM reports WHERE uploader = $1 AND "
+                                        "received_at >= $2::bigint",
+                                        {std::string(uploader), std::to_string(since)}));
+  BLUETRACE_ASSIGN_OR_RETURN(const std::int64_t n, res.GetInt(0, 0));
+  return static_cast<std::uint64_t>(n);
+}
+
+Result<std::uint64_t> PgReportStore::PruneBefore(std::int64_t cutoff) {
+  BLUETRACE_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  BLUETRACE_ASSIGN_OR_RETURN(
+      auto res, conn->Exec("prune reports", "DELETE FROM reports WHERE received_at < $1",
+                           {std::to_string(cutoff)}));
+  return res.affected_rows();
+}
+
 Result<std::string> PgReportStore::Read(std::string_view name) const {
   if (!IsReportName(name)) {
     return util::InvalidArgument("'" + std::string(name) + "' is not a report name");

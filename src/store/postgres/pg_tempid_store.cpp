@@ -222,6 +222,14 @@ Result<std::vector<std::optional<TempIdRecord>>> PgTempIdStore::LookupAll(
   return out;
 }
 
+Result<std::uint64_t> PgTempIdStore::RemoveUser(std::string_view user) {
+  BLUETRACE_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  BLUETRACE_ASSIGN_OR_RETURN(
+      auto res, conn->Exec("remove a user's tempids", "DELETE FROM tempids WHERE phone = $1",
+                           {std::string(user)}));
+  return res.affected_rows();
+}
+
 Result<CompactionStats> PgTempIdStore::Compact() {
   const std::int64_t now = clock_.NowUnixSeconds();
   // Days before cutoff_day hold only records that expired more than the retention ago;

@@ -21,13 +21,14 @@
 #include "bluetrace/store/lockout_store.hpp"
 #include "bluetrace/store/report_store.hpp"
 #include "bluetrace/store/tempid_store.hpp"
+#include "bluetrace/store/upload_code_store.hpp"
 #include "bluetrace/store/user_store.hpp"
 #include "bluetrace/util/clock.hpp"
 #include "support/fake_random.hpp"
 
 namespace bluetrace::test {
 
-enum class StoreKind { kUsers, kLockouts, kTempIds, kReports, kDevices, kAudit };
+enum class StoreKind { kUsers, kLockouts, kTempIds, kReports, kDevices, kAudit, kUploadCodes };
 
 class BackendHarness {
  public:
@@ -42,6 +43,9 @@ class BackendHarness {
   virtual std::unique_ptr<store::ReportStore> OpenReports() = 0;
   virtual std::unique_ptr<store::DeviceStore> OpenDevices() = 0;
   virtual std::unique_ptr<store::AuditTrail> OpenAudit() = 0;
+  virtual std::unique_ptr<store::UploadCodeStore> OpenUploadCodes() = 0;
+  // The wrong-upload-code counts: a lockout store apart from the login one.
+  virtual std::unique_ptr<store::LockoutStore> OpenCodeFailures(const store::LockoutPolicy& p) = 0;
   // The records of the audit trail as "<event> <key>=<value>..." lines, oldest first,
   // after checking that they form one unbroken chain (a test failure otherwise).
   virtual std::vector<std::string> AuditRecords() = 0;
@@ -103,6 +107,10 @@ class ReportStoreContract : public StoreContract {
 class DeviceStoreContract : public StoreContract {
  protected:
   DeviceStoreContract() : StoreContract(StoreKind::kDevices) {}
+};
+class UploadCodeStoreContract : public StoreContract {
+ protected:
+  UploadCodeStoreContract() : StoreContract(StoreKind::kUploadCodes) {}
 };
 class AuditTrailContract : public StoreContract {
  protected:

@@ -22,6 +22,7 @@ struct FileBackendOptions {
   std::string state_dir;  // must exist (RequireStateDirectory)
   Argon2Params argon2;
   LockoutPolicy lockout;
+  LockoutPolicy code_lockout;  // wrong upload codes per user
   protocol::TimeZoneMode time_mode = protocol::TimeZoneMode::kUtc;
   std::int64_t tempid_retention_seconds = 0;  // 0: keep every TempID
 };

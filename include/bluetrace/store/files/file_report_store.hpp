@@ -33,6 +33,10 @@ class FileReportStore final : public ReportStore {
 
   // The text of one report. kInvalidArgument for a name that is not a report's.
   Result<std::string> Read(std::string_view name) const override;
+  // From the names alone (one directory listing).
+  Result<std::uint64_t> CountSince(std::string_view uploader, std::int64_t since) const override;
+  // By the time in each name; one unlink per report.
+  Result<std::uint64_t> PruneBefore(std::int64_t cutoff) override;
 
   const std::string& dir() const { return dir_; }
 

@@ -131,6 +131,12 @@ class FileTempIdStore final : public TempIdStore {
   // has failed.
   util::Result<CompactionStats> Compact() override;
 
+  // Drops every record of `user`: the same rewrite as Compact() with one more filter (and no
+  // retention cutoff), so the file never holds a half-removed user and the store's one
+  // rewrite path stays the only one. The records leave the index when the rewrite is
+  // durable, before it returns. Costs a full rewrite of the file: withdrawals are rare.
+  util::Result<std::uint64_t> RemoveUser(std::string_view user) override;
+
   std::size_t size() const override;
   // Bytes held by the index (see TempIdIndex::MemoryBytes).
   std::uint64_t MemoryBytes() const;
@@ -148,11 +154,14 @@ class FileTempIdStore final : public TempIdStore {
   // KeepsEveryRecordExpiringFrom.
   struct KeepRule {
     std::int64_t cutoff = 0;  // the retention: records with expiry < cutoff go
-    bool Keeps(const protocol::TempIdRecord& record) const { return record.expiry >= cutoff; }
+    std::string drop_user;    // when set, this user's records go too (RemoveUser)
+    bool Keeps(const protocol::TempIdRecord& record) const {
+      return record.expiry >= cutoff && (drop_user.empty() || record.user != drop_user);
+    }
     // True when the rule keeps every record whose expiry is >= `earliest_expiry`, so a
     // file whose records all expire then or later needs no rewrite.
     bool KeepsEveryRecordExpiringFrom(std::int64_t earliest_expiry) const {
-      return earliest_expiry >= cutoff;
+      return drop_user.empty() && earliest_expiry >= cutoff;
     }
   };
 

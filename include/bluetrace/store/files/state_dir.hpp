@@ -20,6 +20,9 @@ class StateDir {
   static constexpr char kDevices[] = "devices.txt";
   static constexpr char kAuditLog[] = "audit.log";
   static constexpr char kReports[] = "reports";  // a directory, one file per report
+  static constexpr char kUploadCodes[] = "upload-codes.txt";
+  static constexpr char kCodeFailures[] = "upload-code-failures.txt";
+  static constexpr char kCodeKey[] = "upload-code.key";  // the default upload.code_key_file
   // Locks: the running server holds kServerLock for its lifetime (one server per
   // directory); every process that rewrites credentials.txt, lockouts.txt or appends to
   // audit.log holds that file's lock meanwhile.
@@ -27,6 +30,8 @@ class StateDir {
   static constexpr char kCredentialsLock[] = ".lock-credentials";
   static constexpr char kLockoutsLock[] = ".lock-lockouts";
   static constexpr char kAuditLock[] = ".lock-audit";
+  static constexpr char kUploadCodesLock[] = ".lock-upload-codes";
+  static constexpr char kCodeFailuresLock[] = ".lock-upload-code-failures";
   // Modes: state files hold secrets or personal data and are the service user's only;
   // reports are readable by the health authority's group.
   static constexpr mode_t kFileMode = 0600;
@@ -46,10 +51,14 @@ class StateDir {
   std::string audit_log() const { return Path(kAuditLog); }
   std::string reports() const { return Path(kReports); }
   std::string server_lock() const { return Path(kServerLock); }
+  std::string upload_codes() const { return Path(kUploadCodes); }
+  std::string code_failures() const { return Path(kCodeFailures); }
 
   InterProcessLock credentials_lock() const { return {Path(kCredentialsLock)}; }
   InterProcessLock lockouts_lock() const { return {Path(kLockoutsLock)}; }
   std::string audit_lock() const { return Path(kAuditLock); }
+  InterProcessLock upload_codes_lock() const { return {Path(kUploadCodesLock)}; }
+  InterProcessLock code_failures_lock() const { return {Path(kCodeFailuresLock)}; }
 
  private:
   std::string root_;

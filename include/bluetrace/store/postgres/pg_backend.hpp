@@ -21,6 +21,7 @@ struct PgBackendOptions {
   PgPoolOptions pool;
   Argon2Params argon2;
   LockoutPolicy lockout;
+  LockoutPolicy code_lockout;                 // wrong upload codes per user
   std::int64_t tempid_retention_seconds = 0;  // 0: keep every TempID
 };
 

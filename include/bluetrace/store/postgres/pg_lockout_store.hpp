@@ -16,6 +16,10 @@
 // error channel, then answer "not blocked" and an empty list: with the users table in the
 // same database, no password is checked meanwhile anyway.
 //
+// The same statements serve a second table of the same shape, `upload_code_failures`
+// (packaging/sql/003_upload_codes.sql): the wrong upload codes per user, counted and
+// blocked by the same rules under their own policy.
+//
 // Thread-safe. The pool and the clock must outlive the store.
 #pragma once
 
@@ -31,9 +35,14 @@ namespace bluetrace::store {
 
 class PgLockoutStore final : public LockoutStore {
  public:
-  // Errors: ValidateLockoutPolicy's. Does not touch the database.
+  static constexpr char kLoginTable[] = "lockouts";
+  static constexpr char kUploadCodeTable[] = "upload_code_failures";
+
+  // Errors: ValidateLockoutPolicy's; kInvalidArgument for a `table` other than the two
+  // above. Does not touch the database.
   static Result<std::unique_ptr<PgLockoutStore>> Open(PgPool& pool, LockoutPolicy policy,
-                                                      const util::Clock& clock);
+                                                      const util::Clock& clock,
+                                                      std::string_view table = kLoginTable);
 
   PgLockoutStore(const PgLockoutStore&) = delete;
   PgLockoutStore& operator=(const PgLockoutStore&) = delete;
@@ -47,12 +56,15 @@ class PgLockoutStore final : public LockoutStore {
   Status Reload() override { return Status::Ok(); }
 
  private:
-  PgLockoutStore(PgPool& pool, LockoutPolicy policy, const util::Clock& clock)
-      : pool_(pool), policy_(policy), clock_(clock) {}
+  PgLockoutStore(PgPool& pool, LockoutPolicy policy, const util::Clock& clock,
+                 std::string_view table);
+  // `sql` with every "lockouts" replaced by this store's table.
+  std::string Sql(std::string_view sql) const;
 
   PgPool& pool_;
   const LockoutPolicy policy_;
   const util::Clock& clock_;
+  const std::string table_;
 };
 
 }  // namespace bluetrace::store

@@ -40,6 +40,9 @@ class PgReportStore final : public ReportStore {
   // kInvalidArgument for a name that is not a report's (checked before any query),
   // kNotFound for one that does not exist, the database's errors.
   Result<std::string> Read(std::string_view name) const override;
+  // One count over the uploader's rows (reports_received_at narrows it to the window).
+  Result<std::uint64_t> CountSince(std::string_view uploader, std::int64_t since) const override;
+  Result<std::uint64_t> PruneBefore(std::int64_t cutoff) override;
 
  private:
   explicit PgReportStore(PgPool& pool) : pool_(pool) {}

@@ -94,6 +94,8 @@ class PgTempIdStore final : public TempIdStore {
   // partitions are counted first); records_kept is the planner's estimate (pg_class
   // reltuples; 0 for partitions never analyzed); the byte counts stay 0.
   Result<CompactionStats> Compact() override;
+  // One DELETE by phone, through the tempids_phone index (003_upload_codes.sql).
+  Result<std::uint64_t> RemoveUser(std::string_view user) override;
 
   // SELECT count(*); 0 when the database fails.
   std::size_t size() const override;

@@ -1,0 +1,55 @@
+// FileUploadCodeStore: the UploadCodeStore of upload-codes.txt (contract:
+// store/upload_code_store.hpp), one line "<phone> <digest> <issued_at> <expires_at>" per
+// live code, in byte order. The file is small (one line per code issued within its
+// lifetime), so every operation re-reads it and replaces it atomically while holding an
+// inter-process lock: bluetrace-admin (`code issue`) and the server change it safely at
+// the same time, and a redeemed code is gone for both before Redeem returns. Expired
+// codes are dropped by the next rewrite. Thread-safe; the FileSystem must outlive it.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "bluetrace/store/file_system.hpp"
+#include "bluetrace/store/upload_code_store.hpp"
+#include "bluetrace/util/thread_annotations.hpp"
+
+namespace bluetrace::store {
+
+class FileUploadCodeStore final : public UploadCodeStore {
+ public:
+  // Checks that `path` (a missing file is an empty store) parses: a malformed line is
+  // kInvalidArgument naming the file and the line. `lock` coordinates the rewrites with
+  // other processes; empty: none.
+  static Result<std::unique_ptr<FileUploadCodeStore>> Open(FileSystem& fs, std::string path,
+                                                           InterProcessLock lock);
+
+  FileUploadCodeStore(const FileUploadCodeStore&) = delete;
+  FileUploadCodeStore& operator=(const FileUploadCodeStore&) = delete;
+
+  util::Status Put(const UploadCodeRecord& record) override;
+  util::Result<RedeemResult> Redeem(std::string_view phone, std::string_view digest,
+                                    std::int64_t now) override;
+  util::Status RemoveUser(std::string_view phone) override;
+
+ private:
+  using Codes = std::map<std::string, UploadCodeRecord, std::less<>>;
+
+  FileUploadCodeStore(FileSystem& fs, std::string path, InterProcessLock lock)
+      : fs_(fs), path_(std::move(path)), lock_(std::move(lock)) {}
+
+  Result<Codes> Load() const;
+  util::Status Save(const Codes& codes, std::int64_t now) const;
+  // Runs `change` on the file's codes under the locks and writes them back when it
+  // returns true.
+  template <typename Fn>
+  util::Status Change(Fn change);
+
+  FileSystem& fs_;
+  const std::string path_;
+  const InterProcessLock lock_;
+  util::Mutex mu_;  // serialises this process's read-change-write cycles
+};
+
+}  // namespace bluetrace::store
