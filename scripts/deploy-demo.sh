@@ -253,6 +253,7 @@ GRANT USAGE ON SCHEMA public TO bluetrace;
 GRANT SELECT, INSERT, UPDATE, DELETE ON users, lockouts TO bluetrace;
 GRANT SELECT, INSERT, DELETE ON tempids, devices TO bluetrace;
 GRANT SELECT, INSERT ON reports, audit TO bluetrace;
+GRANT SELECT, INSERT, UPDATE, DELETE ON console_staff, console_sessions, contact_status TO bluetrace;
 GRANT SELECT ON schema_version TO bluetrace;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO bluetrace;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO bluetrace;

@@ -17,9 +17,11 @@
 #include <vector>
 
 #include "bluetrace/store/audit_trail.hpp"
+#include "bluetrace/store/contact_status_store.hpp"
 #include "bluetrace/store/device_store.hpp"
 #include "bluetrace/store/lockout_store.hpp"
 #include "bluetrace/store/report_store.hpp"
+#include "bluetrace/store/staff_store.hpp"
 #include "bluetrace/store/tempid_store.hpp"
 #include "bluetrace/store/user_store.hpp"
 #include "bluetrace/util/clock.hpp"
@@ -27,7 +29,16 @@
 
 namespace bluetrace::test {
 
-enum class StoreKind { kUsers, kLockouts, kTempIds, kReports, kDevices, kAudit };
+enum class StoreKind {
+  kUsers,
+  kLockouts,
+  kTempIds,
+  kReports,
+  kDevices,
+  kAudit,
+  kStaff,
+  kContactStatuses
+};
 
 class BackendHarness {
  public:
@@ -42,6 +53,11 @@ class BackendHarness {
   virtual std::unique_ptr<store::ReportStore> OpenReports() = 0;
   virtual std::unique_ptr<store::DeviceStore> OpenDevices() = 0;
   virtual std::unique_ptr<store::AuditTrail> OpenAudit() = 0;
+  virtual std::unique_ptr<store::StaffStore> OpenStaff() = 0;
+  virtual std::unique_ptr<store::ContactStatusStore> OpenContactStatuses() = 0;
+  // Whether sessions made through one handle are found through another (several server
+  // instances on one storage); the file backend keeps them in the handle.
+  virtual bool shared_sessions() const = 0;
   // The records of the audit trail as "<event> <key>=<value>..." lines, oldest first,
   // after checking that they form one unbroken chain (a test failure otherwise).
   virtual std::vector<std::string> AuditRecords() = 0;
@@ -107,6 +123,14 @@ class DeviceStoreContract : public StoreContract {
 class AuditTrailContract : public StoreContract {
  protected:
   AuditTrailContract() : StoreContract(StoreKind::kAudit) {}
+};
+class StaffStoreContract : public StoreContract {
+ protected:
+  StaffStoreContract() : StoreContract(StoreKind::kStaff) {}
+};
+class ContactStatusStoreContract : public StoreContract {
+ protected:
+  ContactStatusStoreContract() : StoreContract(StoreKind::kContactStatuses) {}
 };
 
 }  // namespace bluetrace::test

@@ -20,6 +20,8 @@ class StateDir {
   static constexpr char kDevices[] = "devices.txt";
   static constexpr char kAuditLog[] = "audit.log";
   static constexpr char kReports[] = "reports";  // a directory, one file per report
+  static constexpr char kStaff[] = "staff.txt";  // the console's staff accounts
+  static constexpr char kContactStatus[] = "contact_status.txt";  // tracers' statuses, notes
   // Locks: the running server holds kServerLock for its lifetime (one server per
   // directory); every process that rewrites credentials.txt, lockouts.txt or appends to
   // audit.log holds that file's lock meanwhile.
@@ -27,6 +29,8 @@ class StateDir {
   static constexpr char kCredentialsLock[] = ".lock-credentials";
   static constexpr char kLockoutsLock[] = ".lock-lockouts";
   static constexpr char kAuditLock[] = ".lock-audit";
+  static constexpr char kStaffLock[] = ".lock-staff";
+  static constexpr char kContactStatusLock[] = ".lock-contact-status";
   // Modes: state files hold secrets or personal data and are the service user's only;
   // reports are readable by the health authority's group.
   static constexpr mode_t kFileMode = 0600;
@@ -46,10 +50,14 @@ class StateDir {
   std::string audit_log() const { return Path(kAuditLog); }
   std::string reports() const { return Path(kReports); }
   std::string server_lock() const { return Path(kServerLock); }
+  std::string staff() const { return Path(kStaff); }
+  std::string contact_status() const { return Path(kContactStatus); }
 
   InterProcessLock credentials_lock() const { return {Path(kCredentialsLock)}; }
   InterProcessLock lockouts_lock() const { return {Path(kLockoutsLock)}; }
   std::string audit_lock() const { return Path(kAuditLock); }
+  InterProcessLock staff_lock() const { return {Path(kStaffLock)}; }
+  InterProcessLock contact_status_lock() const { return {Path(kContactStatusLock)}; }
 
  private:
   std::string root_;
