@@ -22,3 +22,9 @@ bluetrace_test(apps multi_instance)
 add_dependencies(multi_instance_test bluetrace-server bluetrace-client bluetrace-admin)
 bluetrace_test(apps admin_db)
 add_dependencies(admin_db_test bluetrace-admin)
+# The console in a real browser (headless Chromium, chromedriver, python3-selenium).
+add_test(NAME console_browser
+  COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/apps/console_browser_test.py
+    --bin ${PROJECT_BINARY_DIR}/bin --source ${PROJECT_SOURCE_DIR}
+    --out ${CMAKE_CURRENT_BINARY_DIR}/console_browser)
+set_tests_properties(console_browser PROPERTIES LABELS apps TIMEOUT 240)
