@@ -262,8 +262,16 @@ ConsoleResponse ConsoleRouter::Handle(const ConsoleRequest& req) {
     if (!parsed.ok()) return ErrorPage(nullptr, 400, "Bad form", parsed.status().message());
     form = std::move(*parsed);
   }
+  if (get && path == "/favicon.ico") {  // none; and no redirect to /login for it
+    ConsoleResponse r;
+    r.status = 404;
+    r.content_type = "text/plain; charset=utf-8";
+    return r;
+  }
   if (path == "/login") {
-    if (get) return LoginForm("", "", 200);
+    // The pre-session token stays what the cookie holds, so that a second login page (a
+    // second tab) does not invalidate the first one's form.
+    if (get) return LoginForm("", "", 200, CookieValue(req.cookie, kLoginCookie));
     // The pre-session CSRF check (double submit).
     service::StaffIdentity login_form;
     login_form.csrf_token = CookieValue(req.cookie, kLoginCookie);
@@ -308,10 +316,14 @@ ConsoleResponse ConsoleRouter::Handle(const ConsoleRequest& req) {
   return ErrorPage(&*who, 404, "Not found", "No such page.");
 }
 
-ConsoleResponse ConsoleRouter::LoginForm(std::string error, std::string name, int status) {
+ConsoleResponse ConsoleRouter::LoginForm(std::string error, std::string name, int status,
+                                         std::string token) {
+  const bool reuse = token.size() == 64 && std::all_of(token.begin(), token.end(), [](char c) {
+                       return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                     });
   std::vector<std::uint8_t> bytes(32);
-  std::string token;
-  if (random_.Fill(bytes).ok()) {
+  if (!reuse) token.clear();
+  if (!reuse && random_.Fill(bytes).ok()) {
     static constexpr char kHex[] = "0123456789abcdef";
     for (auto b : bytes) {
       token += kHex[b >> 4];
@@ -333,12 +345,12 @@ ConsoleResponse ConsoleRouter::LoginPost(const ConsoleRequest& req) {
   if (!login.ok()) {
     const auto code = login.status().code();
     if (code == util::StatusCode::kPermissionDenied) {
-      return LoginForm("Wrong name or password.", name, 401);
+      return LoginForm("Wrong name or password.", name, 401, CookieValue(req.cookie, kLoginCookie));
     }
     if (code == util::StatusCode::kUnavailable &&
         login.status().message().rfind("too many failed logins", 0) == 0) {
       return LoginForm("Too many failed logins: " + login.status().message().substr(24) + ".", name,
-                       429);
+                       429, CookieValue(req.cookie, kLoginCookie));
     }
     return ServiceError(nullptr, login.status());
   }
@@ -485,7 +497,7 @@ ConsoleResponse ConsoleRouter::Activity(const StaffIdentity& who) {
   return Page(&who, "Activity", "activity.mustache",
               mstch::map{{"days", rows},
                          {"bars", bars},
-                         {"width", std::max(x + kLeft, 400)},
+                         {"width", std::max(x + kLeft, 480)},
                          {"height", kTop + kPlotHeight + 44},
                          {"legend_y", kTop + kPlotHeight + 22},
                          {"legend_text_y", kTop + kPlotHeight + 31},

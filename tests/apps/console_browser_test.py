@@ -23,8 +23,19 @@ import tempfile
 import time
 
 
+# For a failure's evidence: the browser and the output directory, once they exist.
+DRIVER = None
+OUT = None
+
+
 def fail(message):
     print("FAIL: " + message, file=sys.stderr)
+    if DRIVER is not None and OUT is not None:
+        print("at " + DRIVER.current_url, file=sys.stderr)
+        with open(os.path.join(OUT, "failure.html"), "w", encoding="utf-8") as f:
+            f.write(DRIVER.page_source)
+        DRIVER.save_screenshot(os.path.join(OUT, "failure.png"))
+        print("page source and screenshot in " + OUT, file=sys.stderr)
     sys.exit(1)
 
 
@@ -65,7 +76,9 @@ def main():
     except ImportError as e:
         fail("python3-selenium is missing (%s): run this with /usr/bin/python3" % e)
 
+    global DRIVER, OUT
     os.makedirs(args.out, exist_ok=True)
+    OUT = args.out
     shots = os.path.join(args.out, "screenshots")
     shutil.rmtree(shots, ignore_errors=True)
     os.makedirs(shots)
@@ -137,6 +150,7 @@ def main():
         options.add_experimental_option("prefs", {"download.default_directory": downloads,
                                                   "download.prompt_for_download": False})
         driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        DRIVER = driver
         driver.set_page_load_timeout(30)
         driver.execute_cdp_cmd("Page.setDownloadBehavior",
                                {"behavior": "allow", "downloadPath": downloads})

@@ -193,6 +193,18 @@ TEST_F(ConsoleServerTest, LoginSetsAStrictSessionCookieAndShowsTheContacts) {
   EXPECT_EQ(page.body.find("<script"), std::string::npos);
 }
 
+// A second login page (the browser's favicon request was redirected to one) must not
+// invalidate the first one's form: the pre-session token stays the cookie's.
+TEST_F(ConsoleServerTest, ASecondLoginPageKeepsThePreSessionToken) {
+  Reply first = Send(http::verb::get, "/login");
+  const std::string token = Field(first.body, "csrf");
+  Reply second = Send(http::verb::get, "/login", "bt_login=" + token);
+  EXPECT_EQ(Field(second.body, "csrf"), token);
+  EXPECT_EQ(Send(http::verb::get, "/favicon.ico").status, 404);
+  Reply forged = Send(http::verb::get, "/login", "bt_login=" + std::string(64, 'Z'));
+  EXPECT_NE(Field(forged.body, "csrf"), std::string(64, 'Z'));  // not a token of ours: fresh
+}
+
 TEST_F(ConsoleServerTest, AWrongPasswordIsRefusedAndRepeatedOnesBlock) {
   for (int i = 0; i < 3; ++i) {
     Reply form = Send(http::verb::get, "/login");

@@ -234,6 +234,36 @@ TEST_P(ConsoleServiceTest, TheCsvQuotesEveryFieldAndDefusesFormulas) {
   EXPECT_NE(FormatContactsCsv({row}).find("\"'-2+3\""), std::string::npos);
 }
 
+// An audit trail that cannot be written: audited views and changes fail closed.
+class FailingAudit final : public store::AuditTrail {
+ public:
+  util::Status Record(std::string_view, const store::AuditFields&) override {
+    return util::Unavailable("disk full");
+  }
+  bool healthy() override { return false; }
+};
+
+TEST_P(ConsoleServiceTest, NothingIsShownOrChangedWhileTheAuditTrailCannotBeWritten) {
+  ASSERT_TRUE(reports_
+                  ->Write("+61410000001", 1'589'393'400,
+                          ReportText("+61410000001", {{"+61410000009", "13/05/2020 17:45:06"}}))
+                  .ok());
+  LoginOk("ana", "tracer password 1");
+  FailingAudit failing;
+  ConsoleService blind(ConsoleStores{*staff_, *statuses_, *reports_, failing}, clock_, random_,
+                       options_);
+  auto who = blind.Authenticate(token_);
+  ASSERT_TRUE(who.ok());
+  EXPECT_EQ(blind.Contacts(*who).status().code(), util::StatusCode::kUnavailable);
+  EXPECT_EQ(blind.ContactsCsv(*who).status().code(), util::StatusCode::kUnavailable);
+  EXPECT_EQ(blind.Reports(*who).status().code(), util::StatusCode::kUnavailable);
+  EXPECT_EQ(blind.SetContactStatus(*who, "+61410000009", ContactStatus::kReached, "").code(),
+            util::StatusCode::kUnavailable);
+  EXPECT_TRUE(statuses_->List()->empty());
+  EXPECT_EQ(blind.Login("ana", "tracer password 1", "127.0.0.1").status().code(),
+            util::StatusCode::kUnavailable);
+}
+
 std::string NameOf(const ::testing::TestParamInfo<std::string>& param) { return param.param; }
 INSTANTIATE_TEST_SUITE_P(Backends, ConsoleServiceTest, ::testing::Values("Files", "Postgres"),
                          NameOf);

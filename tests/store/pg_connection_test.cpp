@@ -178,11 +178,12 @@ TEST_F(PgConnectionTest, MigrationsApplyOnceInOrderAndRecordTheVersion) {
   const std::string dir = test::SourcePath("packaging/sql");
   auto v = ApplyMigrations(*conn, fs, dir);
   ASSERT_TRUE(v.ok()) << v.status().ToString();
-  EXPECT_EQ(*v, 2);              // 001_initial, 002_tempid_partitions
+  EXPECT_EQ(*v, 3);              // 001_initial, 002_tempid_partitions, 003_console
   EXPECT_EQ(kSchemaVersion, 3);  // the build's version is the newest script's
   EXPECT_EQ(*SchemaVersion(*conn), kSchemaVersion);
   EXPECT_TRUE(CheckSchemaVersion(*conn).ok());
-  for (const char* table : {"users", "lockouts", "tempids", "reports", "devices", "audit"}) {
+  for (const char* table : {"users", "lockouts", "tempids", "reports", "devices", "audit",
+                            "console_staff", "console_sessions", "contact_status"}) {
     auto res = conn->Exec("exists", "SELECT to_regclass($1) IS NOT NULL", {std::string(table)});
     ASSERT_TRUE(res.ok());
     EXPECT_EQ(res->Get(0, 0), "t") << table;

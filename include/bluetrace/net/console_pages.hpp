@@ -65,7 +65,10 @@ class ConsoleRouter {
 
  private:
   static const std::vector<Route>& Routes();
-  ConsoleResponse LoginForm(std::string error, std::string name, int status);
+  // The login page with its pre-session CSRF token: `token` when it is one (the cookie's),
+  // else a fresh one.
+  ConsoleResponse LoginForm(std::string error, std::string name, int status,
+                            std::string token = "");
   ConsoleResponse LoginPost(const ConsoleRequest& request);
   ConsoleResponse Contacts(const service::StaffIdentity& who, std::string flash);
   ConsoleResponse ContactsCsv(const service::StaffIdentity& who);
