@@ -4,9 +4,6 @@
 -- token, so every instance behind a load balancer accepts them) and the tracers' status and
 -- note per contact.
 --
--- Written as 005_console.sql in the plan of issue 13; numbered here after the last script
--- of this branch, since the runner wants the versions without gaps.
---
 -- Privileges the server role needs (and bluetrace-admin's role for `staff`):
 --   GRANT SELECT, INSERT, UPDATE, DELETE ON console_staff, console_sessions,
 --     contact_status TO <server role>;
