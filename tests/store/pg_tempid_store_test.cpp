@@ -34,7 +34,7 @@ class PgTempIdStoreTest : public ::testing::Test {
     ASSERT_FALSE(db.empty());
     conninfo_ = server.ConnectionString(db);
     if (!MigrateInSetUp()) return;
-    Migrate(test::SourcePath("packaging/sql"), 2);
+    Migrate(test::SourcePath("packaging/sql"), kSchemaVersion);
     OpenPool();
   }
 
@@ -483,7 +483,7 @@ TEST_F(PgTempIdMigrationTest, TheRecordsOfVersion1MoveIntoTheirPartitions) {
               .ok());
     }
   }
-  Migrate(test::SourcePath("packaging/sql"), 2);
+  Migrate(test::SourcePath("packaging/sql"), kSchemaVersion);
   OpenPool();
   auto store = Open();
   ASSERT_TRUE(store);
