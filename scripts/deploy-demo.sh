@@ -256,6 +256,8 @@ GRANT SELECT, INSERT ON reports, audit TO bluetrace;
 -- schema version 4: upload codes, and the report retention
 GRANT SELECT, INSERT, UPDATE, DELETE ON upload_codes, upload_code_failures TO bluetrace;
 GRANT DELETE ON reports TO bluetrace;
+-- schema version 5: the console
+GRANT SELECT, INSERT, UPDATE, DELETE ON console_staff, console_sessions, contact_status TO bluetrace;
 GRANT SELECT ON schema_version TO bluetrace;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO bluetrace;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO bluetrace;

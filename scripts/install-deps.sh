@@ -10,12 +10,15 @@ packages=(
   # libraries
   openssl libssl-dev libboost-dev libargon2-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
   libcli11-dev libgtest-dev libgmock-dev libedit-dev libbenchmark-dev libsystemd-dev libpq-dev
+  libmstch-dev
   # the PostgreSQL backend's tests start a throwaway cluster
   postgresql-15
   # packaging and checks
   debhelper dh-sequence-installsysusers lintian fakeroot dpkg-dev systemd
   # test tooling
   python3 procps haproxy
+  # the console's real-browser test
+  chromium chromium-driver python3-selenium
 )
 
 # Read dpkg's database once; grepping a pipe with `grep -q` under pipefail can fail at

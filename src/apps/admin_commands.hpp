@@ -92,6 +92,16 @@ int ListAudit(AdminEnv& env, const AuditQuery& query);
 
 int Compact(AdminEnv& env);
 
+// admin_staff.cpp: the web console's staff accounts (store/staff_store.hpp). A password of
+// at least 12 bytes, hashed with the configuration's Argon2id costs; passwd ends the
+// account's console sessions (every instance on PostgreSQL; the file backend's server keeps
+// sessions in memory, so there a restart or the idle timeout ends them).
+int StaffAdd(AdminEnv& env, const std::string& name, store::StaffRole role,
+             std::string_view password);
+int StaffRemove(AdminEnv& env, const std::string& name);
+int StaffPasswd(AdminEnv& env, const std::string& name, std::string_view password);
+int StaffList(AdminEnv& env);
+
 // admin_db.cpp: the PostgreSQL backend's database, as env.config's [postgres] section
 // names it (password file and timeouts included). Import and export need this build's
 // schema version (`db migrate`); import refuses a state directory a server runs on, and a

@@ -216,6 +216,25 @@ int main(int argc, char** argv) {
   auto* code_issue = code_cmd->add_subcommand(
       "issue", "issue a single-use upload code for a phone number and print it once");
   code_issue->add_option("UserID", user, "the user's phone number, e.g. +61410888888")->required();
+  auto* staff_cmd =
+      app.add_subcommand("staff", "the web console's staff accounts: add, remove, passwd, list");
+  staff_cmd->require_subcommand(1);
+  std::string staff_name, staff_role = "tracer";
+  auto* staff_add = staff_cmd->add_subcommand("add", "add a staff account (Argon2id)");
+  auto* staff_remove = staff_cmd->add_subcommand("remove", "remove a staff account");
+  auto* staff_passwd = staff_cmd->add_subcommand(
+      "passwd", "set a staff account's password (ends its console sessions)");
+  auto* staff_list = staff_cmd->add_subcommand("list", "list the staff accounts and roles");
+  for (auto* sub : {staff_add, staff_remove, staff_passwd}) {
+    sub->add_option("name", staff_name, "the staff member's name, e.g. ana.tracer")->required();
+  }
+  staff_add->add_option("--role", staff_role, "tracer (default) or admin")
+      ->check(CLI::IsMember({"tracer", "admin"}));
+  for (auto* sub : {staff_add, staff_passwd}) {
+    sub->add_option("--password-file", password_file,
+                    "read the password from this file's first line (default: the terminal "
+                    "without echo, or stdin's first line)");
+  }
   auto* unblock = app.add_subcommand("unblock", "lift a user's login blocks");
   unblock
       ->add_option("UserID", user,
@@ -332,8 +351,8 @@ int main(int argc, char** argv) {
                       stderr,
                       admin::ResolveOperator(admin::CurrentOperatorFacts(fs, config.state_dir),
                                              admin::SystemUserDirectory())};
-  const bool changes =
-      *add || *passwd || *remove || *unblock || *migrate || *compact || *code_issue;
+  const bool changes = *add || *passwd || *remove || *unblock || *migrate || *compact ||
+                       *code_issue || *staff_add || *staff_remove || *staff_passwd;
   if (changes && !RunsAsStateOwner(fs, config.state_dir)) return admin::kExitFailed;
   if (*add || *passwd) {
     auto password = ReadPassword(password_file);
@@ -346,6 +365,21 @@ int main(int argc, char** argv) {
   }
   if (*remove) return admin::UserRemove(env, user);
   if (*code_issue) return admin::CodeIssue(env, user);
+  if (*staff_add || *staff_passwd) {
+    if (auto st = store::ValidateStaffName(staff_name); !st.ok()) {
+      return admin::Usage(env, st.message());
+    }
+    auto password = ReadPassword(password_file);
+    if (!password) {
+      std::fputs("bluetrace-admin: no password given\n", stderr);
+      return admin::kExitFailed;
+    }
+    return *staff_add ? admin::StaffAdd(env, staff_name, *store::ParseStaffRole(staff_role),
+                                        password->view())
+                      : admin::StaffPasswd(env, staff_name, password->view());
+  }
+  if (*staff_remove) return admin::StaffRemove(env, staff_name);
+  if (*staff_list) return admin::StaffList(env);
   if (*unblock) return admin::Unblock(env, user);
   if (*blocked) return admin::ListBlocked(env, output);
   if (*migrate) return admin::MigrateCredentials(env);

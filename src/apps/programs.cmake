@@ -23,7 +23,7 @@ add_executable(bluetrace-admin ${CMAKE_CURRENT_LIST_DIR}/admin_main.cpp
   ${CMAKE_CURRENT_LIST_DIR}/admin_commands.cpp ${CMAKE_CURRENT_LIST_DIR}/admin_verify.cpp
   ${CMAKE_CURRENT_LIST_DIR}/admin_operator.cpp ${CMAKE_CURRENT_LIST_DIR}/admin_format.cpp
   ${CMAKE_CURRENT_LIST_DIR}/admin_reports.cpp ${CMAKE_CURRENT_LIST_DIR}/admin_audit.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/admin_db.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/admin_db.cpp ${CMAKE_CURRENT_LIST_DIR}/admin_staff.cpp)
 target_link_libraries(bluetrace-admin PRIVATE bluetrace_core CLI11::CLI11)
 bluetrace_warnings(bluetrace-admin)
 install(TARGETS bluetrace-admin RUNTIME DESTINATION bin)

@@ -24,6 +24,7 @@
 
 #include "bluetrace/net/certificate.hpp"
 #include "bluetrace/net/certificate_validity.hpp"
+#include "bluetrace/net/console_server.hpp"
 #include "bluetrace/net/descriptor_budget.hpp"
 #include "bluetrace/net/listener.hpp"
 #include "bluetrace/net/ops_server.hpp"
@@ -242,6 +243,15 @@ int Run(const service::ServerConfig& c, const std::string& ready_file,
     ops_listener.emplace(std::move(*opened));
   }
 
+  std::optional<net::Listener> console_listener;
+  if (c.console_enabled) {
+    auto opened = net::Listener::Open(c.console_address, c.console_port);
+    if (!opened.ok()) {
+      return Fail(kExitStartup, opened.status().WithContext("console listener").ToString());
+    }
+    console_listener.emplace(std::move(*opened));
+  }
+
   RemoveLeftoverTempFiles(fs, c.state_dir);
   auto cert = net::EnsureServerCertificate(fs, c.state_dir, c.certificate_file, c.private_key_file);
   if (!cert.ok()) return Fail(kExitStartup, cert.status().ToString());
@@ -284,6 +294,33 @@ int Run(const service::ServerConfig& c, const std::string& ready_file,
     spdlog::info("ops listener on {} port {} (/healthz, /readyz, /metrics)",
                  c.metrics_address.substr(0, c.metrics_address.rfind(':')), ops->port());
   }
+  // The contact tracers' console: its own port, the same TLS context.
+  std::unique_ptr<service::ConsoleService> console_service;
+  std::unique_ptr<net::ConsoleRouter> console_router;
+  std::unique_ptr<net::ConsoleServer> console_server;
+  if (console_listener) {
+    store::Stores& stores = (*service)->stores();
+    service::ConsoleOptions options;
+    options.idle_timeout_seconds = c.console_idle_timeout;
+    options.absolute_timeout_seconds = c.console_absolute_timeout;
+    options.max_failed_logins = c.console_max_failed_logins;
+    options.block_seconds = c.console_block_duration;
+    options.argon2 = {c.argon2_memory_kib, c.argon2_iterations, c.argon2_parallelism};
+    console_service = std::make_unique<service::ConsoleService>(
+        service::ConsoleStores{*stores.staff, *stores.contact_statuses, *stores.reports,
+                               *stores.audit},
+        clock, util::OpenSslRandom::Instance(), options);
+    console_router =
+        std::make_unique<net::ConsoleRouter>(*console_service, util::OpenSslRandom::Instance());
+    net::ConsoleServerOptions server_options;
+    server_options.max_connections = c.console_max_connections;
+    console_server = std::make_unique<net::ConsoleServer>(server_options, *tls, *console_router);
+    if (auto st = console_server->Start(std::move(*console_listener)); !st.ok()) {
+      return Fail(kExitStartup, st.ToString());
+    }
+    spdlog::info("console on https://{}:{}/ (staff accounts: bluetrace-admin staff)",
+                 c.console_address, console_server->port());
+  }
   if (!ready_file.empty()) {
     auto st = fs.ReplaceFileAtomically(ready_file, std::to_string(server.port()) + "\n", 0644);
     if (!st.ok()) spdlog::warn("cannot write the ready file: {}", st.ToString());
@@ -315,6 +352,7 @@ int Run(const service::ServerConfig& c, const std::string& ready_file,
     daemon.RunDueWork();
   }
   if (ops) ops->Stop();  // its callbacks read the service, which is reset below
+  if (console_server) console_server->Stop();  // its pages read the stores, closed below
   server.Stop(std::chrono::seconds(c.shutdown_grace));
   service->reset();  // finishes accepted requests, then closes the stores
   spdlog::info("stopped");

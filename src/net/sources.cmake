@@ -11,7 +11,10 @@ target_sources(bluetrace_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/accept_backoff.cpp
   ${CMAKE_CURRENT_LIST_DIR}/descriptor_budget.cpp
   ${CMAKE_CURRENT_LIST_DIR}/ops_server.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/console_pages.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/console_server.cpp
   ${CMAKE_CURRENT_LIST_DIR}/server_session.cpp
   ${CMAKE_CURRENT_LIST_DIR}/tls_context.cpp
   ${CMAKE_CURRENT_LIST_DIR}/beacon_endpoint.cpp
 )
+include(${CMAKE_CURRENT_LIST_DIR}/console/assets.cmake)

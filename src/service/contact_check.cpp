@@ -147,4 +147,60 @@ util::Result<ReportHeader> ParseReportHeader(std::string_view report) {
   return h;
 }
 
+util::Result<ParsedReport> ParseReport(std::string_view report) {
+  ParsedReport r;
+  BLUETRACE_ASSIGN_OR_RETURN(r.header, ParseReportHeader(report));
+  if (const auto at = report.find("\nreceived: "); at != std::string_view::npos) {
+    const auto value = report.substr(at + 11);
+    r.received = std::string(value.substr(0, value.find('\n')));
+    if (!r.received.ends_with(" UTC")) r.time_mode = protocol::TimeZoneMode::kLocal;
+  }
+  std::vector<ReportEntry>* section = nullptr;
+  std::string_view rest = report.substr(report.find("\n\n") + 2);
+  while (!rest.empty()) {
+    const std::size_t end = rest.find('\n');
+    if (end == std::string_view::npos) return util::InvalidArgument("report cut short");
+    const std::string_view line = rest.substr(0, end);
+    rest.remove_prefix(end + 1);
+    if (line.empty() || line[0] == '#') continue;
+    if (line == "[matched]") {
+      section = &r.matched;
+      continue;
+    }
+    if (line == "[mismatched]") {
+      section = &r.mismatched;
+      continue;
+    }
+    if (line == "[unknown]") {
+      section = &r.unknown;
+      continue;
+    }
+    std::vector<std::string> f;
+    for (std::size_t pos = 0; pos <= line.size();) {
+      std::size_t sp = line.find(' ', pos);
+      if (sp == std::string_view::npos) sp = line.size();
+      f.emplace_back(line.substr(pos, sp - pos));
+      pos = sp + 1;
+    }
+    auto bad = [&] { return util::InvalidArgument("malformed report line: " + std::string(line)); };
+    ReportEntry e;
+    if (section == &r.matched && f.size() == 4) {
+      e = ReportEntry{f[3], f[0], f[1] + " " + f[2], "", "", ""};
+    } else if (section == &r.mismatched && f.size() == 10) {
+      e = ReportEntry{
+          f[0], f[5], f[1] + " " + f[2], f[3] + " " + f[4], f[6] + " " + f[7], f[8] + " " + f[9]};
+    } else if (section == &r.unknown && f.size() == 5) {
+      e = ReportEntry{f[0], "", f[1] + " " + f[2], f[3] + " " + f[4], "", ""};
+    } else {
+      return bad();
+    }
+    section->push_back(std::move(e));
+  }
+  if (r.matched.size() != r.header.matched || r.mismatched.size() != r.header.mismatched ||
+      r.unknown.size() != r.header.unknown) {
+    return util::InvalidArgument("report sections do not match the header's counts");
+  }
+  return r;
+}
+
 }  // namespace bluetrace::service

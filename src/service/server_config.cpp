@@ -8,6 +8,7 @@
 
 #include "bluetrace/service/storage_config.hpp"
 #include "bluetrace/util/config_reader.hpp"
+#include "bluetrace/util/ip_literal.hpp"
 #include "config_common.hpp"
 
 namespace bluetrace::service {
@@ -182,6 +183,12 @@ Status ValidateServerConfig(const ServerConfig& c) {
     std::string host;
     std::uint16_t port = 0;
     BLUETRACE_RETURN_IF_ERROR(ParseMetricsAddress(c.metrics_address, host, port));
+  }
+  if (!util::IsIpLiteral(c.console_address)) {
+    return InvalidArgument("console.address: not an IP address: \"" + c.console_address + "\"");
+  }
+  if (c.console_absolute_timeout < c.console_idle_timeout) {
+    return InvalidArgument("console.absolute_timeout: must be at least console.idle_timeout");
   }
   if (c.storage_backend != "files" && c.storage_backend != "postgres") {
     return InvalidArgument("storage.backend: must be \"files\" or \"postgres\", got \"" +

@@ -1,6 +1,7 @@
 target_sources(bluetrace_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/auth_service.cpp
   ${CMAKE_CURRENT_LIST_DIR}/console.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/console_service.cpp
   ${CMAKE_CURRENT_LIST_DIR}/contact_check.cpp
   ${CMAKE_CURRENT_LIST_DIR}/protocol_session.cpp
   ${CMAKE_CURRENT_LIST_DIR}/rate_limiter.cpp

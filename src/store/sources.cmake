@@ -10,6 +10,8 @@ target_sources(bluetrace_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/report_name.cpp
   ${CMAKE_CURRENT_LIST_DIR}/tempid_store.cpp
   ${CMAKE_CURRENT_LIST_DIR}/upload_code_store.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/staff_store.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/contact_status_store.cpp
 )
 # The file backend (the default): one folder per backend.
 include(${CMAKE_CURRENT_LIST_DIR}/files/sources.cmake)

@@ -131,11 +131,42 @@ TEST_F(AdminProgramTest, HelpForEachCommandAndUsageErrors) {
 }
 
 // An unknown command names itself and the commands there are, at either level.
+// The console's staff accounts: added with a password from stdin or a file (never the
+// command line), listed, re-passworded and removed; every change audited, no password shown.
+TEST_F(AdminProgramTest, StaffAccountsAreManagedAndAudited) {
+  auto r = AdminWithStdin("staff add ana.tracer", "a long staff password\n");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("added ana.tracer (tracer)"), std::string::npos) << r.output;
+  WriteFileForTest(dir_.File("staff-pw"), "another staff password\n");
+  r = Admin("staff add root --role admin --password-file " +
+            ShellQuoteForTest(dir_.File("staff-pw")));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(AdminWithStdin("staff add bo", "short\n").exit_code, 1);  // under 12 bytes
+  EXPECT_EQ(Admin("staff add \"Bad Name\"").exit_code, 2);
+  EXPECT_EQ(AdminWithStdin("staff add ana.tracer", "a long staff password\n").exit_code, 1);
+  r = Admin("staff list");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.output, "ana.tracer tracer\nroot admin\n");
+  EXPECT_EQ(AdminWithStdin("staff passwd ana.tracer", "a new staff password\n").exit_code, 0);
+  EXPECT_EQ(Admin("staff remove root").exit_code, 0);
+  EXPECT_EQ(Admin("staff remove root").exit_code, 1);
+  const std::string staff = ReadFileForTest(dir_.File("staff.txt"));
+  EXPECT_EQ(staff.rfind("ana.tracer tracer $argon2id$", 0), 0u) << staff;
+  EXPECT_EQ(staff.find("a new staff password"), std::string::npos);
+  r = Admin("audit --event 'admin_staff_*'");
+  EXPECT_NE(r.output.find("admin_staff_added staff=ana.tracer role=tracer"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("admin_staff_password_set staff=ana.tracer"), std::string::npos);
+  EXPECT_NE(r.output.find("admin_staff_removed staff=root"), std::string::npos);
+  EXPECT_EQ(r.output.find("password "), std::string::npos);
+}
+
 TEST_F(AdminProgramTest, AnUnknownCommandIsNamedWithTheValidOnes) {
   auto r = Admin("frobnicate");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("bluetrace-admin: unknown command \"frobnicate\"; the commands are: "
-                          "user, unblock, blocked, migrate-credentials, verify, reports, audit, "
+                          "user, staff, unblock, blocked, migrate-credentials, verify, reports, "
+                          "audit, "
                           "compact, db\n"),
             std::string::npos)
       << r.output;
@@ -150,7 +181,7 @@ TEST_F(AdminProgramTest, AnUnknownCommandIsNamedWithTheValidOnes) {
 
   r = Admin("");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.output.find("bluetrace-admin: a command is required: user, unblock, "),
+  EXPECT_NE(r.output.find("bluetrace-admin: a command is required: user, staff, unblock, "),
             std::string::npos)
       << r.output;
   r = Admin("--frobnicate");

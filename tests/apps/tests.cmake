@@ -24,3 +24,9 @@ bluetrace_test(apps admin_db)
 add_dependencies(admin_db_test bluetrace-admin)
 bluetrace_test(apps upload_code_program)
 add_dependencies(upload_code_program_test bluetrace-admin bluetrace-client bluetrace-server)
+# The console in a real browser (headless Chromium, chromedriver, python3-selenium).
+add_test(NAME console_browser
+  COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/apps/console_browser_test.py
+    --bin ${PROJECT_BINARY_DIR}/bin --source ${PROJECT_SOURCE_DIR}
+    --out ${CMAKE_CURRENT_BINARY_DIR}/console_browser)
+set_tests_properties(console_browser PROPERTIES LABELS apps TIMEOUT 240)

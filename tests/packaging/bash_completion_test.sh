@@ -51,10 +51,13 @@ lines() { printf '%s\n' "$@"; }
 
 # bluetrace-admin: commands, subcommands, options, values, files and report names.
 expect user bluetrace-admin us
-expect "$(lines audit blocked compact db migrate-credentials reports unblock user verify)" \
+expect "$(lines audit blocked compact db migrate-credentials reports staff unblock user verify)" \
   bluetrace-admin ""
 expect "$(lines add passwd remove)" bluetrace-admin user ""
 expect add bluetrace-admin user a
+expect "$(lines add list passwd remove)" bluetrace-admin staff ""
+expect "$(lines admin tracer)" bluetrace-admin staff add ana --role ""
+expect "$(lines --help --password-file --role)" bluetrace-admin staff add ana --
 expect reports bluetrace-admin --state-dir "$tmp/state" re
 expect blocked bluetrace-admin --config = "$tmp/conf.toml" bl
 expect "$(lines --config --help --state-dir --version)" bluetrace-admin --

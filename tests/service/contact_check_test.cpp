@@ -174,5 +174,39 @@ TEST_F(ContactCheckTest, AMalformedReportHeaderIsNamed) {
   EXPECT_EQ(message(bad), "report header has no mismatched line");
 }
 
+// The console reads whole reports back: every section, in order, with the header's counts.
+TEST_F(ContactCheckTest, AWholeReportReadsBack) {
+  std::vector<ContactLogEntry> log = {
+      {Id("99999999999999999999"), Ts("13/05/2020 17:45:06"), Ts("13/05/2020 18:00:05")},
+      {Id("12345678901234567892"), Ts("14/05/2020 17:45:07"), Ts("14/05/2020 18:00:05")},
+      {Id("12345678901234567890"), Ts("13/05/2020 17:45:06"), Ts("13/05/2020 18:00:05")},
+  };
+  const std::string text = FormatReport(
+      *CheckContacts("+61410666666", 1'589'393'400, log, Lookup()), protocol::TimeZoneMode::kUtc);
+  auto r = ParseReport(text);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->header.uploader, "+61410666666");
+  EXPECT_EQ(r->received, "13/05/2020 18:10:00 UTC");
+  ASSERT_EQ(r->matched.size(), 1u);
+  EXPECT_EQ(r->matched[0].phone, "+61410999999");
+  EXPECT_EQ(r->matched[0].start, "13/05/2020 17:45:06");
+  EXPECT_EQ(r->matched[0].tempid, "12345678901234567890");
+  ASSERT_EQ(r->mismatched.size(), 1u);
+  EXPECT_EQ(r->mismatched[0].phone, "+61410777777");
+  EXPECT_EQ(r->mismatched[0].start, "14/05/2020 17:45:07");
+  EXPECT_EQ(r->mismatched[0].issued_start, "14/05/2020 17:45:06");
+  ASSERT_EQ(r->unknown.size(), 1u);
+  EXPECT_EQ(r->unknown[0].tempid, "99999999999999999999");
+  EXPECT_EQ(r->unknown[0].expiry, "13/05/2020 18:00:05");
+  EXPECT_TRUE(r->unknown[0].phone.empty());
+
+  std::string cut = text;
+  cut.erase(cut.find("+61410999999 13/05"), 54);
+  EXPECT_FALSE(ParseReport(cut).ok());  // a section shorter than its count
+  std::string bad = text;
+  bad.replace(bad.find("+61410999999 13/05/2020"), 12, "+61410999999 extra");
+  EXPECT_FALSE(ParseReport(bad).ok());
+}
+
 }  // namespace
 }  // namespace bluetrace::service

@@ -7,18 +7,22 @@
 #include "bluetrace/store/file_system.hpp"
 #include "bluetrace/store/files/audit_log.hpp"
 #include "bluetrace/store/files/file_audit_trail.hpp"
+#include "bluetrace/store/files/file_contact_status_store.hpp"
 #include "bluetrace/store/files/file_device_store.hpp"
 #include "bluetrace/store/files/file_lockout_store.hpp"
 #include "bluetrace/store/files/file_report_store.hpp"
+#include "bluetrace/store/files/file_staff_store.hpp"
 #include "bluetrace/store/files/file_tempid_store.hpp"
 #include "bluetrace/store/files/file_upload_code_store.hpp"
 #include "bluetrace/store/files/file_user_store.hpp"
 #include "bluetrace/store/files/state_dir.hpp"
 #include "bluetrace/store/postgres/pg_audit_trail.hpp"
+#include "bluetrace/store/postgres/pg_contact_status_store.hpp"
 #include "bluetrace/store/postgres/pg_device_store.hpp"
 #include "bluetrace/store/postgres/pg_lockout_store.hpp"
 #include "bluetrace/store/postgres/pg_pool.hpp"
 #include "bluetrace/store/postgres/pg_report_store.hpp"
+#include "bluetrace/store/postgres/pg_staff_store.hpp"
 #include "bluetrace/store/postgres/pg_tempid_store.hpp"
 #include "bluetrace/store/postgres/pg_upload_code_store.hpp"
 #include "bluetrace/store/postgres/pg_user_store.hpp"
@@ -86,6 +90,14 @@ class FileBackendHarness final : public BackendHarness {
                                               dir_.code_failures_lock()));
   }
   bool concurrent_tempid_writers() const override { return false; }
+  std::unique_ptr<store::StaffStore> OpenStaff() override {
+    return Must(store::FileStaffStore::Open(fs_, dir_.staff(), dir_.staff_lock()));
+  }
+  std::unique_ptr<store::ContactStatusStore> OpenContactStatuses() override {
+    return Must(store::FileContactStatusStore::Open(fs_, dir_.contact_status(),
+                                                    dir_.contact_status_lock()));
+  }
+  bool shared_sessions() const override { return false; }
 
  private:
   TempDir tmp_;
@@ -179,6 +191,17 @@ class PostgresBackendHarness final : public BackendHarness {
         store::PgLockoutStore::Open(*pool, p, clock(), store::PgLockoutStore::kUploadCodeTable));
   }
   bool concurrent_tempid_writers() const override { return true; }
+  std::unique_ptr<store::StaffStore> OpenStaff() override {
+    store::PgPool* pool = NewPool();
+    if (pool == nullptr) return nullptr;
+    return store::PgStaffStore::Open(*pool);
+  }
+  std::unique_ptr<store::ContactStatusStore> OpenContactStatuses() override {
+    store::PgPool* pool = NewPool();
+    if (pool == nullptr) return nullptr;
+    return store::PgContactStatusStore::Open(*pool);
+  }
+  bool shared_sessions() const override { return true; }
 
  private:
   // A new pool on this harness's database (created and migrated on first use); owned by
@@ -218,5 +241,9 @@ INSTANTIATE_TEST_SUITE_P(Backends, AuditTrailContract, ::testing::ValuesIn(Contr
                          NameOf);
 INSTANTIATE_TEST_SUITE_P(Backends, UploadCodeStoreContract, ::testing::ValuesIn(ContractBackends()),
                          NameOf);
+INSTANTIATE_TEST_SUITE_P(Backends, StaffStoreContract, ::testing::ValuesIn(ContractBackends()),
+                         NameOf);
+INSTANTIATE_TEST_SUITE_P(Backends, ContactStatusStoreContract,
+                         ::testing::ValuesIn(ContractBackends()), NameOf);
 
 }  // namespace bluetrace::test

@@ -20,7 +20,8 @@ bluetrace_test(store store_contract
   ${CMAKE_CURRENT_SOURCE_DIR}/store/contract/lockout_store_contract.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/store/contract/tempid_store_contract.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/store/contract/other_stores_contract.cpp
-  ${CMAKE_CURRENT_SOURCE_DIR}/store/contract/upload_code_store_contract.cpp)
+  ${CMAKE_CURRENT_SOURCE_DIR}/store/contract/upload_code_store_contract.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/store/contract/staff_store_contract.cpp)
 bluetrace_test(store postgres_server)
 bluetrace_test(store pg_connection)
 bluetrace_test(store pg_lockout_store)

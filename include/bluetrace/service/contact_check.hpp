@@ -83,4 +83,31 @@ struct ReportHeader {
 // add up to `entries`.
 util::Result<ReportHeader> ParseReportHeader(std::string_view report);
 
+// One entry of a report's sections, its timestamps as the report prints them ("13/05/2020
+// 17:45:06"). `phone` is empty for an unknown entry; `issued_*` are set for a mismatched one;
+// `start`/`expiry` are the uploaded times (a matched line gives the start only).
+struct ReportEntry {
+  std::string tempid;
+  std::string phone;
+  std::string start;
+  std::string expiry;
+  std::string issued_start;
+  std::string issued_expiry;
+};
+
+// A whole report read back (the console's report page and its contacts list).
+struct ParsedReport {
+  ReportHeader header;
+  std::string received;  // the header's "received" value, e.g. "13/05/2020 18:10:00 UTC"
+  protocol::TimeZoneMode time_mode = protocol::TimeZoneMode::kUtc;  // of its timestamps
+  std::vector<ReportEntry> matched;
+  std::vector<ReportEntry> mismatched;
+  std::vector<ReportEntry> unknown;
+};
+
+// Reads back what FormatReport writes. kInvalidArgument naming the problem: the header's
+// (ParseReportHeader), a line of a section with the wrong fields, or sections whose lengths
+// differ from the header's counts.
+util::Result<ParsedReport> ParseReport(std::string_view report);
+
 }  // namespace bluetrace::service

@@ -82,6 +82,8 @@ class ReportingService final : public SessionFactory {
   const util::LatencyHistogram& auth_queue_wait() const { return auth_pool_->wait_histogram(); }
   const store::TempIdStore& tempids() const { return *stores_.tempids; }
   const ServerConfig& config() const { return config_; }
+  // The stores, for the console's service (console_service.hpp), which shares them.
+  store::Stores& stores() { return stores_; }
 
  private:
   ReportingService(const ServerConfig& config, store::FileSystem& fs, util::Clock& clock);

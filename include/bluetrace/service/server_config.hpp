@@ -107,6 +107,16 @@ struct ServerConfig {
   // --- [ops]
   std::string metrics_address;  // empty: off; e.g. "127.0.0.1:9464"
 
+  // --- [console] (the contact tracers' web console; docs/SECURITY.md)
+  bool console_enabled = false;                       // off unless configured
+  std::string console_address = "127.0.0.1";          // IP literal; loopback by default
+  std::uint16_t console_port = 8443;                  // HTTPS, the protocol port's certificate
+  std::uint32_t console_idle_timeout = 15 * 60;       // seconds without a request
+  std::uint32_t console_absolute_timeout = 8 * 3600;  // seconds a session lives at most
+  std::uint32_t console_max_failed_logins = 5;        // consecutive, then a block
+  std::int64_t console_block_duration = 15 * 60;      // seconds a staff block lasts
+  std::uint32_t console_max_connections = 32;         // open at once
+
   // --- [storage]
   std::string storage_backend = "files";  // "files" (state_dir) | "postgres" ([postgres])
 

@@ -8,9 +8,11 @@
 #include <vector>
 
 #include "bluetrace/store/audit_trail.hpp"
+#include "bluetrace/store/contact_status_store.hpp"
 #include "bluetrace/store/device_store.hpp"
 #include "bluetrace/store/lockout_store.hpp"
 #include "bluetrace/store/report_store.hpp"
+#include "bluetrace/store/staff_store.hpp"
 #include "bluetrace/store/tempid_store.hpp"
 #include "bluetrace/store/upload_code_store.hpp"
 #include "bluetrace/store/user_store.hpp"
@@ -31,6 +33,8 @@ struct Stores {
   // Wrong upload codes per user: a second lockout store under the upload-code policy
   // (its own file or table, so it never mixes with login failures).
   std::unique_ptr<LockoutStore> code_failures;
+  std::unique_ptr<StaffStore> staff;                     // the console's accounts, sessions
+  std::unique_ptr<ContactStatusStore> contact_statuses;  // the tracers' statuses and notes
   // What opening found and repaired, for the log (info), and what an operator must hear
   // of (warning).
   std::vector<std::string> notes;

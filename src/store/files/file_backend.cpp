@@ -3,9 +3,11 @@
 #include <utility>
 
 #include "bluetrace/store/files/file_audit_trail.hpp"
+#include "bluetrace/store/files/file_contact_status_store.hpp"
 #include "bluetrace/store/files/file_device_store.hpp"
 #include "bluetrace/store/files/file_lockout_store.hpp"
 #include "bluetrace/store/files/file_report_store.hpp"
+#include "bluetrace/store/files/file_staff_store.hpp"
 #include "bluetrace/store/files/file_tempid_store.hpp"
 #include "bluetrace/store/files/file_upload_code_store.hpp"
 #include "bluetrace/store/files/file_user_store.hpp"
@@ -74,6 +76,11 @@ Result<Stores> OpenFileBackend(FileSystem& fs, util::Clock& clock, util::Random&
   BLUETRACE_ASSIGN_OR_RETURN(
       s.code_failures, FileLockoutStore::Open(fs, dir.code_failures(), options.code_lockout, clock,
                                               dir.code_failures_lock()));
+
+  BLUETRACE_ASSIGN_OR_RETURN(s.staff, FileStaffStore::Open(fs, dir.staff(), dir.staff_lock()));
+  BLUETRACE_ASSIGN_OR_RETURN(
+      s.contact_statuses,
+      FileContactStatusStore::Open(fs, dir.contact_status(), dir.contact_status_lock()));
   return s;
 }
 

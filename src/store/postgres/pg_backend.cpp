@@ -6,9 +6,11 @@
 
 #include "bluetrace/store/postgres/migrations.hpp"
 #include "bluetrace/store/postgres/pg_audit_trail.hpp"
+#include "bluetrace/store/postgres/pg_contact_status_store.hpp"
 #include "bluetrace/store/postgres/pg_device_store.hpp"
 #include "bluetrace/store/postgres/pg_lockout_store.hpp"
 #include "bluetrace/store/postgres/pg_report_store.hpp"
+#include "bluetrace/store/postgres/pg_staff_store.hpp"
 #include "bluetrace/store/postgres/pg_tempid_store.hpp"
 #include "bluetrace/store/postgres/pg_upload_code_store.hpp"
 #include "bluetrace/store/postgres/pg_user_store.hpp"
@@ -40,6 +42,8 @@ Result<Stores> OpenPgBackend(util::Clock& clock, util::Random& random,
   BLUETRACE_ASSIGN_OR_RETURN(
       s.code_failures,
       PgLockoutStore::Open(*pool, options.code_lockout, clock, PgLockoutStore::kUploadCodeTable));
+  s.staff = PgStaffStore::Open(*pool);
+  s.contact_statuses = PgContactStatusStore::Open(*pool);
   s.notes.push_back("PostgreSQL: schema version " + std::to_string(kSchemaVersion) + ", pool of " +
                     std::to_string(options.pool.size) + " connections");
   return s;

@@ -17,9 +17,11 @@
 #include <vector>
 
 #include "bluetrace/store/audit_trail.hpp"
+#include "bluetrace/store/contact_status_store.hpp"
 #include "bluetrace/store/device_store.hpp"
 #include "bluetrace/store/lockout_store.hpp"
 #include "bluetrace/store/report_store.hpp"
+#include "bluetrace/store/staff_store.hpp"
 #include "bluetrace/store/tempid_store.hpp"
 #include "bluetrace/store/upload_code_store.hpp"
 #include "bluetrace/store/user_store.hpp"
@@ -28,7 +30,17 @@
 
 namespace bluetrace::test {
 
-enum class StoreKind { kUsers, kLockouts, kTempIds, kReports, kDevices, kAudit, kUploadCodes };
+enum class StoreKind {
+  kUsers,
+  kLockouts,
+  kTempIds,
+  kReports,
+  kDevices,
+  kAudit,
+  kUploadCodes,
+  kStaff,
+  kContactStatuses
+};
 
 class BackendHarness {
  public:
@@ -46,6 +58,11 @@ class BackendHarness {
   virtual std::unique_ptr<store::UploadCodeStore> OpenUploadCodes() = 0;
   // The wrong-upload-code counts: a lockout store apart from the login one.
   virtual std::unique_ptr<store::LockoutStore> OpenCodeFailures(const store::LockoutPolicy& p) = 0;
+  virtual std::unique_ptr<store::StaffStore> OpenStaff() = 0;
+  virtual std::unique_ptr<store::ContactStatusStore> OpenContactStatuses() = 0;
+  // Whether sessions made through one handle are found through another (several server
+  // instances on one storage); the file backend keeps them in the handle.
+  virtual bool shared_sessions() const = 0;
   // The records of the audit trail as "<event> <key>=<value>..." lines, oldest first,
   // after checking that they form one unbroken chain (a test failure otherwise).
   virtual std::vector<std::string> AuditRecords() = 0;
@@ -115,6 +132,14 @@ class UploadCodeStoreContract : public StoreContract {
 class AuditTrailContract : public StoreContract {
  protected:
   AuditTrailContract() : StoreContract(StoreKind::kAudit) {}
+};
+class StaffStoreContract : public StoreContract {
+ protected:
+  StaffStoreContract() : StoreContract(StoreKind::kStaff) {}
+};
+class ContactStatusStoreContract : public StoreContract {
+ protected:
+  ContactStatusStoreContract() : StoreContract(StoreKind::kContactStatuses) {}
 };
 
 }  // namespace bluetrace::test

@@ -23,6 +23,8 @@ class StateDir {
   static constexpr char kUploadCodes[] = "upload-codes.txt";
   static constexpr char kCodeFailures[] = "upload-code-failures.txt";
   static constexpr char kCodeKey[] = "upload-code.key";  // the default upload.code_key_file
+  static constexpr char kStaff[] = "staff.txt";          // the console's staff accounts
+  static constexpr char kContactStatus[] = "contact_status.txt";  // tracers' statuses, notes
   // Locks: the running server holds kServerLock for its lifetime (one server per
   // directory); every process that rewrites credentials.txt, lockouts.txt or appends to
   // audit.log holds that file's lock meanwhile.
@@ -32,6 +34,8 @@ class StateDir {
   static constexpr char kAuditLock[] = ".lock-audit";
   static constexpr char kUploadCodesLock[] = ".lock-upload-codes";
   static constexpr char kCodeFailuresLock[] = ".lock-upload-code-failures";
+  static constexpr char kStaffLock[] = ".lock-staff";
+  static constexpr char kContactStatusLock[] = ".lock-contact-status";
   // Modes: state files hold secrets or personal data and are the service user's only;
   // reports are readable by the health authority's group.
   static constexpr mode_t kFileMode = 0600;
@@ -53,12 +57,16 @@ class StateDir {
   std::string server_lock() const { return Path(kServerLock); }
   std::string upload_codes() const { return Path(kUploadCodes); }
   std::string code_failures() const { return Path(kCodeFailures); }
+  std::string staff() const { return Path(kStaff); }
+  std::string contact_status() const { return Path(kContactStatus); }
 
   InterProcessLock credentials_lock() const { return {Path(kCredentialsLock)}; }
   InterProcessLock lockouts_lock() const { return {Path(kLockoutsLock)}; }
   std::string audit_lock() const { return Path(kAuditLock); }
   InterProcessLock upload_codes_lock() const { return {Path(kUploadCodesLock)}; }
   InterProcessLock code_failures_lock() const { return {Path(kCodeFailuresLock)}; }
+  InterProcessLock staff_lock() const { return {Path(kStaffLock)}; }
+  InterProcessLock contact_status_lock() const { return {Path(kContactStatusLock)}; }
 
  private:
   std::string root_;

@@ -1,0 +1,327 @@
+// ConsoleServer and ConsoleRouter (net/console_server.hpp, console_pages.hpp) over real TLS
+// on 127.0.0.1, port 0: login, the CSRF checks, a cookie replayed after logout, a tracer on
+// an admin page, hostile data rendered as text, the security headers, the CSV and the
+// limits. The file backend's stores in a temporary directory; the clock is injected.
+#include "bluetrace/net/console_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <utility>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <regex>
+
+#include "bluetrace/net/certificate.hpp"
+#include "bluetrace/net/tls_context.hpp"
+#include "bluetrace/store/files/file_audit_trail.hpp"
+#include "bluetrace/store/files/file_contact_status_store.hpp"
+#include "bluetrace/store/files/file_report_store.hpp"
+#include "bluetrace/store/files/file_staff_store.hpp"
+#include "bluetrace/store/files/state_dir.hpp"
+#include "support/fake_random.hpp"
+#include "support/temp_dir.hpp"
+
+namespace bluetrace::net {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+constexpr store::Argon2Params kFast{.memory_kib = 8, .iterations = 1, .parallelism = 1};
+
+struct Reply {
+  int status = 0;
+  std::vector<std::string> cookies;  // Set-Cookie values
+  std::string location;
+  std::string body;
+  http::response<http::string_body> raw;
+};
+
+class ConsoleServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto& fs = store::PosixFileSystem::Instance();
+    const store::StateDir dir(tmp_.path());
+    SelfSignedOptions self_signed;
+    self_signed.include_host_name = false;
+    auto generated = GenerateSelfSigned(self_signed);
+    ASSERT_TRUE(generated.ok());
+    ASSERT_TRUE(WriteCertificateFiles(fs, tmp_.File("c.crt"), tmp_.File("c.key"), *generated).ok());
+    auto tls = MakeServerContext({tmp_.File("c.crt"), tmp_.File("c.key"), "1.3"}, fs);
+    ASSERT_TRUE(tls.ok());
+    staff_ = store::FileStaffStore::Open(fs, dir.staff(), dir.staff_lock()).value();
+    statuses_ =
+        store::FileContactStatusStore::Open(fs, dir.contact_status(), dir.contact_status_lock())
+            .value();
+    reports_ = store::FileReportStore::Open(fs, dir.reports()).value();
+    audit_ =
+        store::FileAuditTrail::Open(fs, clock_, dir.audit_log(), dir.audit_lock(), nullptr).value();
+    service::ConsoleOptions options;
+    options.argon2 = kFast;
+    options.max_failed_logins = 3;
+    options.idle_timeout_seconds = 600;
+    options.absolute_timeout_seconds = 3600;
+    service_ = std::make_unique<service::ConsoleService>(
+        service::ConsoleStores{*staff_, *statuses_, *reports_, *audit_}, clock_, random_, options);
+    router_ = std::make_unique<ConsoleRouter>(*service_, random_);
+    for (auto [name, role] : {std::pair{"ana", store::StaffRole::kTracer},
+                              std::pair{"root", store::StaffRole::kAdmin}}) {
+      auto hash = store::HashPassword("a long password", kFast, random_);
+      ASSERT_TRUE(staff_->Add({name, role, *hash}).ok());
+    }
+    ASSERT_TRUE(reports_
+                    ->Write("+61410000001", 1'589'393'400,
+                            "# bluetrace contact check report\nuploader: +61410000001\n"
+                            "received: 13/05/2020 18:10:00 UTC\nentries: 1\nmatched: 1\n"
+                            "mismatched: 0\nunknown: 0\n\n[matched]\n# c\n+61410000009 "
+                            "13/05/2020 17:45:06 12345678901234567890\n\n[mismatched]\n\n"
+                            "[unknown]\n")
+                    .ok());
+    server_ = std::make_unique<ConsoleServer>(options_, *tls, *router_);
+    auto listener = Listener::Open("127.0.0.1", 0);
+    ASSERT_TRUE(listener.ok());
+    ASSERT_TRUE(server_->Start(std::move(*listener)).ok());
+  }
+
+  // One request over a fresh TLS connection.
+  Reply Send(http::verb method, const std::string& target, const std::string& cookie = "",
+             const std::string& body = "", const std::string& extra_header = "") {
+    asio::io_context io;
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    ctx.set_verify_mode(asio::ssl::verify_none);
+    asio::ssl::stream<tcp::socket> stream(io, ctx);
+    stream.next_layer().connect({asio::ip::make_address("127.0.0.1"), server_->port()});
+    stream.handshake(asio::ssl::stream_base::client);
+    http::request<http::string_body> req(method, target, 11);
+    req.set(http::field::host, "127.0.0.1");
+    if (!cookie.empty()) req.set(http::field::cookie, cookie);
+    if (!extra_header.empty()) req.set("X-Padding", extra_header);
+    if (method == http::verb::post) {
+      req.set(http::field::content_type, "application/x-www-form-urlencoded");
+      req.body() = body;
+      req.prepare_payload();
+    }
+    Reply reply;
+    boost::system::error_code ec;
+    http::write(stream, req, ec);
+    beast::flat_buffer buffer;
+    http::read(stream, buffer, reply.raw, ec);
+    if (ec && ec != http::error::end_of_stream) return reply;
+    reply.status = static_cast<int>(reply.raw.result_int());
+    for (const auto& field : reply.raw) {
+      if (field.name() == http::field::set_cookie) reply.cookies.emplace_back(field.value());
+    }
+    reply.location = std::string(reply.raw[http::field::location]);
+    reply.body = reply.raw.body();
+    return reply;
+  }
+
+  static std::string Field(const std::string& html, const std::string& name) {
+    std::smatch m;
+    const std::regex re("name=\"" + name + "\" value=\"([^\"]*)\"");
+    return std::regex_search(html, m, re) ? std::string(m[1]) : "";
+  }
+
+  // Logs in; returns the session cookie ("bt_session=...") and sets csrf_.
+  std::string LogIn(const std::string& name, const std::string& password = "a long password") {
+    Reply form = Send(http::verb::get, "/login");
+    EXPECT_EQ(form.status, 200);
+    const std::string login_csrf = Field(form.body, "csrf");
+    EXPECT_EQ(login_csrf.size(), 64u);
+    Reply done = Send(http::verb::post, "/login", "bt_login=" + login_csrf,
+                      "csrf=" + login_csrf + "&name=" + name + "&password=" + password);
+    EXPECT_EQ(done.status, 303) << done.body;
+    EXPECT_EQ(done.location, "/contacts");
+    std::string cookie;
+    for (const auto& c : done.cookies) {
+      if (c.rfind("bt_session=", 0) == 0) cookie = c.substr(0, c.find(';'));
+    }
+    EXPECT_EQ(cookie.size(), 11u + 64u);
+    Reply page = Send(http::verb::get, "/contacts", cookie);
+    EXPECT_EQ(page.status, 200);
+    csrf_ = Field(page.body, "csrf");
+    return cookie;
+  }
+
+  test::TempDir tmp_;
+  util::ManualClock clock_{1'600'000'000};
+  test::SeededRandom random_{11};
+  ConsoleServerOptions options_;
+  std::unique_ptr<store::StaffStore> staff_;
+  std::unique_ptr<store::ContactStatusStore> statuses_;
+  std::unique_ptr<store::ReportStore> reports_;
+  std::unique_ptr<store::AuditTrail> audit_;
+  std::unique_ptr<service::ConsoleService> service_;
+  std::unique_ptr<ConsoleRouter> router_;
+  std::unique_ptr<ConsoleServer> server_;
+  std::string csrf_;
+};
+
+TEST_F(ConsoleServerTest, LoginSetsAStrictSessionCookieAndShowsTheContacts) {
+  Reply form = Send(http::verb::get, "/login");
+  const std::string login_csrf = Field(form.body, "csrf");
+  Reply done = Send(http::verb::post, "/login", "bt_login=" + login_csrf,
+                    "csrf=" + login_csrf + "&name=ana&password=a+long+password");
+  ASSERT_EQ(done.status, 303);
+  ASSERT_FALSE(done.cookies.empty());
+  bool session = false;
+  for (const auto& c : done.cookies) {
+    if (c.rfind("bt_session=", 0) != 0) continue;
+    session = true;
+    EXPECT_NE(c.find("; Secure"), std::string::npos);
+    EXPECT_NE(c.find("; HttpOnly"), std::string::npos);
+    EXPECT_NE(c.find("; SameSite=Strict"), std::string::npos);
+    EXPECT_NE(c.find("; Path=/"), std::string::npos);
+  }
+  EXPECT_TRUE(session);
+  const std::string cookie = LogIn("ana");
+  Reply page = Send(http::verb::get, "/contacts", cookie);
+  EXPECT_NE(page.body.find("+61410000009"), std::string::npos);
+  EXPECT_EQ(page.raw["Content-Security-Policy"],
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'");
+  EXPECT_EQ(page.raw["X-Content-Type-Options"], "nosniff");
+  EXPECT_EQ(page.raw["Referrer-Policy"], "no-referrer");
+  EXPECT_EQ(page.body.find("<script"), std::string::npos);
+}
+
+// A second login page (the browser's favicon request was redirected to one) must not
+// invalidate the first one's form: the pre-session token stays the cookie's.
+TEST_F(ConsoleServerTest, ASecondLoginPageKeepsThePreSessionToken) {
+  Reply first = Send(http::verb::get, "/login");
+  const std::string token = Field(first.body, "csrf");
+  Reply second = Send(http::verb::get, "/login", "bt_login=" + token);
+  EXPECT_EQ(Field(second.body, "csrf"), token);
+  EXPECT_EQ(Send(http::verb::get, "/favicon.ico").status, 404);
+  Reply forged = Send(http::verb::get, "/login", "bt_login=" + std::string(64, 'Z'));
+  EXPECT_NE(Field(forged.body, "csrf"), std::string(64, 'Z'));  // not a token of ours: fresh
+}
+
+TEST_F(ConsoleServerTest, AWrongPasswordIsRefusedAndRepeatedOnesBlock) {
+  for (int i = 0; i < 3; ++i) {
+    Reply form = Send(http::verb::get, "/login");
+    const std::string t = Field(form.body, "csrf");
+    Reply r =
+        Send(http::verb::post, "/login", "bt_login=" + t, "csrf=" + t + "&name=ana&password=wrong");
+    EXPECT_EQ(r.status, 401);
+    EXPECT_NE(r.body.find("Wrong name or password."), std::string::npos);
+  }
+  Reply form = Send(http::verb::get, "/login");
+  const std::string t = Field(form.body, "csrf");
+  Reply r = Send(http::verb::post, "/login", "bt_login=" + t,
+                 "csrf=" + t + "&name=ana&password=a+long+password");
+  EXPECT_EQ(r.status, 429);
+  EXPECT_NE(r.body.find("Too many failed logins"), std::string::npos);
+}
+
+TEST_F(ConsoleServerTest, FormsWithoutTheirCsrfTokenAreRefused) {
+  // The login form: no token, or one that is not the cookie's.
+  EXPECT_EQ(Send(http::verb::post, "/login", "", "name=ana&password=a+long+password").status, 403);
+  const std::string other(64, 'a');
+  EXPECT_EQ(Send(http::verb::post, "/login", "bt_login=" + std::string(64, 'b'),
+                 "csrf=" + other + "&name=ana&password=a+long+password")
+                .status,
+            403);
+  const std::string cookie = LogIn("ana");
+  Reply no_token = Send(http::verb::post, "/contacts/status", cookie,
+                        "phone=%2B61410000009&status=reached&note=x");
+  EXPECT_EQ(no_token.status, 403);
+  Reply wrong = Send(http::verb::post, "/contacts/status", cookie,
+                     "csrf=" + std::string(64, '0') + "&phone=%2B61410000009&status=reached");
+  EXPECT_EQ(wrong.status, 403);
+  EXPECT_TRUE(statuses_->List()->empty());
+  Reply ok = Send(http::verb::post, "/contacts/status", cookie,
+                  "csrf=" + csrf_ + "&phone=%2B61410000009&status=reached&note=called");
+  EXPECT_EQ(ok.status, 303);
+  ASSERT_EQ(statuses_->List()->size(), 1u);
+}
+
+TEST_F(ConsoleServerTest, ACookieReplayedAfterLogoutIsRefused) {
+  const std::string cookie = LogIn("ana");
+  Reply out = Send(http::verb::post, "/logout", cookie, "csrf=" + csrf_);
+  EXPECT_EQ(out.status, 303);
+  EXPECT_EQ(out.location, "/login");
+  Reply replay = Send(http::verb::get, "/contacts", cookie);
+  EXPECT_EQ(replay.status, 303);
+  EXPECT_EQ(replay.location, "/login");
+  EXPECT_EQ(Send(http::verb::get, "/contacts.csv", cookie).status, 303);
+  EXPECT_EQ(Send(http::verb::post, "/contacts/status", cookie,
+                 "csrf=" + csrf_ + "&phone=%2B61410000009&status=reached")
+                .status,
+            403);
+}
+
+TEST_F(ConsoleServerTest, SessionsEndWhenIdleOnTheInjectedClock) {
+  const std::string cookie = LogIn("ana");
+  clock_.AdvanceSeconds(599);
+  EXPECT_EQ(Send(http::verb::get, "/activity", cookie).status, 200);
+  clock_.AdvanceSeconds(600);
+  EXPECT_EQ(Send(http::verb::get, "/activity", cookie).status, 303);
+}
+
+TEST_F(ConsoleServerTest, ATracerCannotReachAnAdminPage) {
+  const std::string tracer = LogIn("ana");
+  Reply r = Send(http::verb::get, "/staff", tracer);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.body.find("root"), std::string::npos);
+  const std::string admin = LogIn("root");
+  Reply a = Send(http::verb::get, "/staff", admin);
+  EXPECT_EQ(a.status, 200);
+  EXPECT_NE(a.body.find("<td>ana</td><td>tracer</td>"), std::string::npos);
+}
+
+TEST_F(ConsoleServerTest, HostileNotesAreRenderedAsText) {
+  const std::string cookie = LogIn("ana");
+  // <script>alert("x")</script> 'q' & é漢, form-encoded.
+  const std::string note = "%3Cscript%3Ealert(%22x%22)%3C%2Fscript%3E+%27q%27+%26+%C3%A9%E6%BC%A2";
+  ASSERT_EQ(Send(http::verb::post, "/contacts/status", cookie,
+                 "csrf=" + csrf_ + "&phone=%2B61410000009&status=unreachable&note=" + note)
+                .status,
+            303);
+  Reply page = Send(http::verb::get, "/contacts", cookie);
+  EXPECT_EQ(page.body.find("<script>"), std::string::npos);
+  EXPECT_NE(page.body.find("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &#39;q&#39; &amp; "
+                           "\xC3\xA9\xE6\xBC\xA2"),
+            std::string::npos)
+      << page.body;
+  Reply csv = Send(http::verb::get, "/contacts.csv", cookie);
+  EXPECT_EQ(csv.status, 200);
+  EXPECT_EQ(csv.raw[http::field::content_type], "text/csv; charset=utf-8");
+  EXPECT_NE(csv.body.find("\"'+61410000009\""), std::string::npos);
+  EXPECT_NE(csv.body.find("\"<script>alert(\"\"x\"\")</script> 'q' & \xC3\xA9\xE6\xBC\xA2\""),
+            std::string::npos)
+      << csv.body;
+}
+
+TEST_F(ConsoleServerTest, ReportAndActivityPagesRender) {
+  const std::string cookie = LogIn("ana");
+  auto names = reports_->List();
+  ASSERT_EQ(names->size(), 1u);
+  Reply report = Send(http::verb::get, "/reports/" + names->front(), cookie);
+  EXPECT_EQ(report.status, 200);
+  EXPECT_NE(report.body.find("12345678901234567890"), std::string::npos);
+  EXPECT_EQ(Send(http::verb::get, "/reports/..%2F..%2Fstaff.txt", cookie).status, 400);
+  Reply activity = Send(http::verb::get, "/activity", cookie);
+  EXPECT_EQ(activity.status, 200);
+  EXPECT_NE(activity.body.find("<svg class=\"chart\""), std::string::npos);
+  EXPECT_NE(activity.body.find("2020-05-13"), std::string::npos);
+  Reply css = Send(http::verb::get, "/static/console.css");
+  EXPECT_EQ(css.status, 200);
+  EXPECT_EQ(css.raw[http::field::content_type], "text/css; charset=utf-8");
+}
+
+TEST_F(ConsoleServerTest, OversizedHeadersAndBodiesAreRefused) {
+  EXPECT_EQ(Send(http::verb::get, "/login", "", "", std::string(9000, 'x')).status, 431);
+  EXPECT_EQ(Send(http::verb::post, "/login", "", std::string(20000, 'x')).status, 413);
+}
+
+}  // namespace
+}  // namespace bluetrace::net
