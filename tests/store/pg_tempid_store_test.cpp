@@ -339,6 +339,31 @@ std::string InsertTempId(PgConnection& conn, const TempId& id, std::int64_t expi
   return std::string(res->Get(0, 0));
 }
 
+TEST_F(PgTempIdStoreTest, ALookupInChunksAnswersEveryIdInItsPlace) {
+  auto store = PgTempIdStore::Open(*pool_, clock_, {.lookup_chunk = 3});
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ(PgTempIdStore::Open(*pool_, clock_, {.lookup_chunk = 0}).status().code(),
+            util::StatusCode::kInvalidArgument);
+  const std::int64_t now = clock_.NowUnixSeconds();
+  for (int i : {2, 5, 6, 9}) {
+    ASSERT_TRUE((*store)->Append({"+6141000000" + std::to_string(i), IdOf(i), now, now + 9}).ok());
+  }
+  // 10 ids in chunks of 3, 3, 3, 1; 5 asked twice, in two chunks.
+  const std::vector<TempId> ids = {IdOf(1), IdOf(2), IdOf(3), IdOf(5), IdOf(4),
+                                   IdOf(6), IdOf(7), IdOf(8), IdOf(5), IdOf(9)};
+  auto found = (*store)->LookupAll(ids);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  ASSERT_EQ(found->size(), ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const std::uint64_t n = std::stoull(ids[i].ToString());
+    const bool stored = n == 2 || n == 5 || n == 6 || n == 9;
+    ASSERT_EQ((*found)[i].has_value(), stored) << "position " << i;
+    if (stored) {
+      EXPECT_EQ((*found)[i]->user, "+6141000000" + std::to_string(n));
+    }
+  }
+}
+
 TEST_F(PgTempIdStoreTest, ABatchRecordsTheFirstOfATempIdItHoldsTwiceAndNoneTheDatabaseHas) {
   auto conn = Connect();
   ASSERT_TRUE(conn);

@@ -78,6 +78,9 @@ Result<std::unique_ptr<PgTempIdStore>> PgTempIdStore::Open(PgPool& pool, const u
   if (options.max_batches_in_flight < 1 || options.max_batches_in_flight > 64) {
     return util::InvalidArgument("TempID store: max_batches_in_flight must be 1 to 64");
   }
+  if (options.lookup_chunk < 1 || options.lookup_chunk > 100000) {
+    return util::InvalidArgument("TempID store: lookup_chunk must be 1 to 100000");
+  }
   return std::unique_ptr<PgTempIdStore>(new PgTempIdStore(pool, clock, options));
 }
 
@@ -199,22 +202,26 @@ Result<std::vector<std::optional<TempIdRecord>>> PgTempIdStore::LookupAll(
     std::span<const TempId> ids) const {
   std::vector<std::optional<TempIdRecord>> out(ids.size());
   if (ids.empty()) return out;
-  // A PostgreSQL array literal: TempIDs are digits only, so nothing needs quoting.
-  std::string array = "{";
-  for (const TempId& id : ids) {
-    if (array.size() > 1) array += ',';
-    array += id.view();
-  }
-  array += '}';
   BLUETRACE_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
-  // One statement: primary-key probes, whatever the table's size (kPgLookupAllSql).
-  BLUETRACE_ASSIGN_OR_RETURN(
-      auto res, conn->Exec("look up tempids", std::string(kPgLookupAllSql), {std::move(array)}));
   std::unordered_map<TempId, TempIdRecord> found;
-  for (int i = 0; i < res.rows(); ++i) {
-    // A row that does not read back is an error, never an "unknown" contact.
-    BLUETRACE_ASSIGN_OR_RETURN(TempIdRecord record, RecordOf(res, i));
-    found.emplace(record.id, std::move(record));
+  const auto chunk = static_cast<std::size_t>(options_.lookup_chunk);
+  for (std::size_t first = 0; first < ids.size(); first += chunk) {
+    const std::size_t end = std::min(ids.size(), first + chunk);
+    // A PostgreSQL array literal: TempIDs are digits only, so nothing needs quoting.
+    std::string array = "{";
+    for (std::size_t i = first; i < end; ++i) {
+      if (i > first) array += ',';
+      array += ids[i].view();
+    }
+    array += '}';
+    // Primary-key probes, whatever the table's size (kPgLookupAllSql).
+    BLUETRACE_ASSIGN_OR_RETURN(
+        auto res, conn->Exec("look up tempids", std::string(kPgLookupAllSql), {std::move(array)}));
+    for (int i = 0; i < res.rows(); ++i) {
+      // A row that does not read back is an error, never an "unknown" contact.
+      BLUETRACE_ASSIGN_OR_RETURN(TempIdRecord record, RecordOf(res, i));
+      found.emplace(record.id, std::move(record));
+    }
   }
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (auto it = found.find(ids[i]); it != found.end()) out[i] = it->second;

@@ -11,7 +11,7 @@
 // once; a caller that finds a free slot takes everything queued), so the per-transaction
 // cost is shared. A record is committed when its call returns (as durable as the
 // database's synchronous_commit makes it). Lookups read the database, so records of other
-// instances are seen at once; LookupAll is one query.
+// instances are seen at once; LookupAll is one statement per 1,000 TempIDs.
 //
 // Scale (8 billion records: 21 days of 4,400 TempIDs/s): Compact() drops whole days, a
 // DROP TABLE per partition, and never deletes rows; it keeps the boundary day whole, so a
@@ -62,6 +62,10 @@ struct PgTempIdStoreOptions {
   // to 64, each holding one pooled connection for its round trip).
   int max_batch = 128;
   int max_batches_in_flight = 1;
+  // LookupAll sends at most this many TempIDs per statement (1 to 100,000), so that one
+  // statement stays well inside the statement timeout even with cold indexes (10,000 ids
+  // took over 5 s once at 100 million stored TempIDs; docs/BENCHMARKS.md).
+  int lookup_chunk = 1000;
 };
 
 class PgTempIdStore final : public TempIdStore {
@@ -84,7 +88,8 @@ class PgTempIdStore final : public TempIdStore {
 
   // Nullopt also when the database fails (no error channel).
   std::optional<protocol::TempIdRecord> Lookup(const protocol::TempId& id) const override;
-  // One query (tempid = ANY($1)); all nullopt when the database fails.
+  // One statement per lookup_chunk TempIDs (kPgLookupAllSql), on one connection; the
+  // database's error when one fails (never "unknown" for what could not be looked up).
   Result<std::vector<std::optional<protocol::TempIdRecord>>> LookupAll(
       std::span<const protocol::TempId> ids) const override;
 
