@@ -159,7 +159,9 @@ TEST_F(AdminPostgresTest, UserRemoveDeletesTheTempIdsAndCodeIssueStoresOnlyADige
                 .exit_code,
             0);
   ASSERT_TRUE(conn_
-                  ->Exec("tempid", "SELECT bluetrace_insert_tempid($1, $2, $3, $4)",
+                  ->Exec("tempid",
+                         "SELECT bluetrace_insert_tempids(ARRAY[$1]::bpchar[], ARRAY[$2], "
+                         "ARRAY[$3::bigint], ARRAY[$4::bigint])",
                          {"12345678901234567890", "+61410000001", "1600000000", "1600000899"})
                   .ok());
   // Without upload.code_key_file the database backend refuses to issue codes.

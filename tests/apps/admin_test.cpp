@@ -164,11 +164,12 @@ TEST_F(AdminProgramTest, StaffAccountsAreManagedAndAudited) {
 TEST_F(AdminProgramTest, AnUnknownCommandIsNamedWithTheValidOnes) {
   auto r = Admin("frobnicate");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.output.find("bluetrace-admin: unknown command \"frobnicate\"; the commands are: "
-                          "user, staff, unblock, blocked, migrate-credentials, verify, reports, "
-                          "audit, "
-                          "compact, db\n"),
-            std::string::npos)
+  EXPECT_NE(
+      r.output.find("bluetrace-admin: unknown command \"frobnicate\"; the commands are: "
+                    "user, code, staff, unblock, blocked, migrate-credentials, verify, reports, "
+                    "audit, "
+                    "compact, db\n"),
+      std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("Run \"bluetrace-admin --help\" for more."), std::string::npos);
 
@@ -181,7 +182,7 @@ TEST_F(AdminProgramTest, AnUnknownCommandIsNamedWithTheValidOnes) {
 
   r = Admin("");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.output.find("bluetrace-admin: a command is required: user, staff, unblock, "),
+  EXPECT_NE(r.output.find("bluetrace-admin: a command is required: user, code, staff, unblock, "),
             std::string::npos)
       << r.output;
   r = Admin("--frobnicate");

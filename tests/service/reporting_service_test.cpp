@@ -172,13 +172,14 @@ TEST_F(ReportingServiceTest, MessagesOutOfOrderGetTypedErrors) {
 
 TEST_F(ReportingServiceTest, UnsupportedVersionIsRefused) {
   auto s = h_.NewSession();
-  auto r = Call(*s, Hello{3, 4, "future"});
+  constexpr auto kNewer = static_cast<std::uint16_t>(kProtocolVersion + 1);
+  auto r = Call(*s, Hello{kNewer, kNewer, "future"});
   EXPECT_EQ(Only<Error>(r).code, ErrorCode::kUnsupportedVersion);
   EXPECT_TRUE(r.close);
 }
 
 TEST_F(ReportingServiceTest, TheHighestCommonVersionIsChosen) {
-  EXPECT_EQ(Only<HelloOk>(Call(*h_.NewSession(), Hello{1, 7, "newer"})).version, 2);
+  EXPECT_EQ(Only<HelloOk>(Call(*h_.NewSession(), Hello{1, 7, "newer"})).version, kProtocolVersion);
   EXPECT_EQ(Only<HelloOk>(Call(*h_.NewSession(), Hello{1, 1, "older"})).version, 1);
   EXPECT_EQ(Only<HelloOk>(Call(*h_.NewSession(), Hello{2, 2, "v2 only"})).version, 2);
   auto r = Call(*h_.NewSession(), Hello{0, 0, "ancient"});

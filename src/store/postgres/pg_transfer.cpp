@@ -154,7 +154,7 @@ FROM (SELECT DISTINCT floor(expiry / 86400.0)::integer AS d FROM tempids_import)
 // The one statement that moves the staged records into `tempids`: the first line of each
 // TempID, unless the database holds it already. The partitioned table keeps no unique
 // index on tempid alone; the import's table lock keeps out every other writer
-// (bluetrace_insert_tempid inserts), so NOT EXISTS cannot race.
+// (bluetrace_insert_tempids inserts), so NOT EXISTS cannot race.
 constexpr const char* kInsertStagedTempIds = R"sql(
 INSERT INTO tempids (tempid, phone, start, expiry, day)
 SELECT DISTINCT ON (tempid) tempid, phone, start, expiry, floor(expiry / 86400.0)::integer
