@@ -87,7 +87,7 @@ util::Result<std::unique_ptr<ReportingService>> ReportingService::Open(const Ser
 }
 
 std::uint32_t ReportingService::StoreWorkers(const ServerConfig& config) {
-  if (config.storage_backend == "postgres") return std::min(16 * config.postgres_pool_size, 64u);
+  if (config.storage_backend == "postgres") return std::min(32 * config.postgres_pool_size, 128u);
   return 2;
 }
 
