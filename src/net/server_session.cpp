@@ -50,7 +50,7 @@ ServerSession::ServerSession(asio::ip::tcp::socket socket, std::shared_ptr<asio:
       login_deadline_(Clock::now() + options_.login_timeout) {}
 
 ServerSession::~ServerSession() {
-  OPENSSL_cleanse(read_buffer_.data(), read_buffer_.size());
+  if (read_buffer_) OPENSSL_cleanse(read_buffer_.get(), read_capacity_);
   util::WipeString(write_buffer_);
 }
 
@@ -150,7 +150,7 @@ void ServerSession::OnDeadline(error_code ec, std::uint64_t generation) {
 // read_buffer_ while a request is with the Session.
 void ServerSession::ProcessInput() {
   phase_ = Phase::kReading;
-  const std::span<const std::uint8_t> rest(read_buffer_.data() + read_begin_,
+  const std::span<const std::uint8_t> rest(read_buffer_.get() + read_begin_,
                                            read_end_ - read_begin_);
   read_begin_ += decoder_.Feed(rest);
   util::Result<std::optional<protocol::Message>> next = decoder_.NextMessage();
@@ -161,8 +161,17 @@ void ServerSession::ProcessInput() {
 }
 
 void ServerSession::DoRead() {
-  stream_.async_read_some(asio::buffer(read_buffer_),
+  SizeReadBuffer();
+  stream_.async_read_some(asio::buffer(read_buffer_.get(), read_capacity_),
                           beast::bind_front_handler(&ServerSession::OnRead, shared_from_this()));
+}
+
+void ServerSession::SizeReadBuffer() {
+  const std::size_t wanted = last_read_filled_ ? kReadChunk : kIdleReadBytes;
+  if (read_capacity_ == wanted) return;
+  if (read_buffer_) OPENSSL_cleanse(read_buffer_.get(), read_capacity_);
+  read_buffer_ = std::make_unique_for_overwrite<std::uint8_t[]>(wanted);
+  read_capacity_ = wanted;
 }
 
 void ServerSession::OnRead(error_code ec, std::size_t bytes) {
@@ -170,6 +179,7 @@ void ServerSession::OnRead(error_code ec, std::size_t bytes) {
   if (timed_out_) return SendTimeout();
   if (stop_requested_) return StartShutdown();
   if (ec) return OnReadError(ec);
+  last_read_filled_ = bytes == read_capacity_;
   read_begin_ = 0;
   read_end_ = bytes;
   ProcessInput();
@@ -312,7 +322,7 @@ void ServerSession::CloseNow() {
 }
 
 void ServerSession::WipeReadBuffer() {
-  OPENSSL_cleanse(read_buffer_.data(), read_end_);
+  if (read_buffer_) OPENSSL_cleanse(read_buffer_.get(), read_end_);
   read_begin_ = 0;
   read_end_ = 0;
 }

@@ -13,7 +13,6 @@
 
 #include <utility>  // before Asio: g++ 12 in C++20 needs it (Asio uses std::exchange)
 
-#include <array>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -110,8 +109,14 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   void OnShutdown(boost::system::error_code ec);
   void CloseNow();
   void WipeReadBuffer();
+  // Gives read_buffer_ the capacity the next read needs; only when it holds nothing.
+  void SizeReadBuffer();
 
-  static constexpr std::size_t kReadChunk = 16 * 1024;  // one TLS record's plaintext
+  // The read buffer is sized to what is pending: kIdleReadBytes while frames are small
+  // (an idle session waits on it), kReadChunk, one TLS record's plaintext, after a read
+  // that filled the small one, back to small after a read that did not fill the large one.
+  static constexpr std::size_t kIdleReadBytes = 512;
+  static constexpr std::size_t kReadChunk = 16 * 1024;
 
   const ServerOptions& options_;
   ServerStats& stats_;
@@ -126,7 +131,9 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   boost::asio::steady_timer deadline_;
   const std::shared_ptr<service::Session> app_;
   protocol::FrameDecoder decoder_;
-  std::array<std::uint8_t, kReadChunk> read_buffer_{};
+  std::unique_ptr<std::uint8_t[]> read_buffer_;  // read_capacity_ bytes; allocated at DoRead
+  std::size_t read_capacity_ = 0;
+  bool last_read_filled_ = false;  // the last read filled read_buffer_: more is pending
   std::size_t read_begin_ = 0;
   std::size_t read_end_ = 0;
   std::string write_buffer_;
