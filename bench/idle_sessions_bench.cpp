@@ -175,6 +175,9 @@ class Client {
     auto c = std::make_shared<Conn>(io_, tls_);
     c->stream.lowest_layer().async_connect(endpoint_, [this, c](error_code ec) {
       if (ec) return Finish(false, &Client::StartConnect);
+      // As bluetrace-client (net::ClientConnection) does.
+      error_code ignored;
+      c->stream.lowest_layer().set_option(tcp::no_delay(true), ignored);
       c->stream.async_handshake(ssl::stream_base::client, [this, c](error_code ec2) {
         if (ec2) return Finish(false, &Client::StartConnect);
         Call(c, protocol::Hello{1, 1, "idle_sessions_bench"}, [this, c](bool ok) {

@@ -1,6 +1,6 @@
 // ServerSession: one accepted connection of net::Server (private to src/net).
 //
-// Owns the TLS stream, the read buffer, the frame decoder, the deadline timer and the
+// Owns the TLS socket, the read buffer, the frame decoder, the deadline timer and the
 // service::Session; all of its handlers run on the socket's strand (the socket is accepted
 // onto a fresh strand). Life cycle:
 //
@@ -17,8 +17,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -29,6 +27,7 @@
 #include "bluetrace/protocol/frame_decoder.hpp"
 #include "bluetrace/service/session.hpp"
 #include "bluetrace/util/thread_annotations.hpp"
+#include "tls_socket.hpp"
 
 namespace bluetrace::net::detail {
 
@@ -85,7 +84,6 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
 
  private:
   enum class Phase { kHandshake, kReading, kHandling, kWriting, kClosing, kDone };
-  using Stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
   using Clock = std::chrono::steady_clock;
 
   void DoHandshake();
@@ -126,7 +124,7 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   const std::uint64_t id_;
   // Declared before stream_, which refers to it: kept alive across certificate reloads.
   const std::shared_ptr<boost::asio::ssl::context> tls_;
-  Stream stream_;
+  TlsSocket stream_;
   const boost::asio::any_io_executor strand_;  // the socket's strand: every handler runs on it
   boost::asio::steady_timer deadline_;
   const std::shared_ptr<service::Session> app_;
