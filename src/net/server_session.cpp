@@ -5,7 +5,6 @@
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/error.hpp>
 #include <span>
@@ -42,7 +41,7 @@ ServerSession::ServerSession(asio::ip::tcp::socket socket, std::shared_ptr<asio:
       peer_(std::move(peer_address)),
       id_(id),
       tls_(std::move(tls)),
-      stream_(beast::tcp_stream(std::move(socket)), *tls_),
+      stream_(std::move(socket), *tls_),
       strand_(stream_.get_executor()),
       deadline_(strand_),
       app_(std::move(app)),
@@ -50,7 +49,7 @@ ServerSession::ServerSession(asio::ip::tcp::socket socket, std::shared_ptr<asio:
       login_deadline_(Clock::now() + options_.login_timeout) {}
 
 ServerSession::~ServerSession() {
-  OPENSSL_cleanse(read_buffer_.data(), read_buffer_.size());
+  if (read_buffer_) OPENSSL_cleanse(read_buffer_.get(), read_capacity_);
   util::WipeString(write_buffer_);
 }
 
@@ -62,13 +61,12 @@ void ServerSession::RequestStop() {
   asio::post(strand_, [self = shared_from_this()] {
     if (self->phase_ == Phase::kDone) return;
     self->stop_requested_ = true;
-    error_code ignored;
     switch (self->phase_) {
       case Phase::kHandshake:
         return self->CloseNow();
       case Phase::kReading:
         // OnRead sees stop_requested_ and sends the close_notify.
-        beast::get_lowest_layer(self->stream_).socket().cancel(ignored);
+        self->stream_.Cancel();
         return;
       default:
         return;  // the reply in progress is written first (OnWrite)
@@ -84,9 +82,8 @@ void ServerSession::DoHandshake() {
   if (phase_ == Phase::kDone) return;
   if (stop_requested_) return CloseNow();
   spdlog::debug("connection #{} from {}: accepted", id_, peer_);
-  beast::get_lowest_layer(stream_).expires_after(options_.handshake_timeout);
-  stream_.async_handshake(
-      asio::ssl::stream_base::server,
+  stream_.ExpiresAfter(options_.handshake_timeout);
+  stream_.AsyncHandshake(
       beast::bind_front_handler(&ServerSession::OnHandshake, shared_from_this()));
 }
 
@@ -103,7 +100,7 @@ void ServerSession::OnHandshake(error_code ec) {
     }
     return CloseNow();
   }
-  beast::get_lowest_layer(stream_).expires_never();
+  stream_.ExpiresNever();
   spdlog::debug("connection #{} from {}: {} established", id_, peer_,
                 SSL_get_version(stream_.native_handle()));
   WaitForFrame();
@@ -141,8 +138,7 @@ void ServerSession::OnDeadline(error_code ec, std::uint64_t generation) {
   timed_out_ = true;
   stats_.timeouts.fetch_add(1, std::memory_order_relaxed);
   // OnRead sees timed_out_ and sends Error{kTimeout}.
-  error_code ignored;
-  beast::get_lowest_layer(stream_).socket().cancel(ignored);
+  stream_.Cancel();
 }
 
 // Hands the next complete message to the Session, or reads more. The decoder takes bytes
@@ -150,7 +146,7 @@ void ServerSession::OnDeadline(error_code ec, std::uint64_t generation) {
 // read_buffer_ while a request is with the Session.
 void ServerSession::ProcessInput() {
   phase_ = Phase::kReading;
-  const std::span<const std::uint8_t> rest(read_buffer_.data() + read_begin_,
+  const std::span<const std::uint8_t> rest(read_buffer_.get() + read_begin_,
                                            read_end_ - read_begin_);
   read_begin_ += decoder_.Feed(rest);
   util::Result<std::optional<protocol::Message>> next = decoder_.NextMessage();
@@ -161,8 +157,17 @@ void ServerSession::ProcessInput() {
 }
 
 void ServerSession::DoRead() {
-  stream_.async_read_some(asio::buffer(read_buffer_),
-                          beast::bind_front_handler(&ServerSession::OnRead, shared_from_this()));
+  SizeReadBuffer();
+  stream_.AsyncReadSome(asio::buffer(read_buffer_.get(), read_capacity_),
+                        beast::bind_front_handler(&ServerSession::OnRead, shared_from_this()));
+}
+
+void ServerSession::SizeReadBuffer() {
+  const std::size_t wanted = last_read_filled_ ? kReadChunk : kIdleReadBytes;
+  if (read_capacity_ == wanted) return;
+  if (read_buffer_) OPENSSL_cleanse(read_buffer_.get(), read_capacity_);
+  read_buffer_ = std::make_unique_for_overwrite<std::uint8_t[]>(wanted);
+  read_capacity_ = wanted;
 }
 
 void ServerSession::OnRead(error_code ec, std::size_t bytes) {
@@ -170,6 +175,7 @@ void ServerSession::OnRead(error_code ec, std::size_t bytes) {
   if (timed_out_) return SendTimeout();
   if (stop_requested_) return StartShutdown();
   if (ec) return OnReadError(ec);
+  last_read_filled_ = bytes == read_capacity_;
   read_begin_ = 0;
   read_end_ = bytes;
   ProcessInput();
@@ -256,9 +262,9 @@ void ServerSession::Send(std::vector<protocol::Message> messages, bool close_aft
       return CloseNow();
     }
   }
-  beast::get_lowest_layer(stream_).expires_after(timeout);
-  asio::async_write(stream_, asio::buffer(write_buffer_),
-                    beast::bind_front_handler(&ServerSession::OnWrite, shared_from_this()));
+  stream_.ExpiresAfter(timeout);
+  stream_.AsyncWrite(asio::buffer(write_buffer_),
+                     beast::bind_front_handler(&ServerSession::OnWrite, shared_from_this()));
 }
 
 void ServerSession::OnWrite(error_code ec, std::size_t /*bytes*/) {
@@ -275,7 +281,7 @@ void ServerSession::OnWrite(error_code ec, std::size_t /*bytes*/) {
     }
     return CloseNow();
   }
-  beast::get_lowest_layer(stream_).expires_never();
+  stream_.ExpiresNever();
   stats_.frames_out.fetch_add(frames_in_write_, std::memory_order_relaxed);
   if (close_after_write_) return StartShutdown();
   WaitForFrame();
@@ -285,8 +291,8 @@ void ServerSession::OnWrite(error_code ec, std::size_t /*bytes*/) {
 void ServerSession::StartShutdown() {
   phase_ = Phase::kClosing;
   DisarmDeadline();
-  beast::get_lowest_layer(stream_).expires_after(options_.close_timeout);
-  stream_.async_shutdown(beast::bind_front_handler(&ServerSession::OnShutdown, shared_from_this()));
+  stream_.ExpiresAfter(options_.close_timeout);
+  stream_.AsyncShutdown(beast::bind_front_handler(&ServerSession::OnShutdown, shared_from_this()));
 }
 
 void ServerSession::OnShutdown(error_code ec) {
@@ -305,14 +311,14 @@ void ServerSession::CloseNow() {
   DisarmDeadline();
   // The buffers are wiped by OnWrite and the destructor: an operation still pending may
   // refer to them until it completes.
-  beast::get_lowest_layer(stream_).close();
+  stream_.Close();
   spdlog::debug("connection #{} from {}: closed", id_, peer_);
   app_->Closed();
   owner_.SessionFinished(id_, peer_);
 }
 
 void ServerSession::WipeReadBuffer() {
-  OPENSSL_cleanse(read_buffer_.data(), read_end_);
+  if (read_buffer_) OPENSSL_cleanse(read_buffer_.get(), read_end_);
   read_begin_ = 0;
   read_end_ = 0;
 }

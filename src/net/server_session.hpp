@@ -1,6 +1,6 @@
 // ServerSession: one accepted connection of net::Server (private to src/net).
 //
-// Owns the TLS stream, the read buffer, the frame decoder, the deadline timer and the
+// Owns the TLS socket, the read buffer, the frame decoder, the deadline timer and the
 // service::Session; all of its handlers run on the socket's strand (the socket is accepted
 // onto a fresh strand). Life cycle:
 //
@@ -13,13 +13,10 @@
 
 #include <utility>  // before Asio: g++ 12 in C++20 needs it (Asio uses std::exchange)
 
-#include <array>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -30,6 +27,7 @@
 #include "bluetrace/protocol/frame_decoder.hpp"
 #include "bluetrace/service/session.hpp"
 #include "bluetrace/util/thread_annotations.hpp"
+#include "tls_socket.hpp"
 
 namespace bluetrace::net::detail {
 
@@ -86,7 +84,6 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
 
  private:
   enum class Phase { kHandshake, kReading, kHandling, kWriting, kClosing, kDone };
-  using Stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
   using Clock = std::chrono::steady_clock;
 
   void DoHandshake();
@@ -110,8 +107,14 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   void OnShutdown(boost::system::error_code ec);
   void CloseNow();
   void WipeReadBuffer();
+  // Gives read_buffer_ the capacity the next read needs; only when it holds nothing.
+  void SizeReadBuffer();
 
-  static constexpr std::size_t kReadChunk = 16 * 1024;  // one TLS record's plaintext
+  // The read buffer is sized to what is pending: kIdleReadBytes while frames are small
+  // (an idle session waits on it), kReadChunk, one TLS record's plaintext, after a read
+  // that filled the small one, back to small after a read that did not fill the large one.
+  static constexpr std::size_t kIdleReadBytes = 512;
+  static constexpr std::size_t kReadChunk = 16 * 1024;
 
   const ServerOptions& options_;
   ServerStats& stats_;
@@ -121,12 +124,14 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   const std::uint64_t id_;
   // Declared before stream_, which refers to it: kept alive across certificate reloads.
   const std::shared_ptr<boost::asio::ssl::context> tls_;
-  Stream stream_;
+  TlsSocket stream_;
   const boost::asio::any_io_executor strand_;  // the socket's strand: every handler runs on it
   boost::asio::steady_timer deadline_;
   const std::shared_ptr<service::Session> app_;
   protocol::FrameDecoder decoder_;
-  std::array<std::uint8_t, kReadChunk> read_buffer_{};
+  std::unique_ptr<std::uint8_t[]> read_buffer_;  // read_capacity_ bytes; allocated at DoRead
+  std::size_t read_capacity_ = 0;
+  bool last_read_filled_ = false;  // the last read filled read_buffer_: more is pending
   std::size_t read_begin_ = 0;
   std::size_t read_end_ = 0;
   std::string write_buffer_;

@@ -14,6 +14,7 @@ target_sources(bluetrace_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/console_pages.cpp
   ${CMAKE_CURRENT_LIST_DIR}/console_server.cpp
   ${CMAKE_CURRENT_LIST_DIR}/server_session.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/tls_socket.cpp
   ${CMAKE_CURRENT_LIST_DIR}/tls_context.cpp
   ${CMAKE_CURRENT_LIST_DIR}/beacon_endpoint.cpp
 )

@@ -124,6 +124,8 @@ TEST_F(TlsContextTest, ServerContextLoadsTheGeneratedCertificateHardened) {
   EXPECT_EQ(SSL_CTX_get_options(native) & wanted, wanted);
   EXPECT_EQ(SSL_CTX_get_num_tickets(native), 0u);
   EXPECT_EQ(SSL_CTX_get_session_cache_mode(native), SSL_SESS_CACHE_OFF);
+  // Idle sessions hold no record buffers (issue 14 §3).
+  EXPECT_NE(SSL_CTX_get_mode(native) & SSL_MODE_RELEASE_BUFFERS, 0);
 
   auto tls12 = Server("1.2");
   ASSERT_TRUE(tls12);
