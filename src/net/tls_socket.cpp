@@ -105,7 +105,10 @@ TlsSocket::TlsSocket(asio::ip::tcp::socket socket, asio::ssl::context& tls)
   if (!ec) ssl_.reset(NewServerSsl(tls, socket_.native_handle()));
 }
 
-TlsSocket::~TlsSocket() = default;
+TlsSocket::~TlsSocket() {
+  // A timer handler still queued must not reach this socket.
+  ++deadline_->armed;
+}
 
 void TlsSocket::AsyncHandshake(Handler done) {
   Run([this] { return SSL_do_handshake(ssl_.get()); },
@@ -151,21 +154,21 @@ void TlsSocket::AsyncShutdown(Handler done) {
 }
 
 void TlsSocket::ExpiresAfter(std::chrono::steady_clock::duration timeout) {
-  timed_out_ = false;
-  const std::uint64_t generation = ++timer_generation_;
+  deadline_->timed_out = false;
+  const std::uint64_t generation = ++deadline_->armed;
   timer_.expires_after(timeout);
-  timer_.async_wait([this, generation](error_code ec) {
-    // `ec` first: after the destructor's cancel, `this` is gone.
-    if (ec || generation != timer_generation_) return;
-    timed_out_ = true;
+  timer_.async_wait([this, deadline = deadline_, generation](error_code ec) {
+    // Disarmed, replaced or destroyed since: `this` may be gone, touch nothing.
+    if (ec || generation != deadline->armed) return;
+    deadline->timed_out = true;
     error_code ignored;
     socket_.cancel(ignored);
   });
 }
 
 void TlsSocket::ExpiresNever() {
-  timed_out_ = false;
-  ++timer_generation_;
+  deadline_->timed_out = false;
+  ++deadline_->armed;
   timer_.cancel();
 }
 
@@ -181,7 +184,7 @@ void TlsSocket::Close() {
 }
 
 void TlsSocket::Run(Attempt attempt, Finish finish, bool in_handler) {
-  if (timed_out_) return Complete(finish, boost::beast::error::timeout, 0, in_handler);
+  if (deadline_->timed_out) return Complete(finish, boost::beast::error::timeout, 0, in_handler);
   // A closed descriptor's number may already belong to another connection.
   if (!socket_.is_open()) return Complete(finish, asio::error::bad_descriptor, 0, in_handler);
   if (!ssl_) return Complete(finish, asio::error::no_memory, 0, in_handler);
@@ -196,7 +199,7 @@ void TlsSocket::Run(Attempt attempt, Finish finish, bool in_handler) {
     // `finish` holds the owner, which holds this socket, until the wait completes.
     socket_.async_wait(what, [this, attempt = std::move(attempt),
                               finish = std::move(finish)](error_code ec) mutable {
-      if (timed_out_) return finish(boost::beast::error::timeout, 0);
+      if (deadline_->timed_out) return finish(boost::beast::error::timeout, 0);
       if (ec) return finish(ec, 0);
       Run(std::move(attempt), std::move(finish), true);
     });

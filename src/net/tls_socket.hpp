@@ -82,9 +82,15 @@ class TlsSocket {
 
   boost::asio::ip::tcp::socket socket_;
   std::unique_ptr<SSL, SslFree> ssl_;
+  // The deadline's state, shared with the timer's handler: a handler already queued when
+  // the socket goes away (the timer expired just before it was cancelled) finds `armed`
+  // changed and touches nothing else.
+  struct Deadline {
+    std::uint64_t armed = 0;  // generation of the deadline set last; bumped to disarm
+    bool timed_out = false;
+  };
   boost::asio::steady_timer timer_;
-  std::uint64_t timer_generation_ = 0;
-  bool timed_out_ = false;
+  std::shared_ptr<Deadline> deadline_ = std::make_shared<Deadline>();
   std::size_t write_done_ = 0;  // bytes of AsyncWrite's buffer sent so far
 };
 
