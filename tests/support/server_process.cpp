@@ -1,7 +1,5 @@
 #include "support/server_process.hpp"
 
-#include "support/temp_dir.hpp"
-
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -14,6 +12,8 @@
 
 #include <fstream>
 #include <iterator>
+
+#include "support/temp_dir.hpp"
 
 extern char** environ;
 
