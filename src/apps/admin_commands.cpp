@@ -53,30 +53,6 @@ class NoFailures final : public store::LockoutStore {
   util::Status Reload() override { return util::Status::Ok(); }
 };
 
-int Fail(const AdminEnv& env, const std::string& message) {
-  std::fprintf(env.err, "bluetrace-admin: %s\n", message.c_str());
-  return kExitFailed;
-}
-
-// Appends an admin record, to the database's audit chain when `db` is given, otherwise to
-// audit.log; the change it describes is already made, so a failure here is reported but
-// cannot undo it.
-int Audited(AdminEnv& env, std::string_view event, store::AuditFields fields,
-            store::Stores* db = nullptr) {
-  fields.emplace_back("by", env.op.by);
-  if (!env.op.as.empty()) fields.emplace_back("as", env.op.as);
-  util::Status st;
-  if (db != nullptr) {
-    st = db->audit->Record(event, fields);
-  } else {
-    auto log =
-        store::AuditLog::Open(env.fs, env.clock, Dir(env).audit_log(), Dir(env).audit_lock());
-    st = log.ok() ? (*log)->Append(event, fields) : log.status();
-  }
-  if (!st.ok()) return Fail(env, "done, but the audit record was not written: " + st.ToString());
-  return kExitOk;
-}
-
 // The stores take these around every rewrite, as the server's stores do. The server holds
 // them for milliseconds; the longer wait covers a server busy with a burst of logins.
 store::InterProcessLock StateLock(const AdminEnv& env, const char* name) {
@@ -131,6 +107,26 @@ util::Status NewPasswordRule(const AdminEnv& env, std::string_view password) {
 }  // namespace
 
 bool OnDatabase(const AdminEnv& env) { return env.config.storage_backend == "postgres"; }
+
+int Fail(const AdminEnv& env, const std::string& message) {
+  std::fprintf(env.err, "bluetrace-admin: %s\n", message.c_str());
+  return kExitFailed;
+}
+
+int Audited(AdminEnv& env, std::string_view event, store::AuditFields fields, store::Stores* db) {
+  fields.emplace_back("by", env.op.by);
+  if (!env.op.as.empty()) fields.emplace_back("as", env.op.as);
+  util::Status st;
+  if (db != nullptr) {
+    st = db->audit->Record(event, fields);
+  } else {
+    auto log =
+        store::AuditLog::Open(env.fs, env.clock, Dir(env).audit_log(), Dir(env).audit_lock());
+    st = log.ok() ? (*log)->Append(event, fields) : log.status();
+  }
+  if (!st.ok()) return Fail(env, "done, but the audit record was not written: " + st.ToString());
+  return kExitOk;
+}
 
 util::Result<store::Stores> OpenDatabase(AdminEnv& env) {
   return service::OpenStorage(env.config, env.fs, env.clock, env.random);

@@ -55,6 +55,13 @@ util::Result<store::Stores> OpenDatabase(AdminEnv& env);
 
 // Prints "bluetrace-admin: <message>" to env.err and returns kExitUsage.
 int Usage(const AdminEnv& env, const std::string& message);
+// Prints "bluetrace-admin: <message>" to env.err and returns kExitFailed.
+int Fail(const AdminEnv& env, const std::string& message);
+// Appends an admin record naming the operator (by=, as=), to the database's audit chain
+// when `db` is given, otherwise to audit.log. The change it describes is already made, so
+// a failure here is reported (kExitFailed) but cannot undo it.
+int Audited(AdminEnv& env, std::string_view event, store::AuditFields fields,
+            store::Stores* db = nullptr);
 
 // `user` must be a UserID (the caller checks, so that bad usage is said before a password
 // is asked). `password` is wiped by the caller.

@@ -15,11 +15,6 @@
 namespace bluetrace::admin {
 namespace {
 
-int Fail(const AdminEnv& env, const std::string& message) {
-  std::fprintf(env.err, "bluetrace-admin: %s\n", message.c_str());
-  return kExitFailed;
-}
-
 // The server's [postgres] settings (password file and timeouts included), with the
 // connection string of --conninfo in place of postgres.conninfo when given.
 util::Result<std::unique_ptr<store::PgConnection>> Connect(const AdminEnv& env,

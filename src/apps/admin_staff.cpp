@@ -6,7 +6,6 @@
 
 #include "admin_commands.hpp"
 #include "bluetrace/service/password_rules.hpp"
-#include "bluetrace/store/files/audit_log.hpp"
 #include "bluetrace/store/files/file_staff_store.hpp"
 #include "bluetrace/store/files/state_dir.hpp"
 #include "bluetrace/store/password_hash.hpp"
@@ -16,26 +15,6 @@ namespace {
 
 // Staff see every contact's phone number: a longer minimum than the app's users.
 constexpr std::uint32_t kMinStaffPasswordBytes = 12;
-
-int Fail(const AdminEnv& env, const std::string& message) {
-  std::fprintf(env.err, "bluetrace-admin: %s\n", message.c_str());
-  return kExitFailed;
-}
-
-int Audited(AdminEnv& env, std::string_view event, store::AuditFields fields, store::Stores* db) {
-  fields.emplace_back("by", env.op.by);
-  if (!env.op.as.empty()) fields.emplace_back("as", env.op.as);
-  util::Status st;
-  if (db != nullptr) {
-    st = db->audit->Record(event, fields);
-  } else {
-    const store::StateDir dir(env.config.state_dir);
-    auto log = store::AuditLog::Open(env.fs, env.clock, dir.audit_log(), dir.audit_lock());
-    st = log.ok() ? (*log)->Append(event, fields) : log.status();
-  }
-  if (!st.ok()) return Fail(env, "done, but the audit record was not written: " + st.ToString());
-  return kExitOk;
-}
 
 // Runs `change(staff, db)` on the configured storage's staff store (`db`: the database's
 // stores, for the audit record, or null for staff.txt).

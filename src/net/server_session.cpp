@@ -11,6 +11,7 @@
 
 #include "bluetrace/net/tls_context.hpp"
 #include "bluetrace/protocol/messages.hpp"
+#include "bluetrace/protocol/phone.hpp"
 #include "bluetrace/util/secret.hpp"
 
 namespace bluetrace::net::detail {
@@ -233,7 +234,8 @@ void ServerSession::OnReply(service::SessionReply reply) {
 
 void ServerSession::ProtocolError(const util::Status& status) {
   stats_.protocol_errors.fetch_add(1, std::memory_order_relaxed);
-  spdlog::debug("connection #{} from {}: protocol error: {}", id_, peer_, status.ToString());
+  spdlog::debug("connection #{} from {}: protocol error: {}", id_, peer_,
+                protocol::RedactPhoneNumbers(status.ToString()));
   DisarmDeadline();
   Send(OneMessage(protocol::Error{protocol::FrameErrorCode(status), status.message()}),
        /*close_after=*/true, options_.close_timeout);

@@ -82,4 +82,31 @@ bool IsCanonicalPhone(std::string_view text) {
   return true;
 }
 
+std::string RedactPhoneNumbers(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] != '+' || i + 1 >= text.size() || !detail::IsDigit(text[i + 1])) {
+      out += text[i++];
+      continue;
+    }
+    // The number runs over digits and single separators between digits.
+    std::size_t end = i + 1;
+    while (end < text.size()) {
+      if (detail::IsDigit(text[end])) {
+        ++end;
+      } else if (IsSeparator(text[end]) && end + 1 < text.size() &&
+                 detail::IsDigit(text[end + 1])) {
+        end += 2;
+      } else {
+        break;
+      }
+    }
+    out += "+<phone>";
+    i = end;
+  }
+  return out;
+}
+
 }  // namespace bluetrace::protocol

@@ -60,6 +60,12 @@ void DeregistrationService::Deregister(std::string user, util::SecretString pass
       return job->done(std::move(o));
     }
     auto removed = RemoveAccount(stores_, job->user);
+    if (!removed.ok() && removed.status().code() == util::StatusCode::kNotFound) {
+      // Removed since the password was checked (the same user on another connection, or
+      // the admin tool): what the user asked for is done, by the one that removed it.
+      o.status = DeregisterStatus::kRemoved;
+      return job->done(std::move(o));
+    }
     if (!removed.ok()) return fail(removed.status());
     // The account is gone whatever the audit trail says: withdrawal cannot fail closed.
     if (auto st = stores_.audit->Record(

@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "bluetrace/protocol/phone.hpp"
 #include "bluetrace/protocol/text_records.hpp"
 #include "bluetrace/service/contact_check.hpp"
 #include "bluetrace/util/plural.hpp"
@@ -15,6 +16,9 @@ using protocol::ErrorCode;
 using protocol::Message;
 
 namespace {
+
+// A store's status for a log line that names the peer's address: without phone numbers.
+std::string ForLog(const util::Status& st) { return protocol::RedactPhoneNumbers(st.ToString()); }
 
 SessionReply One(Message m, bool close = false) {
   SessionReply r;
@@ -79,6 +83,21 @@ void ProtocolSession::Closed() {
   upload_.Reset();
   // A client that disappears counts as logged out (docs/PROTOCOL.md, "The session").
   if (!vanished.empty()) services_.tracing.SessionEnded(vanished, peer_, /*logged_out=*/false);
+}
+
+// An upload the assembler refused (`st`): dropped, counted, answered once. The rest of a
+// refused upload (its chunks) is then swallowed, except after a message out of order
+// (kFailedPrecondition), where nothing of an upload is under way.
+void ProtocolSession::RejectUpload(ReplyFn& done, const util::Status& st) {
+  ++services_.stats.uploads_rejected;
+  upload_.Reset();
+  upload_code_.clear();
+  upload_failed_ = st.code() != util::StatusCode::kFailedPrecondition;
+  Refuse(done,
+         st.code() == util::StatusCode::kResourceExhausted    ? ErrorCode::kTooLarge
+         : st.code() == util::StatusCode::kFailedPrecondition ? ErrorCode::kUnexpectedMessage
+                                                              : ErrorCode::kInvalidArgument,
+         st.message(), false);
 }
 
 void ProtocolSession::Refuse(ReplyFn& done, ErrorCode code, std::string text, bool close) {
@@ -161,18 +180,7 @@ void ProtocolSession::Handle(Message message, ReplyFn done) {
         return;
       }
       util::Status st = upload_.Add(std::get<protocol::UploadChunk>(message));
-      if (!st.ok()) {
-        ++services_.stats.uploads_rejected;
-        upload_.Reset();
-        upload_code_.clear();
-        upload_failed_ = st.code() != util::StatusCode::kFailedPrecondition;
-        Refuse(done,
-               st.code() == util::StatusCode::kResourceExhausted    ? ErrorCode::kTooLarge
-               : st.code() == util::StatusCode::kFailedPrecondition ? ErrorCode::kUnexpectedMessage
-                                                                    : ErrorCode::kInvalidArgument,
-               st.message(), false);
-        return;
-      }
+      if (!st.ok()) return RejectUpload(done, st);
       // Chunks need no answer of their own; the transport sends nothing.
       done(SessionReply{});
       return;
@@ -251,17 +259,7 @@ void ProtocolSession::OnUploadBegin(std::uint64_t total_bytes, util::SecretStrin
     return;
   }
   util::Status st = upload_.Begin(protocol::UploadBegin{total_bytes});
-  if (!st.ok()) {
-    ++services_.stats.uploads_rejected;
-    upload_.Reset();
-    upload_failed_ = st.code() != util::StatusCode::kFailedPrecondition;
-    Refuse(done,
-           st.code() == util::StatusCode::kResourceExhausted    ? ErrorCode::kTooLarge
-           : st.code() == util::StatusCode::kFailedPrecondition ? ErrorCode::kUnexpectedMessage
-                                                                : ErrorCode::kInvalidArgument,
-           st.message(), false);
-    return;
-  }
+  if (!st.ok()) return RejectUpload(done, st);
   upload_code_ = std::move(code);
   done(SessionReply{});
 }
@@ -282,7 +280,7 @@ void ProtocolSession::OnLogin(std::string user, util::SecretString password,
                                             done = std::move(done)](LoginOutcome o) {
     switch (o.status) {
       case LoginStatus::kWelcome: {
-        if (!o.warning.ok()) spdlog::warn("login from {}: {}", peer, o.warning.ToString());
+        if (!o.warning.ok()) spdlog::warn("login from {}: {}", peer, ForLog(o.warning));
         {
           std::lock_guard lock(state->mu);
           if (state->phase != Phase::kAwaitLogin) return done(SessionReply{});
@@ -314,11 +312,11 @@ void ProtocolSession::OnLogin(std::string user, util::SecretString password,
       case LoginStatus::kError:
         if (o.error.code() == util::StatusCode::kUnavailable) {  // a database away
           ++stats->store_unavailable;
-          spdlog::warn("login from {}: the storage is unavailable: {}", peer, o.error.ToString());
+          spdlog::warn("login from {}: the storage is unavailable: {}", peer, ForLog(o.error));
           return done(One(protocol::Busy{kBusyRetryMs}));
         }
         ++stats->internal_errors;
-        spdlog::error("login from {} failed internally: {}", peer, o.error.ToString());
+        spdlog::error("login from {} failed internally: {}", peer, ForLog(o.error));
         return done(One(protocol::Error{ErrorCode::kInternal, "internal error; retry later"}));
     }
   });
@@ -351,11 +349,11 @@ void ProtocolSession::OnRegister(protocol::Register reg, ReplyFn& done) {
             if (o.error.code() == util::StatusCode::kUnavailable) {  // a database away
               ++stats->store_unavailable;
               spdlog::warn("registration from {}: the storage is unavailable: {}", peer,
-                           o.error.ToString());
+                           ForLog(o.error));
               return done(One(protocol::Busy{kBusyRetryMs}));
             }
             ++stats->internal_errors;
-            spdlog::error("registration from {} failed: {}", peer, o.error.ToString());
+            spdlog::error("registration from {} failed: {}", peer, ForLog(o.error));
             return done(One(protocol::Error{ErrorCode::kInternal, "internal error; retry later"}));
         }
       });
@@ -446,7 +444,7 @@ void ProtocolSession::OnDeregister(protocol::Deregister deregister, ReplyFn& don
             return done(One(protocol::Busy{kBusyRetryMs}));
           case DeregisterStatus::kError:
             ++stats->internal_errors;
-            spdlog::error("deregistration from {} failed: {}", peer, o.error.ToString());
+            spdlog::error("deregistration from {} failed: {}", peer, ForLog(o.error));
             return done(One(protocol::Error{ErrorCode::kInternal, "internal error; retry later"}));
         }
       });

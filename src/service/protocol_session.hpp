@@ -74,6 +74,7 @@ class ProtocolSession final : public Session {
   std::string user() const;
   // Replies Error{code, text}; closes the connection when `close`.
   void Refuse(ReplyFn& done, protocol::ErrorCode code, std::string text, bool close);
+  void RejectUpload(ReplyFn& done, const util::Status& st);
 
   SessionServices services_;
   const SessionLimits limits_;

@@ -76,15 +76,7 @@ class ClientProgramTest : public ::testing::Test {
  protected:
   void SetUp() override {
     server_dir_ = dir_.File("server");
-    ASSERT_EQ(mkdir(server_dir_.c_str(), 0700), 0);
-    test::CopyOriginalSample(server_dir_, "credentials.txt");
-    test::CopyOriginalSample(server_dir_, "tempIDs.txt");
-    WriteFileForTest(server_dir_ + "/fast.toml",
-                     "[server]\nbind_address = \"127.0.0.1\"\n"
-                     "[auth]\nargon2_memory_kib = 64\nargon2_iterations = 1\n"
-                     "min_password_length = 8\n"
-                     "[limits]\nlogins_burst = 1000.0\ntempids_burst = 1000.0\n"
-                     "connections_burst = 1000.0\n");
+    test::PrepareServerDirForTest(server_dir_, "fast.toml");
     StartServer(0);
   }
 

@@ -20,7 +20,6 @@ namespace {
 using namespace std::chrono_literals;
 using test::ReadFileForTest;
 using test::ShellQuoteForTest;
-using test::WriteFileForTest;
 
 constexpr auto kWait = 20s;
 
@@ -28,15 +27,8 @@ class UploadCodeProgramTest : public ::testing::Test {
  protected:
   void SetUp() override {
     server_dir_ = dir_.File("server");
-    ASSERT_EQ(mkdir(server_dir_.c_str(), 0700), 0);
-    test::CopyOriginalSample(server_dir_, "credentials.txt");
-    test::CopyOriginalSample(server_dir_, "tempIDs.txt");
-    WriteFileForTest(server_dir_ + "/codes.toml",
-                     "[server]\nbind_address = \"127.0.0.1\"\nport = 0\n"
-                     "[auth]\nargon2_memory_kib = 64\nargon2_iterations = 1\n"
-                     "[limits]\nlogins_burst = 1000.0\ntempids_burst = 1000.0\n"
-                     "connections_burst = 1000.0\n"
-                     "[upload]\nrequire_code = true\ncode_max_failures = 3\n");
+    test::PrepareServerDirForTest(server_dir_, "codes.toml",
+                                  "[upload]\nrequire_code = true\ncode_max_failures = 3\n");
   }
 
   void StartServer() {

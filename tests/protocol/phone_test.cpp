@@ -117,5 +117,16 @@ TEST(IsCanonicalPhoneTest, AgreesWithCanonicalPhone) {
   }
 }
 
+TEST(RedactPhoneNumbersTest, ReplacesEveryNumberInEveryForm) {
+  EXPECT_EQ(RedactPhoneNumbers("no user +61410888888"), "no user +<phone>");
+  EXPECT_EQ(RedactPhoneNumbers("user +61 410 888 888 exists"), "user +<phone> exists");
+  EXPECT_EQ(RedactPhoneNumbers("+61-410-888-888 is not blocked"), "+<phone> is not blocked");
+  EXPECT_EQ(RedactPhoneNumbers("a +1 and a +44207: two"), "a +<phone> and a +<phone>: two");
+  // A separator that ends the number stays; so does text that is no number.
+  EXPECT_EQ(RedactPhoneNumbers("call +612- now"), "call +<phone>- now");
+  EXPECT_EQ(RedactPhoneNumbers("a + b, c+, +x"), "a + b, c+, +x");
+  EXPECT_EQ(RedactPhoneNumbers(""), "");
+}
+
 }  // namespace
 }  // namespace bluetrace::protocol

@@ -7,8 +7,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
 #include <fstream>
 #include <iterator>
+
+#include "support/temp_dir.hpp"
 
 extern char** environ;
 
@@ -25,6 +30,20 @@ std::string Slurp(const std::string& path) {
 std::string ProgramPath(const std::string& name) {
   const char* dir = std::getenv("BLUETRACE_BIN_DIR");
   return std::string(dir ? dir : BLUETRACE_BIN_DIR_DEFAULT) + "/" + name;
+}
+
+void PrepareServerDirForTest(const std::string& dir, const std::string& config_name,
+                             const std::string& extra_toml) {
+  ASSERT_EQ(mkdir(dir.c_str(), 0700), 0) << dir;
+  CopyOriginalSample(dir, "credentials.txt");
+  CopyOriginalSample(dir, "tempIDs.txt");
+  WriteFileForTest(dir + "/" + config_name,
+                   "[server]\nbind_address = \"127.0.0.1\"\n"
+                   "[auth]\nargon2_memory_kib = 64\nargon2_iterations = 1\n"
+                   "min_password_length = 8\n"
+                   "[limits]\nlogins_burst = 1000.0\ntempids_burst = 1000.0\n"
+                   "connections_burst = 1000.0\n" +
+                       extra_toml);
 }
 
 ServerProcess::ServerProcess(std::string binary, std::string work_dir,

@@ -49,6 +49,12 @@ class ServerProcess {
 // Path of a program built by this tree (BLUETRACE_BIN_DIR is set by CMake).
 std::string ProgramPath(const std::string& name);
 
+// Makes `dir` (a new directory) a test server's state directory: the original's
+// credentials.txt and tempIDs.txt, and `dir`/`config_name` binding 127.0.0.1 with fast
+// Argon2id, generous rate limits and then `extra_toml` (more keys and sections).
+void PrepareServerDirForTest(const std::string& dir, const std::string& config_name,
+                             const std::string& extra_toml = "");
+
 // Polls `predicate` every 20 ms until it holds or `timeout` passes.
 template <typename Pred>
 bool WaitFor(Pred predicate, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {

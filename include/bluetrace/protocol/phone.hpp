@@ -23,4 +23,9 @@ util::Result<std::string> CanonicalPhone(std::string_view text);
 // True when `text` is already canonical ("+" then 8-15 digits, first not 0).
 bool IsCanonicalPhone(std::string_view text);
 
+// `text` with every number in it ('+' then a digit, then digits and single separators)
+// replaced by "+<phone>": for a status message logged beside an address, where a store's
+// message ("no user +61410888888") must not put the number (docs/SECURITY.md, "Logs").
+std::string RedactPhoneNumbers(std::string_view text);
+
 }  // namespace bluetrace::protocol
