@@ -1,6 +1,7 @@
 // bluetrace-server: parses flags and configuration, wires the stores, the service and the
-// TLS transport together, and runs until SIGTERM/SIGINT. SIGHUP reloads the certificate
-// (keeping the old one when the new one is bad) and re-reads the user files.
+// TLS transport together, and runs until SIGTERM/SIGINT. SIGHUP reloads the certificate of
+// the protocol port and the console (keeping the old one when the new one is bad) and
+// re-reads the user files.
 //
 //   bluetrace-server <server_port> <block_duration>          (the original's command line)
 //   bluetrace-server --config /etc/bluetrace/server.toml [flags]
@@ -333,7 +334,9 @@ int Run(const service::ServerConfig& c, const std::string& ready_file,
   sigemptyset(&signals);
   for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
   net::ServerDaemon daemon(
-      net::ServerDaemonParts{server, **service, fs, clock, certificate_validity, *cert, reread}, c);
+      net::ServerDaemonParts{server, **service, fs, clock, certificate_validity, *cert, reread,
+                             console_server.get()},
+      c);
   for (;;) {
     // Short, so changes made by bluetrace-admin take effect within about a second.
     timespec wait{1, 0};

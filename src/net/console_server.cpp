@@ -17,6 +17,8 @@
 #include <optional>
 #include <thread>
 
+#include "bluetrace/util/thread_annotations.hpp"
+
 namespace bluetrace::net {
 
 namespace asio = boost::asio;
@@ -36,7 +38,7 @@ class ConsoleServer::Impl {
   class Connection : public std::enable_shared_from_this<Connection> {
    public:
     Connection(Impl& server, tcp::socket socket)
-        : server_(server), tls_(server.tls_), stream_(std::move(socket), *tls_) {
+        : server_(server), tls_(server.CurrentTls()), stream_(std::move(socket), *tls_) {
       ++server_.open_;
       error_code ec;
       peer_ = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec).address().to_string();
@@ -153,6 +155,17 @@ class ConsoleServer::Impl {
 
   std::uint16_t port() const { return port_.load(); }
 
+  void ReplaceTlsContext(std::shared_ptr<ssl::context> tls) {
+    if (!tls) return;
+    util::MutexLock lock(tls_mu_);
+    tls_ = std::move(tls);
+  }
+
+  std::shared_ptr<ssl::context> CurrentTls() {
+    util::MutexLock lock(tls_mu_);
+    return tls_;
+  }
+
  private:
   void Accept() {
     acceptor_->async_accept([this](error_code ec, tcp::socket socket) {
@@ -174,7 +187,8 @@ class ConsoleServer::Impl {
   }
 
   const ConsoleServerOptions options_;
-  std::shared_ptr<ssl::context> tls_;
+  util::Mutex tls_mu_;  // the context is replaced from the controlling thread (SIGHUP)
+  std::shared_ptr<ssl::context> tls_ GUARDED_BY(tls_mu_);
   ConsoleRouter& router_;
   std::unique_ptr<asio::io_context> io_ = std::make_unique<asio::io_context>(1);
   std::optional<tcp::acceptor> acceptor_;
@@ -192,5 +206,8 @@ ConsoleServer::~ConsoleServer() { Stop(); }
 util::Status ConsoleServer::Start(Listener listener) { return impl_->Start(std::move(listener)); }
 void ConsoleServer::Stop() { impl_->Stop(); }
 std::uint16_t ConsoleServer::port() const { return impl_->port(); }
+void ConsoleServer::ReplaceTlsContext(std::shared_ptr<ssl::context> tls) {
+  impl_->ReplaceTlsContext(std::move(tls));
+}
 
 }  // namespace bluetrace::net

@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "bluetrace/net/console_server.hpp"
 #include "bluetrace/net/tls_context.hpp"
 #include "bluetrace/store/files/state_dir.hpp"
 
@@ -67,6 +68,7 @@ ReloadReport ServerDaemon::Reload() {
     spdlog::error("SIGHUP: keeping the current certificate: {}", tls.status().ToString());
   } else {
     parts_.server.ReplaceTlsContext(*tls);
+    if (parts_.console != nullptr) parts_.console->ReplaceTlsContext(*tls);
     auto pem = parts_.fs.ReadFile(cert.certificate_file, 1 << 20);
     auto fp = pem.ok() ? CertificateFingerprintSha256(*pem) : pem.status();
     spdlog::info("SIGHUP: certificate reloaded from {} ({})", cert.certificate_file,

@@ -488,6 +488,38 @@ TEST_F(AdminProgramTest, VerifyReportsEachPlantedProblemWithFileAndLine) {
   EXPECT_NE(r.output.find("2 problems found"), std::string::npos) << r.output;
 }
 
+// The health authority's files: each read by its one parser, its first problem named by file
+// and line (a duplicate, a phone number that is not canonical, a malformed line).
+TEST_F(AdminProgramTest, VerifyChecksTheConsoleAndUploadCodeFiles) {
+  const std::string hash = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$aGFzaGhhc2g";
+  const std::string digest(64, 'a');
+  WriteFileForTest(dir_.File("staff.txt"), "zoe tracer " + hash + " 0 0\n");
+  WriteFileForTest(dir_.File("contact_status.txt"), "+61410666666 reached 5 zoe a%20note\n");
+  WriteFileForTest(dir_.File("upload-codes.txt"), "+61410666666 " + digest + " 1 2\n");
+  WriteFileForTest(dir_.File("upload-code-failures.txt"), "+61410666666 1 0\n");
+  auto r = Admin("verify");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+
+  WriteFileForTest(dir_.File("staff.txt"),
+                   "zoe tracer " + hash + " 0 0\nzoe admin " + hash + " 0 0\n");
+  WriteFileForTest(dir_.File("contact_status.txt"),
+                   "+61410666666 reached 5 zoe a%20note\n0410777777 reached 5 zoe x\n");
+  WriteFileForTest(dir_.File("upload-codes.txt"),
+                   "+61410666666 " + digest + " 1 2\n\n+61410666666 " + digest + " 3 4\n");
+  WriteFileForTest(dir_.File("upload-code-failures.txt"), "+61410666666 one 0\n");
+  r = Admin("verify");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  for (const char* expected :
+       {"staff.txt:2: a name given twice\n",
+        "contact_status.txt:2: contact status: not a canonical phone number\n",
+        "upload-codes.txt line 3: a second code for +61410666666\n",
+        "upload-code-failures.txt line 1: "}) {
+    EXPECT_NE(r.output.find(expected), std::string::npos) << expected << "\n" << r.output;
+  }
+  EXPECT_NE(r.output.find("4 problems found"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find(hash), std::string::npos) << r.output;  // no hash is echoed
+}
+
 // verify reads credentials.txt with the loader's parser, which bounds an Argon2id encoding
 // as login does: a hash login would refuse is a problem named by line.
 TEST_F(AdminProgramTest, VerifyRefusesAnArgon2idEncodingThatLoginWouldRefuse) {

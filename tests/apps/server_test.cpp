@@ -20,6 +20,7 @@
 #include "bluetrace/net/client_connection.hpp"
 #include "bluetrace/protocol/messages.hpp"
 #include "bluetrace/store/file_system.hpp"
+#include "support/console_client.hpp"
 #include "support/run_command.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
@@ -46,7 +47,8 @@ class ServerProgramTest : public ::testing::Test {
     std::remove(dir_.File("ready").c_str());
     WriteFileForTest(dir_.File("fast.toml"),
                      "[auth]\nargon2_memory_kib = 64\nargon2_iterations = 1\n"
-                     "[server]\nbind_address = \"127.0.0.1\"\n");
+                     "[server]\nbind_address = \"127.0.0.1\"\n" +
+                         extra_toml_);
     std::vector<std::string> args = {"0", "5", "--config", "fast.toml", "--ready-file", "ready"};
     args.insert(args.end(), extra.begin(), extra.end());
     auto p = std::make_unique<test::ServerProcess>(test::ProgramPath("bluetrace-server"),
@@ -76,6 +78,7 @@ class ServerProgramTest : public ::testing::Test {
 
   test::TempDir dir_;
   std::uint16_t port_ = 0;
+  std::string extra_toml_;  // appended to fast.toml
 };
 
 TEST_F(ServerProgramTest, OriginalCommandLineServesOverTlsAndStopsCleanlyOnSigterm) {
@@ -169,6 +172,44 @@ TEST_F(ServerProgramTest, SighupReloadsAGoodCertificateAndKeepsTheOldOneOnABadOn
   EXPECT_TRUE(pong.ok() && std::holds_alternative<Pong>(*pong));
   (void)good_cert;
   EXPECT_EQ(server->Stop(kWait), 0);
+}
+
+// The console serves the protocol port's certificate, and SIGHUP reloads it there too.
+TEST_F(ServerProgramTest, SighupReloadsTheConsolesCertificateToo) {
+  extra_toml_ = "[console]\nenabled = true\naddress = \"127.0.0.1\"\nport = 0\n";
+  auto server = Start();
+  ASSERT_NE(port_, 0) << server->Stderr();
+  std::uint16_t console_port = 0;
+  ASSERT_TRUE(test::WaitFor([&] {
+    const std::string err = server->Stderr();
+    const std::string mark = "console on https://127.0.0.1:";
+    const auto at = err.find(mark);
+    if (at == std::string::npos) return false;
+    console_port = static_cast<std::uint16_t>(std::stoi(err.substr(at + mark.size())));
+    return true;
+  })) << server->Stderr();
+  auto protocol = Connect();
+  ASSERT_NE(protocol, nullptr);
+  const std::string old_fp = protocol->peer_fingerprint();
+  auto before = test::ConsoleSend(console_port, boost::beast::http::verb::get, "/login");
+  EXPECT_EQ(before.status, 200);
+  EXPECT_EQ(before.peer_fingerprint, old_fp);
+
+  auto fresh = net::GenerateSelfSigned({});
+  ASSERT_TRUE(fresh.ok());
+  ASSERT_TRUE(net::WriteCertificateFiles(store::PosixFileSystem::Instance(),
+                                         dir_.File("server.crt"), dir_.File("server.key"), *fresh)
+                  .ok());
+  server->Signal(SIGHUP);
+  ASSERT_TRUE(test::WaitFor(
+      [&] { return server->Stderr().find("certificate reloaded") != std::string::npos; }));
+  auto new_fp = net::CertificateFingerprintSha256(ReadFileForTest(dir_.File("server.crt")));
+  ASSERT_TRUE(new_fp.ok());
+  ASSERT_NE(*new_fp, old_fp);
+  auto after = test::ConsoleSend(console_port, boost::beast::http::verb::get, "/login");
+  EXPECT_EQ(after.status, 200);
+  EXPECT_EQ(after.peer_fingerprint, *new_fp);
+  EXPECT_EQ(server->Stop(kWait), 0) << server->Stderr();
 }
 
 TEST_F(ServerProgramTest, StartUpRemovesLeftoverTemporaryFilesAndSaysSo) {

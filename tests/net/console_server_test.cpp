@@ -8,14 +8,7 @@
 
 #include <utility>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/stream.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
-#include <regex>
 
 #include "bluetrace/net/certificate.hpp"
 #include "bluetrace/net/tls_context.hpp"
@@ -24,6 +17,7 @@
 #include "bluetrace/store/files/file_report_store.hpp"
 #include "bluetrace/store/files/file_staff_store.hpp"
 #include "bluetrace/store/files/state_dir.hpp"
+#include "support/console_client.hpp"
 #include "support/fake_random.hpp"
 #include "support/temp_dir.hpp"
 
@@ -33,17 +27,10 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using tcp = asio::ip::tcp;
 
 constexpr store::Argon2Params kFast{.memory_kib = 8, .iterations = 1, .parallelism = 1};
 
-struct Reply {
-  int status = 0;
-  std::vector<std::string> cookies;  // Set-Cookie values
-  std::string location;
-  std::string body;
-  http::response<http::string_body> raw;
-};
+using Reply = test::ConsoleReply;
 
 class ConsoleServerTest : public ::testing::Test {
  protected:
@@ -94,40 +81,11 @@ class ConsoleServerTest : public ::testing::Test {
   // One request over a fresh TLS connection.
   Reply Send(http::verb method, const std::string& target, const std::string& cookie = "",
              const std::string& body = "", const std::string& extra_header = "") {
-    asio::io_context io;
-    asio::ssl::context ctx(asio::ssl::context::tls_client);
-    ctx.set_verify_mode(asio::ssl::verify_none);
-    asio::ssl::stream<tcp::socket> stream(io, ctx);
-    stream.next_layer().connect({asio::ip::make_address("127.0.0.1"), server_->port()});
-    stream.handshake(asio::ssl::stream_base::client);
-    http::request<http::string_body> req(method, target, 11);
-    req.set(http::field::host, "127.0.0.1");
-    if (!cookie.empty()) req.set(http::field::cookie, cookie);
-    if (!extra_header.empty()) req.set("X-Padding", extra_header);
-    if (method == http::verb::post) {
-      req.set(http::field::content_type, "application/x-www-form-urlencoded");
-      req.body() = body;
-      req.prepare_payload();
-    }
-    Reply reply;
-    boost::system::error_code ec;
-    http::write(stream, req, ec);
-    beast::flat_buffer buffer;
-    http::read(stream, buffer, reply.raw, ec);
-    if (ec && ec != http::error::end_of_stream) return reply;
-    reply.status = static_cast<int>(reply.raw.result_int());
-    for (const auto& field : reply.raw) {
-      if (field.name() == http::field::set_cookie) reply.cookies.emplace_back(field.value());
-    }
-    reply.location = std::string(reply.raw[http::field::location]);
-    reply.body = reply.raw.body();
-    return reply;
+    return test::ConsoleSend(server_->port(), method, target, cookie, body, extra_header);
   }
 
   static std::string Field(const std::string& html, const std::string& name) {
-    std::smatch m;
-    const std::regex re("name=\"" + name + "\" value=\"([^\"]*)\"");
-    return std::regex_search(html, m, re) ? std::string(m[1]) : "";
+    return test::FormField(html, name);
   }
 
   // Logs in; returns the session cookie ("bt_session=...") and sets csrf_.
@@ -316,6 +274,52 @@ TEST_F(ConsoleServerTest, ReportAndActivityPagesRender) {
   Reply css = Send(http::verb::get, "/static/console.css");
   EXPECT_EQ(css.status, 200);
   EXPECT_EQ(css.raw[http::field::content_type], "text/css; charset=utf-8");
+}
+
+// A certificate reload (SIGHUP: net/server_daemon.hpp) hands the console a new context: new
+// connections get the new certificate; one whose handshake was before is still served.
+TEST_F(ConsoleServerTest, AReplacedCertificateServesNewConnectionsWhileOpenOnesContinue) {
+  const Reply before = Send(http::verb::get, "/login");
+  ASSERT_EQ(before.status, 200);
+  ASSERT_FALSE(before.peer_fingerprint.empty());
+
+  asio::io_context io;
+  asio::ssl::context ctx(asio::ssl::context::tls_client);
+  ctx.set_verify_mode(asio::ssl::verify_none);
+  asio::ssl::stream<asio::ip::tcp::socket> open(io, ctx);
+  open.next_layer().connect({asio::ip::make_address("127.0.0.1"), server_->port()});
+  open.handshake(asio::ssl::stream_base::client);
+  EXPECT_EQ(test::PeerFingerprint(open.native_handle()), before.peer_fingerprint);
+
+  auto& fs = store::PosixFileSystem::Instance();
+  SelfSignedOptions self_signed;
+  self_signed.include_host_name = false;
+  auto generated = GenerateSelfSigned(self_signed);
+  ASSERT_TRUE(generated.ok());
+  ASSERT_TRUE(WriteCertificateFiles(fs, tmp_.File("n.crt"), tmp_.File("n.key"), *generated).ok());
+  auto tls = MakeServerContext({tmp_.File("n.crt"), tmp_.File("n.key"), "1.3"}, fs);
+  ASSERT_TRUE(tls.ok());
+  server_->ReplaceTlsContext(*tls);
+  tls->reset();                         // the server alone holds the new context now
+  server_->ReplaceTlsContext(nullptr);  // ignored
+
+  const Reply after = Send(http::verb::get, "/login");
+  EXPECT_EQ(after.status, 200);
+  auto expected = CertificateFingerprintSha256(test::ReadFileForTest(tmp_.File("n.crt")));
+  ASSERT_TRUE(expected.ok());
+  EXPECT_EQ(after.peer_fingerprint, *expected);
+  EXPECT_NE(after.peer_fingerprint, before.peer_fingerprint);
+
+  // The connection opened before the reload: its request is answered on the old context.
+  http::request<http::string_body> req(http::verb::get, "/login", 11);
+  req.set(http::field::host, "127.0.0.1");
+  http::write(open, req);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  boost::system::error_code ec;
+  http::read(open, buffer, res, ec);
+  EXPECT_TRUE(!ec || ec == http::error::end_of_stream) << ec.message();
+  EXPECT_EQ(res.result_int(), 200u);
 }
 
 TEST_F(ConsoleServerTest, OversizedHeadersAndBodiesAreRefused) {

@@ -75,6 +75,36 @@ class PgTransferTest : public ::testing::Test {
         stores->audit->Record("login", {{"user", "+61410999999"}, {"addr", "127.0.0.1"}}).ok());
     ASSERT_TRUE(stores->audit->Record("odd", {{"name", "a b=c%\\d"}}).ok());
     ASSERT_TRUE(stores->audit->Record("bare", {}).ok());
+    BuildHealthAuthorityState(*stores);
+  }
+
+  // The console's and the upload codes' state: staff with hashes and a login failure,
+  // contact statuses with hostile notes, upload codes, a wrong-code count.
+  void BuildHealthAuthorityState(Stores& stores) {
+    auto hash = HashPassword("staff-pass-1", kFastArgon2, random_);
+    ASSERT_TRUE(hash.ok());
+    ASSERT_TRUE(stores.staff->Add({"zoe", StaffRole::kTracer, *hash}).ok());
+    ASSERT_TRUE(stores.staff->Add({"admin.1", StaffRole::kAdmin, *hash}).ok());
+    ASSERT_TRUE(stores.staff->RecordFailure("zoe", clock_.NowUnixSeconds(), 5, 900).ok());
+    ASSERT_TRUE(stores.staff
+                    ->CreateSession({std::string(64, 'a'), "zoe", "csrf", clock_.NowUnixSeconds(),
+                                     clock_.NowUnixSeconds()})
+                    .ok());  // transient: not in any file
+    ASSERT_TRUE(stores.contact_statuses
+                    ->Set({"+61410999999", ContactStatus::kReached,
+                           "called at 5pm, <script>\"x\"</script> 100% \xc3\xa9\nsecond line",
+                           "zoe", clock_.NowUnixSeconds()})
+                    .ok());
+    ASSERT_TRUE(stores.contact_statuses
+                    ->Set({"+61410111111", ContactStatus::kUnreachable, "", "admin.1",
+                           clock_.NowUnixSeconds() + 1})
+                    .ok());
+    const std::int64_t now = clock_.NowUnixSeconds();
+    ASSERT_TRUE(
+        stores.upload_codes->Put({"+61410555555", std::string(64, 'b'), now, now + 3600}).ok());
+    ASSERT_TRUE(
+        stores.upload_codes->Put({"+61410111111", std::string(63, 'c') + "0", now, now + 60}).ok());
+    ASSERT_TRUE(stores.code_failures->RecordFailure("+61410555555", true).ok());
   }
 
   std::int64_t Count(const std::string& table) {
@@ -84,7 +114,8 @@ class PgTransferTest : public ::testing::Test {
   }
 
   void ExpectDatabaseEmpty() {
-    for (const char* table : {"users", "tempids", "lockouts", "reports", "audit"}) {
+    for (const char* table : {"users", "tempids", "lockouts", "reports", "audit", "console_staff",
+                              "contact_status", "upload_codes", "upload_code_failures"}) {
       EXPECT_EQ(Count(table), 0) << table;
     }
   }
@@ -111,13 +142,24 @@ TEST_F(PgTransferTest, FileBackendStateComesBackByteForByte) {
   EXPECT_EQ(imported->lockouts, 2u);
   EXPECT_EQ(imported->reports, 2u);
   EXPECT_EQ(imported->audit_records, 3u);
+  EXPECT_EQ(imported->staff, 2u);
+  EXPECT_EQ(imported->contact_statuses, 2u);
+  EXPECT_EQ(imported->upload_codes, 2u);
+  EXPECT_EQ(imported->code_failures, 1u);
   EXPECT_EQ(imported->skipped, 0u);
+  EXPECT_EQ(Count("console_sessions"), 0);
 
   auto exported = ExportStateDir(*conn_, fs_, out, {});
   ASSERT_TRUE(exported.ok()) << exported.status().ToString();
   EXPECT_EQ(exported->tempids, 20u);
-  for (const char* name :
-       {StateDir::kCredentials, StateDir::kTempIds, StateDir::kLockouts, StateDir::kAuditLog}) {
+  EXPECT_EQ(exported->staff, 2u);
+  EXPECT_EQ(exported->contact_statuses, 2u);
+  EXPECT_EQ(exported->upload_codes, 2u);
+  EXPECT_EQ(exported->code_failures, 1u);
+  for (const char* name : {StateDir::kCredentials, StateDir::kTempIds, StateDir::kLockouts,
+                           StateDir::kAuditLog, StateDir::kStaff, StateDir::kContactStatus,
+                           StateDir::kUploadCodes, StateDir::kCodeFailures}) {
+    ASSERT_FALSE(ReadFileForTest(JoinPath(in, name)).empty()) << name;
     EXPECT_EQ(ReadFileForTest(JoinPath(out, name)), ReadFileForTest(JoinPath(in, name))) << name;
     EXPECT_EQ(*fs_.FileMode(JoinPath(out, name)), StateDir::kFileMode) << name;
   }
@@ -142,6 +184,124 @@ TEST_F(PgTransferTest, FileBackendStateComesBackByteForByte) {
   ASSERT_TRUE(login.ok());
   EXPECT_EQ(*login, VerifyResult::kOk);
   EXPECT_TRUE(reopened->audit->Record("after", {}).ok());  // the chain continues
+  auto zoe = reopened->staff->Find("zoe");
+  ASSERT_TRUE(zoe.ok() && zoe->has_value());
+  auto staff_login = VerifyPassword((*zoe)->password_hash, "staff-pass-1");
+  ASSERT_TRUE(staff_login.ok());
+  EXPECT_TRUE(*staff_login);
+  auto statuses = reopened->contact_statuses->List();
+  ASSERT_TRUE(statuses.ok());
+  ASSERT_EQ(statuses->size(), 2u);
+  EXPECT_EQ((*statuses)[1].note,
+            "called at 5pm, <script>\"x\"</script> 100% \xc3\xa9\nsecond line");
+  auto redeemed =
+      reopened->upload_codes->Redeem("+61410555555", std::string(64, 'b'), clock_.NowUnixSeconds());
+  ASSERT_TRUE(redeemed.ok());
+  EXPECT_EQ(*redeemed, RedeemResult::kRedeemed);
+}
+
+TEST_F(PgTransferTest, ConsoleSessionsAndTheCodeKeyAreNamedAsNotMoved) {
+  const std::string in = tmp_.File("in"), out = tmp_.File("out");
+  ASSERT_TRUE(fs_.CreateDirs(in).ok());
+  BuildStateDir(in);
+  if (HasFatalFailure()) return;
+  auto imported = ImportStateDir(*conn_, fs_, in, Options());
+  ASSERT_TRUE(imported.ok()) << imported.status().ToString();
+  std::string notes;
+  for (const auto& n : imported->notes) notes += n + "\n";
+  EXPECT_NE(notes.find("upload.code_key_file"), std::string::npos) << notes;
+  ASSERT_TRUE(conn_
+                  ->Exec("session", "INSERT INTO console_sessions VALUES ($1, 'zoe', 'csrf', 1, 1)",
+                         {std::string(64, 'd')})
+                  .ok());
+  auto exported = ExportStateDir(*conn_, fs_, out, {});
+  ASSERT_TRUE(exported.ok()) << exported.status().ToString();
+  notes.clear();
+  for (const auto& n : exported->notes) notes += n + "\n";
+  EXPECT_NE(notes.find("1 console session(s) were not exported"), std::string::npos) << notes;
+  EXPECT_NE(notes.find("upload.code_key_file"), std::string::npos) << notes;
+}
+
+TEST_F(PgTransferTest, NewStateFilesAreWrittenOnlyWhenTheDatabaseHasTheirRecords) {
+  const std::string out = tmp_.File("out");
+  ASSERT_TRUE(ExportStateDir(*conn_, fs_, out, {}).ok());
+  for (const char* name : {StateDir::kStaff, StateDir::kContactStatus, StateDir::kUploadCodes,
+                           StateDir::kCodeFailures}) {
+    EXPECT_FALSE(*fs_.Exists(JoinPath(out, name))) << name;
+  }
+  EXPECT_TRUE(*fs_.Exists(JoinPath(out, StateDir::kLockouts)));  // as before
+}
+
+// Each of the new files: a bad line stops the import, naming the file and the line, and
+// nothing is committed (the users of credentials.txt imported before it included).
+TEST_F(PgTransferTest, BadLinesOfTheHealthAuthorityFilesStopTheImport) {
+  auto hash = HashPassword("staff-pass-1", kFastArgon2, random_);
+  ASSERT_TRUE(hash.ok());
+  const std::string staff_ok = "zoe tracer " + *hash + " 0 0\n";
+  const std::string code_ok = "+61410666666 " + std::string(64, 'b') + " 1 2\n";
+  const std::string status_ok = "+61410666666 reached 5 zoe a%20note\n";
+  struct Case {
+    const char* file;
+    std::string text;
+    std::string named;
+  };
+  const std::vector<Case> cases = {
+      {StateDir::kStaff, staff_ok + "Zoe tracer " + *hash + " 0 0\n", "staff.txt:2: "},
+      {StateDir::kStaff, staff_ok + staff_ok, "staff.txt:2: a name given twice"},
+      {StateDir::kContactStatus, status_ok + "0410666666 reached 5 zoe x\n",
+       "contact_status.txt:2: contact status: not a canonical phone number"},
+      {StateDir::kContactStatus, status_ok + status_ok,
+       "contact_status.txt:2: a phone number given twice"},
+      {StateDir::kContactStatus, status_ok + "+61410777777 called 5 zoe x\n",
+       "contact_status.txt:2: not a contact status"},
+      {StateDir::kUploadCodes, "\n" + code_ok + "+61410777777 " + std::string(64, 'B') + " 1 2\n",
+       "upload-codes.txt line 3: expected"},
+      {StateDir::kUploadCodes, code_ok + code_ok, "upload-codes.txt line 2: a second code for"},
+      {StateDir::kCodeFailures, "+61410666666 1 0\n+61410666666 x 0\n",
+       "upload-code-failures.txt line 2"},
+  };
+  for (const Case& c : cases) {
+    const test::TempDir dir;
+    WriteFileForTest(dir.File("credentials.txt"), "+61410666666 kara1234\n");
+    WriteFileForTest(dir.File(c.file), c.text);
+    auto imported = ImportStateDir(*conn_, fs_, dir.path(), Options());
+    ASSERT_FALSE(imported.ok()) << c.file << ": " << c.text;
+    EXPECT_EQ(imported.status().code(), util::StatusCode::kInvalidArgument)
+        << imported.status().ToString();
+    EXPECT_NE(imported.status().message().find(dir.File(c.named)), std::string::npos)
+        << imported.status().ToString();
+    ExpectDatabaseEmpty();
+  }
+}
+
+TEST_F(PgTransferTest, AMergeKeepsTheDatabasesStaffStatusesAndCodes) {
+  auto hash = HashPassword("staff-pass-1", kFastArgon2, random_);
+  ASSERT_TRUE(hash.ok());
+  WriteFileForTest(tmp_.File("staff.txt"), "zoe tracer " + *hash + " 0 0\n");
+  WriteFileForTest(tmp_.File("contact_status.txt"), "+61410666666 reached 5 zoe first\n");
+  WriteFileForTest(tmp_.File("upload-codes.txt"),
+                   "+61410666666 " + std::string(64, 'b') + " 1 2\n");
+  ASSERT_TRUE(ImportStateDir(*conn_, fs_, tmp_.path(), Options()).ok());
+
+  WriteFileForTest(tmp_.File("staff.txt"),
+                   "amy admin " + *hash + " 0 0\nzoe admin " + *hash + " 3 0\n");
+  WriteFileForTest(tmp_.File("contact_status.txt"), "+61410666666 unreachable 9 amy second\n");
+  WriteFileForTest(tmp_.File("upload-codes.txt"),
+                   "+61410666666 " + std::string(64, 'c') + " 1 2\n");
+  auto merged = ImportStateDir(*conn_, fs_, tmp_.path(), Options(/*merge=*/true));
+  ASSERT_TRUE(merged.ok()) << merged.status().ToString();
+  EXPECT_EQ(merged->staff, 1u);
+  EXPECT_EQ(merged->skipped, 3u);
+  auto zoe = conn_->Exec("read", "SELECT role, failures FROM console_staff WHERE name = 'zoe'");
+  ASSERT_TRUE(zoe.ok());
+  EXPECT_EQ(zoe->Get(0, 0), "tracer");
+  EXPECT_EQ(zoe->Get(0, 1), "0");
+  auto note = conn_->Exec("read", "SELECT note FROM contact_status");
+  ASSERT_TRUE(note.ok());
+  EXPECT_EQ(note->Get(0, 0), "first");
+  auto digest = conn_->Exec("read", "SELECT digest FROM upload_codes");
+  ASSERT_TRUE(digest.ok());
+  EXPECT_EQ(digest->Get(0, 0), std::string(64, 'b'));
 }
 
 TEST_F(PgTransferTest, OriginalSamplesImportWithPlaintextPasswordsHashed) {

@@ -1,7 +1,8 @@
 // ConsoleServer: the HTTPS listener of the contact tracers' web console (console_pages.hpp
 // holds the pages, service/console_service.hpp the rules), on its own port, off unless
 // `console.enabled`. TLS with the protocol port's context (net/tls_context.hpp), so the
-// same certificate, minimum version and ciphers.
+// same certificate, minimum version and ciphers; a SIGHUP reload hands it the new context
+// with the protocol port's (net/server_daemon.hpp).
 //
 // Limits (as ops_server.hpp): at most max_connections at once (more are closed on accept);
 // the TLS handshake within handshake_timeout; a request header of at most max_header_bytes
@@ -12,7 +13,7 @@
 // Threads: one io_context run by one thread of its own (Start() starts it, Stop() joins
 // it); requests are handled on it one at a time (a login's Argon2 check included: staff
 // logins are rare, and the lockout bounds them). Start(), Stop() and the destructor from
-// one controlling thread; port() from any thread.
+// one controlling thread; port() and ReplaceTlsContext() from any thread.
 #pragma once
 
 #include <utility>  // before Asio (g++ 12, C++20)
@@ -55,6 +56,9 @@ class ConsoleServer {
   void Stop();
   // The bound port once started, else 0.
   std::uint16_t port() const;
+  // New connections use `tls` from now on (a certificate reload); open ones keep the
+  // context they started with (each holds a shared_ptr). A null pointer is ignored.
+  void ReplaceTlsContext(std::shared_ptr<boost::asio::ssl::context> tls);
 
  private:
   class Impl;

@@ -2,10 +2,11 @@
 // injected clock so that tests move simulated time instead of sleeping:
 //  - RunDueWork(), about once a second: reloads the users when bluetrace-admin rewrote
 //    credentials.txt or lockouts.txt, and compacts tempIDs.txt once an hour.
-//  - Reload(), at SIGHUP: the certificate (the old one stays when the new one is bad), the
+//  - Reload(), at SIGHUP: the certificate of the protocol port and of the console (the old
+//    one stays when the new one is bad; open connections keep theirs), the
 //    user files, and the configuration: live keys (server.log_level) take effect, every
 //    other changed key is named as needing a restart.
-// In net/ because a reload replaces the TLS context of a net::Server.
+// In net/ because a reload replaces the TLS context of a net::Server and a ConsoleServer.
 //
 // Ownership: borrows everything in ServerDaemonParts; they must outlive it. Not
 // thread-safe: one controlling thread (main's signal loop) calls every method.
@@ -29,6 +30,8 @@
 
 namespace bluetrace::net {
 
+class ConsoleServer;
+
 // The configuration built again from its sources (defaults, file, flags), for SIGHUP.
 using ConfigSource = std::function<util::Result<service::ServerConfig>()>;
 
@@ -40,6 +43,8 @@ struct ServerDaemonParts {
   CertificateValidityWatch& certificate_validity;
   ServerCertificate certificate;  // the files a reload loads the TLS context from
   ConfigSource reread_config;
+  // The contact tracers' console, which serves the same certificate; null when it is off.
+  ConsoleServer* console = nullptr;
 };
 
 // What one RunDueWork() call did.
@@ -50,7 +55,7 @@ struct DueWork {
 
 // What one Reload() did; each failure is logged too.
 struct ReloadReport {
-  util::Status certificate;                // OK: new connections use the new context
+  util::Status certificate;                // OK: new connections (console's too) use it
   util::Status users;                      // OK: credentials.txt and lockouts.txt re-read
   util::Status config;                     // OK: the configuration was read again
   std::vector<std::string> applied;        // changed live keys, now in effect

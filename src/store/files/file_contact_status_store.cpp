@@ -47,10 +47,11 @@ util::Result<std::string> Decode(std::string_view s) {
   return out;
 }
 
-using Records = std::map<std::string, ContactStatusRecord>;
+}  // namespace
 
-util::Result<Records> Parse(std::string_view content, const std::string& path) {
-  Records out;
+util::Result<std::vector<ContactStatusRecord>> ParseContactStatusFile(std::string_view content,
+                                                                      const std::string& path) {
+  std::map<std::string, ContactStatusRecord> out;
   std::size_t line_no = 0;
   while (!content.empty()) {
     ++line_no;
@@ -82,12 +83,18 @@ util::Result<Records> Parse(std::string_view content, const std::string& path) {
     r.updated_by = std::move(*by);
     r.note = std::move(*note);
     if (auto st = ValidateContactStatusRecord(r); !st.ok()) return bad(st.message());
-    out[r.phone] = std::move(r);
+    const std::string phone = r.phone;
+    if (!out.emplace(phone, std::move(r)).second) return bad("a phone number given twice");
   }
-  return out;
+  std::vector<ContactStatusRecord> records;
+  for (auto& [phone, r] : out) records.push_back(std::move(r));
+  return records;
 }
 
-}  // namespace
+std::string FormatContactStatusLine(const ContactStatusRecord& r) {
+  return r.phone + " " + std::string(ContactStatusName(r.status)) + " " +
+         std::to_string(r.updated_at) + " " + Encode(r.updated_by) + " " + Encode(r.note);
+}
 
 util::Result<std::unique_ptr<FileContactStatusStore>> FileContactStatusStore::Open(
     FileSystem& fs, std::string path, InterProcessLock lock) {
@@ -103,10 +110,7 @@ util::Result<std::vector<ContactStatusRecord>> FileContactStatusStore::List() {
     return std::vector<ContactStatusRecord>();
   }
   if (!content.ok()) return content.status();
-  BLUETRACE_ASSIGN_OR_RETURN(Records records, Parse(*content, path_));
-  std::vector<ContactStatusRecord> out;
-  for (auto& [phone, r] : records) out.push_back(std::move(r));
-  return out;
+  return ParseContactStatusFile(*content, path_);
 }
 
 util::Status FileContactStatusStore::Set(const ContactStatusRecord& record) {
@@ -114,14 +118,11 @@ util::Status FileContactStatusStore::Set(const ContactStatusRecord& record) {
   util::MutexLock w(write_mu_);
   BLUETRACE_ASSIGN_OR_RETURN(auto held, AcquireLock(fs_, lock_));
   BLUETRACE_ASSIGN_OR_RETURN(auto all, List());
-  Records records;
+  std::map<std::string, ContactStatusRecord> records;
   for (auto& r : all) records[r.phone] = std::move(r);
   records[record.phone] = record;
   std::string text;
-  for (const auto& [phone, r] : records) {
-    text += phone + " " + std::string(ContactStatusName(r.status)) + " " +
-            std::to_string(r.updated_at) + " " + Encode(r.updated_by) + " " + Encode(r.note) + "\n";
-  }
+  for (const auto& [phone, r] : records) text += FormatContactStatusLine(r) + "\n";
   return fs_.ReplaceFileAtomically(path_, text, StateDir::kFileMode);
 }
 

@@ -16,7 +16,10 @@ bool ParseNumber(std::string_view text, T& out) {
   return ec == std::errc() && p == text.data() + text.size() && !text.empty();
 }
 
-util::Result<FileStaffStore::Entries> Parse(std::string_view content, const std::string& path) {
+}  // namespace
+
+util::Result<FileStaffStore::Entries> ParseStaffFile(std::string_view content,
+                                                     const std::string& path) {
   FileStaffStore::Entries out;
   std::size_t line_no = 0;
   while (!content.empty()) {
@@ -54,7 +57,7 @@ util::Result<FileStaffStore::Entries> Parse(std::string_view content, const std:
   return out;
 }
 
-std::string Format(const FileStaffStore::Entries& entries) {
+std::string FormatStaffFile(const FileStaffStore::Entries& entries) {
   std::string out;
   for (const auto& [name, e] : entries) {
     out += name + " " + std::string(StaffRoleName(e.member.role)) + " " + e.member.password_hash +
@@ -62,8 +65,6 @@ std::string Format(const FileStaffStore::Entries& entries) {
   }
   return out;
 }
-
-}  // namespace
 
 util::Result<std::unique_ptr<FileStaffStore>> FileStaffStore::Open(FileSystem& fs, std::string path,
                                                                    InterProcessLock lock) {
@@ -76,7 +77,7 @@ util::Result<FileStaffStore::Entries> FileStaffStore::Load() const {
   auto content = fs_.ReadFile(path_, kMaxFileBytes);
   if (content.status().code() == util::StatusCode::kNotFound) return Entries{};
   if (!content.ok()) return content.status();
-  return Parse(*content, path_);
+  return ParseStaffFile(*content, path_);
 }
 
 template <typename F>
@@ -85,7 +86,7 @@ util::Status FileStaffStore::Modify(F change) {
   BLUETRACE_ASSIGN_OR_RETURN(auto held, AcquireLock(fs_, lock_));
   BLUETRACE_ASSIGN_OR_RETURN(Entries entries, Load());
   BLUETRACE_RETURN_IF_ERROR(change(entries));
-  return fs_.ReplaceFileAtomically(path_, Format(entries), StateDir::kFileMode);
+  return fs_.ReplaceFileAtomically(path_, FormatStaffFile(entries), StateDir::kFileMode);
 }
 
 util::Status FileStaffStore::Add(const StaffMember& member) {

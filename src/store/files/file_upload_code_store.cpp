@@ -32,6 +32,35 @@ bool SplitFields(std::string_view text, std::string_view* fields, std::size_t n)
 
 }  // namespace
 
+Result<std::vector<UploadCodeRecord>> ParseUploadCodesFile(std::string_view content,
+                                                           std::string_view file_name) {
+  std::map<std::string, UploadCodeRecord, std::less<>> codes;
+  BLUETRACE_RETURN_IF_ERROR(protocol::ForEachLine(
+      content, file_name, [&](const protocol::TextLine& line) -> util::Status {
+        std::string_view f[4];
+        UploadCodeRecord r;
+        if (!SplitFields(line.text, f, 4) || !protocol::IsCanonicalPhone(f[0]) ||
+            !IsCodeDigest(f[1]) || !ParseI64(f[2], r.issued_at) || !ParseI64(f[3], r.expires_at)) {
+          return util::InvalidArgument(
+              "expected \"<phone> <64 hex digits> <issued_at> <expires_at>\"");
+        }
+        r.phone = std::string(f[0]);
+        r.digest = std::string(f[1]);
+        if (!codes.emplace(r.phone, std::move(r)).second) {
+          return util::InvalidArgument("a second code for " + std::string(f[0]));
+        }
+        return util::Status::Ok();
+      }));
+  std::vector<UploadCodeRecord> out;
+  for (auto& [phone, r] : codes) out.push_back(std::move(r));
+  return out;
+}
+
+std::string FormatUploadCodeLine(const UploadCodeRecord& r) {
+  return r.phone + " " + r.digest + " " + std::to_string(r.issued_at) + " " +
+         std::to_string(r.expires_at);
+}
+
 Result<std::unique_ptr<FileUploadCodeStore>> FileUploadCodeStore::Open(FileSystem& fs,
                                                                        std::string path,
                                                                        InterProcessLock lock) {
@@ -49,22 +78,11 @@ Result<FileUploadCodeStore::Codes> FileUploadCodeStore::Load() const {
     return content.status();
   }
   const std::string name = path_.substr(path_.find_last_of('/') + 1);
-  BLUETRACE_RETURN_IF_ERROR(
-      protocol::ForEachLine(*content, name, [&](const protocol::TextLine& line) -> util::Status {
-        std::string_view f[4];
-        UploadCodeRecord r;
-        if (!SplitFields(line.text, f, 4) || !protocol::IsCanonicalPhone(f[0]) ||
-            !IsCodeDigest(f[1]) || !ParseI64(f[2], r.issued_at) || !ParseI64(f[3], r.expires_at)) {
-          return util::InvalidArgument(
-              "expected \"<phone> <64 hex digits> <issued_at> <expires_at>\"");
-        }
-        r.phone = std::string(f[0]);
-        r.digest = std::string(f[1]);
-        if (!codes.emplace(r.phone, std::move(r)).second) {
-          return util::InvalidArgument("a second code for " + std::string(f[0]));
-        }
-        return util::Status::Ok();
-      }));
+  BLUETRACE_ASSIGN_OR_RETURN(auto records, ParseUploadCodesFile(*content, name));
+  for (auto& r : records) {
+    std::string phone = r.phone;
+    codes.emplace(std::move(phone), std::move(r));
+  }
   return codes;
 }
 
@@ -72,8 +90,7 @@ util::Status FileUploadCodeStore::Save(const Codes& codes, std::int64_t now) con
   std::string text;
   for (const auto& [phone, r] : codes) {
     if (r.expires_at <= now) continue;  // expired: no longer of use to anyone
-    text += phone + " " + r.digest + " " + std::to_string(r.issued_at) + " " +
-            std::to_string(r.expires_at) + "\n";
+    text += FormatUploadCodeLine(r) + "\n";
   }
   return fs_.ReplaceFileAtomically(path_, text, 0600);
 }

@@ -9,7 +9,10 @@
 #include "../files/tempid_file.hpp"
 #include "bluetrace/protocol/text_records.hpp"
 #include "bluetrace/store/files/audit_log.hpp"
+#include "bluetrace/store/files/file_contact_status_store.hpp"
 #include "bluetrace/store/files/file_lockout_store.hpp"
+#include "bluetrace/store/files/file_staff_store.hpp"
+#include "bluetrace/store/files/file_upload_code_store.hpp"
 #include "bluetrace/store/files/state_dir.hpp"
 #include "bluetrace/store/report_store.hpp"
 #include "bluetrace/util/secret.hpp"
@@ -70,11 +73,16 @@ Status CheckEmpty(PgConnection& conn, bool merge) {
       auto res, conn.Exec("check for existing state",
                           "SELECT EXISTS (SELECT 1 FROM users), EXISTS (SELECT 1 FROM tempids), "
                           "EXISTS (SELECT 1 FROM lockouts), EXISTS (SELECT 1 FROM reports), "
-                          "EXISTS (SELECT 1 FROM audit), EXISTS (SELECT 1 FROM devices)"));
-  static constexpr const char* kTables[] = {"users",   "tempids", "lockouts",
-                                            "reports", "audit",   "devices"};
+                          "EXISTS (SELECT 1 FROM audit), EXISTS (SELECT 1 FROM devices), "
+                          "EXISTS (SELECT 1 FROM console_staff), "
+                          "EXISTS (SELECT 1 FROM contact_status), "
+                          "EXISTS (SELECT 1 FROM upload_codes), "
+                          "EXISTS (SELECT 1 FROM upload_code_failures)"));
+  static constexpr const char* kTables[] = {
+      "users",   "tempids",       "lockouts",       "reports",      "audit",
+      "devices", "console_staff", "contact_status", "upload_codes", "upload_code_failures"};
   std::string held;
-  for (int i = 0; i < 6; ++i) {
+  for (int i = 0; i < 10; ++i) {
     if (res.Get(0, i) == "t") held += std::string(held.empty() ? "" : ", ") + kTables[i];
   }
   if (held.empty() || merge) return Status::Ok();
@@ -120,25 +128,122 @@ Status ImportUsers(PgConnection& conn, FileSystem& fs, const StateDir& dir,
   return Status::Ok();
 }
 
-Status ImportLockouts(PgConnection& conn, FileSystem& fs, const StateDir& dir,
-                      TransferStats& stats) {
-  const std::string path = dir.lockouts();
+// The lockout tables: login failures (lockouts.txt) and wrong upload codes
+// (upload-code-failures.txt), one file format and one table layout for both.
+struct LockoutFile {
+  std::string path;
+  const char* table;  // "lockouts" or "upload_code_failures": a constant, never input
+};
+
+Status ImportLockouts(PgConnection& conn, FileSystem& fs, const LockoutFile& file,
+                      std::uint64_t& imported, TransferStats& stats) {
+  const std::string& path = file.path;
   BLUETRACE_ASSIGN_OR_RETURN(auto text, ReadIfExists(fs, path));
   if (!text) return Status::Ok();
   BLUETRACE_ASSIGN_OR_RETURN(auto lines, ParseLockoutsFile(*text, path));
+  const std::string insert = std::string("INSERT INTO ") + file.table +
+                             " (key, failures, blocked_until, known, updated) "
+                             "VALUES ($1, $2::integer, $3::bigint, true, 0) "
+                             "ON CONFLICT (key) DO NOTHING";
   for (const LockoutLine& line : lines) {
     // The file holds known users only (store/files/file_lockout_store.hpp).
-    BLUETRACE_ASSIGN_OR_RETURN(
-        auto res,
-        conn.Exec(path + ": lockout of " + line.user,
-                  "INSERT INTO lockouts (key, failures, blocked_until, known, updated) "
-                  "VALUES ($1, $2::integer, $3::bigint, true, 0) ON CONFLICT (key) DO NOTHING",
-                  {line.user, std::to_string(line.failures), std::to_string(line.blocked_until)}));
+    BLUETRACE_ASSIGN_OR_RETURN(auto res, conn.Exec(path + ": lockout of " + line.user, insert,
+                                                   {line.user, std::to_string(line.failures),
+                                                    std::to_string(line.blocked_until)}));
     if (res.affected_rows() == 1) {
-      ++stats.lockouts;
+      ++imported;
     } else {
       ++stats.skipped;
     }
+  }
+  return Status::Ok();
+}
+
+// The staff file parsers answer kCorruption (a store that cannot open); to an import a bad
+// line is bad input, named as the parser names it ("<path>:<line>: <why>").
+Status AsBadInput(const Status& st) {
+  if (st.code() != util::StatusCode::kCorruption) return st;
+  return util::InvalidArgument(st.message());
+}
+
+// staff.txt: accounts with their hashes and login failures as stored.
+Status ImportStaff(PgConnection& conn, FileSystem& fs, const StateDir& dir, TransferStats& stats) {
+  const std::string path = dir.staff();
+  BLUETRACE_ASSIGN_OR_RETURN(auto text, ReadIfExists(fs, path));
+  if (!text) return Status::Ok();
+  auto parsed = ParseStaffFile(*text, path);
+  util::WipeString(*text);
+  if (!parsed.ok()) return AsBadInput(parsed.status());
+  for (const auto& [name, e] : *parsed) {
+    BLUETRACE_ASSIGN_OR_RETURN(
+        auto res,
+        conn.Exec(path + ": staff member " + name,
+                  "INSERT INTO console_staff (name, role, password_hash, failures, "
+                  "blocked_until) VALUES ($1, $2, $3, $4::integer, $5::bigint) "
+                  "ON CONFLICT (name) DO NOTHING",
+                  {name, std::string(StaffRoleName(e.member.role)), e.member.password_hash,
+                   std::to_string(e.failures), std::to_string(e.blocked_until)}));
+    if (res.affected_rows() == 1) {
+      ++stats.staff;
+    } else {
+      ++stats.skipped;
+    }
+  }
+  return Status::Ok();
+}
+
+Status ImportContactStatuses(PgConnection& conn, FileSystem& fs, const StateDir& dir,
+                             TransferStats& stats) {
+  const std::string path = dir.contact_status();
+  BLUETRACE_ASSIGN_OR_RETURN(auto text, ReadIfExists(fs, path));
+  if (!text) return Status::Ok();
+  auto parsed = ParseContactStatusFile(*text, path);
+  if (!parsed.ok()) return AsBadInput(parsed.status());
+  for (const ContactStatusRecord& r : *parsed) {
+    BLUETRACE_ASSIGN_OR_RETURN(
+        auto res, conn.Exec(path + ": contact status of a phone number",
+                            "INSERT INTO contact_status (phone, status, note, updated_by, "
+                            "updated_at) VALUES ($1, $2, $3, $4, $5::bigint) "
+                            "ON CONFLICT (phone) DO NOTHING",
+                            {r.phone, std::string(ContactStatusName(r.status)), r.note,
+                             r.updated_by, std::to_string(r.updated_at)}));
+    if (res.affected_rows() == 1) {
+      ++stats.contact_statuses;
+    } else {
+      ++stats.skipped;
+    }
+  }
+  return Status::Ok();
+}
+
+// upload-codes.txt: the codes' keyed digests (never a code), expired ones included (the
+// server refuses them as expired either way).
+Status ImportUploadCodes(PgConnection& conn, FileSystem& fs, const StateDir& dir,
+                         TransferStats& stats) {
+  const std::string path = dir.upload_codes();
+  BLUETRACE_ASSIGN_OR_RETURN(auto text, ReadIfExists(fs, path));
+  if (!text) return Status::Ok();
+  BLUETRACE_ASSIGN_OR_RETURN(auto records, ParseUploadCodesFile(*text, path));
+  for (const UploadCodeRecord& r : records) {
+    BLUETRACE_ASSIGN_OR_RETURN(
+        auto res,
+        conn.Exec(path + ": upload code of a phone number",
+                  "INSERT INTO upload_codes (phone, digest, issued_at, expires_at) "
+                  "VALUES ($1, $2, $3::bigint, $4::bigint) "
+                  "ON CONFLICT (phone) DO NOTHING",
+                  {r.phone, r.digest, std::to_string(r.issued_at), std::to_string(r.expires_at)}));
+    if (res.affected_rows() == 1) {
+      ++stats.upload_codes;
+    } else {
+      ++stats.skipped;
+    }
+  }
+  if (stats.upload_codes > 0) {
+    stats.notes.push_back(
+        path + ": upload codes are kept as digests keyed with the server's upload code key (" +
+        dir.Path(StateDir::kCodeKey) +
+        " by default): name that key file as upload.code_key_file on every instance, or "
+        "the imported codes will not redeem");
   }
   return Status::Ok();
 }
@@ -380,13 +485,17 @@ Status ExportUsers(PgConnection& conn, FileSystem& fs, const StateDir& dir, Tran
   return st;
 }
 
-Status ExportLockouts(PgConnection& conn, FileSystem& fs, const StateDir& dir,
-                      TransferStats& stats) {
+// `always`: write the file even when it has no lines (lockouts.txt, as before); otherwise a
+// table without rows writes no file.
+Status ExportLockouts(PgConnection& conn, FileSystem& fs, const LockoutFile& file, bool always,
+                      std::uint64_t& exported) {
   // Names that are no account live only in memory in the file backend.
   BLUETRACE_ASSIGN_OR_RETURN(
-      auto res, conn.Exec("read lockouts",
-                          "SELECT key, failures, blocked_until FROM lockouts WHERE known AND "
-                          "(failures > 0 OR blocked_until > 0) ORDER BY key COLLATE \"C\""));
+      auto res, conn.Exec(std::string("read ") + file.table,
+                          std::string("SELECT key, failures, blocked_until FROM ") + file.table +
+                              " WHERE known AND (failures > 0 OR blocked_until > 0) "
+                              "ORDER BY key COLLATE \"C\""));
+  if (res.rows() == 0 && !always) return Status::Ok();
   std::string text;
   for (int i = 0; i < res.rows(); ++i) {
     BLUETRACE_ASSIGN_OR_RETURN(const std::int64_t failures, IntAt(res, i, 1));
@@ -395,8 +504,80 @@ Status ExportLockouts(PgConnection& conn, FileSystem& fs, const StateDir& dir,
         {std::string(res.Get(i, 0)), static_cast<std::uint32_t>(failures), blocked_until});
     text += '\n';
   }
-  stats.lockouts = static_cast<std::uint64_t>(res.rows());
-  return fs.ReplaceFileAtomically(dir.lockouts(), text, StateDir::kFileMode);
+  exported = static_cast<std::uint64_t>(res.rows());
+  return fs.ReplaceFileAtomically(file.path, text, StateDir::kFileMode);
+}
+
+// The files of the console and of upload codes are written only when their table has rows
+// (a state directory without them is what the file backend starts from).
+Status ExportStaff(PgConnection& conn, FileSystem& fs, const StateDir& dir, TransferStats& stats) {
+  BLUETRACE_ASSIGN_OR_RETURN(auto res, conn.Exec("read staff",
+                                                 "SELECT name, role, password_hash, failures, "
+                                                 "blocked_until FROM console_staff"));
+  if (res.rows() == 0) return Status::Ok();
+  FileStaffStore::Entries entries;
+  for (int i = 0; i < res.rows(); ++i) {
+    FileStaffStore::Entry e;
+    e.member.name = std::string(res.Get(i, 0));
+    BLUETRACE_ASSIGN_OR_RETURN(e.member.role, ParseStaffRole(res.Get(i, 1)));
+    e.member.password_hash = std::string(res.Get(i, 2));
+    BLUETRACE_ASSIGN_OR_RETURN(const std::int64_t failures, IntAt(res, i, 3));
+    e.failures = static_cast<std::uint32_t>(failures);
+    BLUETRACE_ASSIGN_OR_RETURN(e.blocked_until, IntAt(res, i, 4));
+    std::string name = e.member.name;
+    entries.emplace(std::move(name), std::move(e));
+  }
+  stats.staff = entries.size();
+  return fs.ReplaceFileAtomically(dir.staff(), FormatStaffFile(entries), StateDir::kFileMode);
+}
+
+Status ExportContactStatuses(PgConnection& conn, FileSystem& fs, const StateDir& dir,
+                             TransferStats& stats) {
+  BLUETRACE_ASSIGN_OR_RETURN(
+      auto res, conn.Exec("read contact statuses",
+                          "SELECT phone, status, note, updated_by, updated_at FROM contact_status "
+                          "ORDER BY phone COLLATE \"C\""));
+  if (res.rows() == 0) return Status::Ok();
+  std::string text;
+  for (int i = 0; i < res.rows(); ++i) {
+    ContactStatusRecord r;
+    r.phone = std::string(res.Get(i, 0));
+    BLUETRACE_ASSIGN_OR_RETURN(r.status, ParseContactStatus(res.Get(i, 1)));
+    r.note = std::string(res.Get(i, 2));
+    r.updated_by = std::string(res.Get(i, 3));
+    BLUETRACE_ASSIGN_OR_RETURN(r.updated_at, IntAt(res, i, 4));
+    text += FormatContactStatusLine(r);
+    text += '\n';
+  }
+  stats.contact_statuses = static_cast<std::uint64_t>(res.rows());
+  return fs.ReplaceFileAtomically(dir.contact_status(), text, StateDir::kFileMode);
+}
+
+Status ExportUploadCodes(PgConnection& conn, FileSystem& fs, const StateDir& dir,
+                         TransferStats& stats) {
+  // Expired codes too: the file backend drops them at its next rewrite.
+  BLUETRACE_ASSIGN_OR_RETURN(
+      auto res, conn.Exec("read upload codes",
+                          "SELECT phone, digest, issued_at, expires_at FROM upload_codes "
+                          "ORDER BY phone COLLATE \"C\""));
+  if (res.rows() == 0) return Status::Ok();
+  std::string text;
+  for (int i = 0; i < res.rows(); ++i) {
+    UploadCodeRecord r;
+    r.phone = std::string(res.Get(i, 0));
+    r.digest = std::string(res.Get(i, 1));
+    BLUETRACE_ASSIGN_OR_RETURN(r.issued_at, IntAt(res, i, 2));
+    BLUETRACE_ASSIGN_OR_RETURN(r.expires_at, IntAt(res, i, 3));
+    text += FormatUploadCodeLine(r);
+    text += '\n';
+  }
+  stats.upload_codes = static_cast<std::uint64_t>(res.rows());
+  stats.notes.push_back(std::to_string(res.rows()) +
+                        " upload code(s) exported as digests: they redeem only with the "
+                        "servers' upload code key (upload.code_key_file), which is not in the "
+                        "database; copy it to " +
+                        dir.Path(StateDir::kCodeKey));
+  return fs.ReplaceFileAtomically(dir.upload_codes(), text, StateDir::kFileMode);
 }
 
 Status ExportTempIds(PgConnection& conn, FileSystem& fs, const StateDir& dir,
@@ -469,14 +650,21 @@ Result<TransferStats> ImportStateDir(PgConnection& conn, FileSystem& fs,
   // Servers may read meanwhile, never write: a merge decides on what it sees.
   BLUETRACE_RETURN_IF_ERROR(
       conn.ExecScript("lock the tables",
-                      "LOCK TABLE users, tempids, lockouts, reports, audit, devices "
+                      "LOCK TABLE users, tempids, lockouts, reports, audit, devices, "
+                      "console_staff, contact_status, upload_codes, upload_code_failures "
                       "IN EXCLUSIVE MODE"));
   BLUETRACE_RETURN_IF_ERROR(CheckEmpty(conn, options.merge));
   BLUETRACE_RETURN_IF_ERROR(ImportUsers(conn, fs, dir, options, stats));
-  BLUETRACE_RETURN_IF_ERROR(ImportLockouts(conn, fs, dir, stats));
+  BLUETRACE_RETURN_IF_ERROR(
+      ImportLockouts(conn, fs, {dir.lockouts(), "lockouts"}, stats.lockouts, stats));
   BLUETRACE_RETURN_IF_ERROR(InsertTempIds(conn, dir, staged, stats));
   BLUETRACE_RETURN_IF_ERROR(ImportReports(conn, fs, dir, stats));
   BLUETRACE_RETURN_IF_ERROR(ImportAudit(conn, fs, dir, stats));
+  BLUETRACE_RETURN_IF_ERROR(ImportStaff(conn, fs, dir, stats));
+  BLUETRACE_RETURN_IF_ERROR(ImportContactStatuses(conn, fs, dir, stats));
+  BLUETRACE_RETURN_IF_ERROR(ImportUploadCodes(conn, fs, dir, stats));
+  BLUETRACE_RETURN_IF_ERROR(ImportLockouts(conn, fs, {dir.code_failures(), "upload_code_failures"},
+                                           stats.code_failures, stats));
   BLUETRACE_ASSIGN_OR_RETURN(const bool devices, fs.Exists(dir.devices()));
   if (devices) {
     stats.notes.push_back(dir.devices() +
@@ -502,9 +690,22 @@ Result<TransferStats> ExportStateDir(PgConnection& conn, FileSystem& fs, const s
       auto txn, Transaction::Begin(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
   BLUETRACE_RETURN_IF_ERROR(ExportUsers(conn, fs, dir, stats));
   BLUETRACE_RETURN_IF_ERROR(ExportTempIds(conn, fs, dir, options, stats));
-  BLUETRACE_RETURN_IF_ERROR(ExportLockouts(conn, fs, dir, stats));
+  BLUETRACE_RETURN_IF_ERROR(
+      ExportLockouts(conn, fs, {dir.lockouts(), "lockouts"}, /*always=*/true, stats.lockouts));
   BLUETRACE_RETURN_IF_ERROR(ExportReports(conn, fs, dir, stats));
   BLUETRACE_RETURN_IF_ERROR(ExportAudit(conn, fs, dir, options, stats));
+  BLUETRACE_RETURN_IF_ERROR(ExportStaff(conn, fs, dir, stats));
+  BLUETRACE_RETURN_IF_ERROR(ExportContactStatuses(conn, fs, dir, stats));
+  BLUETRACE_RETURN_IF_ERROR(ExportUploadCodes(conn, fs, dir, stats));
+  BLUETRACE_RETURN_IF_ERROR(ExportLockouts(conn, fs, {dir.code_failures(), "upload_code_failures"},
+                                           /*always=*/false, stats.code_failures));
+  BLUETRACE_ASSIGN_OR_RETURN(
+      auto sessions, conn.Exec("count console sessions", "SELECT count(*) FROM console_sessions"));
+  if (sessions.Get(0, 0) != "0") {
+    stats.notes.push_back(std::string(sessions.Get(0, 0)) +
+                          " console session(s) were not exported: sessions are transient (the "
+                          "file backend keeps them in memory); staff log in again");
+  }
   BLUETRACE_ASSIGN_OR_RETURN(auto devices,
                              conn.Exec("count devices", "SELECT count(*) FROM devices"));
   if (devices.Get(0, 0) != "0") {

@@ -34,4 +34,15 @@ class FileContactStatusStore final : public ContactStatusStore {
   util::Mutex write_mu_;  // one rewrite at a time within the process
 };
 
+// The one parser of contact_status.txt: kCorruption "<path>:<line>: <why>" for a malformed
+// line (no final newline, a bad status, time or escape), a record that
+// ValidateContactStatusRecord refuses (a phone number that is not canonical, ...) or a phone
+// number given twice. The records come sorted by phone. bluetrace-admin's verify and db
+// import read the file through it.
+util::Result<std::vector<ContactStatusRecord>> ParseContactStatusFile(std::string_view content,
+                                                                      const std::string& path);
+// The line for `record`, without its line end. The file lists phones in byte order, each
+// line ending in '\n'.
+std::string FormatContactStatusLine(const ContactStatusRecord& record);
+
 }  // namespace bluetrace::store

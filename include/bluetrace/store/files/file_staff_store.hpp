@@ -66,4 +66,12 @@ class FileStaffStore final : public StaffStore {
   std::map<std::string, ConsoleSession, std::less<>> sessions_ GUARDED_BY(mu_);
 };
 
+// The one parser of staff.txt: kCorruption "<path>:<line>: <why>" for a malformed line (no
+// final newline, a bad name, role, hash or number) or a name given twice. bluetrace-admin's
+// verify and db import read the file through it.
+util::Result<FileStaffStore::Entries> ParseStaffFile(std::string_view content,
+                                                     const std::string& path);
+// The whole file for `entries`: one line each, in the map's (byte) order, each ending in '\n'.
+std::string FormatStaffFile(const FileStaffStore::Entries& entries);
+
 }  // namespace bluetrace::store

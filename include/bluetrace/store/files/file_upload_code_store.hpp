@@ -10,6 +10,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "bluetrace/store/file_system.hpp"
 #include "bluetrace/store/upload_code_store.hpp"
@@ -51,5 +53,16 @@ class FileUploadCodeStore final : public UploadCodeStore {
   const InterProcessLock lock_;
   util::Mutex mu_;  // serialises this process's read-change-write cycles
 };
+
+// The one parser of upload-codes.txt (the layout rules of protocol/text_lines.hpp):
+// kInvalidArgument "<file_name> line <n>: ..." for a malformed line (a phone number that is
+// not canonical, a digest that is not 64 lower-case hex digits, a bad time) or a second code
+// for one phone number. Expired codes are kept as written. The records come sorted by phone.
+// bluetrace-admin's verify and db import read the file through it.
+Result<std::vector<UploadCodeRecord>> ParseUploadCodesFile(std::string_view content,
+                                                           std::string_view file_name);
+// The line for `record`, without its line end. The file lists phones in byte order, each
+// line ending in '\n'.
+std::string FormatUploadCodeLine(const UploadCodeRecord& record);
 
 }  // namespace bluetrace::store

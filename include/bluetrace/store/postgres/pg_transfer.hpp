@@ -1,7 +1,9 @@
 // Moving a server's state between the file backend's state directory (store/files/
-// state_dir.hpp: credentials.txt, tempIDs.txt, lockouts.txt, reports/, audit.log) and the
-// PostgreSQL backend's tables (packaging/sql/), in the files' own formats, read and written
-// by their one parser and formatter each (protocol/text_records.hpp, store/files/).
+// state_dir.hpp: credentials.txt, tempIDs.txt, lockouts.txt, reports/, audit.log, and the
+// health authority's staff.txt, contact_status.txt, upload-codes.txt and
+// upload-code-failures.txt) and the PostgreSQL backend's tables (packaging/sql/), in the
+// files' own formats, read and written by their one parser and formatter each
+// (protocol/text_records.hpp, store/files/).
 //
 // Import is one transaction: all or nothing. A bad line stops it with the file and the line
 // named, and nothing is committed. tempIDs.txt is streamed into the database with COPY
@@ -11,13 +13,20 @@
 // as a temporary file, fsynced and renamed, streaming the TempIDs and the audit chain.
 //
 // What does not travel: devices.txt (device tokens are not imported: their holders log in
-// with their password again, which issues new ones); an imported plaintext password is
+// with their password again, which issues new ones); console sessions (transient: the file
+// backend keeps them in memory, so staff log in again); the upload code key (a file of
+// each server's, upload.code_key_file: the codes' digests redeem only with it, and the
+// notes say so). Staff accounts travel with their hashes and login failures as stored,
+// contact statuses with their notes, upload codes as digests with their times (expired
+// ones too), wrong-code counts as lockouts.txt's are. An imported plaintext password is
 // hashed, so credentials.txt comes back with its Argon2id hash. Export writes LF line ends,
 // users in the order they were imported (then added), TempIDs by (start, expiry, TempID),
 // lockouts by user in byte order, and only known users' lockouts (as the file backend
-// keeps them). A directory the file backend wrote comes back byte for byte when its
-// TempIDs were issued one per second at most and it has no plaintext passwords, no
-// duplicate TempIDs and no devices (tests/store/pg_transfer_test.cpp).
+// keeps them); staff.txt, contact_status.txt, upload-codes.txt and
+// upload-code-failures.txt only when their table has rows, in byte order of name or phone.
+// A directory the file backend wrote comes back byte for byte when its TempIDs were issued
+// one per second at most and it has no plaintext passwords, no duplicate TempIDs and no
+// devices (tests/store/pg_transfer_test.cpp).
 //
 // Both functions use the connection from the calling thread only; they take no file locks:
 // run them while no server uses the state directory or the database. Import runs as the
@@ -66,8 +75,12 @@ struct TransferStats {
   std::uint64_t lockouts = 0;
   std::uint64_t reports = 0;
   std::uint64_t audit_records = 0;
-  std::uint64_t skipped = 0;       // lines a merge left out because the database had them
-  std::vector<std::string> notes;  // what the operator should know (files not moved, ...)
+  std::uint64_t staff = 0;             // console staff accounts
+  std::uint64_t contact_statuses = 0;  // tracers' statuses and notes
+  std::uint64_t upload_codes = 0;      // codes (digests), expired ones included
+  std::uint64_t code_failures = 0;     // users with wrong upload codes counted
+  std::uint64_t skipped = 0;           // lines a merge left out because the database had them
+  std::vector<std::string> notes;      // what the operator should know (files not moved, ...)
 };
 
 // Imports the state directory `state_dir` into the database (migrated to the current
