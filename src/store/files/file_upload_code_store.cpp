@@ -51,6 +51,19 @@ Result<FileUploadCodeStore::Codes> FileUploadCodeStore::Load() const {
   const std::string name = path_.substr(path_.find_last_of('/') + 1);
   BLUETRACE_RETURN_IF_ERROR(
       protocol::ForEachLine(*content, name, [&](const protocol::TextLine& line) -> util::Status {
+        if (line.text.rfind("issued ", 0) == 0) {
+          std::string_view f[3];
+          std::int64_t day = 0, count = 0;
+          if (!SplitFields(line.text, f, 3) || !ParseI64(f[1], day) || !ParseI64(f[2], count) ||
+              UtcDayStart(day) != day || count <= 0) {
+            return util::InvalidArgument(
+                "expected \"issued <unix time of a day's start> <codes issued that day>\"");
+          }
+          if (!codes.issued.emplace(day, static_cast<std::uint64_t>(count)).second) {
+            return util::InvalidArgument("a second count for the day " + std::string(f[1]));
+          }
+          return util::Status::Ok();
+        }
         std::string_view f[4];
         UploadCodeRecord r;
         if (!SplitFields(line.text, f, 4) || !protocol::IsCanonicalPhone(f[0]) ||
@@ -60,7 +73,7 @@ Result<FileUploadCodeStore::Codes> FileUploadCodeStore::Load() const {
         }
         r.phone = std::string(f[0]);
         r.digest = std::string(f[1]);
-        if (!codes.emplace(r.phone, std::move(r)).second) {
+        if (!codes.live.emplace(r.phone, std::move(r)).second) {
           return util::InvalidArgument("a second code for " + std::string(f[0]));
         }
         return util::Status::Ok();
@@ -70,10 +83,13 @@ Result<FileUploadCodeStore::Codes> FileUploadCodeStore::Load() const {
 
 util::Status FileUploadCodeStore::Save(const Codes& codes, std::int64_t now) const {
   std::string text;
-  for (const auto& [phone, r] : codes) {
+  for (const auto& [phone, r] : codes.live) {
     if (r.expires_at <= now) continue;  // expired: no longer of use to anyone
     text += phone + " " + r.digest + " " + std::to_string(r.issued_at) + " " +
             std::to_string(r.expires_at) + "\n";
+  }
+  for (const auto& [day, count] : codes.issued) {
+    text += "issued " + std::to_string(day) + " " + std::to_string(count) + "\n";
   }
   return fs_.ReplaceFileAtomically(path_, text, 0600);
 }
@@ -94,7 +110,8 @@ util::Status FileUploadCodeStore::Put(const UploadCodeRecord& record) {
     return util::InvalidArgument("not a canonical phone number: " + record.phone);
   }
   return Change([&](Codes& codes, std::int64_t& now) {
-    codes.insert_or_assign(record.phone, record);
+    codes.live.insert_or_assign(record.phone, record);
+    ++codes.issued[UtcDayStart(record.issued_at)];
     now = record.issued_at;
     return true;
   });
@@ -104,10 +121,10 @@ util::Result<RedeemResult> FileUploadCodeStore::Redeem(std::string_view phone,
                                                        std::string_view digest, std::int64_t now) {
   RedeemResult result = RedeemResult::kWrong;
   BLUETRACE_RETURN_IF_ERROR(Change([&](Codes& codes, std::int64_t& save_now) {
-    auto it = codes.find(phone);
-    if (it == codes.end() || it->second.digest != digest) return false;
+    auto it = codes.live.find(phone);
+    if (it == codes.live.end() || it->second.digest != digest) return false;
     result = it->second.expires_at > now ? RedeemResult::kRedeemed : RedeemResult::kExpired;
-    codes.erase(it);
+    codes.live.erase(it);
     save_now = now;
     return true;
   }));
@@ -115,7 +132,18 @@ util::Result<RedeemResult> FileUploadCodeStore::Redeem(std::string_view phone,
 }
 
 util::Status FileUploadCodeStore::RemoveUser(std::string_view phone) {
-  return Change([&](Codes& codes, std::int64_t&) { return codes.erase(std::string(phone)) > 0; });
+  return Change(
+      [&](Codes& codes, std::int64_t&) { return codes.live.erase(std::string(phone)) > 0; });
+}
+
+util::Result<std::vector<CodesIssuedOnDay>> FileUploadCodeStore::CountIssuedPerDay(
+    std::int64_t since) const {
+  BLUETRACE_ASSIGN_OR_RETURN(Codes codes, Load());
+  std::vector<CodesIssuedOnDay> out;
+  for (auto it = codes.issued.lower_bound(UtcDayStart(since)); it != codes.issued.end(); ++it) {
+    out.push_back({it->first, it->second});
+  }
+  return out;
 }
 
 }  // namespace bluetrace::store

@@ -1,10 +1,13 @@
 // FileUploadCodeStore: the UploadCodeStore of upload-codes.txt (contract:
 // store/upload_code_store.hpp), one line "<phone> <digest> <issued_at> <expires_at>" per
-// live code, in byte order. The file is small (one line per code issued within its
-// lifetime), so every operation re-reads it and replaces it atomically while holding an
-// inter-process lock: bluetrace-admin (`code issue`) and the server change it safely at
-// the same time, and a redeemed code is gone for both before Redeem returns. Expired
-// codes are dropped by the next rewrite. Thread-safe; the FileSystem must outlive it.
+// live code, in byte order, then one line "issued <day_start> <codes>" per UTC day on which
+// codes were issued (the activity chart's counts, kept in the same file so that a code and
+// its count are written by one atomic replace). The file is small (one line per code issued
+// within its lifetime, one per day with codes), so every operation re-reads it and replaces
+// it atomically while holding an inter-process lock: bluetrace-admin (`code issue`) and the
+// server change it safely at the same time, and a redeemed code is gone for both before
+// Redeem returns. Expired codes are dropped by the next rewrite. Thread-safe; the
+// FileSystem must outlive it.
 #pragma once
 
 #include <map>
@@ -32,9 +35,14 @@ class FileUploadCodeStore final : public UploadCodeStore {
   util::Result<RedeemResult> Redeem(std::string_view phone, std::string_view digest,
                                     std::int64_t now) override;
   util::Status RemoveUser(std::string_view phone) override;
+  // Reads the file without the lock: an atomic replace never shows half a file.
+  util::Result<std::vector<CodesIssuedOnDay>> CountIssuedPerDay(std::int64_t since) const override;
 
  private:
-  using Codes = std::map<std::string, UploadCodeRecord, std::less<>>;
+  struct Codes {
+    std::map<std::string, UploadCodeRecord, std::less<>> live;  // by phone
+    std::map<std::int64_t, std::uint64_t> issued;               // codes per day start
+  };
 
   FileUploadCodeStore(FileSystem& fs, std::string path, InterProcessLock lock)
       : fs_(fs), path_(std::move(path)), lock_(std::move(lock)) {}
