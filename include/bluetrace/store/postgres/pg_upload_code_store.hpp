@@ -3,8 +3,7 @@
 // (006_upload_codes_issued.sql), shared by every server instance on the database. Put is
 // one statement (the code's upsert and its day's count together); Redeem is one DELETE ...
 // RETURNING on the phone and digest, so the row's lock decides which of two racing
-// instances gets the code. Thread-safe; the pool
-// must outlive the store.
+// instances gets the code. Thread-safe; the pool must outlive the store.
 #pragma once
 
 #include <memory>
