@@ -258,6 +258,8 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON upload_codes, upload_code_failures TO bl
 GRANT DELETE ON reports TO bluetrace;
 -- schema version 5: the console
 GRANT SELECT, INSERT, UPDATE, DELETE ON console_staff, console_sessions, contact_status TO bluetrace;
+-- schema version 6: upload codes issued per day (the console's activity chart)
+GRANT SELECT, INSERT, UPDATE ON upload_codes_issued TO bluetrace;
 GRANT SELECT ON schema_version TO bluetrace;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO bluetrace;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO bluetrace;

@@ -68,12 +68,12 @@ int DbImport(AdminEnv& env, const DbTarget& db, const std::string& state_dir, bo
   std::fprintf(env.out,
                "imported %llu users (%llu plaintext passwords hashed), %llu TempIDs, %llu "
                "lockouts, %llu reports, %llu audit records, %llu staff accounts, %llu contact "
-               "statuses, %llu upload codes, %llu upload code lockouts; %llu lines already in "
-               "the database\n",
+               "statuses, %llu upload codes (%llu days of counts), %llu upload code lockouts; "
+               "%llu lines already in the database\n",
                U(stats->users), U(stats->hashed_passwords), U(stats->tempids), U(stats->lockouts),
                U(stats->reports), U(stats->audit_records), U(stats->staff),
-               U(stats->contact_statuses), U(stats->upload_codes), U(stats->code_failures),
-               U(stats->skipped));
+               U(stats->contact_statuses), U(stats->upload_codes), U(stats->code_days),
+               U(stats->code_failures), U(stats->skipped));
   PrintNotes(env, *stats);
   return kExitOk;
 }
@@ -88,11 +88,12 @@ int DbExport(AdminEnv& env, const DbTarget& db, const std::string& out_dir) {
   if (!stats.ok()) return Fail(env, stats.status().ToString());
   std::fprintf(env.out,
                "exported %llu users, %llu TempIDs, %llu lockouts, %llu reports, %llu audit "
-               "records, %llu staff accounts, %llu contact statuses, %llu upload codes, %llu "
-               "upload code lockouts to %s\n",
+               "records, %llu staff accounts, %llu contact statuses, %llu upload codes (%llu "
+               "days of counts), %llu upload code lockouts to %s\n",
                U(stats->users), U(stats->tempids), U(stats->lockouts), U(stats->reports),
                U(stats->audit_records), U(stats->staff), U(stats->contact_statuses),
-               U(stats->upload_codes), U(stats->code_failures), out_dir.c_str());
+               U(stats->upload_codes), U(stats->code_days), U(stats->code_failures),
+               out_dir.c_str());
   PrintNotes(env, *stats);
   return kExitOk;
 }

@@ -309,8 +309,8 @@ int Run(const service::ServerConfig& c, const std::string& ready_file,
     options.argon2 = {c.argon2_memory_kib, c.argon2_iterations, c.argon2_parallelism};
     console_service = std::make_unique<service::ConsoleService>(
         service::ConsoleStores{*stores.staff, *stores.contact_statuses, *stores.reports,
-                               *stores.audit},
-        clock, util::OpenSslRandom::Instance(), options);
+                               *stores.audit, *stores.upload_codes},
+        (*service)->upload_codes(), clock, util::OpenSslRandom::Instance(), options);
     console_router =
         std::make_unique<net::ConsoleRouter>(*console_service, util::OpenSslRandom::Instance());
     net::ConsoleServerOptions server_options;

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "bluetrace/protocol/timestamp.hpp"
+#include "bluetrace/service/upload_code.hpp"
 
 namespace bluetrace::net {
 
@@ -224,6 +225,14 @@ const std::vector<ConsoleRouter::Route>& ConsoleRouter::Routes() {
       {"GET", "/reports/", false,
        [](R& r, const StaffIdentity& w, const Form&, std::string_view name) {
          return r.Report(w, name);
+       }},
+      {"GET", "/codes", false,
+       [](R& r, const StaffIdentity& w, const Form&, std::string_view) {
+         return r.CodeForm(w, "", "", 200);
+       }},
+      {"POST", "/codes", false,
+       [](R& r, const StaffIdentity& w, const Form& f, std::string_view) {
+         return r.IssueCode(w, f);
        }},
       {"GET", "/activity", false,
        [](R& r, const StaffIdentity& w, const Form&, std::string_view) { return r.Activity(w); }},
@@ -456,6 +465,45 @@ ConsoleResponse ConsoleRouter::Report(const StaffIdentity& who, std::string_view
                          {"unknown", entries(report->unknown)}});
 }
 
+ConsoleResponse ConsoleRouter::CodeForm(const StaffIdentity& who, std::string error,
+                                        std::string typed, int status) {
+  mstch::map context{{"csrf", who.csrf_token}, {"typed", std::move(typed)}};
+  if (service_.upload_codes_required()) {
+    context["required"] = true;
+  } else {
+    context["not_required"] = std::string(
+        "Upload codes are not required on this server (upload.require_code is off): uploads "
+        "need no code, so none is issued here.");
+  }
+  if (!error.empty()) context["error"] = std::move(error);
+  return Page(&who, "Issue an upload code", "code.mustache", std::move(context), status);
+}
+
+ConsoleResponse ConsoleRouter::IssueCode(const StaffIdentity& who, const Form& form) {
+  auto it = form.find("phone");
+  const std::string typed = it == form.end() ? std::string() : it->second;
+  auto issued = service_.IssueUploadCode(who, typed);
+  if (!issued.ok()) {
+    switch (issued.status().code()) {
+      case util::StatusCode::kFailedPrecondition:
+        return CodeForm(who, "", "", 409);
+      case util::StatusCode::kInvalidArgument:
+        return CodeForm(who, "Not a phone number: " + issued.status().message() + ".", typed, 400);
+      default:
+        return ServiceError(&who, issued.status());
+    }
+  }
+  // The code goes into this one page (never a URL, a redirect or a log); every console
+  // answer carries Cache-Control: no-store, so the browser keeps no copy either.
+  return Page(
+      &who, "Upload code issued", "code.mustache",
+      mstch::map{{"csrf", who.csrf_token},
+                 {"required", true},
+                 {"issued", mstch::map{{"phone", issued->phone},
+                                       {"code", service::FormatUploadCode(issued->code.view())},
+                                       {"expires", UtcTime(issued->expires_at)}}}});
+}
+
 ConsoleResponse ConsoleRouter::Activity(const StaffIdentity& who) {
   auto days = service_.Activity(who);
   if (!days.ok()) return ServiceError(&who, days.status());
@@ -464,7 +512,7 @@ ConsoleResponse ConsoleRouter::Activity(const StaffIdentity& who) {
   const std::size_t shown = std::min<std::size_t>(days->size(), 60);
   std::uint64_t max = 1;
   for (std::size_t i = days->size() - shown; i < days->size(); ++i) {
-    max = std::max({max, (*days)[i].uploads, (*days)[i].matched_contacts});
+    max = std::max({max, (*days)[i].uploads, (*days)[i].matched_contacts, (*days)[i].codes_issued});
   }
   auto height = [&](std::uint64_t v) {
     return static_cast<int>(v * static_cast<std::uint64_t>(kPlotHeight) / max);
@@ -473,26 +521,31 @@ ConsoleResponse ConsoleRouter::Activity(const StaffIdentity& who) {
   int x = kLeft;
   for (std::size_t i = days->size() - shown; i < days->size(); ++i) {
     const auto& d = (*days)[i];
-    const int hu = height(d.uploads), hm = height(d.matched_contacts);
+    const int hu = height(d.uploads), hm = height(d.matched_contacts), hc = height(d.codes_issued);
     bars.push_back(mstch::map{{"x_uploads", x},
                               {"x_matched", x + kBarWidth},
+                              {"x_codes", x + 2 * kBarWidth},
                               {"y_uploads", kTop + kPlotHeight - hu},
                               {"y_matched", kTop + kPlotHeight - hm},
+                              {"y_codes", kTop + kPlotHeight - hc},
                               {"h_uploads", hu},
                               {"h_matched", hm},
+                              {"h_codes", hc},
                               {"bar_width", kBarWidth},
                               {"day", d.day},
                               {"label", d.day.substr(5)},
                               {"label_y", kTop + kPlotHeight + 14},
                               {"uploads", std::to_string(d.uploads)},
-                              {"matched", std::to_string(d.matched_contacts)}});
-    x += 2 * kBarWidth + kGap;
+                              {"matched", std::to_string(d.matched_contacts)},
+                              {"codes", std::to_string(d.codes_issued)}});
+    x += 3 * kBarWidth + kGap;
   }
   mstch::array rows;
   for (const auto& d : *days) {
     rows.push_back(mstch::map{{"day", d.day},
                               {"uploads", std::to_string(d.uploads)},
-                              {"matched", std::to_string(d.matched_contacts)}});
+                              {"matched", std::to_string(d.matched_contacts)},
+                              {"codes", std::to_string(d.codes_issued)}});
   }
   return Page(&who, "Activity", "activity.mustache",
               mstch::map{{"days", rows},

@@ -49,9 +49,13 @@ std::string Day(std::int64_t t) {
 
 }  // namespace
 
-ConsoleService::ConsoleService(ConsoleStores stores, util::Clock& clock, util::Random& random,
-                               ConsoleOptions options)
-    : stores_(stores), clock_(clock), random_(random), options_(options) {}
+ConsoleService::ConsoleService(ConsoleStores stores, UploadCodeService* upload_codes,
+                               util::Clock& clock, util::Random& random, ConsoleOptions options)
+    : stores_(stores),
+      upload_codes_(upload_codes),
+      clock_(clock),
+      random_(random),
+      options_(options) {}
 
 util::Result<std::string> ConsoleService::RandomHex(std::size_t bytes) {
   std::vector<std::uint8_t> buf(bytes);
@@ -270,9 +274,26 @@ util::Result<std::vector<ActivityDay>> ConsoleService::Activity(const StaffIdent
     ++d.uploads;
     d.matched_contacts += report.header.matched + report.header.mismatched;
   }
+  // One row per day with codes (a few thousand in ten years): all of them.
+  BLUETRACE_ASSIGN_OR_RETURN(auto issued, stores_.upload_codes.CountIssuedPerDay(0));
+  for (const auto& c : issued) {
+    ActivityDay& d = days[Day(c.day)];
+    d.day = Day(c.day);
+    d.codes_issued = c.codes;
+  }
   std::vector<ActivityDay> out;
   for (auto& [day, d] : days) out.push_back(d);
   return out;
+}
+
+util::Result<IssuedCode> ConsoleService::IssueUploadCode(const StaffIdentity& who,
+                                                         std::string_view phone) {
+  if (upload_codes_ == nullptr) {
+    return util::FailedPrecondition(
+        "upload codes are not required on this server (upload.require_code is off): uploads "
+        "need no code");
+  }
+  return upload_codes_->Issue(phone, who.name);
 }
 
 util::Result<std::vector<store::StaffMember>> ConsoleService::Staff(const StaffIdentity& who) {

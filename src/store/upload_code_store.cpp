@@ -2,6 +2,11 @@
 
 namespace bluetrace::store {
 
+std::int64_t UtcDayStart(std::int64_t t) {
+  const std::int64_t r = t % kSecondsPerDay;
+  return t - (r < 0 ? r + kSecondsPerDay : r);
+}
+
 bool IsCodeDigest(std::string_view digest) {
   if (digest.size() != 64) return false;
   for (char c : digest) {

@@ -58,8 +58,8 @@ TEST_F(AdminDbTest, MigrateImportExportRoundTrip) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output,
             "imported 4 users (4 plaintext passwords hashed), 3 TempIDs, 0 lockouts, 0 reports, "
-            "0 audit records, 0 staff accounts, 0 contact statuses, 0 upload codes, 0 upload "
-            "code lockouts; 0 lines already in the database\n");
+            "0 audit records, 0 staff accounts, 0 contact statuses, 0 upload codes (0 days of "
+            "counts), 0 upload code lockouts; 0 lines already in the database\n");
 
   r = Db("import " + ShellQuoteForTest(state_));
   EXPECT_EQ(r.exit_code, 1) << r.output;
@@ -75,7 +75,8 @@ TEST_F(AdminDbTest, MigrateImportExportRoundTrip) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output,
             "exported 4 users, 3 TempIDs, 0 lockouts, 0 reports, 0 audit records, 0 staff "
-            "accounts, 0 contact statuses, 0 upload codes, 0 upload code lockouts to " +
+            "accounts, 0 contact statuses, 0 upload codes (0 days of counts), 0 upload code "
+            "lockouts to " +
                 out + "\n");
   // The original's TempIDs with LF line ends and a final newline.
   std::string lf;

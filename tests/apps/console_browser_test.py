@@ -2,11 +2,14 @@
 """The contact tracers' console in a real browser (headless Chromium through chromedriver).
 
 Starts the real bluetrace-server with the console on 127.0.0.1 (ports picked by the
-server), makes a staff account with bluetrace-admin, uploads the original's sample contact
-log with the real bluetrace-client, then in the browser: logs in, finds the contact on the
-contacts page, marks it reached with a note, downloads the CSV and checks it, views the
-report, activity and staff pages, and logs out (the old cookie then fails). A screenshot of
-each page goes to the output directory (--out); --docs DIR also copies the set there.
+server) and upload.require_code on, makes a staff account with bluetrace-admin, then in the
+browser: logs in, issues an upload code for a user who tested positive on the code page and
+reads it off the page; the real bluetrace-client uploads the original's sample contact log
+with that code (it answers the client's `Upload code: ` prompt); back in the browser: finds
+the contact on the contacts page, marks it reached with a note, downloads the CSV and checks
+it, views the report, activity (the code counted) and staff pages, and logs out (the old
+cookie then fails). A screenshot of each page goes to the output directory (--out); --docs
+DIR also copies the set there (the code in them is a throwaway test code).
 
 Bounded in time (--timeout, default 180 s); stops only the processes it started; fails,
 never skips, when Chromium, chromedriver or selenium is missing.
@@ -93,6 +96,7 @@ def main():
         f.write('[server]\nbind_address = "127.0.0.1"\nport = 0\nstate_dir = "%s"\n'
                 "console_output = false\n"
                 "[auth]\nargon2_memory_kib = 4096\nargon2_iterations = 1\n"
+                "[upload]\nrequire_code = true\n"
                 '[console]\nenabled = true\naddress = "127.0.0.1"\nport = 0\n' % state)
     staff_password = os.path.join(work, "staff-password")
     with open(staff_password, "w") as f:
@@ -119,25 +123,6 @@ def main():
             lambda: (re.findall(r"console on https://127\.0\.0\.1:(\d+)/", open(log_path).read())
                      or [None])[0], "the console's port in the server's log"))
         base = "https://127.0.0.1:%d" % console_port
-
-        # A positive user uploads the original's sample contact log (bob, +61410777777).
-        client_dir = os.path.join(work, "bob")
-        os.mkdir(client_dir, 0o700)
-        shutil.copy(os.path.join(data, "contactlog.txt"), client_dir)
-        client_config = os.path.join(work, "client.toml")
-        with open(client_config, "w") as f:
-            f.write("[contact_log]\nretention = 315360000\n")  # keep the 2020 sample
-        bob_password = os.path.join(work, "bob-password")
-        with open(bob_password, "w") as f:
-            f.write("datha457\n")
-        client = subprocess.run(
-            [os.path.join(args.bin, "bluetrace-client"), "127.0.0.1", str(port), "0",
-             "--ca-file", os.path.join(state, "server.crt"), "--config", client_config,
-             "--data-dir", client_dir, "--user", "+61410777777", "--password-file",
-             bob_password],
-            input="Upload_contact_log\nlogout\n", capture_output=True, text=True, timeout=60)
-        if "received by the server" not in client.stdout:
-            fail("the upload did not go through:\n" + client.stdout + client.stderr)
 
         downloads = os.path.join(work, "downloads")
         os.mkdir(downloads)
@@ -166,15 +151,55 @@ def main():
         shot("1-login")
         driver.find_element(By.CSS_SELECTOR, "form.login button").click()
         wait_for(lambda: driver.current_url.endswith("/contacts"), "the contacts page")
-        page = driver.page_source
-        for contact in ("+61410999999", "+61410888888"):
-            if contact not in page:
-                fail("contact %s is not on the contacts page" % contact)
         session = driver.get_cookie("bt_session")
         if not session or not session.get("secure") or not session.get("httpOnly") \
                 or session.get("sameSite") != "Strict":
             fail("the session cookie is not Secure, HttpOnly, SameSite=Strict: %r" % session)
-        shot("2-contacts")
+
+        # A tracer has called bob, who tested positive: a code for his upload.
+        driver.find_element(By.LINK_TEXT, "Upload codes").click()
+        wait_for(lambda: driver.current_url.endswith("/codes"), "the upload code page")
+        driver.find_element(By.NAME, "phone").send_keys("+61 410 777 777")
+        shot("2-upload-code")
+        driver.find_element(By.CSS_SELECTOR, "main form button").click()
+        code = wait_for(lambda: driver.find_elements(By.ID, "upload-code"),
+                        "the issued code")[0].text.strip()
+        if not re.fullmatch(r"[A-Z0-9]{5}-[A-Z0-9]{5}", code):
+            fail("no upload code on the page: %r" % code)
+        if "+61410777777" not in driver.page_source or code in driver.current_url:
+            fail("the code page does not name the phone number, or the code is in the URL")
+        shot("3-upload-code-issued")
+
+        # The user who tested positive (bob, +61410777777) uploads the original's sample
+        # contact log with the code, typed at the client's `Upload code: ` prompt.
+        client_dir = os.path.join(work, "bob")
+        os.mkdir(client_dir, 0o700)
+        shutil.copy(os.path.join(data, "contactlog.txt"), client_dir)
+        client_config = os.path.join(work, "client.toml")
+        with open(client_config, "w") as f:
+            f.write("[contact_log]\nretention = 315360000\n")  # keep the 2020 sample
+        bob_password = os.path.join(work, "bob-password")
+        with open(bob_password, "w") as f:
+            f.write("datha457\n")
+        client = subprocess.run(
+            [os.path.join(args.bin, "bluetrace-client"), "127.0.0.1", str(port), "0",
+             "--ca-file", os.path.join(state, "server.crt"), "--config", client_config,
+             "--data-dir", client_dir, "--user", "+61410777777", "--password-file",
+             bob_password],
+            input="Upload_contact_log\n" + code + "\nlogout\n", capture_output=True, text=True,
+            timeout=60)
+        if "Upload code: " not in client.stdout or \
+                "received by the server" not in client.stdout:
+            fail("the upload with the code did not go through:\n" + client.stdout +
+                 client.stderr)
+
+        driver.find_element(By.LINK_TEXT, "Contacts to call").click()
+        wait_for(lambda: driver.current_url.endswith("/contacts"), "the contacts page")
+        page = driver.page_source
+        for contact in ("+61410999999", "+61410888888"):
+            if contact not in page:
+                fail("contact %s is not on the contacts page" % contact)
+        shot("4-contacts")
 
         row = driver.find_element(By.XPATH, "//tr[td[@class='phone' and text()='+61410999999']]")
         Select(row.find_element(By.NAME, "status")).select_by_value("reached")
@@ -189,7 +214,7 @@ def main():
         if row.find_element(By.NAME, "note").get_attribute("value") != \
                 "reached by phone; isolating <until 27/05>":
             fail("the note did not come back as typed")
-        shot("3-contact-reached")
+        shot("5-contact-reached")
 
         driver.find_element(By.LINK_TEXT, "Download CSV").click()
         csv_path = os.path.join(downloads, "contacts.csv")
@@ -202,20 +227,24 @@ def main():
 
         driver.find_element(By.LINK_TEXT, "Reports").click()
         wait_for(lambda: "/reports" in driver.current_url, "the reports page")
-        shot("4-reports")
+        shot("6-reports")
         driver.find_element(By.CSS_SELECTOR, "table a[href^='/reports/']").click()
         wait_for(lambda: "Matched (2)" in driver.page_source, "a report's page")
-        shot("5-report")
+        shot("7-report")
         driver.find_element(By.LINK_TEXT, "Activity").click()
         wait_for(lambda: "<svg" in driver.page_source, "the activity chart")
         if "2020-05-" not in driver.page_source and "20" + time.strftime("%y") not in \
                 driver.page_source:
             fail("the activity page shows no day")
-        shot("6-activity")
+        today = time.strftime("%Y-%m-%d", time.gmtime())
+        if not re.search(r"<td>%s</td><td>1</td><td>\d+</td><td>1</td>" % today,
+                         driver.page_source):
+            fail("the activity table does not show today's upload and code")
+        shot("8-activity")
         driver.find_element(By.LINK_TEXT, "Staff").click()
         wait_for(lambda: "ana.tracer" in driver.page_source and "/staff" in driver.current_url,
                  "the staff page")
-        shot("7-staff")
+        shot("9-staff")
 
         driver.find_element(By.CSS_SELECTOR, "form.logout button").click()
         wait_for(lambda: driver.current_url.endswith("/login"), "the login page after logout")
@@ -228,10 +257,21 @@ def main():
         if not os.path.exists(os.path.join(state, "contact_status.txt")):
             fail("the status was not kept in contact_status.txt")
         audit = open(os.path.join(state, "audit.log"), encoding="utf-8").read()
-        for event in ("console_login", "console_view_contacts", "console_contact_status",
+        for event in ("console_login", "upload_code_issued", "upload_code_redeemed",
+                      "console_view_contacts", "console_contact_status",
                       "console_export_contacts", "console_logout"):
             if event not in audit:
                 fail("audit.log has no " + event)
+        if not re.search(r"upload_code_issued user=(\+|%2B)61410777777 by=ana\.tracer", audit):
+            fail("audit.log does not say who issued the code")
+        bare = code.replace("-", "")
+        for name in ("audit.log", "upload-codes.txt"):
+            text = open(os.path.join(state, name), encoding="utf-8").read()
+            if code in text or bare in text:
+                fail("the upload code is in " + name)
+        server_log = open(log_path, encoding="utf-8").read()
+        if code in server_log or bare in server_log:
+            fail("the upload code is in the server's log")
     finally:
         if driver is not None:
             driver.quit()

@@ -1,7 +1,8 @@
 // ConsoleServer and ConsoleRouter (net/console_server.hpp, console_pages.hpp) over real TLS
 // on 127.0.0.1, port 0: login, the CSRF checks, a cookie replayed after logout, a tracer on
-// an admin page, hostile data rendered as text, the security headers, the CSV and the
-// limits. The file backend's stores in a temporary directory; the clock is injected.
+// an admin page, hostile data rendered as text, the security headers, the CSV, the limits
+// and the upload code page. The file backend's stores in a temporary directory; the clock
+// is injected.
 #include "bluetrace/net/console_server.hpp"
 
 #include <gtest/gtest.h>
@@ -10,12 +11,17 @@
 
 #include <boost/beast/http/string_body.hpp>
 
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
+
 #include "bluetrace/net/certificate.hpp"
 #include "bluetrace/net/tls_context.hpp"
 #include "bluetrace/store/files/file_audit_trail.hpp"
 #include "bluetrace/store/files/file_contact_status_store.hpp"
+#include "bluetrace/store/files/file_lockout_store.hpp"
 #include "bluetrace/store/files/file_report_store.hpp"
 #include "bluetrace/store/files/file_staff_store.hpp"
+#include "bluetrace/store/files/file_upload_code_store.hpp"
 #include "bluetrace/store/files/state_dir.hpp"
 #include "support/console_client.hpp"
 #include "support/fake_random.hpp"
@@ -51,13 +57,19 @@ class ConsoleServerTest : public ::testing::Test {
     reports_ = store::FileReportStore::Open(fs, dir.reports()).value();
     audit_ =
         store::FileAuditTrail::Open(fs, clock_, dir.audit_log(), dir.audit_lock(), nullptr).value();
+    codes_ = store::FileUploadCodeStore::Open(fs, dir.upload_codes(), {}).value();
+    code_failures_ = store::FileLockoutStore::Open(fs, dir.code_failures(), {}, clock_).value();
+    code_service_ = std::make_unique<service::UploadCodeService>(
+        service::UploadCodeDeps{*codes_, *code_failures_, *audit_, clock_, random_, nullptr},
+        util::SecretString(std::string(64, 'k')), 3600);
     service::ConsoleOptions options;
     options.argon2 = kFast;
     options.max_failed_logins = 3;
     options.idle_timeout_seconds = 600;
     options.absolute_timeout_seconds = 3600;
     service_ = std::make_unique<service::ConsoleService>(
-        service::ConsoleStores{*staff_, *statuses_, *reports_, *audit_}, clock_, random_, options);
+        service::ConsoleStores{*staff_, *statuses_, *reports_, *audit_, *codes_},
+        require_codes_ ? code_service_.get() : nullptr, clock_, random_, options);
     router_ = std::make_unique<ConsoleRouter>(*service_, random_);
     for (auto [name, role] : {std::pair{"ana", store::StaffRole::kTracer},
                               std::pair{"root", store::StaffRole::kAdmin}}) {
@@ -117,6 +129,10 @@ class ConsoleServerTest : public ::testing::Test {
   std::unique_ptr<store::ContactStatusStore> statuses_;
   std::unique_ptr<store::ReportStore> reports_;
   std::unique_ptr<store::AuditTrail> audit_;
+  std::unique_ptr<store::UploadCodeStore> codes_;
+  std::unique_ptr<store::LockoutStore> code_failures_;
+  std::unique_ptr<service::UploadCodeService> code_service_;
+  bool require_codes_ = true;  // upload.require_code
   std::unique_ptr<service::ConsoleService> service_;
   std::unique_ptr<ConsoleRouter> router_;
   std::unique_ptr<ConsoleServer> server_;
@@ -325,6 +341,98 @@ TEST_F(ConsoleServerTest, AReplacedCertificateServesNewConnectionsWhileOpenOnesC
 TEST_F(ConsoleServerTest, OversizedHeadersAndBodiesAreRefused) {
   EXPECT_EQ(Send(http::verb::get, "/login", "", "", std::string(9000, 'x')).status, 431);
   EXPECT_EQ(Send(http::verb::post, "/login", "", std::string(20000, 'x')).status, 413);
+}
+
+// The code shown on the page, or empty.
+std::string ShownCode(const std::string& html) {
+  std::smatch m;
+  static const std::regex re("id=\"upload-code\">([^<]*)<");
+  return std::regex_search(html, m, re) ? std::string(m[1]) : "";
+}
+
+TEST_F(ConsoleServerTest, ATracerIssuesAnUploadCodeShownOnceAndNeverStored) {
+  auto log = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(256);
+  spdlog::default_logger()->sinks().push_back(log);
+  const auto old_level = spdlog::default_logger()->level();
+  spdlog::default_logger()->set_level(spdlog::level::trace);
+  const std::string cookie = LogIn("ana");
+  Reply form = Send(http::verb::get, "/codes", cookie);
+  EXPECT_EQ(form.status, 200);
+  EXPECT_NE(form.body.find("action=\"/codes\""), std::string::npos);
+  EXPECT_NE(form.body.find("<a href=\"/codes\">"), std::string::npos);  // in the nav
+  EXPECT_EQ(ShownCode(form.body), "");
+
+  Reply issued =
+      Send(http::verb::post, "/codes", cookie, "csrf=" + csrf_ + "&phone=%2B61+410+000+002");
+  spdlog::default_logger()->sinks().pop_back();
+  spdlog::default_logger()->set_level(old_level);
+  ASSERT_EQ(issued.status, 200) << issued.body;
+  const std::string code = ShownCode(issued.body);
+  ASSERT_EQ(code.size(), 11u) << issued.body;                                 // "ABCDE-FGHJK"
+  EXPECT_NE(issued.body.find("+61410000002"), std::string::npos);             // canonical
+  EXPECT_NE(issued.body.find("13/09/2020 13:26:40 UTC"), std::string::npos);  // now + 1 h
+  EXPECT_EQ(issued.raw[http::field::cache_control], "no-store");
+  EXPECT_EQ(issued.location, "");  // not a redirect: the code is in no URL
+  EXPECT_EQ(issued.raw.count(http::field::set_cookie), 0u);
+  // Issued by ana, in the audit trail; the code in neither the audit trail, the store nor
+  // the server's log.
+  const std::string audit = test::ReadFileForTest(tmp_.File("audit.log"));
+  EXPECT_NE(audit.find("upload_code_issued"), std::string::npos) << audit;
+  EXPECT_NE(audit.find("by=ana"), std::string::npos) << audit;
+  const std::string bare = code.substr(0, 5) + code.substr(6);
+  for (const std::string& text : {audit, test::ReadFileForTest(tmp_.File("upload-codes.txt"))}) {
+    EXPECT_EQ(text.find(bare), std::string::npos);
+    EXPECT_EQ(text.find(code), std::string::npos);
+  }
+  for (const auto& line : log->last_formatted()) {
+    EXPECT_EQ(line.find(bare), std::string::npos) << line;
+    EXPECT_EQ(line.find(code), std::string::npos) << line;
+  }
+  // It is a real code: the person's upload redeems it.
+  EXPECT_EQ(code_service_->Redeem("+61410000002", code, "127.0.0.1").status,
+            service::RedeemStatus::kRedeemed);
+  // And the activity counts it for today.
+  Reply activity = Send(http::verb::get, "/activity", cookie);
+  EXPECT_NE(activity.body.find("<td>2020-09-13</td><td>0</td><td>0</td><td>1</td>"),
+            std::string::npos)
+      << activity.body;
+  EXPECT_NE(activity.body.find("1 upload codes issued"), std::string::npos);
+}
+
+TEST_F(ConsoleServerTest, TheCodeFormRefusesAMissingTokenAndABadNumberClearly) {
+  const std::string cookie = LogIn("root");  // admins issue codes too
+  EXPECT_EQ(Send(http::verb::post, "/codes", cookie, "phone=%2B61410000002").status, 403);
+  EXPECT_EQ(Send(http::verb::post, "/codes", cookie,
+                 "csrf=" + std::string(64, '0') + "&phone=%2B61410000002")
+                .status,
+            403);
+  Reply bad = Send(http::verb::post, "/codes", cookie, "csrf=" + csrf_ + "&phone=0410+000+002");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("Not a phone number: "), std::string::npos) << bad.body;
+  EXPECT_NE(bad.body.find("value=\"0410 000 002\""), std::string::npos);  // to correct it
+  EXPECT_EQ(ShownCode(bad.body), "");
+  EXPECT_TRUE(codes_->CountIssuedPerDay(0)->empty());  // nothing issued
+  Reply ok = Send(http::verb::post, "/codes", cookie, "csrf=" + csrf_ + "&phone=%2B61410000002");
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ShownCode(ok.body).size(), 11u);
+}
+
+class ConsoleServerWithoutCodesTest : public ConsoleServerTest {
+ protected:
+  ConsoleServerWithoutCodesTest() { require_codes_ = false; }
+};
+
+TEST_F(ConsoleServerWithoutCodesTest, TheCodePageSaysCodesAreNotRequired) {
+  const std::string cookie = LogIn("ana");
+  Reply page = Send(http::verb::get, "/codes", cookie);
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("Upload codes are not required on this server"), std::string::npos);
+  EXPECT_EQ(page.body.find("action=\"/codes\""), std::string::npos);  // no form
+  Reply post = Send(http::verb::post, "/codes", cookie, "csrf=" + csrf_ + "&phone=%2B61410000002");
+  EXPECT_EQ(post.status, 409);
+  EXPECT_NE(post.body.find("Upload codes are not required on this server"), std::string::npos);
+  EXPECT_EQ(ShownCode(post.body), "");
+  EXPECT_TRUE(codes_->CountIssuedPerDay(0)->empty());
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 // ConsoleService (service/console_service.hpp) on both backends: staff login, lockout,
 // sessions and their timeouts (an injected clock), logout, admin-only data, the contacts
-// merged across reports, status changes, the CSV export and the audit records.
+// merged across reports, status changes, the CSV export, upload codes issued from the
+// console (and counted per day in the activity) and the audit records.
 #include "bluetrace/service/console_service.hpp"
+#include "bluetrace/service/upload_code.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,13 +12,16 @@
 #include "bluetrace/store/file_system.hpp"
 #include "bluetrace/store/files/file_audit_trail.hpp"
 #include "bluetrace/store/files/file_contact_status_store.hpp"
+#include "bluetrace/store/files/file_lockout_store.hpp"
 #include "bluetrace/store/files/file_report_store.hpp"
 #include "bluetrace/store/files/file_staff_store.hpp"
+#include "bluetrace/store/files/file_upload_code_store.hpp"
 #include "bluetrace/store/files/state_dir.hpp"
 #include "bluetrace/store/postgres/pg_audit_trail.hpp"
 #include "bluetrace/store/postgres/pg_contact_status_store.hpp"
 #include "bluetrace/store/postgres/pg_report_store.hpp"
 #include "bluetrace/store/postgres/pg_staff_store.hpp"
+#include "bluetrace/store/postgres/pg_upload_code_store.hpp"
 #include "support/fake_random.hpp"
 #include "support/postgres_server.hpp"
 #include "support/temp_dir.hpp"
@@ -62,6 +67,7 @@ class ConsoleServiceTest : public ::testing::TestWithParam<std::string> {
       reports_ = store::FileReportStore::Open(fs, dir.reports()).value();
       audit_ = store::FileAuditTrail::Open(fs, clock_, dir.audit_log(), dir.audit_lock(), nullptr)
                    .value();
+      codes_ = store::FileUploadCodeStore::Open(fs, dir.upload_codes(), {}).value();
     } else {
       db_ = test::FreshPgDatabase::Create();
       ASSERT_TRUE(db_);
@@ -71,14 +77,23 @@ class ConsoleServiceTest : public ::testing::TestWithParam<std::string> {
       statuses_ = store::PgContactStatusStore::Open(*pool);
       reports_ = store::PgReportStore::Open(*pool);
       audit_ = store::PgAuditTrail::Open(*pool, clock_);
+      codes_ = store::PgUploadCodeStore::Open(*pool);
     }
+    // Wrong codes are never counted here (nothing redeems): a file store serves both backends.
+    code_failures_ = store::FileLockoutStore::Open(store::PosixFileSystem::Instance(),
+                                                   tmp_.File("code-failures.txt"), {}, clock_)
+                         .value();
+    code_service_ = std::make_unique<UploadCodeService>(
+        UploadCodeDeps{*codes_, *code_failures_, *audit_, clock_, random_, nullptr},
+        util::SecretString(std::string(64, 'k')), 3600);
     options_.argon2 = kFast;
     options_.idle_timeout_seconds = 600;
     options_.absolute_timeout_seconds = 3600;
     options_.max_failed_logins = 3;
     options_.block_seconds = 300;
     service_ = std::make_unique<ConsoleService>(
-        ConsoleStores{*staff_, *statuses_, *reports_, *audit_}, clock_, random_, options_);
+        ConsoleStores{*staff_, *statuses_, *reports_, *audit_, *codes_}, code_service_.get(),
+        clock_, random_, options_);
     AddStaff("ana", StaffRole::kTracer, "tracer password 1");
     AddStaff("root", StaffRole::kAdmin, "admin password 12");
   }
@@ -106,6 +121,9 @@ class ConsoleServiceTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<store::ContactStatusStore> statuses_;
   std::unique_ptr<store::ReportStore> reports_;
   std::unique_ptr<store::AuditTrail> audit_;
+  std::unique_ptr<store::UploadCodeStore> codes_;
+  std::unique_ptr<store::LockoutStore> code_failures_;
+  std::unique_ptr<UploadCodeService> code_service_;
   std::unique_ptr<ConsoleService> service_;
   std::string token_;
 };
@@ -250,8 +268,8 @@ TEST_P(ConsoleServiceTest, NothingIsShownOrChangedWhileTheAuditTrailCannotBeWrit
                   .ok());
   LoginOk("ana", "tracer password 1");
   FailingAudit failing;
-  ConsoleService blind(ConsoleStores{*staff_, *statuses_, *reports_, failing}, clock_, random_,
-                       options_);
+  ConsoleService blind(ConsoleStores{*staff_, *statuses_, *reports_, failing, *codes_},
+                       code_service_.get(), clock_, random_, options_);
   auto who = blind.Authenticate(token_);
   ASSERT_TRUE(who.ok());
   EXPECT_EQ(blind.Contacts(*who).status().code(), util::StatusCode::kUnavailable);
@@ -262,6 +280,45 @@ TEST_P(ConsoleServiceTest, NothingIsShownOrChangedWhileTheAuditTrailCannotBeWrit
   EXPECT_TRUE(statuses_->List()->empty());
   EXPECT_EQ(blind.Login("ana", "tracer password 1", "127.0.0.1").status().code(),
             util::StatusCode::kUnavailable);
+}
+
+TEST_P(ConsoleServiceTest, StaffIssueUploadCodesAndTheActivityCountsThemPerDay) {
+  ASSERT_TRUE(reports_
+                  ->Write("+61410000001", 1'589'393'400,
+                          ReportText("+61410000001", {{"+61410000009", "13/05/2020 17:45:06"}}))
+                  .ok());
+  const StaffIdentity ana = LoginOk("ana", "tracer password 1");  // a tracer may
+  const StaffIdentity root = LoginOk("root", "admin password 12");
+  auto code = service_->IssueUploadCode(ana, "+61 410 000 002");
+  ASSERT_TRUE(code.ok()) << code.status().ToString();
+  EXPECT_EQ(code->phone, "+61410000002");  // the one phone rule: canonical
+  EXPECT_EQ(code->expires_at, clock_.NowUnixSeconds() + 3600);
+  EXPECT_EQ(code->code.view().size(), kUploadCodeLength);
+  ASSERT_TRUE(service_->IssueUploadCode(root, "+61410000003").ok());
+  clock_.AdvanceSeconds(86400);
+  ASSERT_TRUE(service_->IssueUploadCode(ana, "+61410000002").ok());
+  auto bad = service_->IssueUploadCode(ana, "0410 000 002");
+  EXPECT_EQ(bad.status().code(), util::StatusCode::kInvalidArgument);
+
+  auto days = service_->Activity(ana);
+  ASSERT_TRUE(days.ok()) << days.status().ToString();
+  ASSERT_EQ(days->size(), 3u);
+  EXPECT_EQ((*days)[0].day, "2020-05-13");
+  EXPECT_EQ((*days)[0].uploads, 1u);
+  EXPECT_EQ((*days)[0].codes_issued, 0u);
+  EXPECT_EQ((*days)[1].day, "2020-09-13");  // 1,600,000,000
+  EXPECT_EQ((*days)[1].uploads, 0u);
+  EXPECT_EQ((*days)[1].codes_issued, 2u);
+  EXPECT_EQ((*days)[2].day, "2020-09-14");
+  EXPECT_EQ((*days)[2].codes_issued, 1u);
+
+  // Without upload.require_code the console issues none, and says why.
+  ConsoleService no_codes(ConsoleStores{*staff_, *statuses_, *reports_, *audit_, *codes_}, nullptr,
+                          clock_, random_, options_);
+  EXPECT_FALSE(no_codes.upload_codes_required());
+  auto refused = no_codes.IssueUploadCode(ana, "+61410000002");
+  EXPECT_EQ(refused.status().code(), util::StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("not required"), std::string::npos);
 }
 
 std::string NameOf(const ::testing::TestParamInfo<std::string>& param) { return param.param; }

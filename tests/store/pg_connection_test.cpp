@@ -189,9 +189,9 @@ TEST_F(PgConnectionTest, MigrationsApplyOnceInOrderAndRecordTheVersion) {
   EXPECT_EQ(*v, kSchemaVersion);
   EXPECT_EQ(*SchemaVersion(*conn), kSchemaVersion);
   EXPECT_TRUE(CheckSchemaVersion(*conn).ok());
-  for (const char* table :
-       {"users", "lockouts", "tempids", "reports", "devices", "audit", "upload_codes",
-        "upload_code_failures", "console_staff", "console_sessions", "contact_status"}) {
+  for (const char* table : {"users", "lockouts", "tempids", "reports", "devices", "audit",
+                            "upload_codes", "upload_code_failures", "console_staff",
+                            "console_sessions", "contact_status", "upload_codes_issued"}) {
     auto res = conn->Exec("exists", "SELECT to_regclass($1) IS NOT NULL", {std::string(table)});
     ASSERT_TRUE(res.ok());
     EXPECT_EQ(res->Get(0, 0), "t") << table;

@@ -145,6 +145,7 @@ TEST_F(PgTransferTest, FileBackendStateComesBackByteForByte) {
   EXPECT_EQ(imported->staff, 2u);
   EXPECT_EQ(imported->contact_statuses, 2u);
   EXPECT_EQ(imported->upload_codes, 2u);
+  EXPECT_EQ(imported->code_days, 1u);  // both codes were issued today
   EXPECT_EQ(imported->code_failures, 1u);
   EXPECT_EQ(imported->skipped, 0u);
   EXPECT_EQ(Count("console_sessions"), 0);
@@ -155,6 +156,7 @@ TEST_F(PgTransferTest, FileBackendStateComesBackByteForByte) {
   EXPECT_EQ(exported->staff, 2u);
   EXPECT_EQ(exported->contact_statuses, 2u);
   EXPECT_EQ(exported->upload_codes, 2u);
+  EXPECT_EQ(exported->code_days, 1u);
   EXPECT_EQ(exported->code_failures, 1u);
   for (const char* name : {StateDir::kCredentials, StateDir::kTempIds, StateDir::kLockouts,
                            StateDir::kAuditLog, StateDir::kStaff, StateDir::kContactStatus,
@@ -257,6 +259,9 @@ TEST_F(PgTransferTest, BadLinesOfTheHealthAuthorityFilesStopTheImport) {
       {StateDir::kUploadCodes, "\n" + code_ok + "+61410777777 " + std::string(64, 'B') + " 1 2\n",
        "upload-codes.txt line 3: expected"},
       {StateDir::kUploadCodes, code_ok + code_ok, "upload-codes.txt line 2: a second code for"},
+      {StateDir::kUploadCodes, code_ok + "issued 86401 2\n", "upload-codes.txt line 2: expected"},
+      {StateDir::kUploadCodes, "issued 86400 2\nissued 86400 1\n",
+       "upload-codes.txt line 2: a second count for the day"},
       {StateDir::kCodeFailures, "+61410666666 1 0\n+61410666666 x 0\n",
        "upload-code-failures.txt line 2"},
   };

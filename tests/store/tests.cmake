@@ -14,6 +14,7 @@ bluetrace_test(store credentials_store)
 bluetrace_test(store contact_log_store)
 bluetrace_test(store known_servers)
 bluetrace_test(store audit_log)
+bluetrace_test(store file_upload_code_store)
 # The storage contract suites, instantiated for every backend.
 bluetrace_test(store store_contract
   ${CMAKE_CURRENT_SOURCE_DIR}/store/contract/user_store_contract.cpp

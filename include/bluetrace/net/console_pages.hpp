@@ -76,6 +76,13 @@ class ConsoleRouter {
                             const std::map<std::string, std::string>& form);
   ConsoleResponse Reports(const service::StaffIdentity& who);
   ConsoleResponse Report(const service::StaffIdentity& who, std::string_view name);
+  // The upload code form (or, when the server requires no codes, a page saying so); `error`
+  // and the phone number `typed` when a POST was refused.
+  ConsoleResponse CodeForm(const service::StaffIdentity& who, std::string error, std::string typed,
+                           int status);
+  // Issues a code for the form's `phone` and shows it once.
+  ConsoleResponse IssueCode(const service::StaffIdentity& who,
+                            const std::map<std::string, std::string>& form);
   ConsoleResponse Activity(const service::StaffIdentity& who);
   ConsoleResponse Staff(const service::StaffIdentity& who);
   ConsoleResponse Logout(const service::StaffIdentity& who);

@@ -1,13 +1,15 @@
 // ConsoleService: the business rules of the contact tracers' web console (net/console_server
 // maps HTTP to it): staff login with a lockout, console sessions (idle and absolute
 // timeouts, logout), CSRF tokens, the pages' data (contacts merged across every report,
-// each report, activity per day, the staff list for admins), contact status changes and
-// the CSV export. Every view of phone numbers and every change is recorded in the audit
+// each report, activity per day, the staff list for admins), contact status changes, the
+// CSV export and upload codes issued from the console (through UploadCodeService, which
+// holds the code rules). Every view of phone numbers and every change is recorded in the audit
 // trail with the staff member's name first, and refused when it cannot be recorded.
 //
 // Tokens: the session token and the CSRF token are 32 bytes of the injected util::Random
 // (hex); the store keeps only the SHA-256 of the session token. Time comes from the injected
-// util::Clock. The stores, clock and random must outlive the service. Thread-safe.
+// util::Clock. The stores, the upload code service, clock and random must outlive the
+// service. Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -16,11 +18,13 @@
 #include <vector>
 
 #include "bluetrace/service/contact_check.hpp"
+#include "bluetrace/service/upload_code_service.hpp"
 #include "bluetrace/store/audit_trail.hpp"
 #include "bluetrace/store/contact_status_store.hpp"
 #include "bluetrace/store/password_hash.hpp"
 #include "bluetrace/store/report_store.hpp"
 #include "bluetrace/store/staff_store.hpp"
+#include "bluetrace/store/upload_code_store.hpp"
 #include "bluetrace/util/clock.hpp"
 #include "bluetrace/util/random.hpp"
 #include "bluetrace/util/status.hpp"
@@ -42,6 +46,7 @@ struct ConsoleStores {
   store::ContactStatusStore& statuses;
   store::ReportStore& reports;
   store::AuditTrail& audit;
+  store::UploadCodeStore& upload_codes;  // read only: the codes issued per day
 };
 
 // Who a request comes from, once its session cookie checked out.
@@ -80,12 +85,15 @@ struct ActivityDay {
   std::string day;  // "YYYY-MM-DD" (UTC)
   std::uint64_t uploads = 0;
   std::uint64_t matched_contacts = 0;  // matched and mismatched entries
+  std::uint64_t codes_issued = 0;      // upload codes issued (console and bluetrace-admin)
 };
 
 class ConsoleService {
  public:
-  ConsoleService(ConsoleStores stores, util::Clock& clock, util::Random& random,
-                 ConsoleOptions options);
+  // `upload_codes`: the server's code service, or null when the server does not require
+  // upload codes (upload.require_code off).
+  ConsoleService(ConsoleStores stores, UploadCodeService* upload_codes, util::Clock& clock,
+                 util::Random& random, ConsoleOptions options);
   ConsoleService(const ConsoleService&) = delete;
   ConsoleService& operator=(const ConsoleService&) = delete;
 
@@ -109,8 +117,18 @@ class ConsoleService {
   util::Result<std::vector<ReportSummary>> Reports(const StaffIdentity& who);
   // kNotFound / kInvalidArgument as ReportStore::Read gives them.
   util::Result<ParsedReport> Report(const StaffIdentity& who, std::string_view name);
-  // Shows no phone number; not audited.
+  // Shows no phone number; not audited. Days with reports or codes issued, oldest first.
   util::Result<std::vector<ActivityDay>> Activity(const StaffIdentity& who);
+  // Whether this server requires upload codes (so that the console issues them).
+  bool upload_codes_required() const { return upload_codes_ != nullptr; }
+  // A fresh upload code for `phone` (any accepted form), for `who` to read out to the
+  // person once. Tracers and admins alike may issue codes (a tracer on the phone with a
+  // positive case is who needs one). UploadCodeService::Issue records the issue in the audit
+  // trail with the staff member's name and the canonical number, never the code. Errors:
+  // kFailedPrecondition when the server does not require codes; kInvalidArgument for a
+  // phone number that is none (the message says why); the stores' and the audit trail's
+  // (then no code is handed out).
+  util::Result<IssuedCode> IssueUploadCode(const StaffIdentity& who, std::string_view phone);
   // Admins only (kPermissionDenied otherwise).
   util::Result<std::vector<store::StaffMember>> Staff(const StaffIdentity& who);
 
@@ -126,6 +144,7 @@ class ConsoleService {
   util::Result<std::vector<ContactRow>> MergeContacts();
 
   ConsoleStores stores_;
+  UploadCodeService* const upload_codes_;
   util::Clock& clock_;
   util::Random& random_;
   const ConsoleOptions options_;

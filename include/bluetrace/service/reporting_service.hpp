@@ -84,6 +84,9 @@ class ReportingService final : public SessionFactory {
   const ServerConfig& config() const { return config_; }
   // The stores, for the console's service (console_service.hpp), which shares them.
   store::Stores& stores() { return stores_; }
+  // The upload codes' use cases, for the console's code page; null unless
+  // upload.require_code.
+  UploadCodeService* upload_codes() { return upload_codes_.get(); }
 
  private:
   ReportingService(const ServerConfig& config, store::FileSystem& fs, util::Clock& clock);

@@ -7,12 +7,15 @@
 // Contract. Put and Redeem are atomic and durable when they return OK, also across handles
 // (several server instances, bluetrace-admin): of two handles redeeming one code at once,
 // exactly one gets kRedeemed. A code is single-use: Redeem removes it whatever it answers
-// for a matching digest. Thread-safe.
+// for a matching digest. Put also counts the code for its UTC day, atomically with storing
+// it; the counts (no phone number, no digest) outlive the codes, for the console's activity
+// chart. Thread-safe.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bluetrace/util/status.hpp"
 
@@ -24,6 +27,14 @@ struct UploadCodeRecord {
   std::int64_t issued_at = 0;   // unix seconds
   std::int64_t expires_at = 0;  // unix seconds; the code is refused from this second on
 };
+
+// How many codes were issued on one UTC day.
+struct CodesIssuedOnDay {
+  std::int64_t day = 0;  // unix seconds of the day's start (00:00 UTC), a multiple of 86400
+  std::uint64_t codes = 0;
+};
+
+inline constexpr std::int64_t kSecondsPerDay = 86400;
 
 enum class RedeemResult {
   kRedeemed,  // the phone's live code had this digest; it is gone now
@@ -41,9 +52,16 @@ class UploadCodeStore {
   // Redeems the code of `phone` whose digest is `digest` at time `now`.
   virtual util::Result<RedeemResult> Redeem(std::string_view phone, std::string_view digest,
                                             std::int64_t now) = 0;
-  // Forgets the code of `phone`, if any (withdrawal of consent).
+  // Forgets the code of `phone`, if any (withdrawal of consent). The day's count stays.
   virtual util::Status RemoveUser(std::string_view phone) = 0;
+  // The codes issued (Put) per UTC day from the day of `since` on, oldest first; days
+  // without a code are left out. Redeemed, expired, replaced and removed codes still count.
+  virtual util::Result<std::vector<CodesIssuedOnDay>> CountIssuedPerDay(
+      std::int64_t since) const = 0;
 };
+
+// The start (00:00 UTC) of the day of unix time `t`, also for times before 1970.
+std::int64_t UtcDayStart(std::int64_t t);
 
 // True for 64 lower-case hex digits.
 bool IsCodeDigest(std::string_view digest);

@@ -32,11 +32,24 @@ bool SplitFields(std::string_view text, std::string_view* fields, std::size_t n)
 
 }  // namespace
 
-Result<std::vector<UploadCodeRecord>> ParseUploadCodesFile(std::string_view content,
-                                                           std::string_view file_name) {
+Result<UploadCodesFile> ParseUploadCodesFile(std::string_view content, std::string_view file_name) {
   std::map<std::string, UploadCodeRecord, std::less<>> codes;
+  UploadCodesFile out;
   BLUETRACE_RETURN_IF_ERROR(protocol::ForEachLine(
       content, file_name, [&](const protocol::TextLine& line) -> util::Status {
+        if (line.text.rfind("issued ", 0) == 0) {
+          std::string_view f[3];
+          std::int64_t day = 0, count = 0;
+          if (!SplitFields(line.text, f, 3) || !ParseI64(f[1], day) || !ParseI64(f[2], count) ||
+              UtcDayStart(day) != day || count <= 0) {
+            return util::InvalidArgument(
+                "expected \"issued <unix time of a day's start> <codes issued that day>\"");
+          }
+          if (!out.issued_per_day.emplace(day, static_cast<std::uint64_t>(count)).second) {
+            return util::InvalidArgument("a second count for the day " + std::string(f[1]));
+          }
+          return util::Status::Ok();
+        }
         std::string_view f[4];
         UploadCodeRecord r;
         if (!SplitFields(line.text, f, 4) || !protocol::IsCanonicalPhone(f[0]) ||
@@ -51,14 +64,17 @@ Result<std::vector<UploadCodeRecord>> ParseUploadCodesFile(std::string_view cont
         }
         return util::Status::Ok();
       }));
-  std::vector<UploadCodeRecord> out;
-  for (auto& [phone, r] : codes) out.push_back(std::move(r));
+  for (auto& [phone, r] : codes) out.codes.push_back(std::move(r));
   return out;
 }
 
 std::string FormatUploadCodeLine(const UploadCodeRecord& r) {
   return r.phone + " " + r.digest + " " + std::to_string(r.issued_at) + " " +
          std::to_string(r.expires_at);
+}
+
+std::string FormatIssuedCountLine(std::int64_t day_start, std::uint64_t codes) {
+  return "issued " + std::to_string(day_start) + " " + std::to_string(codes);
 }
 
 Result<std::unique_ptr<FileUploadCodeStore>> FileUploadCodeStore::Open(FileSystem& fs,
@@ -78,19 +94,23 @@ Result<FileUploadCodeStore::Codes> FileUploadCodeStore::Load() const {
     return content.status();
   }
   const std::string name = path_.substr(path_.find_last_of('/') + 1);
-  BLUETRACE_ASSIGN_OR_RETURN(auto records, ParseUploadCodesFile(*content, name));
-  for (auto& r : records) {
+  BLUETRACE_ASSIGN_OR_RETURN(UploadCodesFile file, ParseUploadCodesFile(*content, name));
+  for (auto& r : file.codes) {
     std::string phone = r.phone;
-    codes.emplace(std::move(phone), std::move(r));
+    codes.live.emplace(std::move(phone), std::move(r));
   }
+  codes.issued = std::move(file.issued_per_day);
   return codes;
 }
 
 util::Status FileUploadCodeStore::Save(const Codes& codes, std::int64_t now) const {
   std::string text;
-  for (const auto& [phone, r] : codes) {
+  for (const auto& [phone, r] : codes.live) {
     if (r.expires_at <= now) continue;  // expired: no longer of use to anyone
     text += FormatUploadCodeLine(r) + "\n";
+  }
+  for (const auto& [day, count] : codes.issued) {
+    text += FormatIssuedCountLine(day, count) + "\n";
   }
   return fs_.ReplaceFileAtomically(path_, text, 0600);
 }
@@ -111,7 +131,8 @@ util::Status FileUploadCodeStore::Put(const UploadCodeRecord& record) {
     return util::InvalidArgument("not a canonical phone number: " + record.phone);
   }
   return Change([&](Codes& codes, std::int64_t& now) {
-    codes.insert_or_assign(record.phone, record);
+    codes.live.insert_or_assign(record.phone, record);
+    ++codes.issued[UtcDayStart(record.issued_at)];
     now = record.issued_at;
     return true;
   });
@@ -121,10 +142,10 @@ util::Result<RedeemResult> FileUploadCodeStore::Redeem(std::string_view phone,
                                                        std::string_view digest, std::int64_t now) {
   RedeemResult result = RedeemResult::kWrong;
   BLUETRACE_RETURN_IF_ERROR(Change([&](Codes& codes, std::int64_t& save_now) {
-    auto it = codes.find(phone);
-    if (it == codes.end() || it->second.digest != digest) return false;
+    auto it = codes.live.find(phone);
+    if (it == codes.live.end() || it->second.digest != digest) return false;
     result = it->second.expires_at > now ? RedeemResult::kRedeemed : RedeemResult::kExpired;
-    codes.erase(it);
+    codes.live.erase(it);
     save_now = now;
     return true;
   }));
@@ -132,7 +153,18 @@ util::Result<RedeemResult> FileUploadCodeStore::Redeem(std::string_view phone,
 }
 
 util::Status FileUploadCodeStore::RemoveUser(std::string_view phone) {
-  return Change([&](Codes& codes, std::int64_t&) { return codes.erase(std::string(phone)) > 0; });
+  return Change(
+      [&](Codes& codes, std::int64_t&) { return codes.live.erase(std::string(phone)) > 0; });
+}
+
+util::Result<std::vector<CodesIssuedOnDay>> FileUploadCodeStore::CountIssuedPerDay(
+    std::int64_t since) const {
+  BLUETRACE_ASSIGN_OR_RETURN(Codes codes, Load());
+  std::vector<CodesIssuedOnDay> out;
+  for (auto it = codes.issued.lower_bound(UtcDayStart(since)); it != codes.issued.end(); ++it) {
+    out.push_back({it->first, it->second});
+  }
+  return out;
 }
 
 }  // namespace bluetrace::store

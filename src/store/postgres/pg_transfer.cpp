@@ -77,12 +77,21 @@ Status CheckEmpty(PgConnection& conn, bool merge) {
                           "EXISTS (SELECT 1 FROM console_staff), "
                           "EXISTS (SELECT 1 FROM contact_status), "
                           "EXISTS (SELECT 1 FROM upload_codes), "
-                          "EXISTS (SELECT 1 FROM upload_code_failures)"));
-  static constexpr const char* kTables[] = {
-      "users",   "tempids",       "lockouts",       "reports",      "audit",
-      "devices", "console_staff", "contact_status", "upload_codes", "upload_code_failures"};
+                          "EXISTS (SELECT 1 FROM upload_code_failures), "
+                          "EXISTS (SELECT 1 FROM upload_codes_issued)"));
+  static constexpr const char* kTables[] = {"users",
+                                            "tempids",
+                                            "lockouts",
+                                            "reports",
+                                            "audit",
+                                            "devices",
+                                            "console_staff",
+                                            "contact_status",
+                                            "upload_codes",
+                                            "upload_code_failures",
+                                            "upload_codes_issued"};
   std::string held;
-  for (int i = 0; i < 10; ++i) {
+  for (int i = 0; i < static_cast<int>(std::size(kTables)); ++i) {
     if (res.Get(0, i) == "t") held += std::string(held.empty() ? "" : ", ") + kTables[i];
   }
   if (held.empty() || merge) return Status::Ok();
@@ -223,8 +232,8 @@ Status ImportUploadCodes(PgConnection& conn, FileSystem& fs, const StateDir& dir
   const std::string path = dir.upload_codes();
   BLUETRACE_ASSIGN_OR_RETURN(auto text, ReadIfExists(fs, path));
   if (!text) return Status::Ok();
-  BLUETRACE_ASSIGN_OR_RETURN(auto records, ParseUploadCodesFile(*text, path));
-  for (const UploadCodeRecord& r : records) {
+  BLUETRACE_ASSIGN_OR_RETURN(UploadCodesFile file, ParseUploadCodesFile(*text, path));
+  for (const UploadCodeRecord& r : file.codes) {
     BLUETRACE_ASSIGN_OR_RETURN(
         auto res,
         conn.Exec(path + ": upload code of a phone number",
@@ -234,6 +243,19 @@ Status ImportUploadCodes(PgConnection& conn, FileSystem& fs, const StateDir& dir
                   {r.phone, r.digest, std::to_string(r.issued_at), std::to_string(r.expires_at)}));
     if (res.affected_rows() == 1) {
       ++stats.upload_codes;
+    } else {
+      ++stats.skipped;
+    }
+  }
+  // The activity chart's counts; a merge keeps a day the database already counts.
+  for (const auto& [day, codes] : file.issued_per_day) {
+    BLUETRACE_ASSIGN_OR_RETURN(
+        auto res, conn.Exec(path + ": codes issued on a day",
+                            "INSERT INTO upload_codes_issued (day, codes) "
+                            "VALUES ($1::bigint, $2::bigint) ON CONFLICT (day) DO NOTHING",
+                            {std::to_string(day), std::to_string(codes)}));
+    if (res.affected_rows() == 1) {
+      ++stats.code_days;
     } else {
       ++stats.skipped;
     }
@@ -560,7 +582,10 @@ Status ExportUploadCodes(PgConnection& conn, FileSystem& fs, const StateDir& dir
       auto res, conn.Exec("read upload codes",
                           "SELECT phone, digest, issued_at, expires_at FROM upload_codes "
                           "ORDER BY phone COLLATE \"C\""));
-  if (res.rows() == 0) return Status::Ok();
+  BLUETRACE_ASSIGN_OR_RETURN(auto days,
+                             conn.Exec("read codes issued per day",
+                                       "SELECT day, codes FROM upload_codes_issued ORDER BY day"));
+  if (res.rows() == 0 && days.rows() == 0) return Status::Ok();
   std::string text;
   for (int i = 0; i < res.rows(); ++i) {
     UploadCodeRecord r;
@@ -571,12 +596,21 @@ Status ExportUploadCodes(PgConnection& conn, FileSystem& fs, const StateDir& dir
     text += FormatUploadCodeLine(r);
     text += '\n';
   }
+  for (int i = 0; i < days.rows(); ++i) {
+    BLUETRACE_ASSIGN_OR_RETURN(const std::int64_t day, IntAt(days, i, 0));
+    BLUETRACE_ASSIGN_OR_RETURN(const std::int64_t codes, IntAt(days, i, 1));
+    text += FormatIssuedCountLine(day, static_cast<std::uint64_t>(codes));
+    text += '\n';
+  }
   stats.upload_codes = static_cast<std::uint64_t>(res.rows());
-  stats.notes.push_back(std::to_string(res.rows()) +
-                        " upload code(s) exported as digests: they redeem only with the "
-                        "servers' upload code key (upload.code_key_file), which is not in the "
-                        "database; copy it to " +
-                        dir.Path(StateDir::kCodeKey));
+  stats.code_days = static_cast<std::uint64_t>(days.rows());
+  if (res.rows() > 0) {
+    stats.notes.push_back(std::to_string(res.rows()) +
+                          " upload code(s) exported as digests: they redeem only with the "
+                          "servers' upload code key (upload.code_key_file), which is not in the "
+                          "database; copy it to " +
+                          dir.Path(StateDir::kCodeKey));
+  }
   return fs.ReplaceFileAtomically(dir.upload_codes(), text, StateDir::kFileMode);
 }
 

@@ -134,5 +134,43 @@ TEST_P(UploadCodeStoreContract, ReportsAreCountedPerUploaderSinceATime) {
   EXPECT_EQ(*reports->PruneBefore(now), 0u);
 }
 
+// The activity chart's counts: every Put counts for its UTC day, and the counts stay when
+// the codes go (redeemed, replaced, removed, expired).
+TEST_P(UploadCodeStoreContract, CodesAreCountedPerDayAndTheCountsOutliveTheCodes) {
+  auto codes = backend().OpenUploadCodes();
+  const std::int64_t now = backend().clock().NowUnixSeconds();
+  const std::int64_t day = store::UtcDayStart(now);
+  EXPECT_TRUE(codes->CountIssuedPerDay(0)->empty());
+  ASSERT_TRUE(codes->Put(Code("+61410000001", 'a', now)).ok());
+  ASSERT_TRUE(codes->Put(Code("+61410000001", 'b', now + 10)).ok());  // replaces: counts
+  ASSERT_TRUE(codes->Put(Code("+61410000002", 'c', now + 20)).ok());
+  EXPECT_EQ(*codes->Redeem("+61410000001", Digest('b'), now + 30), RedeemResult::kRedeemed);
+  ASSERT_TRUE(codes->RemoveUser("+61410000002").ok());
+  // The next day, after the first day's codes expired (and went with this Put).
+  ASSERT_TRUE(codes->Put(Code("+61410000003", 'd', day + store::kSecondsPerDay + 5)).ok());
+  auto other = backend().OpenUploadCodes();  // another process sees the same counts
+  auto all = other->CountIssuedPerDay(0);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].day, day);
+  EXPECT_EQ((*all)[0].codes, 3u);
+  EXPECT_EQ((*all)[1].day, day + store::kSecondsPerDay);
+  EXPECT_EQ((*all)[1].codes, 1u);
+  // From the day of `since` on: a time within the second day still gives that day.
+  auto second = codes->CountIssuedPerDay(day + store::kSecondsPerDay + 3600);
+  ASSERT_EQ(second->size(), 1u);
+  EXPECT_EQ(second->front().codes, 1u);
+  EXPECT_TRUE(codes->CountIssuedPerDay(day + 2 * store::kSecondsPerDay)->empty());
+}
+
+TEST(UtcDayStartTest, RoundsDownToMidnightUtcAlsoBefore1970) {
+  EXPECT_EQ(store::UtcDayStart(0), 0);
+  EXPECT_EQ(store::UtcDayStart(86399), 0);
+  EXPECT_EQ(store::UtcDayStart(86400), 86400);
+  EXPECT_EQ(store::UtcDayStart(1'600'000'000), 1'599'955'200);
+  EXPECT_EQ(store::UtcDayStart(-1), -86400);
+  EXPECT_EQ(store::UtcDayStart(-86400), -86400);
+}
+
 }  // namespace
 }  // namespace bluetrace::test

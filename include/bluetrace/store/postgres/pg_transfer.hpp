@@ -78,6 +78,7 @@ struct TransferStats {
   std::uint64_t staff = 0;             // console staff accounts
   std::uint64_t contact_statuses = 0;  // tracers' statuses and notes
   std::uint64_t upload_codes = 0;      // codes (digests), expired ones included
+  std::uint64_t code_days = 0;         // days with a count of codes issued (activity chart)
   std::uint64_t code_failures = 0;     // users with wrong upload codes counted
   std::uint64_t skipped = 0;           // lines a merge left out because the database had them
   std::vector<std::string> notes;      // what the operator should know (files not moved, ...)

@@ -1,8 +1,9 @@
 // PgUploadCodeStore: the UploadCodeStore on PostgreSQL's `upload_codes` table
-// (packaging/sql/003_upload_codes.sql), shared by every server instance on the database.
-// Put is one upsert; Redeem is one DELETE ... RETURNING on the phone and digest, so the
-// row's lock decides which of two racing instances gets the code. Thread-safe; the pool
-// must outlive the store.
+// (packaging/sql/004_upload_codes.sql) and the per-day counts of `upload_codes_issued`
+// (006_upload_codes_issued.sql), shared by every server instance on the database. Put is
+// one statement (the code's upsert and its day's count together); Redeem is one DELETE ...
+// RETURNING on the phone and digest, so the row's lock decides which of two racing
+// instances gets the code. Thread-safe; the pool must outlive the store.
 #pragma once
 
 #include <memory>
@@ -25,6 +26,7 @@ class PgUploadCodeStore final : public UploadCodeStore {
   util::Result<RedeemResult> Redeem(std::string_view phone, std::string_view digest,
                                     std::int64_t now) override;
   util::Status RemoveUser(std::string_view phone) override;
+  util::Result<std::vector<CodesIssuedOnDay>> CountIssuedPerDay(std::int64_t since) const override;
 
  private:
   explicit PgUploadCodeStore(PgPool& pool) : pool_(pool) {}
