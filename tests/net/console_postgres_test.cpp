@@ -17,6 +17,7 @@
 #include "bluetrace/store/postgres/pg_contact_status_store.hpp"
 #include "bluetrace/store/postgres/pg_report_store.hpp"
 #include "bluetrace/store/postgres/pg_staff_store.hpp"
+#include "bluetrace/store/postgres/pg_upload_code_store.hpp"
 #include "support/console_client.hpp"
 #include "support/fake_random.hpp"
 #include "support/postgres_server.hpp"
@@ -36,6 +37,7 @@ struct ConsoleInstance {
   std::unique_ptr<store::ContactStatusStore> statuses;
   std::unique_ptr<store::ReportStore> reports;
   std::unique_ptr<store::AuditTrail> audit;
+  std::unique_ptr<store::UploadCodeStore> codes;
   std::unique_ptr<service::ConsoleService> service;
   std::unique_ptr<ConsoleRouter> router;
   std::unique_ptr<ConsoleServer> server;
@@ -63,14 +65,15 @@ class ConsolePostgresTest : public ::testing::Test {
       instance->statuses = store::PgContactStatusStore::Open(*pool);
       instance->reports = store::PgReportStore::Open(*pool);
       instance->audit = store::PgAuditTrail::Open(*pool, clock_);
+      instance->codes = store::PgUploadCodeStore::Open(*pool);
       service::ConsoleOptions options;
       options.argon2 = kFast;
       options.idle_timeout_seconds = 600;
       options.absolute_timeout_seconds = 3600;
       instance->service = std::make_unique<service::ConsoleService>(
           service::ConsoleStores{*instance->staff, *instance->statuses, *instance->reports,
-                                 *instance->audit},
-          clock_, random_, options);
+                                 *instance->audit, *instance->codes},
+          nullptr, clock_, random_, options);
       instance->router = std::make_unique<ConsoleRouter>(*instance->service, random_);
       instance->server =
           std::make_unique<ConsoleServer>(ConsoleServerOptions{}, *tls, *instance->router);
