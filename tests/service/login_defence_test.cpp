@@ -3,6 +3,7 @@
 // events fail closed when their record cannot be written.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <map>
@@ -350,6 +351,63 @@ TEST_F(AuditFailClosedTest, ARegistrationWhoseRecordCannotBeWrittenIsAnError) {
   faulty_.FailSync(2);
   auto r = Call(*s, Register{"+61410222222", util::SecretString("long-enough")});
   EXPECT_EQ(Only<Error>(r).code, ErrorCode::kInternal);
+}
+
+// --- the hash workers only hash
+
+// One hash worker; the audit log's fsync hangs until the test lets it go. The login
+// whose record waits for that fsync must not hold the worker: the next user's password
+// is verified and counted meanwhile (docs/BENCHMARKS.md, "Logins against the Argon2
+// bound").
+TEST(HashWorkerTest, AnAuditFsyncDoesNotHoldTheHashWorker) {
+  // Declared before the service, which may still call the hook and the callbacks while
+  // it shuts down.
+  std::atomic<bool> armed{false};
+  std::promise<void> audit_sync_waiting, failure_counted, release;
+  std::shared_future<void> gate = release.get_future().share();
+  std::promise<SessionReply> a_reply, b_reply;
+  test::FaultInjectingFileSystem faulty(store::PosixFileSystem::Instance());
+  test::ServiceHarness h;
+  h.UseOriginal("credentials.txt");
+  h.config.argon2_workers = 1;
+  faulty.SetBeforeWriteHook([&](std::string_view op, const std::string& path) {
+    if (!armed.load()) return;
+    if (op == "sync" && path.ends_with("audit.log")) {
+      armed = false;  // the first one only: the logins' later records pass
+      audit_sync_waiting.set_value();
+      gate.wait();
+    } else if (op == "replace" && path.ends_with("lockouts.txt")) {
+      failure_counted.set_value();
+    }
+  });
+  h.fs = &faulty;
+  ASSERT_TRUE(h.Open().ok());
+  auto a = h.NewSession();
+  auto b = h.NewSession();
+  Only<HelloOk>(Call(*a, Hello{1, 1, "test"}));
+  Only<HelloOk>(Call(*b, Hello{1, 1, "test"}));
+
+  armed = true;
+  a->Handle(LoginMsg("+61410888888", "comp3331"),
+            [&](SessionReply r) { a_reply.set_value(std::move(r)); });
+  if (audit_sync_waiting.get_future().wait_for(std::chrono::seconds(20)) !=
+      std::future_status::ready) {
+    release.set_value();
+    FAIL() << "the login's audit record was never synced";
+  }
+  b->Handle(LoginMsg("+61410777777", "wrong"),
+            [&](SessionReply r) { b_reply.set_value(std::move(r)); });
+  // B's hash and its failure's write happen while A's record still waits for the disk.
+  const bool counted =
+      failure_counted.get_future().wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+  release.set_value();
+  EXPECT_TRUE(counted) << "the only hash worker waited for another login's audit fsync";
+  auto a_future = a_reply.get_future();
+  auto b_future = b_reply.get_future();
+  ASSERT_EQ(a_future.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  ASSERT_EQ(b_future.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  EXPECT_EQ(Only<Welcome>(a_future.get()).user, "+61410888888");
+  EXPECT_EQ(Only<WrongPassword>(b_future.get()).attempts_left, 2);
 }
 
 }  // namespace
