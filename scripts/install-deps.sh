@@ -11,6 +11,8 @@ packages=(
   openssl libssl-dev libboost-dev libargon2-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
   libcli11-dev libgtest-dev libgmock-dev libedit-dev libbenchmark-dev libsystemd-dev libpq-dev
   libmstch-dev
+  # bench/login_bound_bench compares libsodium's Argon2id with libargon2 (bench only)
+  libsodium-dev
   # the PostgreSQL backend's tests start a throwaway cluster
   postgresql-15
   # packaging and checks

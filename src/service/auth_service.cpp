@@ -99,11 +99,9 @@ LoginOutcome AuthService::StillBlocked(const Attempt& a, std::int64_t seconds_le
   return out;
 }
 
-LoginOutcome AuthService::VerifyAndCount(Attempt& a) {
+LoginOutcome AuthService::Count(Attempt& a, const util::Result<store::VerifyResult>& verified,
+                                const util::Status& upgrade) {
   LoginOutcome out;
-  util::Status upgrade;
-  ++stats_.verifications;
-  auto verified = deps_.users.Verify(a.request.user, a.request.password.view(), &upgrade);
   if (!verified.ok()) {
     out.error = verified.status();
     return out;
@@ -146,26 +144,35 @@ LoginOutcome AuthService::VerifyAndCount(Attempt& a) {
   return out;
 }
 
-void AuthService::Run(Attempt& a) {
+void AuthService::Run(const std::shared_ptr<Attempt>& a) {
   // The block is looked at again right before the hash: guesses that waited behind the
   // failure that set it get the answer of any guess during a block, unverified.
-  const store::BlockState block = deps_.lockouts.Check(a.lockout_key);
+  const store::BlockState block = deps_.lockouts.Check(a->lockout_key);
   if (block.blocked) {
-    a.done(StillBlocked(a, block.seconds_left));
-    return;
+    return Finish(a, [this, a, seconds = block.seconds_left] { return StillBlocked(*a, seconds); });
   }
-  a.done(VerifyAndCount(a));
+  ++stats_.verifications;
+  util::Status upgrade;
+  auto verified = deps_.users.Verify(a->request.user, a->request.password.view(), &upgrade);
+  Finish(a, [this, a, verified = std::move(verified), upgrade = std::move(upgrade)] {
+    return Count(*a, verified, upgrade);
+  });
+}
+
+void AuthService::Finish(const std::shared_ptr<Attempt>& a, std::function<LoginOutcome()> decide) {
+  // The next guess of this key starts only once this one is counted (see the header).
+  std::function<void()> job = [this, a, decide = std::move(decide)] {
+    a->done(decide());
+    Next(a->lockout_key);
+  };
+  if (deps_.bookkeeping != nullptr && deps_.bookkeeping->TrySubmit(job)) return;
+  job();
 }
 
 void AuthService::Dispatch(std::shared_ptr<Attempt> attempt) {
   const Lane lane = attempt->lane;
   const std::string key = attempt->lockout_key;
-  const bool queued = deps_.pool.TrySubmit(
-      [this, attempt] {
-        Run(*attempt);
-        Next(attempt->lockout_key);
-      },
-      lane);
+  const bool queued = deps_.pool.TrySubmit([this, attempt] { Run(attempt); }, lane);
   if (!queued) {
     ++stats_.logins_busy;
     LoginOutcome out;

@@ -41,7 +41,7 @@ util::Result<std::unique_ptr<ReportingService>> ReportingService::Open(const Ser
   auth_options.device_lockout = config.device_lockout;
   s->auth_ = std::make_unique<AuthService>(
       AuthDeps{*s->stores_.users, *s->stores_.lockouts, s->stores_.devices.get(), *s->stores_.audit,
-               *s->auth_pool_, env.random, s->login_limiter_.get()},
+               *s->auth_pool_, env.random, s->login_limiter_.get(), s->store_pool_.get()},
       auth_options);
 
   if (config.upload_require_code) {
@@ -92,9 +92,11 @@ std::uint32_t ReportingService::StoreWorkers(const ServerConfig& config) {
 }
 
 ReportingService::~ReportingService() {
-  // Finish every accepted request before the stores they use go away.
-  auth_pool_.reset();
-  store_pool_.reset();
+  // Finish every accepted request before the stores they use go away. The auth pool
+  // first: its jobs hand their bookkeeping to the store pool, whose jobs may still try
+  // the (stopped, refusing) auth pool for the next guess of a key.
+  if (auth_pool_) auth_pool_->Shutdown();  // null when Open failed before making them
+  if (store_pool_) store_pool_->Shutdown();
 }
 
 bool ReportingService::AdmitConnection(std::string_view peer_address) {

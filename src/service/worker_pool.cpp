@@ -14,13 +14,17 @@ WorkerPool::WorkerPool(std::size_t threads, std::size_t queue_depth, std::size_t
   for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
 }
 
-WorkerPool::~WorkerPool() {
+WorkerPool::~WorkerPool() { Shutdown(); }
+
+void WorkerPool::Shutdown() {
   {
     util::MutexLock lock(mu_);
     stopping_ = true;
   }
   cv_.notify_all();
-  for (auto& t : threads_) t.join();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
 }
 
 WorkerPool::Queued WorkerPool::Tier::Pop() {

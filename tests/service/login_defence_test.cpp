@@ -3,6 +3,7 @@
 // events fail closed when their record cannot be written.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <map>
@@ -350,6 +351,56 @@ TEST_F(AuditFailClosedTest, ARegistrationWhoseRecordCannotBeWrittenIsAnError) {
   faulty_.FailSync(2);
   auto r = Call(*s, Register{"+61410222222", util::SecretString("long-enough")});
   EXPECT_EQ(Only<Error>(r).code, ErrorCode::kInternal);
+}
+
+// --- the hash workers only hash
+
+// One hash worker; the write of lockouts.txt hangs until the test lets it go. The failed
+// login whose count waits for that write must not hold the worker: the next user is
+// verified, recorded and welcomed meanwhile (docs/BENCHMARKS.md, "Logins against the
+// Argon2 bound"). The audit record's fsync runs in the same place after the hash.
+TEST(HashWorkerTest, AWriteAfterAHashDoesNotHoldTheHashWorker) {
+  // Declared before the service, which may still call the hook and the callbacks while
+  // it shuts down.
+  std::atomic<bool> armed{false};
+  std::promise<void> write_waiting, release;
+  std::shared_future<void> gate = release.get_future().share();
+  std::promise<SessionReply> a_reply, b_reply;
+  test::FaultInjectingFileSystem faulty(store::PosixFileSystem::Instance());
+  test::ServiceHarness h;
+  h.UseOriginal("credentials.txt");
+  h.config.argon2_workers = 1;
+  faulty.SetBeforeWriteHook([&](std::string_view op, const std::string& path) {
+    if (op == "replace" && path.ends_with("lockouts.txt") && armed.exchange(false)) {
+      write_waiting.set_value();
+      gate.wait();
+    }
+  });
+  h.fs = &faulty;
+  ASSERT_TRUE(h.Open().ok());
+  auto a = h.NewSession();
+  auto b = h.NewSession();
+  Only<HelloOk>(Call(*a, Hello{1, 1, "test"}));
+  Only<HelloOk>(Call(*b, Hello{1, 1, "test"}));
+
+  armed = true;
+  a->Handle(LoginMsg("+61410777777", "wrong"),
+            [&](SessionReply r) { a_reply.set_value(std::move(r)); });
+  if (write_waiting.get_future().wait_for(std::chrono::seconds(20)) != std::future_status::ready) {
+    release.set_value();
+    FAIL() << "the failed login's count was never written";
+  }
+  b->Handle(LoginMsg("+61410888888", "comp3331"),
+            [&](SessionReply r) { b_reply.set_value(std::move(r)); });
+  auto b_future = b_reply.get_future();
+  const bool welcomed = b_future.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+  release.set_value();
+  EXPECT_TRUE(welcomed) << "the only hash worker waited for another login's write";
+  auto a_future = a_reply.get_future();
+  ASSERT_EQ(a_future.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  ASSERT_EQ(b_future.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  EXPECT_EQ(Only<WrongPassword>(a_future.get()).attempts_left, 2);
+  EXPECT_EQ(Only<Welcome>(b_future.get()).user, "+61410888888");
 }
 
 }  // namespace

@@ -20,7 +20,10 @@
 // original's rule), every failure counts against the user, whatever the token.
 //
 // Fair queueing. Each hash is queued in a Lane of the worker pool: the source prefix of
-// the client's address, and priority when it presents a valid device token.
+// the client's address, and priority when it presents a valid device token. The hash
+// workers only hash: what follows a verification (lockout and device-store writes, the
+// audit record and its fsync, the answer) runs on the `bookkeeping` pool when there is
+// one, so a slow disk never leaves a hash worker waiting while logins are queued.
 //
 // Audit. Every decided login (ok, failed, blocked) and registration is recorded through
 // the audit trail before it is answered; when the record cannot be written the event is
@@ -133,6 +136,9 @@ struct AuthDeps {
   WorkerPool& pool;
   util::Random& random;
   KeyedRateLimiter* address_limiter = nullptr;
+  // Runs the work after each verification (see above); null, or a pool that refuses the
+  // job (full, stopping): on the hash worker. Shut `pool` down before this one.
+  WorkerPool* bookkeeping = nullptr;
 };
 
 class AuthService {
@@ -166,11 +172,17 @@ class AuthService {
 
   // Queues `attempt` on the pool; answers kBusy and moves on when the pool refuses it.
   void Dispatch(std::shared_ptr<Attempt> attempt) EXCLUDES(mu_);
-  // Runs on a worker: the block re-check, the verification, the answer.
-  void Run(Attempt& attempt);
+  // Runs on a hash worker: the block re-check and the verification; then Finish.
+  void Run(const std::shared_ptr<Attempt>& attempt);
+  // Runs `decide` (counting, device token, audit record), answers, and starts the next
+  // guess of the key: on the bookkeeping pool when it takes the job, here otherwise.
+  void Finish(const std::shared_ptr<Attempt>& attempt, std::function<LoginOutcome()> decide);
   // The attempt of `key` is answered: starts its next waiting one.
   void Next(const std::string& key) EXCLUDES(mu_);
-  LoginOutcome VerifyAndCount(Attempt& attempt);
+  // Counts a verification's result and records it (`upgrade`: why a plaintext password
+  // was not rehashed, or OK).
+  LoginOutcome Count(Attempt& attempt, const util::Result<store::VerifyResult>& verified,
+                     const util::Status& upgrade);
   LoginOutcome StillBlocked(const Attempt& attempt, std::int64_t seconds_left);
   // Records the audit line of a decided login; turns the outcome into kError when the
   // record cannot be written.

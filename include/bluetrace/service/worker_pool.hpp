@@ -10,8 +10,8 @@
 //
 // TrySubmit never blocks: it refuses when `queue_depth` jobs are already waiting in all,
 // or `per_source_depth` from the job's source, and the caller answers "busy" instead of
-// letting logins pile up without bound. Jobs must not throw. The destructor stops
-// accepting work, runs every job already queued, and joins. The time each job waited
+// letting logins pile up without bound. Jobs must not throw. Shutdown (and the destructor)
+// stops accepting work, runs every job already queued, and joins. The time each job waited
 // (steady clock, submit to start) goes into a histogram for metrics: a measurement of the
 // machine, not a rule, so no injected Clock. Thread-safe.
 #pragma once
@@ -44,13 +44,19 @@ class WorkerPool {
 
   // `per_source_depth` 0 means `queue_depth` (no per-source bound).
   WorkerPool(std::size_t threads, std::size_t queue_depth, std::size_t per_source_depth = 0);
-  ~WorkerPool();
+  ~WorkerPool();  // Shutdown()
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
   // Queues `job` in `lane`; false (and `job` is dropped) when the queue or the source's
   // part of it is full, or the pool stops.
   bool TrySubmit(std::function<void()> job, const Lane& lane = {}) EXCLUDES(mu_);
+
+  // Stops accepting jobs (TrySubmit refuses from now on), runs every job already queued and
+  // joins the threads. The pool stays valid, so that jobs of another pool that still
+  // submit here get a refusal rather than a dangling pool. Idempotent; call it from one
+  // thread at a time, never from a job of this pool.
+  void Shutdown() EXCLUDES(mu_);
 
   // Jobs waiting (not yet running), for metrics.
   std::size_t queued() const EXCLUDES(mu_);
