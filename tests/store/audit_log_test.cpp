@@ -4,10 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
 #include <sstream>
 #include <thread>
 #include <vector>
 
+#include "bluetrace/store/files/file_audit_trail.hpp"
+#include "support/fault_injection_fs.hpp"
 #include "support/temp_dir.hpp"
 
 namespace bluetrace::store {
@@ -282,6 +285,36 @@ TEST_F(AuditLogTest, VerifyOfAMissingFileIsNotFound) {
   auto r = AuditLog::Verify(fs_, dir_.File("none.log"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), util::StatusCode::kNotFound);
+}
+
+// FileAuditTrail::healthy() is asked on every login, on an I/O thread: while the log is
+// open it must not wait for the lock another record holds through its fsync.
+TEST(FileAuditTrailTest, HealthyDoesNotWaitForARecordsFsync) {
+  test::TempDir dir;
+  test::FaultInjectingFileSystem fs(PosixFileSystem::Instance());
+  util::ManualClock clock(1'700'000'000);
+  auto trail =
+      FileAuditTrail::Open(fs, clock, dir.File("audit.log"), dir.File(".lock-audit"), nullptr);
+  ASSERT_TRUE(trail.ok()) << trail.status().ToString();
+
+  std::promise<void> syncing;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  fs.SetBeforeWriteHook([&, first = true](std::string_view op, const std::string&) mutable {
+    if (op != "sync" || !first) return;
+    first = false;
+    syncing.set_value();
+    released.wait();
+  });
+  std::thread recorder([&] { EXPECT_TRUE((*trail)->Record("login_ok", {{"user", "x"}}).ok()); });
+  syncing.get_future().wait();  // the record holds the lock in its fsync now
+  auto healthy = std::async(std::launch::async, [&] { return (*trail)->healthy(); });
+  const bool answered = healthy.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+  release.set_value();
+  recorder.join();
+  fs.SetBeforeWriteHook(nullptr);
+  ASSERT_TRUE(answered) << "healthy() waited for the record's fsync";
+  EXPECT_TRUE(healthy.get());
 }
 
 }  // namespace

@@ -16,6 +16,7 @@ util::Result<std::unique_ptr<FileAuditTrail>> FileAuditTrail::Open(FileSystem& f
   BLUETRACE_ASSIGN_OR_RETURN(auto log, AuditLog::Open(fs, clock, a->path_, a->lock_path_, note));
   util::MutexLock lock(a->mu_);
   a->log_ = std::move(log);
+  a->open_.store(true);
   return a;
 }
 
@@ -30,6 +31,7 @@ util::Status FileAuditTrail::EnsureOpen() {
     return util::Unavailable("the audit log is not writable: " + log.status().ToString());
   }
   log_ = std::move(*log);
+  open_.store(true);
   spdlog::warn("audit log reopened{}{}", note.empty() ? "" : ": ", note);
   return util::Status::Ok();
 }
@@ -40,12 +42,14 @@ util::Status FileAuditTrail::Record(std::string_view event, const AuditFields& f
   util::Status st = log_->Append(event, fields);
   if (!st.ok() && st.code() != util::StatusCode::kInvalidArgument) {
     log_.reset();  // the tail is unknown: reopen before the next record
+    open_.store(false);
     next_reopen_ = clock_.NowUnixSeconds() + kReopenInterval;
   }
   return st;
 }
 
 bool FileAuditTrail::healthy() {
+  if (open_.load()) return true;
   util::MutexLock lock(mu_);
   return EnsureOpen().ok();
 }

@@ -5,6 +5,7 @@
 // and healthy() is false (the ops listener's /readyz reports it). Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -33,7 +34,9 @@ class FileAuditTrail final : public AuditTrail {
   util::Status Record(std::string_view event, const AuditFields& fields) override EXCLUDES(mu_);
 
   // False from a failed append until a reopen succeeds (tried here too, when due, so a
-  // server that gets no traffic while not ready still recovers).
+  // server that gets no traffic while not ready still recovers). While the log is open it
+  // answers without the lock, so that a login's check never waits for another record's
+  // fsync.
   bool healthy() override EXCLUDES(mu_);
 
  private:
@@ -49,6 +52,7 @@ class FileAuditTrail final : public AuditTrail {
   const std::string lock_path_;
   util::Mutex mu_;
   std::unique_ptr<AuditLog> log_ GUARDED_BY(mu_);  // null while broken
+  std::atomic<bool> open_{false};                  // log_ != nullptr, set under mu_
   std::int64_t next_reopen_ GUARDED_BY(mu_) = 0;
 };
 
