@@ -140,30 +140,26 @@ int Verify(AdminEnv& env, bool may_remove) {
 
   // The health authority's files, each through its one parser: every line parses, no name
   // or phone number twice, phone numbers canonical.
-  CheckFile(
-      env, store::StateDir::kStaff,
-      [](std::string_view text, const std::string& name) {
-        return store::ParseStaffFile(text, name).status();
-      },
-      problems);
-  CheckFile(
-      env, store::StateDir::kContactStatus,
-      [](std::string_view text, const std::string& name) {
-        return store::ParseContactStatusFile(text, name).status();
-      },
-      problems);
-  CheckFile(
-      env, store::StateDir::kUploadCodes,
-      [](std::string_view text, const std::string& name) {
-        return store::ParseUploadCodesFile(text, name).status();
-      },
-      problems);
-  CheckFile(
-      env, store::StateDir::kCodeFailures,
-      [](std::string_view text, const std::string& name) {
-        return store::ParseLockoutsFile(text, name).status();
-      },
-      problems);
+  using Parser = util::Status (*)(std::string_view, const std::string&);
+  static constexpr std::pair<const char*, Parser> kHealthAuthorityFiles[] = {
+      {store::StateDir::kStaff,
+       [](std::string_view t, const std::string& n) {
+         return store::ParseStaffFile(t, n).status();
+       }},
+      {store::StateDir::kContactStatus,
+       [](std::string_view t, const std::string& n) {
+         return store::ParseContactStatusFile(t, n).status();
+       }},
+      {store::StateDir::kUploadCodes,
+       [](std::string_view t, const std::string& n) {
+         return store::ParseUploadCodesFile(t, n).status();
+       }},
+      {store::StateDir::kCodeFailures,
+       [](std::string_view t, const std::string& n) {
+         return store::ParseLockoutsFile(t, n).status();
+       }},
+  };
+  for (const auto& [name, parse] : kHealthAuthorityFiles) CheckFile(env, name, parse, problems);
 
   const std::string reports_dir = store::StateDir(env.config.state_dir).reports();
   if (auto exists = env.fs.Exists(reports_dir); exists.ok() && *exists) {
