@@ -130,6 +130,70 @@ TEST_F(TempIdStoreTest, ADuplicateTempIdKeepsItsFirstRecord) {
   EXPECT_EQ(store->Lookup(kSample2.id), kSample2);
 }
 
+// Start-up parses on a second thread and hands records over in batches of thousands with a
+// few batches in flight (store/files/tempid_file.hpp); these files span many batches.
+constexpr int kManyBatchesOfLines = 50'000;
+
+// Line `n` (1-based) of a large test file: distinct TempIDs, a few users, 15-minute records.
+TempIdRecord ManyLine(int n) {
+  TempIdRecord r;
+  r.user = "+614100" + std::to_string(10000 + n % 7);
+  r.id = *TempId::Parse(std::to_string(10000000000000000000ull + static_cast<unsigned>(n)));
+  r.start = 1'589'328'000 + n;
+  r.expiry = r.start + 899;
+  return r;
+}
+
+std::string ManyLines(int count, int replaced_line = 0, const std::string& replacement = "") {
+  std::string text;
+  for (int n = 1; n <= count; ++n) {
+    text += n == replaced_line ? replacement : protocol::FormatTempIdLine(ManyLine(n));
+    text += "\n";
+  }
+  return text;
+}
+
+TEST_F(TempIdStoreTest, AFileOfManyBatchesLoadsInFileOrder) {
+  // Line 40,000 repeats line 3's TempID: the first record of a TempID wins, so file order
+  // must survive the hand-over between the threads.
+  TempIdRecord repeat = ManyLine(40'000);
+  repeat.id = ManyLine(3).id;
+  WriteFileForTest(path_,
+                   ManyLines(kManyBatchesOfLines, 40'000, protocol::FormatTempIdLine(repeat)));
+  RecoveryReport report;
+  auto store = Open(&report);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(report.lines, static_cast<std::uint64_t>(kManyBatchesOfLines));
+  EXPECT_EQ(report.duplicate_lines, 1u);
+  EXPECT_EQ(store->size(), static_cast<std::size_t>(kManyBatchesOfLines - 1));
+  EXPECT_EQ(store->Lookup(ManyLine(3).id), ManyLine(3));
+  EXPECT_EQ(store->Lookup(ManyLine(kManyBatchesOfLines).id), ManyLine(kManyBatchesOfLines));
+  EXPECT_EQ(store->Lookup(ManyLine(1).id), ManyLine(1));
+}
+
+TEST_F(TempIdStoreTest, AMalformedLineManyBatchesInNamesItsLine) {
+  WriteFileForTest(path_, ManyLines(kManyBatchesOfLines, 37'123, "+61410010000 123 x y"));
+  auto store = FileTempIdStore::Open(fs_, clock_, Options());
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(store.status().message().find(path_ + " line 37123:"), std::string::npos)
+      << store.status().ToString();
+}
+
+TEST_F(TempIdStoreTest, ARecordTheIndexRefusesStopsTheLoadWhileTheParserIsAhead) {
+  // Parses, but spans more than the index's 136 years: the inserting side fails on line
+  // 2,000 while the parser has batches queued and more to read; Open must stop it, not hang.
+  TempIdRecord too_long = ManyLine(2'000);
+  too_long.expiry = too_long.start + (std::int64_t{1} << 32);
+  WriteFileForTest(path_,
+                   ManyLines(kManyBatchesOfLines, 2'000, protocol::FormatTempIdLine(too_long)));
+  auto store = FileTempIdStore::Open(fs_, clock_, Options());
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kOutOfRange) << store.status().ToString();
+  EXPECT_NE(store.status().message().find(path_ + " line 2000"), std::string::npos)
+      << store.status().ToString();
+}
+
 TEST_F(TempIdStoreTest, AppendRejectsAKnownTempId) {
   WriteFileForTest(path_, OriginalSample(true));
   auto store = Open();

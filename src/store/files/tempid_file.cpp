@@ -1,14 +1,100 @@
 #include "tempid_file.hpp"
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <exception>
+#include <new>
 #include <string_view>
+#include <system_error>
+#include <thread>
 #include <utility>
+#include <vector>
+
+#include "bluetrace/util/thread_annotations.hpp"
 
 namespace bluetrace::store::internal {
 namespace {
 
 constexpr std::size_t kChunkBytes = 1 << 20;
+
+// ScanTempIdFileOnTwoThreads: records a batch, and batches parsed ahead of the consumer.
+// 4 x 4096 records of about 64 bytes: about 1 MiB in flight, enough to ride out a slow
+// batch on either side.
+constexpr std::size_t kBatchRecords = 4096;
+constexpr std::size_t kBatchesAhead = 4;
+
+using Batch = std::vector<ParsedTempIdLine>;
+
+// The hand-off between the parsing thread (Push, Finish) and the consuming one (Pop,
+// Recycle, Cancel). Emptied batches go back to the parser so their capacity is reused.
+class BatchQueue {
+ public:
+  // Waits for room. False when the consumer has cancelled: stop parsing.
+  bool Push(Batch batch) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return full_.size() < kBatchesAhead || cancelled_; });
+    if (cancelled_) return false;
+    full_.push_back(std::move(batch));
+    cv_.notify_all();
+    return true;
+  }
+
+  // An empty batch with room for kBatchRecords (a recycled one when there is one).
+  Batch Empty() {
+    {
+      util::MutexLock lock(mu_);
+      if (!empty_.empty()) {
+        Batch batch = std::move(empty_.back());
+        empty_.pop_back();
+        return batch;
+      }
+    }
+    Batch batch;
+    batch.reserve(kBatchRecords);
+    return batch;
+  }
+
+  // The parser is done (whatever the outcome): Pop returns false once the queue is drained.
+  void Finish() {
+    util::MutexLock lock(mu_);
+    finished_ = true;
+    cv_.notify_all();
+  }
+
+  // Waits for the next batch; false when the parser finished and every batch was taken.
+  bool Pop(Batch& out) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !full_.empty() || finished_; });
+    if (full_.empty()) return false;
+    out = std::move(full_.front());
+    full_.pop_front();
+    cv_.notify_all();
+    return true;
+  }
+
+  void Recycle(Batch batch) {
+    batch.clear();
+    util::MutexLock lock(mu_);
+    if (empty_.size() < kBatchesAhead + 1) empty_.push_back(std::move(batch));
+  }
+
+  // The consumer gives up: a waiting or later Push returns false.
+  void Cancel() {
+    util::MutexLock lock(mu_);
+    cancelled_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  util::Mutex mu_;
+  std::condition_variable_any cv_;
+  std::deque<Batch> full_ GUARDED_BY(mu_);
+  std::vector<Batch> empty_ GUARDED_BY(mu_);
+  bool finished_ GUARDED_BY(mu_) = false;
+  bool cancelled_ GUARDED_BY(mu_) = false;
+};
 
 }  // namespace
 
@@ -111,6 +197,61 @@ util::Result<TempIdFileScan> ScanTempIdFile(FileSystem& fs, const std::string& p
   BLUETRACE_ASSIGN_OR_RETURN(auto scanner, TempIdFileScanner::Open(fs, path, mode, max_line_bytes));
   BLUETRACE_RETURN_IF_ERROR(scanner->ReadTo(std::numeric_limits<std::uint64_t>::max(), on_record));
   return scanner->Finish(on_record);
+}
+
+util::Result<TempIdFileScan> ScanTempIdFileOnTwoThreads(FileSystem& fs, const std::string& path,
+                                                        protocol::TimeZoneMode mode,
+                                                        std::size_t max_line_bytes,
+                                                        const TempIdBatchFn& on_batch) {
+  BatchQueue queue;
+  // Written by the parser before queue.Finish(), read here after join().
+  util::Result<TempIdFileScan> scan = util::Internal("TempID file scan did not run");
+  const auto parse = [&] {
+    try {
+      Batch batch = queue.Empty();
+      scan = ScanTempIdFile(fs, path, mode, max_line_bytes,
+                            [&](const protocol::TextLine& line, const protocol::TempIdRecord& r) {
+                              batch.push_back(ParsedTempIdLine{line.number, r});
+                              if (batch.size() < kBatchRecords) return util::Status::Ok();
+                              if (!queue.Push(std::move(batch))) {
+                                return util::Unavailable("TempID file scan stopped by its consumer");
+                              }
+                              batch = queue.Empty();
+                              return util::Status::Ok();
+                            });
+      if (scan.ok() && !batch.empty()) static_cast<void>(queue.Push(std::move(batch)));
+    } catch (const std::bad_alloc&) {
+      scan = util::ResourceExhausted("out of memory reading " + path);
+    }
+    queue.Finish();
+  };
+  std::thread parser;
+  try {
+    parser = std::thread(parse);
+  } catch (const std::system_error&) {
+    return ScanTempIdFile(fs, path, mode, max_line_bytes,
+                          [&](const protocol::TextLine& line, const protocol::TempIdRecord& r) {
+                            const ParsedTempIdLine one{line.number, r};
+                            return on_batch(std::span<const ParsedTempIdLine>(&one, 1));
+                          });
+  }
+  util::Status consumed;
+  try {
+    Batch batch;
+    while (queue.Pop(batch)) {
+      consumed = on_batch(batch);
+      queue.Recycle(std::move(batch));
+      if (!consumed.ok()) break;
+    }
+  } catch (...) {  // e.g. bad_alloc from the caller's inserts: stop the parser first
+    queue.Cancel();
+    parser.join();
+    throw;
+  }
+  queue.Cancel();  // a no-op when the parser is done; stops it after an error
+  parser.join();
+  if (!consumed.ok()) return consumed;
+  return scan;
 }
 
 }  // namespace bluetrace::store::internal

@@ -10,11 +10,13 @@
 //
 // A TempIdFileScanner reads up to a given offset and can be resumed later (the compaction
 // reads the bulk of the file while appends go on, then the tail appended meanwhile).
-// Not thread-safe: one thread at a time.
+// Not thread-safe: one thread at a time. ScanTempIdFileOnTwoThreads parses on a thread of
+// its own while the caller's thread consumes the records (the start-up load).
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <limits>
 #include <memory>
 #include <string>
@@ -97,5 +99,24 @@ class TempIdFileScanner {
 util::Result<TempIdFileScan> ScanTempIdFile(FileSystem& fs, const std::string& path,
                                             protocol::TimeZoneMode mode, std::size_t max_line_bytes,
                                             const TempIdRecordFn& on_record);
+
+// A parsed record and its 1-based line number.
+struct ParsedTempIdLine {
+  std::uint64_t line = 0;
+  protocol::TempIdRecord record;
+};
+
+using TempIdBatchFn = std::function<util::Status(std::span<const ParsedTempIdLine>)>;
+
+// ScanTempIdFile with the reading and parsing on a second thread, which hands the records
+// to `on_batch` on the calling thread in batches, in file order, while it parses on: the
+// caller's work on the records (the start-up's index inserts) overlaps the parsing. At
+// most a few batches are in flight (bounded memory: a few MiB). Same result and errors as
+// ScanTempIdFile; when `on_batch` fails, the parser stops, is joined, and that error is
+// returned. Falls back to one thread if no thread can be started.
+util::Result<TempIdFileScan> ScanTempIdFileOnTwoThreads(FileSystem& fs, const std::string& path,
+                                                        protocol::TimeZoneMode mode,
+                                                        std::size_t max_line_bytes,
+                                                        const TempIdBatchFn& on_batch);
 
 }  // namespace bluetrace::store::internal

@@ -60,7 +60,8 @@ struct RecoveryReport {
 
 class FileTempIdStore final : public TempIdStore {
  public:
-  // Loads (or creates) the file and builds the index, reading it in chunks, never whole.
+  // Loads (or creates) the file and builds the index, reading it in chunks, never whole;
+  // a second thread reads and parses while the calling one fills the index.
   // LF or CRLF, blank lines and a missing final newline are accepted; appends use the
   // file's line end and first complete an unterminated valid last line (the original's
   // files). A last line without a line end that does not parse is a torn write left by a
