@@ -209,16 +209,17 @@ util::Result<TempIdFileScan> ScanTempIdFileOnTwoThreads(FileSystem& fs, const st
   const auto parse = [&] {
     try {
       Batch batch = queue.Empty();
-      scan = ScanTempIdFile(fs, path, mode, max_line_bytes,
-                            [&](const protocol::TextLine& line, const protocol::TempIdRecord& r) {
-                              batch.push_back(ParsedTempIdLine{line.number, r});
-                              if (batch.size() < kBatchRecords) return util::Status::Ok();
-                              if (!queue.Push(std::move(batch))) {
-                                return util::Unavailable("TempID file scan stopped by its consumer");
-                              }
-                              batch = queue.Empty();
-                              return util::Status::Ok();
-                            });
+      scan =
+          ScanTempIdFile(fs, path, mode, max_line_bytes,
+                         [&](const protocol::TextLine& line, const protocol::TempIdRecord& r) {
+                           batch.push_back(ParsedTempIdLine{line.number, r});
+                           if (batch.size() < kBatchRecords) return util::Status::Ok();
+                           if (!queue.Push(std::move(batch))) {
+                             return util::Unavailable("TempID file scan stopped by its consumer");
+                           }
+                           batch = queue.Empty();
+                           return util::Status::Ok();
+                         });
       if (scan.ok() && !batch.empty()) static_cast<void>(queue.Push(std::move(batch)));
     } catch (const std::bad_alloc&) {
       scan = util::ResourceExhausted("out of memory reading " + path);

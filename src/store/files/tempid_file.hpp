@@ -16,9 +16,9 @@
 
 #include <cstdint>
 #include <functional>
-#include <span>
 #include <limits>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "bluetrace/protocol/text_lines.hpp"
