@@ -11,6 +11,10 @@
 //
 // Usage: tempid_store_bench [records] [directory]
 //        tempid_store_bench --start-up <tempIDs.txt>   (the child's part; prints one line)
+//        tempid_store_bench --generate <tempIDs.txt> <records>   (the file alone, for perf)
+// TEMPID_BENCH_DUMP=<file>: also writes each issue's start and latency (ns) during the
+// compaction, after a "# <start> <phase 1 end> <phase 2 end> <end>" line, to see when the
+// slow ones happen.
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -421,6 +425,17 @@ bool BenchIssueLatency(store::FileTempIdStore& store, util::Clock& clock,
                 static_cast<double>(part.to - part.from) / 1e9, count, in.Percentile(0.5),
                 in.Percentile(0.99));
   }
+  if (const char* dump = std::getenv("TEMPID_BENCH_DUMP"); dump != nullptr) {
+    std::FILE* f = std::fopen(dump, "w");
+    std::fprintf(f, "# %lld %lld %lld %lld\n", static_cast<long long>(compaction_start),
+                 static_cast<long long>(bulk), static_cast<long long>(renamed),
+                 static_cast<long long>(compaction_end));
+    for (std::size_t i = 0; i < busy.nanos.size(); ++i) {
+      std::fprintf(f, "%lld %llu\n", static_cast<long long>(busy.starts[i]),
+                   static_cast<unsigned long long>(busy.nanos[i]));
+    }
+    std::fclose(f);
+  }
   const std::size_t quiet_n = quiet.nanos.size();
   const std::size_t busy_n = busy.nanos.size();
   const double quiet_p50 = quiet.Percentile(0.5), quiet_p99 = quiet.Percentile(0.99);
@@ -508,6 +523,10 @@ int Run(std::uint64_t records, const std::string& dir) {
 
 int main(int argc, char** argv) {
   if (argc == 3 && std::string(argv[1]) == "--start-up") return bluetrace::StartUp(argv[2]);
+  if (argc == 4 && std::string(argv[1]) == "--generate") {
+    std::vector<bluetrace::protocol::TempId> sample;
+    return bluetrace::Generate(argv[2], std::stoull(argv[3]), sample) ? 0 : 1;
+  }
   const std::uint64_t records = argc > 1 ? std::stoull(argv[1]) : 10'000'000;
   std::string base = argc > 2 ? argv[2] : "";
   if (base.empty()) {

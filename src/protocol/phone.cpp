@@ -18,6 +18,8 @@ util::Status PhoneError(const std::string& what) {
 util::Result<std::string> CanonicalPhone(std::string_view text) {
   if (text.empty()) return PhoneError("is empty");
   if (text[0] != '+') return PhoneError("must start with '+' and the country code");
+  // Already canonical (every line of tempIDs.txt and credentials.txt): no byte-by-byte build.
+  if (IsCanonicalPhone(text)) return std::string(text);
   std::string canonical = "+";
   char separator = 0;  // the kind this number uses, once seen
   for (std::size_t i = 1; i < text.size(); ++i) {
