@@ -309,6 +309,7 @@ class PhaseWatchingFileSystem final : public store::FileSystem {
       if (fs_.bulk_synced.load() == 0) fs_.bulk_synced = Now();  // the first: phase 1's
       return st;
     }
+    util::Status WriteBehind() override { return base_->WriteBehind(); }
     std::uint64_t Size() const override { return base_->Size(); }
     util::Status Close() override { return base_->Close(); }
 

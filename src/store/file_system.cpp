@@ -107,7 +107,7 @@ Status CloseChecked(int fd, std::string_view path) {
 class PosixAppendFile final : public AppendFile {
  public:
   PosixAppendFile(std::string path, int fd, std::uint64_t size)
-      : path_(std::move(path)), fd_(fd), size_(size) {}
+      : path_(std::move(path)), fd_(fd), size_(size), waited_(size), started_(size) {}
   ~PosixAppendFile() override {
     if (fd_ >= 0) ::close(fd_);
   }
@@ -134,6 +134,29 @@ class PosixAppendFile final : public AppendFile {
     return Status::Ok();
   }
 
+  Status WriteBehind() override {
+    BLUETRACE_RETURN_IF_ERROR(Usable("sync_file_range"));
+    if (started_ > waited_) {
+      if (::sync_file_range(
+              fd_, static_cast<off_t>(waited_), static_cast<off_t>(started_ - waited_),
+              SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) !=
+          0) {
+        poisoned_ = true;  // as after fdatasync: the error may be reported only once
+        return ErrnoStatus("sync_file_range", path_, errno);
+      }
+      waited_ = started_;
+    }
+    if (size_ > started_) {
+      if (::sync_file_range(fd_, static_cast<off_t>(started_), static_cast<off_t>(size_ - started_),
+                            SYNC_FILE_RANGE_WRITE) != 0) {
+        poisoned_ = true;
+        return ErrnoStatus("sync_file_range", path_, errno);
+      }
+      started_ = size_;
+    }
+    return Status::Ok();
+  }
+
   std::uint64_t Size() const override { return size_; }
 
   Status Close() override {
@@ -154,6 +177,10 @@ class PosixAppendFile final : public AppendFile {
   std::string path_;
   int fd_;
   std::uint64_t size_;
+  // WriteBehind: what this handle appended before `waited_` is written; [waited_,
+  // started_) was started. What the file held at open is left to Sync.
+  std::uint64_t waited_;
+  std::uint64_t started_;
   bool poisoned_ = false;
 };
 

@@ -21,6 +21,7 @@ class TimedAppendFile final : public AppendFile {
     sync_.Record(SteadyClock::now() - start);
     return st;
   }
+  Status WriteBehind() override { return inner_->WriteBehind(); }
   std::uint64_t Size() const override { return inner_->Size(); }
   Status Close() override { return inner_->Close(); }
 

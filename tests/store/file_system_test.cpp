@@ -180,6 +180,28 @@ TEST_F(PosixFileSystemTest, AppendSyncAndSize) {
   EXPECT_EQ(*fs_.FileSize(path), 10u);
 }
 
+TEST_F(PosixFileSystemTest, WriteBehindBetweenAppendsKeepsEveryByte) {
+  const std::string path = dir_.File("copy");
+  WriteFileForTest(path, "head\n");
+  auto file = fs_.OpenForAppend(path);
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  std::string expected = "head\n";
+  ASSERT_TRUE((*file)->WriteBehind().ok());  // nothing appended yet
+  for (std::size_t piece = 0; piece < 5; ++piece) {
+    const std::string data(70'000 + piece, static_cast<char>('a' + static_cast<int>(piece)));
+    ASSERT_TRUE((*file)->Append(data).ok());
+    expected += data;
+    ASSERT_TRUE((*file)->WriteBehind().ok());
+  }
+  ASSERT_TRUE((*file)->WriteBehind().ok());  // waits for the last piece, starts nothing
+  ASSERT_TRUE((*file)->Sync().ok());
+  EXPECT_EQ((*file)->Size(), expected.size());
+  ASSERT_TRUE((*file)->Close().ok());
+  EXPECT_EQ(ReadFileForTest(path), expected);
+  const util::Status closed = (*file)->WriteBehind();
+  EXPECT_EQ(closed.code(), util::StatusCode::kFailedPrecondition) << closed.ToString();
+}
+
 TEST_F(PosixFileSystemTest, TruncateShortensTheFile) {
   WriteFileForTest(dir_.File("f"), "complete\ntorn-li");
   ASSERT_TRUE(fs_.Truncate(dir_.File("f"), 9).ok());

@@ -207,6 +207,7 @@ TEST_F(TempIdStoreCompactionTest, AFailureInEachPhaseChangesNothing) {
   };
   const std::vector<Fault> faults = {
       {"disk full while copying", [&] { fs_.SetDiskFull(true); }},
+      {"write-behind of the copy", [&] { fs_.FailWriteBehind(1); }},
       {"fsync of the copy", [&] { fs_.FailSync(1); }},
       {"fsync after the tail", [&] { fs_.FailSync(2); }},
       {"rename", [&] { fs_.FailRename(1); }},
@@ -277,7 +278,8 @@ TEST_F(TempIdStoreCompactionTest, ACrashInEachPhaseLosesNothing) {
   snapshot("after", path_);
   ASSERT_TRUE(issued.ok());
 
-  // Every phase was crashed in: creating the copy, copying, syncing the bulk, the tail's
+  // Every phase was crashed in: creating the copy, copying and writing it behind, syncing
+  // the bulk, the tail's
   // append and sync, the rename, and reopening the new file.
   std::vector<std::string> ops;
   for (const Snapshot& s : snapshots) ops.push_back(s.op);
@@ -288,6 +290,7 @@ TEST_F(TempIdStoreCompactionTest, ACrashInEachPhaseLosesNothing) {
   };
   EXPECT_TRUE(saw("open-for-append .tempIDs.txt.tmp.", 1)) << testing::PrintToString(ops);
   EXPECT_TRUE(saw("append .tempIDs.txt.tmp.", 2)) << testing::PrintToString(ops);
+  EXPECT_TRUE(saw("write-behind .tempIDs.txt.tmp.", 1)) << testing::PrintToString(ops);
   EXPECT_TRUE(saw("sync .tempIDs.txt.tmp.", 2)) << testing::PrintToString(ops);
   EXPECT_TRUE(saw("rename ", 1)) << testing::PrintToString(ops);
   EXPECT_TRUE(saw("open-for-append tempIDs.txt", 1)) << testing::PrintToString(ops);

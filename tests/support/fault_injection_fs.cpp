@@ -56,6 +56,16 @@ class FaultInjectingFileSystem::File final : public store::AppendFile {
     return base_->Sync();
   }
 
+  Status WriteBehind() override {
+    fs_.BeforeWrite("write-behind", path_);
+    if (poisoned_) return Poisoned("sync_file_range");
+    if (fs_.TakeWriteBehindFault()) {
+      poisoned_ = true;
+      return Injected("sync_file_range", path_, EIO);
+    }
+    return base_->WriteBehind();
+  }
+
   std::uint64_t Size() const override { return base_->Size(); }
   Status Close() override { return base_->Close(); }
 
@@ -98,8 +108,19 @@ void FaultInjectingFileSystem::SetDiskFull(bool full) {
   disk_full_ = full;
 }
 
+void FaultInjectingFileSystem::FailWriteBehind(int nth) {
+  std::lock_guard lock(mu_);
+  write_behind_countdown_ = nth;
+}
+
+bool FaultInjectingFileSystem::TakeWriteBehindFault() {
+  std::lock_guard lock(mu_);
+  return Fire(write_behind_countdown_);
+}
+
 void FaultInjectingFileSystem::ClearFaults() {
   std::lock_guard lock(mu_);
+  write_behind_countdown_ = 0;
   sync_countdown_ = 0;
   rename_countdown_ = 0;
   truncate_countdown_ = 0;

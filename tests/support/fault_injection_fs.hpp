@@ -18,6 +18,8 @@
 //    before renaming; the target keeps its old contents.
 //  - FailTruncate(n): the n-th Truncate from now fails with EIO before changing the file
 //    (FailSync instead fails a Truncate at its fsync, after the file was cut).
+//  - FailWriteBehind(n): the n-th AppendFile::WriteBehind from now fails with EIO; the file
+//    then refuses every later Append/Sync, as after a failed Sync.
 // ClearFaults() disarms everything. The counters tell how often the disk was touched
 // (e.g. to assert that something was never persisted). SetBeforeWriteHook lets a test act
 // just before each operation that changes the disk (e.g. copy the directory as a crash at
@@ -60,12 +62,13 @@ class FaultInjectingFileSystem final : public store::FileSystem {
   // `err`.
   void TearNextAppend(std::size_t prefix_bytes, int err = EIO);
   void FailTruncate(int nth = 1);
+  void FailWriteBehind(int nth = 1);
   void SetDiskFull(bool full);
   void ClearFaults();
 
-  // Called with the operation's name ("append", "sync", "rename", "replace", "truncate",
-  // "open-for-append", "remove") and its path (for "rename": "<from> -> <to>") before each
-  // operation that changes the disk, on the caller's thread and without any lock of this
+  // Called with the operation's name ("append", "sync", "write-behind", "rename", "replace",
+  // "truncate", "open-for-append", "remove") and its path (for "rename": "<from> -> <to>") before
+  // each operation that changes the disk, on the caller's thread and without any lock of this
   // object held; an empty function removes it. Set it while no operation runs.
   using WriteHook = std::function<void(std::string_view op, const std::string& path)>;
   void SetBeforeWriteHook(WriteHook hook) { hook_ = std::move(hook); }
@@ -99,6 +102,7 @@ class FaultInjectingFileSystem final : public store::FileSystem {
 
   // Counts one sync and says whether it must fail.
   bool TakeSyncFault();
+  bool TakeWriteBehindFault();
   // Counts one append; returns the bytes it may write (all of `size` unless torn) and
   // whether it must fail afterwards with `err`.
   bool TakeAppendFault(std::size_t size, std::size_t& allowed, int& err);
@@ -111,6 +115,7 @@ class FaultInjectingFileSystem final : public store::FileSystem {
   int sync_countdown_ = 0;  // 0 = disarmed
   int rename_countdown_ = 0;
   int truncate_countdown_ = 0;
+  int write_behind_countdown_ = 0;
   bool torn_armed_ = false;
   std::size_t torn_prefix_ = 0;
   int torn_errno_ = 0;

@@ -44,6 +44,14 @@ class AppendFile {
   // failed Sync the file refuses further Append/Sync (kFailedPrecondition): the caller
   // reopens it and decides what the unsynced tail is worth.
   virtual Status Sync() = 0;
+  // Write-behind for a long sequential write: waits until what the previous call started
+  // has reached the disk, then starts writing what was appended since, without waiting
+  // (sync_file_range). A large copy calls it after each piece so that at most two pieces
+  // are dirty or in flight: otherwise hundreds of megabytes wait in the page cache for one
+  // fsync, and every other file's fdatasync queues behind that flood. Not durability (no
+  // metadata, no disk cache flush): Sync still decides that. After a failure the file
+  // refuses further Append/Sync as after a failed Sync. Default: nothing.
+  virtual Status WriteBehind() { return Status::Ok(); }
   // Bytes in the file (what existed at open plus what was appended).
   virtual std::uint64_t Size() const = 0;
   virtual Status Close() = 0;

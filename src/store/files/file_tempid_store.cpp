@@ -73,8 +73,10 @@ class BulkLoader {
   Status error_;
 };
 
-// A compaction's writes go out in pieces of about this size, so it never holds more.
-constexpr std::size_t kCopyBufferBytes = 1 << 20;
+// A compaction's phase 1 writes out in pieces of this size, each written behind before
+// the next (see Copier::Flush): small, so that an issue's fdatasync arriving meanwhile waits
+// behind at most one piece. Measured: docs/BENCHMARKS.md.
+constexpr std::size_t kCopyBufferBytes = 64 << 10;
 // Dropped records leave the index this many per hold of the store's lock (each erase is a
 // cache miss or two: about 0.1 ms per batch), so an Issue waits at most about that long.
 constexpr std::size_t kEraseBatch = 256;
@@ -119,7 +121,8 @@ struct FileTempIdStore::Copier {
   std::unique_ptr<internal::TempIdFileScanner> scanner;
   std::string temp_path;
   std::unique_ptr<AppendFile> temp;
-  std::string buffer;  // kept lines not yet appended to `temp`
+  std::string buffer;   // kept lines not yet appended to `temp`
+  bool trickle = true;  // phase 1: write behind and pace (see Flush)
   std::size_t next_duplicate = 0;
   std::vector<TempId> dropped;  // leave the index once the new file is in place
   std::int64_t earliest_expiry = std::numeric_limits<std::int64_t>::max();
@@ -158,6 +161,15 @@ struct FileTempIdStore::Copier {
     BLUETRACE_RETURN_IF_ERROR(temp->Append(buffer));
     stats.bytes_after += buffer.size();
     buffer.clear();
+    if (!trickle) return Status::Ok();
+    // Phase 1 trickles to the disk: each piece is written behind (at most two pieces dirty
+    // or in flight, so the bulk never waits in the page cache for one fsync that every
+    // issue's fdatasync would queue behind), and after each the copy pauses as long as it
+    // waited for the disk, leaving the disk idle at least half the time for the issues.
+    // Real time, not the injected clock's: it only paces this thread.
+    const auto started = std::chrono::steady_clock::now();
+    BLUETRACE_RETURN_IF_ERROR(temp->WriteBehind());
+    std::this_thread::sleep_for(std::chrono::steady_clock::now() - started);
     return Status::Ok();
   }
 
@@ -540,7 +552,8 @@ Status FileTempIdStore::FinishCompaction(Copier& copier) {
     st = WritableStatus();
     tail_end = file_size_;
   }
-  // Phase 2, the tail: writes wait, lookups go on.
+  // Phase 2, the tail: writes wait, lookups go on; no pacing here, the fsync follows.
+  copier.trickle = false;
   bool renamed = false;
   std::unique_ptr<AppendFile> file;
   if (st.ok()) st = copier.CopyTo(tail_end);
