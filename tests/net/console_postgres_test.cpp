@@ -22,6 +22,7 @@
 #include "support/fake_random.hpp"
 #include "support/postgres_server.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_certificate.hpp"
 
 namespace bluetrace::net {
 namespace {
@@ -50,14 +51,8 @@ class ConsolePostgresTest : public ::testing::Test {
   void SetUp() override {
     db_ = test::FreshPgDatabase::Create();
     ASSERT_NE(db_, nullptr);
-    auto& fs = store::PosixFileSystem::Instance();
-    SelfSignedOptions self_signed;
-    self_signed.include_host_name = false;
-    auto generated = GenerateSelfSigned(self_signed);
-    ASSERT_TRUE(generated.ok());
-    ASSERT_TRUE(WriteCertificateFiles(fs, tmp_.File("c.crt"), tmp_.File("c.key"), *generated).ok());
-    auto tls = MakeServerContext({tmp_.File("c.crt"), tmp_.File("c.key"), "1.3"}, fs);
-    ASSERT_TRUE(tls.ok());
+    auto tls = test::MakeTestServerTls(tmp_.File("c.crt"), tmp_.File("c.key"));
+    ASSERT_NE(tls, nullptr);
     for (ConsoleInstance* instance : {&a_, &b_}) {
       store::PgPool* pool = db_->NewPool();
       ASSERT_NE(pool, nullptr);
@@ -76,7 +71,7 @@ class ConsolePostgresTest : public ::testing::Test {
           nullptr, clock_, random_, options);
       instance->router = std::make_unique<ConsoleRouter>(*instance->service, random_);
       instance->server =
-          std::make_unique<ConsoleServer>(ConsoleServerOptions{}, *tls, *instance->router);
+          std::make_unique<ConsoleServer>(ConsoleServerOptions{}, tls, *instance->router);
       auto listener = Listener::Open("127.0.0.1", 0);
       ASSERT_TRUE(listener.ok());
       ASSERT_TRUE(instance->server->Start(std::move(*listener)).ok());

@@ -26,6 +26,7 @@
 #include "support/console_client.hpp"
 #include "support/fake_random.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_certificate.hpp"
 
 namespace bluetrace::net {
 namespace {
@@ -43,13 +44,8 @@ class ConsoleServerTest : public ::testing::Test {
   void SetUp() override {
     auto& fs = store::PosixFileSystem::Instance();
     const store::StateDir dir(tmp_.path());
-    SelfSignedOptions self_signed;
-    self_signed.include_host_name = false;
-    auto generated = GenerateSelfSigned(self_signed);
-    ASSERT_TRUE(generated.ok());
-    ASSERT_TRUE(WriteCertificateFiles(fs, tmp_.File("c.crt"), tmp_.File("c.key"), *generated).ok());
-    auto tls = MakeServerContext({tmp_.File("c.crt"), tmp_.File("c.key"), "1.3"}, fs);
-    ASSERT_TRUE(tls.ok());
+    auto tls = test::MakeTestServerTls(tmp_.File("c.crt"), tmp_.File("c.key"));
+    ASSERT_NE(tls, nullptr);
     staff_ = store::FileStaffStore::Open(fs, dir.staff(), dir.staff_lock()).value();
     statuses_ =
         store::FileContactStatusStore::Open(fs, dir.contact_status(), dir.contact_status_lock())
@@ -84,7 +80,7 @@ class ConsoleServerTest : public ::testing::Test {
                             "13/05/2020 17:45:06 12345678901234567890\n\n[mismatched]\n\n"
                             "[unknown]\n")
                     .ok());
-    server_ = std::make_unique<ConsoleServer>(options_, *tls, *router_);
+    server_ = std::make_unique<ConsoleServer>(options_, tls, *router_);
     auto listener = Listener::Open("127.0.0.1", 0);
     ASSERT_TRUE(listener.ok());
     ASSERT_TRUE(server_->Start(std::move(*listener)).ok());
@@ -307,16 +303,10 @@ TEST_F(ConsoleServerTest, AReplacedCertificateServesNewConnectionsWhileOpenOnesC
   open.handshake(asio::ssl::stream_base::client);
   EXPECT_EQ(test::PeerFingerprint(open.native_handle()), before.peer_fingerprint);
 
-  auto& fs = store::PosixFileSystem::Instance();
-  SelfSignedOptions self_signed;
-  self_signed.include_host_name = false;
-  auto generated = GenerateSelfSigned(self_signed);
-  ASSERT_TRUE(generated.ok());
-  ASSERT_TRUE(WriteCertificateFiles(fs, tmp_.File("n.crt"), tmp_.File("n.key"), *generated).ok());
-  auto tls = MakeServerContext({tmp_.File("n.crt"), tmp_.File("n.key"), "1.3"}, fs);
-  ASSERT_TRUE(tls.ok());
-  server_->ReplaceTlsContext(*tls);
-  tls->reset();                         // the server alone holds the new context now
+  auto tls = test::MakeTestServerTls(tmp_.File("n.crt"), tmp_.File("n.key"));
+  ASSERT_NE(tls, nullptr);
+  server_->ReplaceTlsContext(tls);
+  tls.reset();                          // the server alone holds the new context now
   server_->ReplaceTlsContext(nullptr);  // ignored
 
   const Reply after = Send(http::verb::get, "/login");

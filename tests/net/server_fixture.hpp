@@ -29,6 +29,7 @@
 #include "bluetrace/service/session.hpp"
 #include "bluetrace/store/file_system.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_certificate.hpp"
 
 namespace bluetrace::net::testing {
 
@@ -252,14 +253,7 @@ class ServerFixture : public ::testing::Test {
 
   // Generates a self-signed pair into the two files; returns its fingerprint.
   std::string WriteCertificate(const std::string& cert, const std::string& key) {
-    SelfSignedOptions self_signed;
-    self_signed.include_host_name = false;
-    auto generated = GenerateSelfSigned(self_signed);
-    EXPECT_TRUE(generated.ok()) << generated.status().ToString();
-    if (!generated.ok()) return "";
-    EXPECT_TRUE(WriteCertificateFiles(fs_, cert, key, *generated).ok());
-    auto fingerprint = CertificateFingerprintSha256(generated->certificate_pem);
-    return fingerprint.ok() ? *fingerprint : "";
+    return test::WriteTestCertificate(cert, key);
   }
 
   SslContextPtr MakeContext(const std::string& cert, const std::string& key) {

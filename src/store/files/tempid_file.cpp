@@ -33,8 +33,8 @@ class BatchQueue {
  public:
   // Waits for room. False when the consumer has cancelled: stop parsing.
   bool Push(Batch batch) {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return full_.size() < kBatchesAhead || cancelled_; });
+    util::MutexLock lock(mu_);
+    while (full_.size() >= kBatchesAhead && !cancelled_) cv_.wait(mu_);
     if (cancelled_) return false;
     full_.push_back(std::move(batch));
     cv_.notify_all();
@@ -65,8 +65,8 @@ class BatchQueue {
 
   // Waits for the next batch; false when the parser finished and every batch was taken.
   bool Pop(Batch& out) {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return !full_.empty() || finished_; });
+    util::MutexLock lock(mu_);
+    while (full_.empty() && !finished_) cv_.wait(mu_);
     if (full_.empty()) return false;
     out = std::move(full_.front());
     full_.pop_front();
