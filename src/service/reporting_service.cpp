@@ -74,6 +74,13 @@ util::Result<std::unique_ptr<ReportingService>> ReportingService::Open(const Ser
     s->notes_.push_back("reports: deleted " + util::Count(pruned, "report", "reports") +
                         " older than upload.report_retention");
   }
+  BLUETRACE_ASSIGN_OR_RETURN(const store::AuditPruneResult audit_pruned, s->PruneAudit());
+  if (audit_pruned.records_dropped > 0) {
+    s->notes_.push_back("audit trail: pruned " +
+                        util::Count(audit_pruned.records_dropped, "record", "records") +
+                        " older than audit.retention (anchor record " +
+                        std::to_string(audit_pruned.anchor_seq) + ")");
+  }
   BLUETRACE_ASSIGN_OR_RETURN(const store::CompactionStats compacted, s->CompactTempIds());
   if (compacted.records_dropped > 0) {
     const std::string where = config.storage_backend == "files" ? "tempIDs.txt" : "TempIDs";
@@ -122,6 +129,11 @@ util::Result<store::CompactionStats> ReportingService::CompactTempIds() {
 util::Result<std::uint64_t> ReportingService::PruneReports() {
   if (config_.report_retention_seconds == 0) return std::uint64_t{0};  // keep all
   return stores_.reports->PruneBefore(clock_.NowUnixSeconds() - config_.report_retention_seconds);
+}
+
+util::Result<store::AuditPruneResult> ReportingService::PruneAudit() {
+  if (config_.audit_retention_seconds == 0) return store::AuditPruneResult{};  // keep all
+  return stores_.audit->Prune(clock_.NowUnixSeconds() - config_.audit_retention_seconds, {});
 }
 
 util::Status ReportingService::ReloadUsers() {
