@@ -38,8 +38,10 @@ BEGIN
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
   PERFORM pg_advisory_xact_lock(108251990811764);  -- the chain's lock (PgAuditTrail)
-  SELECT min(a.seq) INTO v_first_kept
-    FROM audit a WHERE a.time >= p_cutoff AND a.event <> 'audit_pruned';
+  -- In seq order along the primary key, stopping at the first record to keep: a run with
+  -- nothing to drop (most of the hourly ones) reads a row or two.
+  SELECT a.seq INTO v_first_kept
+    FROM audit a WHERE a.time >= p_cutoff AND a.event <> 'audit_pruned' ORDER BY a.seq LIMIT 1;
   IF v_first_kept IS NULL THEN
     SELECT max(a.seq) + 1 INTO v_first_kept FROM audit a;
   END IF;

@@ -74,12 +74,14 @@ util::Result<std::unique_ptr<ReportingService>> ReportingService::Open(const Ser
     s->notes_.push_back("reports: deleted " + util::Count(pruned, "report", "reports") +
                         " older than upload.report_retention");
   }
-  BLUETRACE_ASSIGN_OR_RETURN(const store::AuditPruneResult audit_pruned, s->PruneAudit());
-  if (audit_pruned.records_dropped > 0) {
-    s->notes_.push_back("audit trail: pruned " +
-                        util::Count(audit_pruned.records_dropped, "record", "records") +
-                        " older than audit.retention (anchor record " +
-                        std::to_string(audit_pruned.anchor_seq) + ")");
+  // A prune that fails (a broken chain is never pruned) must not keep the server down: the
+  // trail still takes records, and `bluetrace-admin verify` names what is wrong.
+  if (auto audit = s->PruneAudit(); !audit.ok()) {
+    s->warnings_.push_back("audit.retention not applied: " + audit.status().ToString());
+  } else if (audit->records_dropped > 0) {
+    s->notes_.push_back(
+        "audit trail: pruned " + util::Count(audit->records_dropped, "record", "records") +
+        " older than audit.retention (anchor record " + std::to_string(audit->anchor_seq) + ")");
   }
   BLUETRACE_ASSIGN_OR_RETURN(const store::CompactionStats compacted, s->CompactTempIds());
   if (compacted.records_dropped > 0) {
@@ -133,7 +135,11 @@ util::Result<std::uint64_t> ReportingService::PruneReports() {
 
 util::Result<store::AuditPruneResult> ReportingService::PruneAudit() {
   if (config_.audit_retention_seconds == 0) return store::AuditPruneResult{};  // keep all
-  return stores_.audit->Prune(clock_.NowUnixSeconds() - config_.audit_retention_seconds, {});
+  // The cutoff moves once a UTC day, so the chain is rewritten at most daily (records stay
+  // up to a day longer than the retention); the other hourly runs find nothing to drop.
+  constexpr std::int64_t kDay = 86400;
+  const std::int64_t cutoff = clock_.NowUnixSeconds() - config_.audit_retention_seconds;
+  return stores_.audit->Prune(cutoff - (cutoff % kDay + kDay) % kDay, {});
 }
 
 util::Status ReportingService::ReloadUsers() {

@@ -97,9 +97,10 @@ TEST_F(ServerDaemonAuditRetentionTest, OldAuditRecordsArePrunedHourlyBehindAnAnc
   EXPECT_TRUE(after->anchored);
   EXPECT_EQ(after->chain_from, old_records + 1);
   const std::string text = fs_.ReadFile(path).value();
-  const std::string anchor =
-      " audit_pruned before=" + std::to_string(h_.clock().NowUnixSeconds() - 2 * 86400) +
-      " records=" + std::to_string(old_records) + " ";
+  // The cutoff is the start of the UTC day of now - retention (rewritten at most daily).
+  const std::int64_t cutoff = (h_.clock().NowUnixSeconds() - 2 * 86400) / 86400 * 86400;
+  const std::string anchor = " audit_pruned before=" + std::to_string(cutoff) +
+                             " records=" + std::to_string(old_records) + " ";
   EXPECT_LT(text.find(anchor), text.find('\n')) << text;  // on line 1
 }
 

@@ -83,8 +83,9 @@ struct ServerConfig {
   std::int64_t report_retention_seconds = 0;
 
   // --- [audit] (docs/SECURITY.md, "Tampering")
-  // Audit records older than this are pruned at start-up and hourly, an anchor record
-  // keeping the rest of the chain verifiable (store/audit_trail.hpp, Prune); 0: every record
+  // Audit records older than this are pruned at start-up and hourly (whole UTC days: a
+  // record stays up to a day longer), an anchor record keeping the rest of the chain
+  // verifiable (store/audit_trail.hpp, Prune); 0: every record
   // is kept, as the original's command line does (the packaged configuration keeps 2
   // years). Between 1 and 86399 is refused: a typo must not wipe the trail.
   std::int64_t audit_retention_seconds = 0;

@@ -285,6 +285,26 @@ Status AuditLog::Append(std::string_view event, const AuditFields& fields) {
 
 Result<AuditPruneResult> AuditLog::Prune(std::int64_t cutoff_unix, const AuditFields& fields) {
   BLUETRACE_RETURN_IF_ERROR(FormatAnchorText(cutoff_unix, 0, fields).status());  // bad fields
+  // Most runs (the server's hourly ones) have nothing to drop: the first record says so,
+  // without the lock or a pass over the file. A line that does not parse is left to the
+  // full pass, which names it.
+  bool old_enough = false;
+  std::string rest;
+  BLUETRACE_RETURN_IF_ERROR(ForEachLine(
+      fs_, path_,
+      [&](std::string_view line, std::uint64_t, std::uint64_t) {
+        Record r;
+        if (!ParseRecord(line, r).empty()) {
+          old_enough = true;
+          return false;
+        }
+        if (r.event == kAuditPrunedEvent) return true;
+        old_enough = static_cast<std::int64_t>(r.unix_time) < cutoff_unix;
+        return false;
+      },
+      rest));
+  if (!old_enough) return AuditPruneResult{};
+
   util::MutexLock l(mu_);
   if (failed_) return util::Unavailable(path_ + ": an earlier append failed; reopen the log");
   std::unique_ptr<FileLock> lock;
