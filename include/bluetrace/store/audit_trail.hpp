@@ -46,8 +46,9 @@ class AuditTrail {
   // the last dropped record's: the kept records verify from it unchanged (the record after
   // an anchor carries the anchor's prev hash, not its hash). All or nothing, under the
   // chain's lock; nothing is written when no record is old enough. Errors: kCorruption when
-  // the chain does not verify (a broken chain is never pruned); kInvalidArgument for a bad
-  // field; the backend's I/O or database errors (then the trail is as before).
+  // audit.log does not verify (a broken chain is never pruned; the database's rows are
+  // trusted as its other tables are); kInvalidArgument for a bad field; the backend's I/O
+  // or database errors (then the trail is as before).
   virtual Result<AuditPruneResult> Prune(std::int64_t cutoff_unix, const AuditFields& fields) = 0;
 };
 
