@@ -260,6 +260,8 @@ GRANT DELETE ON reports TO bluetrace;
 GRANT SELECT, INSERT, UPDATE, DELETE ON console_staff, console_sessions, contact_status TO bluetrace;
 -- schema version 6: upload codes issued per day (the console's activity chart)
 GRANT SELECT, INSERT, UPDATE ON upload_codes_issued TO bluetrace;
+-- schema version 7: audit.retention (no DELETE on audit: the function prunes)
+GRANT EXECUTE ON FUNCTION bluetrace_prune_audit(bigint, bigint, text) TO bluetrace;
 GRANT SELECT ON schema_version TO bluetrace;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO bluetrace;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO bluetrace;

@@ -1,6 +1,8 @@
 // bluetrace-admin audit: the records of <state_dir>/audit.log, one a line, with their times
 // in UTC, checked against the hash chain as they are read. Reads only: no lock is taken and
 // nothing is repaired (a torn last line is said, the server cuts it at start-up).
+// bluetrace-admin audit prune: audit.retention applied now, on either backend.
+#include <memory>
 #include <string>
 
 #include "admin_commands.hpp"
@@ -23,6 +25,42 @@ bool Wanted(const AuditQuery& query, const store::AuditRecord& r) {
 }
 
 }  // namespace
+
+int AuditPrune(AdminEnv& env, std::optional<std::int64_t> before) {
+  const std::int64_t now = env.clock.NowUnixSeconds();
+  if (!before && env.config.audit_retention_seconds == 0) {
+    return Usage(env, "audit.retention is 0 (every record is kept): give --before <time>");
+  }
+  const std::int64_t cutoff = before ? *before : now - env.config.audit_retention_seconds;
+  if (cutoff > now - service::kMinAuditRetentionSeconds) {
+    return Usage(env, "audit prune: " + IsoUtc(cutoff) +
+                          " is less than a day ago; records of the last day are always kept");
+  }
+  store::AuditFields by = {{"by", env.op.by}};
+  if (!env.op.as.empty()) by.emplace_back("as", env.op.as);
+  util::Result<store::AuditPruneResult> pruned = util::Unavailable("not run");
+  if (OnDatabase(env)) {
+    auto db = OpenDatabase(env);
+    if (!db.ok()) return Fail(env, db.status().ToString());
+    pruned = db->audit->Prune(cutoff, by);
+  } else {
+    const store::StateDir dir(env.config.state_dir);
+    auto log = store::AuditLog::Open(env.fs, env.clock, dir.audit_log(), dir.audit_lock());
+    pruned = log.ok() ? (*log)->Prune(cutoff, by) : log.status();
+  }
+  if (!pruned.ok()) return Fail(env, "audit prune: " + pruned.status().ToString());
+  if (pruned->records_dropped == 0) {
+    std::fprintf(env.out, "no audit record before %s\n", IsoUtc(cutoff).c_str());
+  } else {
+    std::fprintf(env.out,
+                 "pruned %llu audit record%s before %s; the chain runs on from anchor "
+                 "record %llu\n",
+                 static_cast<unsigned long long>(pruned->records_dropped),
+                 pruned->records_dropped == 1 ? "" : "s", IsoUtc(cutoff).c_str(),
+                 static_cast<unsigned long long>(pruned->anchor_seq));
+  }
+  return kExitOk;
+}
 
 int ListAudit(AdminEnv& env, const AuditQuery& query) {
   if (OnDatabase(env)) {

@@ -96,6 +96,11 @@ struct AuditQuery {
   std::vector<std::string> events;    // only these events ("admin_*": a prefix); all if empty
 };
 int ListAudit(AdminEnv& env, const AuditQuery& query);
+// `audit prune`: applies audit.retention now, or drops the records before `before` (unix
+// seconds) when given (store::AuditTrail::Prune, on audit.log or the database's chain); the
+// anchor it writes is the audit record, naming the operator. Bad usage: no `before` while
+// audit.retention is 0, or a cutoff less than a day ago (kMinAuditRetentionSeconds).
+int AuditPrune(AdminEnv& env, std::optional<std::int64_t> before);
 
 int Compact(AdminEnv& env);
 

@@ -263,6 +263,15 @@ int main(int argc, char** argv) {
                     "of this age (30m, 12h, 7d)");
   audit->add_option("--event", events,
                     "only this event (repeatable; a trailing * matches a prefix: admin_*)");
+  std::optional<std::string> prune_before;
+  auto* audit_prune = audit->add_subcommand(
+      "prune",
+      "drop the records older than audit.retention (or --before), leaving an anchor record "
+      "from which the rest of the chain verifies");
+  audit_prune->add_option("--before", prune_before,
+                          "drop the records before this UTC time (2020-05-13, "
+                          "2020-05-13T17:50:00Z) or older than this age (730d); at least a "
+                          "day ago");
   auto* compact =
       app.add_subcommand("compact", "apply the TempID retention now (only while no server runs)");
   admin::DbTarget db{"", kDefaultSqlDir};
@@ -342,6 +351,15 @@ int main(int argc, char** argv) {
     }
     audit_query.since = *t;
   }
+  std::optional<std::int64_t> prune_cutoff;
+  if (prune_before) {
+    auto t = admin::ParseSince(*prune_before, clock.NowUnixSeconds());
+    if (!t.ok()) {
+      std::fprintf(stderr, "bluetrace-admin: --before: %s\n", t.status().message().c_str());
+      return admin::kExitUsage;
+    }
+    prune_cutoff = *t;
+  }
 
   admin::AdminEnv env{fs,
                       clock,
@@ -352,7 +370,7 @@ int main(int argc, char** argv) {
                       admin::ResolveOperator(admin::CurrentOperatorFacts(fs, config.state_dir),
                                              admin::SystemUserDirectory())};
   const bool changes = *add || *passwd || *remove || *unblock || *migrate || *compact ||
-                       *code_issue || *staff_add || *staff_remove || *staff_passwd;
+                       *code_issue || *staff_add || *staff_remove || *staff_passwd || *audit_prune;
   if (changes && !RunsAsStateOwner(fs, config.state_dir)) return admin::kExitFailed;
   if (*add || *passwd) {
     auto password = ReadPassword(password_file);
@@ -389,6 +407,7 @@ int main(int argc, char** argv) {
   if (*reports) {
     return summary ? admin::SummarizeReports(env, output) : admin::ListReports(env, output);
   }
+  if (*audit_prune) return admin::AuditPrune(env, prune_cutoff);
   if (*audit) return admin::ListAudit(env, audit_query);
   if (*compact) return admin::Compact(env);
   return admin::kExitUsage;

@@ -182,6 +182,7 @@ int Verify(AdminEnv& env, bool may_remove) {
   const std::string audit_path = store::StateDir(env.config.state_dir).audit_log();
   auto audit = store::AuditLog::Verify(env.fs, audit_path);
   std::uint64_t audit_records = 0;
+  std::string anchored;  // after a prune: where the kept chain starts
   if (!audit.ok()) {
     if (audit.status().code() != util::StatusCode::kNotFound) {
       problems.push_back(audit.status().ToString());
@@ -190,6 +191,9 @@ int Verify(AdminEnv& env, bool may_remove) {
     problems.push_back("audit.log line " + std::to_string(audit->bad_line) + ": " + audit->problem);
   } else {
     audit_records = audit->records;
+    if (audit->anchored) {
+      anchored = "; chain from record " + std::to_string(audit->chain_from) + ", anchored";
+    }
   }
 
   for (const auto& p : problems) std::fprintf(env.out, "%s\n", p.c_str());
@@ -198,8 +202,9 @@ int Verify(AdminEnv& env, bool may_remove) {
                  problems.size() == 1 ? "" : "s", env.config.state_dir.c_str());
     return kExitFailed;
   }
-  std::fprintf(env.out, "state in %s is consistent (audit chain of %llu records holds)\n",
-               env.config.state_dir.c_str(), static_cast<unsigned long long>(audit_records));
+  std::fprintf(env.out, "state in %s is consistent (audit chain of %llu records holds%s)\n",
+               env.config.state_dir.c_str(), static_cast<unsigned long long>(audit_records),
+               anchored.c_str());
   return kExitOk;
 }
 

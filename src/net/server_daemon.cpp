@@ -53,6 +53,13 @@ DueWork ServerDaemon::RunDueWork() {
     } else if (*pruned > 0) {
       spdlog::info("report retention deleted {} reports", *pruned);
     }
+    auto audit = parts_.service.PruneAudit();
+    if (!audit.ok()) {
+      spdlog::error("audit retention failed: {}", audit.status().ToString());
+    } else if (audit->records_dropped > 0) {
+      spdlog::info("audit retention pruned {} records (anchor record {})", audit->records_dropped,
+                   audit->anchor_seq);
+    }
   }
   return done;
 }

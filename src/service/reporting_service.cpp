@@ -74,6 +74,15 @@ util::Result<std::unique_ptr<ReportingService>> ReportingService::Open(const Ser
     s->notes_.push_back("reports: deleted " + util::Count(pruned, "report", "reports") +
                         " older than upload.report_retention");
   }
+  // A prune that fails (a broken chain is never pruned) must not keep the server down: the
+  // trail still takes records, and `bluetrace-admin verify` names what is wrong.
+  if (auto audit = s->PruneAudit(); !audit.ok()) {
+    s->warnings_.push_back("audit.retention not applied: " + audit.status().ToString());
+  } else if (audit->records_dropped > 0) {
+    s->notes_.push_back(
+        "audit trail: pruned " + util::Count(audit->records_dropped, "record", "records") +
+        " older than audit.retention (anchor record " + std::to_string(audit->anchor_seq) + ")");
+  }
   BLUETRACE_ASSIGN_OR_RETURN(const store::CompactionStats compacted, s->CompactTempIds());
   if (compacted.records_dropped > 0) {
     const std::string where = config.storage_backend == "files" ? "tempIDs.txt" : "TempIDs";
@@ -122,6 +131,15 @@ util::Result<store::CompactionStats> ReportingService::CompactTempIds() {
 util::Result<std::uint64_t> ReportingService::PruneReports() {
   if (config_.report_retention_seconds == 0) return std::uint64_t{0};  // keep all
   return stores_.reports->PruneBefore(clock_.NowUnixSeconds() - config_.report_retention_seconds);
+}
+
+util::Result<store::AuditPruneResult> ReportingService::PruneAudit() {
+  if (config_.audit_retention_seconds == 0) return store::AuditPruneResult{};  // keep all
+  // The cutoff moves once a UTC day, so the chain is rewritten at most daily (records stay
+  // up to a day longer than the retention); the other hourly runs find nothing to drop.
+  constexpr std::int64_t kDay = 86400;
+  const std::int64_t cutoff = clock_.NowUnixSeconds() - config_.audit_retention_seconds;
+  return stores_.audit->Prune(cutoff - (cutoff % kDay + kDay) % kDay, {});
 }
 
 util::Status ReportingService::ReloadUsers() {

@@ -179,6 +179,12 @@ Status ValidateServerConfig(const ServerConfig& c) {
         "tempid.retention: must be 0 (keep every TempID) or at least "
         "tempid.lifetime");
   }
+  if (c.audit_retention_seconds != 0 && c.audit_retention_seconds < kMinAuditRetentionSeconds) {
+    return InvalidArgument("audit.retention: must be 0 (keep every record) or at least " +
+                           std::to_string(kMinAuditRetentionSeconds) + " (one day), got " +
+                           std::to_string(c.audit_retention_seconds) +
+                           "; a shorter one would empty the audit trail");
+  }
   if (!c.metrics_address.empty()) {
     std::string host;
     std::uint16_t port = 0;

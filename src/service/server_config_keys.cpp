@@ -159,6 +159,12 @@ const ServerConfigKey kKeys[] = {
      .max = 3650 * kDay,
      .help = "seconds a contact-check report is kept; 0 keeps every one"},
 
+    {.name = "audit.retention",
+     .field = &C::audit_retention_seconds,
+     .min = 0,
+     .max = 3650 * kDay,
+     .help = "seconds an audit record is kept (at least 86400); 0 keeps every one"},
+
     // Flags rather than only keys, so that a systemd unit can name its credentials
     // directory (%d), which a configuration file cannot expand.
     {.name = "tls.certificate",

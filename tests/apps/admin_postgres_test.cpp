@@ -11,6 +11,7 @@
 #include "bluetrace/net/client_connection.hpp"
 #include "bluetrace/protocol/messages.hpp"
 #include "bluetrace/store/file_system.hpp"
+#include "bluetrace/store/postgres/pg_audit_trail.hpp"
 #include "bluetrace/store/postgres/pg_connection.hpp"
 #include "support/postgres_server.hpp"
 #include "support/run_command.hpp"
@@ -187,6 +188,34 @@ TEST_F(AdminPostgresTest, UserRemoveDeletesTheTempIdsAndCodeIssueStoresOnlyADige
   EXPECT_NE(Query("SELECT event || ' ' || fields FROM audit ORDER BY seq")
                 .find("admin_user_removed user=+61410000001 by="),
             std::string::npos);
+}
+
+// `audit prune` on the database's chain: the old rows go, the anchor names the operator.
+TEST_F(AdminPostgresTest, AuditPruneDropsTheOldRowsBehindAnAnchor) {
+  Migrate();
+  {
+    util::ManualClock clock(1'700'000'000);  // 2023-11-14, as a server then would have
+    auto trail = store::PgAuditTrail::Open(*db_->NewPool(), clock);
+    ASSERT_TRUE(trail->Record("login_ok", {{"user", "+61410000001"}}).ok());
+    ASSERT_TRUE(trail->Record("login_ok", {{"user", "+61410000002"}}).ok());
+  }
+  auto r = Admin("user add +61410999999 --password-file " + ShellQuoteForTest(dir_.File("pw")));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = Admin("audit prune --before 1h");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  r = Admin("audit prune --before 2023-11-15");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output,
+            "pruned 2 audit records before 2023-11-15T00:00:00Z; the chain runs on from anchor "
+            "record 2\n");
+  const std::string events = Query(
+      "SELECT seq || ' ' || event || ' ' || fields FROM audit "
+      "ORDER BY seq");
+  EXPECT_EQ(events.rfind("2 audit_pruned before=1700006400 records=2 by=", 0), 0u) << events;
+  EXPECT_NE(events.find("\n3 admin_user_added user=+61410999999 by="), std::string::npos) << events;
+  r = Admin("audit prune --before 2023-11-15");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "no audit record before 2023-11-15T00:00:00Z\n");
 }
 
 }  // namespace

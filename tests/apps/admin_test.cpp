@@ -15,6 +15,7 @@
 
 #include "bluetrace/net/client_connection.hpp"
 #include "bluetrace/protocol/messages.hpp"
+#include "bluetrace/store/files/audit_log.hpp"
 #include "support/run_command.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
@@ -120,7 +121,7 @@ TEST_F(AdminProgramTest, HelpForEachCommandAndUsageErrors) {
   for (const char* cmd :
        {"--help", "user --help", "user add --help", "user passwd --help", "unblock --help",
         "blocked --help", "migrate-credentials --help", "verify --help", "reports --help",
-        "reports show --help", "audit --help", "compact --help"}) {
+        "reports show --help", "audit --help", "audit prune --help", "compact --help"}) {
     auto r = Admin(cmd);
     EXPECT_EQ(r.exit_code, 0) << cmd << "\n" << r.output;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << cmd;
@@ -893,6 +894,67 @@ TEST_F(AdminProgramTest, AuditPrintsUtcTimesFiltersAndChangesNothing) {
   EXPECT_EQ(r.output.rfind("1 ", 0), 0u) << r.output;
   EXPECT_EQ(r.output.find("+61400000124"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("bluetrace-admin: audit.log line 2: "), std::string::npos) << r.output;
+}
+
+TEST_F(AdminProgramTest, AuditPruneLeavesAnAnchoredChainThatVerifyAccepts) {
+  {
+    // Three records of 2023-11-14 and one of 2023-11-16, written as the server would.
+    util::ManualClock clock(1'700'000'000);
+    auto log = store::AuditLog::Open(store::PosixFileSystem::Instance(), clock,
+                                     dir_.File("audit.log"), dir_.File(".lock-audit"));
+    ASSERT_TRUE(log.ok());
+    for (const char* user : {"+61410000001", "+61410000002", "+61410000003"}) {
+      ASSERT_TRUE((*log)->Append("login_ok", {{"user", user}}).ok());
+    }
+    clock.AdvanceSeconds(2 * 86400);
+    ASSERT_TRUE((*log)->Append("login_ok", {{"user", "+61410000004"}}).ok());
+  }
+  ASSERT_EQ(Admin("migrate-credentials").exit_code, 0);  // record 5, now
+  const std::string before = Audit();
+
+  auto r = Admin("audit prune");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("audit.retention is 0"), std::string::npos) << r.output;
+  r = Admin("audit prune --before 2h");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("less than a day ago"), std::string::npos) << r.output;
+  r = Admin("audit prune --before yesterday");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_EQ(Audit(), before);
+
+  r = Admin("audit prune --before 2023-11-15");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output,
+            "pruned 3 audit records before 2023-11-15T00:00:00Z; the chain runs on from anchor "
+            "record 3\n");
+  r = Admin("verify");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("(audit chain of 3 records holds; chain from record 4, anchored)\n"),
+            std::string::npos)
+      << r.output;
+  r = Admin("audit");
+  EXPECT_EQ(r.output.rfind("3 20", 0), 0u) << r.output;
+  EXPECT_NE(r.output.find("Z audit_pruned before=1700006400 records=3 by="), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("\n4 2023-11-16T22:13:20Z login_ok user=+61410000004\n"),
+            std::string::npos)
+      << r.output;
+
+  // With audit.retention in the configuration; nothing more is old enough.
+  WriteFileForTest(dir_.File("fast.toml"),
+                   ReadFileForTest(dir_.File("fast.toml")) + "[audit]\nretention = 86400\n");
+  r = Admin("audit prune");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.rfind("pruned 1 audit record before ", 0), 0u) << r.output;
+  ASSERT_EQ(Admin("verify").exit_code, 0);
+
+  // Tampering with the anchor after the prune is named.
+  std::string audit = Audit();
+  audit.replace(audit.find("records=1"), 9, "records=7");
+  WriteFileForTest(dir_.File("audit.log"), audit);
+  r = Admin("verify");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("audit.log line 1: "), std::string::npos) << r.output;
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bluetrace/net/tls_context.hpp"
+#include "bluetrace/store/files/audit_log.hpp"
 #include "service/service_harness.hpp"
 
 namespace bluetrace::net {
@@ -68,6 +69,39 @@ TEST_F(ServerDaemonTest, CompactionRunsHourlyAndNotBefore) {
   EXPECT_FALSE(daemon_->RunDueWork().compacted);
   h_.clock().AdvanceSeconds(1);
   EXPECT_TRUE(daemon_->RunDueWork().compacted);
+}
+
+// audit.retention runs with the hourly maintenance, beside the report retention.
+class ServerDaemonAuditRetentionTest : public ServerDaemonTest {
+ protected:
+  void SetUp() override {
+    h_.config.audit_retention_seconds = 2 * 86400;
+    ServerDaemonTest::SetUp();
+  }
+};
+
+TEST_F(ServerDaemonAuditRetentionTest, OldAuditRecordsArePrunedHourlyBehindAnAnchor) {
+  const std::string path = store::JoinPath(h_.dir.path(), "audit.log");
+  EXPECT_TRUE(test::IsOnly<protocol::Welcome>(LogIn("+61410888888", "comp3331")));
+  auto records = store::AuditLog::Verify(fs_, path);
+  ASSERT_TRUE(records.ok());
+  const std::uint64_t old_records = records->records;
+  ASSERT_GT(old_records, 0u);
+  h_.clock().AdvanceSeconds(3 * 86400 - 3600);
+  EXPECT_TRUE(test::IsOnly<protocol::Welcome>(LogIn("+61410888888", "comp3331")));
+  h_.clock().AdvanceSeconds(3600);
+  ASSERT_TRUE(daemon_->RunDueWork().compacted);
+  auto after = store::AuditLog::Verify(fs_, path);
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(after->ok()) << after->problem;
+  EXPECT_TRUE(after->anchored);
+  EXPECT_EQ(after->chain_from, old_records + 1);
+  const std::string text = fs_.ReadFile(path).value();
+  // The cutoff is the start of the UTC day of now - retention (rewritten at most daily).
+  const std::int64_t cutoff = (h_.clock().NowUnixSeconds() - 2 * 86400) / 86400 * 86400;
+  const std::string anchor = " audit_pruned before=" + std::to_string(cutoff) +
+                             " records=" + std::to_string(old_records) + " ";
+  EXPECT_LT(text.find(anchor), text.find('\n')) << text;  // on line 1
 }
 
 TEST_F(ServerDaemonTest, AChangedUserFileIsReloadedOnTheNextPoll) {

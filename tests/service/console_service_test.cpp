@@ -259,6 +259,9 @@ class FailingAudit final : public store::AuditTrail {
     return util::Unavailable("disk full");
   }
   bool healthy() override { return false; }
+  util::Result<store::AuditPruneResult> Prune(std::int64_t, const store::AuditFields&) override {
+    return util::Unavailable("disk full");
+  }
 };
 
 TEST_P(ConsoleServiceTest, NothingIsShownOrChangedWhileTheAuditTrailCannotBeWritten) {

@@ -5,8 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "bluetrace/protocol/text_records.hpp"
 #include "bluetrace/protocol/upload.hpp"
+#include "bluetrace/store/files/audit_log.hpp"
 #include "service_harness.hpp"
 #include "support/temp_dir.hpp"
 
@@ -359,6 +362,45 @@ TEST(ReportingServiceStartupTest, ExpiredTempIdsAreCompactedAtStartUpWhenRetenti
   EXPECT_EQ(h.service->startup_warnings()[0],
             "tempIDs.txt: dropped 3 TempIDs that expired more than tempid.retention = 1814400 s "
             "ago (set tempid.retention = 0 to keep every TempID)");
+}
+
+// audit.retention at start-up: old records pruned behind an anchor (a note says so); a
+// chain that does not verify is not pruned, and the server starts anyway with a warning.
+TEST(ReportingServiceStartupTest, OldAuditRecordsArePrunedAtStartUpAndABrokenChainOnlyWarns) {
+  test::ServiceHarness h;
+  h.UseOriginal("credentials.txt");
+  const std::string path = h.dir.File("audit.log");
+  {
+    util::ManualClock old(h.clock().NowUnixSeconds() - 30 * 86400);
+    auto log = store::AuditLog::Open(store::PosixFileSystem::Instance(), old, path, "");
+    ASSERT_TRUE(log.ok());
+    ASSERT_TRUE((*log)->Append("login_ok", {{"user", "+61410888888"}}).ok());
+    ASSERT_TRUE((*log)->Append("login_ok", {{"user", "+61410777777"}}).ok());
+    ASSERT_TRUE((*log)->Append("login_ok", {{"user", "+61410666666"}}).ok());
+  }
+  h.config.audit_retention_seconds = 7 * 86400;
+  std::string text = test::ReadFileForTest(path);
+  std::string tampered = text;
+  tampered.replace(tampered.find("+61410777777"), 12, "+61410777778");  // line 2 of 3
+  test::WriteFileForTest(path, tampered);
+  ASSERT_TRUE(h.Open().ok());
+  ASSERT_EQ(h.service->startup_warnings().size(), 1u);
+  EXPECT_EQ(h.service->startup_warnings()[0].rfind("audit.retention not applied: ", 0), 0u)
+      << h.service->startup_warnings()[0];
+  EXPECT_NE(h.service->startup_warnings()[0].find("line 2"), std::string::npos);
+  EXPECT_EQ(test::ReadFileForTest(path), tampered);
+
+  h.service.reset();
+  test::WriteFileForTest(path, text);
+  ASSERT_TRUE(h.Open().ok());
+  EXPECT_TRUE(h.service->startup_warnings().empty());
+  const auto& notes = h.service->startup_notes();
+  EXPECT_NE(std::find(notes.begin(), notes.end(),
+                      "audit trail: pruned 3 records older than audit.retention (anchor record 3)"),
+            notes.end());
+  auto verified = store::AuditLog::Verify(store::PosixFileSystem::Instance(), path);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok() && verified->anchored);
 }
 
 // Issue 14 §1: the start-up compaction rewrote tempIDs.txt (a new inode, 740 MB written at

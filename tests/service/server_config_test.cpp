@@ -213,6 +213,22 @@ TEST(ServerConfigTest, ThePackagedConfigurationTurnsOnWhatAServiceNeeds) {
   ASSERT_TRUE(ParseServerConfig(*text, "server.toml", c).ok());
   EXPECT_TRUE(c.device_lockout);
   EXPECT_EQ(c.tempid_retention_seconds, 21 * 24 * 3600);
+  EXPECT_EQ(c.audit_retention_seconds, 2 * 365 * 24 * 3600);
+  EXPECT_TRUE(ValidateServerConfig(c).ok());
+}
+
+// A typo in audit.retention (seconds for days) must not empty the audit trail.
+TEST(ServerConfigTest, AuditRetentionIsZeroOrAtLeastADay) {
+  ServerConfig c;
+  ASSERT_TRUE(ParseServerConfig("[audit]\nretention = 0\n", "t.toml", c).ok());
+  EXPECT_TRUE(ValidateServerConfig(c).ok());
+  ASSERT_TRUE(ParseServerConfig("[audit]\nretention = 86400\n", "t.toml", c).ok());
+  EXPECT_TRUE(ValidateServerConfig(c).ok());
+  ASSERT_TRUE(ParseServerConfig("[audit]\nretention = 730\n", "t.toml", c).ok());
+  const util::Status st = ValidateServerConfig(c);
+  EXPECT_EQ(st.message(),
+            "audit.retention: must be 0 (keep every record) or at least 86400 (one day), got "
+            "730; a shorter one would empty the audit trail");
 }
 
 TEST(ServerConfigTest, RetentionIsZeroOrAtLeastTheLifetime) {

@@ -287,6 +287,204 @@ TEST_F(AuditLogTest, VerifyOfAMissingFileIsNotFound) {
   EXPECT_EQ(r.status().code(), util::StatusCode::kNotFound);
 }
 
+// --- Retention (Prune): the oldest records go, an anchor at line 1 keeps the rest verifiable.
+
+class AuditPruneTest : public AuditLogTest {
+ protected:
+  // Three records at t0, two at t0 + 100 s; returns the file's lines.
+  std::vector<std::string> WriteFive() {
+    WriteThree();
+    clock_.AdvanceSeconds(100);
+    auto log = OpenLog();
+    EXPECT_TRUE(log->Append("login_ok", {{"user", "+61400000003"}}).ok());
+    EXPECT_TRUE(log->Append("upload", {{"user", "+61400000003"}, {"matched", "0"}}).ok());
+    return Lines(ReadFileForTest(path_));
+  }
+  static std::string HashOf(const std::string& line) { return line.substr(line.size() - 64); }
+  static std::string PrevOf(const std::string& line) { return line.substr(line.size() - 129, 64); }
+  static constexpr std::int64_t kT0 = 1'700'000'000;
+};
+
+TEST_F(AuditPruneTest, TheOldRecordsGoAndTheRestVerifiesFromTheAnchor) {
+  const auto before = WriteFive();
+  clock_.AdvanceSeconds(1000);
+  auto log = OpenLog();
+  auto pruned = log->Prune(kT0 + 50, {{"by", "ana"}});
+  ASSERT_TRUE(pruned.ok()) << pruned.status().ToString();
+  EXPECT_EQ(pruned->records_dropped, 3u);
+  EXPECT_EQ(pruned->anchor_seq, 3u);
+
+  auto lines = Lines(ReadFileForTest(path_));
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0].rfind("3 1700001100 audit_pruned before=1700000050 records=3 by=ana ", 0), 0u)
+      << lines[0];
+  EXPECT_EQ(PrevOf(lines[0]), HashOf(before[2]));  // the last dropped record's hash
+  EXPECT_EQ(lines[1], before[3]);                  // the kept lines, byte for byte
+  EXPECT_EQ(lines[2], before[4]);
+  auto r = VerifyFile();
+  EXPECT_TRUE(r.ok()) << r.problem << " at line " << r.bad_line;
+  EXPECT_TRUE(r.anchored);
+  EXPECT_EQ(r.chain_from, 4u);
+  EXPECT_EQ(r.records, 3u);
+
+  // The chain continues, through this log and a reopened one.
+  ASSERT_TRUE(log->Append("login_ok", {{"user", "+61400000001"}}).ok());
+  ASSERT_TRUE(OpenLog()->Append("login_ok", {{"user", "+61400000002"}}).ok());
+  lines = Lines(ReadFileForTest(path_));
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(lines[3].rfind("6 ", 0), 0u);
+  EXPECT_EQ(lines[4].rfind("7 ", 0), 0u);
+  EXPECT_TRUE(VerifyFile().ok());
+}
+
+TEST_F(AuditPruneTest, NothingOldEnoughWritesNothing) {
+  WriteFive();
+  const std::string before = ReadFileForTest(path_);
+  auto pruned = OpenLog()->Prune(kT0, {});
+  ASSERT_TRUE(pruned.ok());
+  EXPECT_EQ(pruned->records_dropped, 0u);
+  EXPECT_EQ(ReadFileForTest(path_), before);
+  EXPECT_FALSE(VerifyFile().anchored);
+}
+
+TEST_F(AuditPruneTest, PruningEveryRecordLeavesTheAnchorAndTheChainGoesOn) {
+  const auto before = WriteFive();
+  auto log = OpenLog();
+  auto pruned = log->Prune(kT0 + 500, {});
+  ASSERT_TRUE(pruned.ok());
+  EXPECT_EQ(pruned->records_dropped, 5u);
+  auto lines = Lines(ReadFileForTest(path_));
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].rfind("5 1700000100 audit_pruned before=1700000500 records=5 ", 0), 0u);
+  EXPECT_EQ(VerifyFile().records, 1u);
+  // The next record carries the anchor's prev hash (the last dropped record's hash), here
+  // and from a log opened on the anchor alone.
+  ASSERT_TRUE(log->Append("login_ok", {}).ok());
+  {
+    auto other = OpenLog();
+    ASSERT_TRUE(other->Append("login_ok", {}).ok());
+  }
+  lines = Lines(ReadFileForTest(path_));
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[1].rfind("6 ", 0), 0u);
+  EXPECT_EQ(PrevOf(lines[1]), HashOf(before[4]));
+  auto r = VerifyFile();
+  EXPECT_TRUE(r.ok()) << r.problem << " at line " << r.bad_line;
+  EXPECT_EQ(r.chain_from, 6u);
+}
+
+TEST_F(AuditPruneTest, ASecondPruneReplacesTheFirstAnchor) {
+  WriteFive();
+  auto log = OpenLog();
+  ASSERT_EQ(log->Prune(kT0 + 50, {})->records_dropped, 3u);
+  clock_.AdvanceSeconds(1000);
+  ASSERT_TRUE(log->Append("login_ok", {}).ok());  // seq 6, at t0 + 1100
+  auto pruned = log->Prune(kT0 + 500, {});
+  ASSERT_TRUE(pruned.ok());
+  EXPECT_EQ(pruned->records_dropped, 2u);  // records 4 and 5; the old anchor goes unsaid
+  auto lines = Lines(ReadFileForTest(path_));
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0].rfind("5 1700001100 audit_pruned before=1700000500 records=2 ", 0), 0u);
+  EXPECT_EQ(lines[1].rfind("6 ", 0), 0u);
+  EXPECT_TRUE(VerifyFile().ok());
+}
+
+TEST_F(AuditPruneTest, AnotherWriterAppendsToThePrunedFile) {
+  // The server's log is open while bluetrace-admin prunes: its next record must go into the
+  // new file (not the unlinked old one) and continue the chain.
+  WriteFive();
+  auto server = OpenLog();
+  ASSERT_TRUE(OpenLog()->Prune(kT0 + 50, {{"by", "root"}}).ok());
+  ASSERT_TRUE(server->Append("login_ok", {{"user", "+61400000001"}}).ok());
+  auto lines = Lines(ReadFileForTest(path_));
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[3].rfind("6 ", 0), 0u);
+  auto r = VerifyFile();
+  EXPECT_TRUE(r.ok()) << r.problem << " at line " << r.bad_line;
+}
+
+TEST_F(AuditPruneTest, TamperingAfterAPruneIsStillNamed) {
+  WriteFive();
+  ASSERT_TRUE(OpenLog()->Prune(kT0 + 50, {})->records_dropped == 3u);
+  const auto pruned = Lines(ReadFileForTest(path_));
+
+  auto lines = pruned;  // a kept record changed
+  lines[2].replace(lines[2].find("matched=0"), 9, "matched=7");
+  WriteFileForTest(path_, Join(lines));
+  EXPECT_EQ(VerifyFile().bad_line, 3u);
+
+  lines = pruned;  // the anchor's count changed
+  lines[0].replace(lines[0].find("records=3"), 9, "records=2");
+  WriteFileForTest(path_, Join(lines));
+  auto r = VerifyFile();
+  EXPECT_EQ(r.bad_line, 1u);
+  EXPECT_NE(r.problem.find("changed"), std::string::npos) << r.problem;
+
+  lines = pruned;  // the anchor removed: the chain no longer starts at record 1
+  lines.erase(lines.begin());
+  WriteFileForTest(path_, Join(lines));
+  EXPECT_EQ(VerifyFile().bad_line, 1u);
+
+  lines = pruned;  // a kept record removed after the anchor
+  lines.erase(lines.begin() + 1);
+  WriteFileForTest(path_, Join(lines));
+  EXPECT_EQ(VerifyFile().bad_line, 2u);
+
+  lines = pruned;  // an anchor anywhere but line 1
+  lines.push_back(pruned[0]);
+  WriteFileForTest(path_, Join(lines));
+  r = VerifyFile();
+  EXPECT_EQ(r.bad_line, 4u);
+  EXPECT_NE(r.problem.find("after line 1"), std::string::npos) << r.problem;
+}
+
+TEST_F(AuditPruneTest, ABrokenChainIsNotPruned) {
+  auto lines = WriteFive();
+  lines[3].replace(lines[3].find("+61400000003"), 12, "+61400000004");
+  WriteFileForTest(path_, Join(lines));
+  const std::string tampered = ReadFileForTest(path_);
+  auto pruned = OpenLog()->Prune(kT0 + 50, {});
+  ASSERT_FALSE(pruned.ok());
+  EXPECT_EQ(pruned.status().code(), util::StatusCode::kCorruption);
+  EXPECT_NE(pruned.status().message().find("line 4"), std::string::npos);
+  EXPECT_EQ(ReadFileForTest(path_), tampered);
+}
+
+TEST_F(AuditPruneTest, OnlyAPruneWritesAnAnchor) {
+  auto log = OpenLog();
+  EXPECT_EQ(log->Append("audit_pruned", {{"before", "1"}, {"records", "1"}}).code(),
+            util::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ReadFileForTest(path_), "");
+}
+
+// A prune that fails before its rename (a failed fsync of the new file, a failed rename: what
+// a crash there leaves) keeps the old file whole, leaves no temporary file, and the log
+// appends on to the old chain.
+TEST_F(AuditPruneTest, AFailedPruneLeavesTheOldFile) {
+  WriteFive();
+  const std::string before = ReadFileForTest(path_);
+  test::FaultInjectingFileSystem faulty(fs_);
+  auto log = AuditLog::Open(faulty, clock_, path_, dir_.File(".lock-audit"));
+  ASSERT_TRUE(log.ok());
+  for (int fault = 0; fault < 3; ++fault) {
+    if (fault == 0) faulty.FailSync();
+    if (fault == 1) faulty.FailRename();
+    if (fault == 2) faulty.SetDiskFull(true);
+    auto pruned = (*log)->Prune(kT0 + 50, {});
+    faulty.ClearFaults();
+    EXPECT_FALSE(pruned.ok()) << fault;
+    EXPECT_EQ(ReadFileForTest(path_), before) << fault;
+    auto names = fs_.ListDir(dir_.path());
+    ASSERT_TRUE(names.ok());
+    EXPECT_EQ(*names, (std::vector<std::string>{".lock-audit", "audit.log"})) << fault;
+  }
+  ASSERT_TRUE((*log)->Append("login_ok", {}).ok());
+  auto r = VerifyFile();
+  EXPECT_TRUE(r.ok()) << r.problem;
+  EXPECT_EQ(r.records, 6u);
+  EXPECT_FALSE(r.anchored);
+}
+
 // FileAuditTrail::healthy() is asked on every login, on an I/O thread: while the log is
 // open it must not wait for the lock another record holds through its fsync.
 TEST(FileAuditTrailTest, HealthyDoesNotWaitForARecordsFsync) {

@@ -130,6 +130,26 @@ TEST_F(LeftoverTempFilesTest, TheServerRemovesThemUnderTheLockItHolds) {
   EXPECT_EQ(r.kept_files, 0u);
 }
 
+// A prune of audit.log (audit.retention) that died left its temporary: removed under
+// .lock-audit, kept while a prune holds it.
+TEST_F(LeftoverTempFilesTest, AnInterruptedAuditPruneLeavesATemporaryRemovedUnderItsLock) {
+  const char* copy = ".audit.log.tmp.4242.2";
+  WriteFileForTest(dir_.File(copy), "3 1700000000 audit_pruned");
+  auto pruner = fs_.LockFile(dir_.File(StateDir::kAuditLock), false);
+  ASSERT_TRUE(pruner.ok());
+  LeftoverTempFileOptions options;
+  options.lock_timeout = std::chrono::milliseconds(0);
+  LeftoverTempFiles r = Run(options);
+  EXPECT_EQ(r.kept_files, 1u);
+  ASSERT_EQ(r.kept_because.size(), 1u);
+  EXPECT_NE(r.kept_because[0].message().find(StateDir::kAuditLock), std::string::npos);
+  EXPECT_TRUE(Exists(copy));
+  pruner->reset();
+  r = Run();
+  EXPECT_EQ(r.removed_files, 1u);
+  EXPECT_FALSE(Exists(copy));
+}
+
 TEST_F(LeftoverTempFilesTest, ACredentialsRewriteInProgressKeepsItsTemporary) {
   PlantLeftovers();
   auto writer = fs_.LockFile(dir_.File(StateDir::kCredentialsLock), false);

@@ -110,5 +110,42 @@ TEST_F(PgAuditTrailTest, ASuccessfulRecordMakesTheTrailHealthyAtOnce) {
   EXPECT_EQ(CheckChain(), 1);
 }
 
+// The server role has no DELETE on audit; bluetrace_prune_audit() prunes for it (with its
+// owner's rights) and refuses a cutoff within the last day of the database's clock.
+TEST_F(PgAuditTrailTest, TheServerRolePrunesOnlyThroughTheFunctionAndNeverTheLastDay) {
+  auto trail = OpenInstance();
+  ASSERT_TRUE(trail);
+  ASSERT_TRUE(trail->Record("login_ok", {{"user", "+61410000001"}}).ok());
+  clock_.AdvanceSeconds(10 * 86400);
+  ASSERT_TRUE(trail->Record("login_ok", {{"user", "+61410000002"}}).ok());
+  const std::int64_t wall_now = util::SystemClock::Instance().NowUnixSeconds();
+  auto recent = trail->Prune(wall_now - 3600, {});
+  ASSERT_FALSE(recent.ok());
+  EXPECT_NE(recent.status().message().find("less than a day ago"), std::string::npos)
+      << recent.status().ToString();
+
+  Exec("CREATE ROLE audit_prune_test_role");
+  Exec("GRANT SELECT, INSERT ON audit TO audit_prune_test_role");
+  Exec(
+      "GRANT EXECUTE ON FUNCTION bluetrace_prune_audit(bigint, bigint, text) "
+      "TO audit_prune_test_role");
+  Exec("SET ROLE audit_prune_test_role");
+  EXPECT_FALSE(db_->conn().Exec("test", "DELETE FROM audit").ok());
+  auto pruned = db_->conn().Exec(
+      "test", "SELECT dropped, anchor_seq FROM bluetrace_prune_audit($1::bigint, $2::bigint, '')",
+      {std::to_string(clock_.NowUnixSeconds() - 86400), std::to_string(clock_.NowUnixSeconds())});
+  Exec("RESET ROLE");
+  ASSERT_TRUE(pruned.ok()) << pruned.status().ToString();
+  EXPECT_EQ(*pruned->GetInt(0, 0), 1);
+  EXPECT_EQ(*pruned->GetInt(0, 1), 1);
+  // The chain goes on from the anchor.
+  ASSERT_TRUE(trail->Record("login_ok", {{"user", "+61410000003"}}).ok());
+  auto rows = db_->conn().Exec("test", "SELECT seq, event FROM audit ORDER BY seq");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->rows(), 3);
+  EXPECT_EQ(rows->Get(0, 1), "audit_pruned");
+  EXPECT_EQ(rows->Get(2, 0), "3");
+}
+
 }  // namespace
 }  // namespace bluetrace::store

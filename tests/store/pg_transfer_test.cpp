@@ -16,6 +16,7 @@
 #include "bluetrace/store/files/file_backend.hpp"
 #include "bluetrace/store/files/state_dir.hpp"
 #include "bluetrace/store/postgres/migrations.hpp"
+#include "bluetrace/store/postgres/pg_audit_trail.hpp"
 #include "support/fake_random.hpp"
 #include "support/postgres_server.hpp"
 #include "support/temp_dir.hpp"
@@ -200,6 +201,45 @@ TEST_F(PgTransferTest, FileBackendStateComesBackByteForByte) {
       reopened->upload_codes->Redeem("+61410555555", std::string(64, 'b'), clock_.NowUnixSeconds());
   ASSERT_TRUE(redeemed.ok());
   EXPECT_EQ(*redeemed, RedeemResult::kRedeemed);
+}
+
+// A pruned chain (an anchor at line 1) moves into the database and back byte for byte, and
+// goes on there: records and a second prune on PostgreSQL, then an export that verifies.
+TEST_F(PgTransferTest, AnAnchoredAuditChainSurvivesImportAndExport) {
+  const std::string in = tmp_.File("in"), out = tmp_.File("out"), again = tmp_.File("again");
+  ASSERT_TRUE(fs_.CreateDirs(in).ok());
+  const std::string audit = JoinPath(in, StateDir::kAuditLog);
+  {
+    auto log = AuditLog::Open(fs_, clock_, audit, "");
+    ASSERT_TRUE(log.ok());
+    ASSERT_TRUE((*log)->Append("one", {}).ok());
+    ASSERT_TRUE((*log)->Append("two", {}).ok());
+    clock_.AdvanceSeconds(10 * 86400);
+    ASSERT_TRUE((*log)->Append("three", {}).ok());
+    auto pruned = (*log)->Prune(clock_.NowUnixSeconds() - 86400, {{"by", "root"}});
+    ASSERT_TRUE(pruned.ok() && pruned->records_dropped == 2u);
+  }
+  auto imported = ImportStateDir(*conn_, fs_, in, Options());
+  ASSERT_TRUE(imported.ok()) << imported.status().ToString();
+  EXPECT_EQ(imported->audit_records, 2u);
+  ASSERT_TRUE(ExportStateDir(*conn_, fs_, out, {}).ok());
+  EXPECT_EQ(ReadFileForTest(JoinPath(out, StateDir::kAuditLog)), ReadFileForTest(audit));
+
+  auto trail = PgAuditTrail::Open(*db_->NewPool(), clock_);
+  ASSERT_TRUE(trail->Record("four", {}).ok());
+  clock_.AdvanceSeconds(2 * 86400);
+  ASSERT_TRUE(trail->Record("five", {}).ok());
+  auto pruned = trail->Prune(clock_.NowUnixSeconds() - 86400, {});
+  ASSERT_TRUE(pruned.ok()) << pruned.status().ToString();
+  EXPECT_EQ(pruned->records_dropped, 2u);  // three and four; the old anchor goes too
+  EXPECT_EQ(pruned->anchor_seq, 4u);
+  ASSERT_TRUE(ExportStateDir(*conn_, fs_, again, {}).ok());
+  auto verified = AuditLog::Verify(fs_, JoinPath(again, StateDir::kAuditLog));
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok()) << verified->problem << " at line " << verified->bad_line;
+  EXPECT_TRUE(verified->anchored);
+  EXPECT_EQ(verified->chain_from, 5u);
+  EXPECT_EQ(verified->records, 2u);
 }
 
 TEST_F(PgTransferTest, ConsoleSessionsAndTheCodeKeyAreNamedAsNotMoved) {

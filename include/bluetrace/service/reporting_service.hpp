@@ -63,6 +63,10 @@ class ReportingService final : public SessionFactory {
   util::Result<store::CompactionStats> CompactTempIds();
   // Applies upload.report_retention now (also run at start-up): how many reports went.
   util::Result<std::uint64_t> PruneReports();
+  // Applies audit.retention now (also run at start-up, where a failure is a warning): the
+  // records before the UTC day of now - retention go, an anchor record in their place
+  // (store::AuditTrail::Prune); nothing when it is 0.
+  util::Result<store::AuditPruneResult> PruneAudit();
 
   // Re-reads credentials.txt and lockouts.txt (changes by bluetrace-admin), and drops the
   // TempIDs of users bluetrace-admin removed meanwhile (store/files/withdrawals.hpp).

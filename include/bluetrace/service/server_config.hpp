@@ -28,6 +28,8 @@ struct RateLimit {
 // auth.block_duration's range, which the original's positional block_duration shares.
 inline constexpr std::int64_t kMinBlockDurationSeconds = 1;
 inline constexpr std::int64_t kMaxBlockDurationSeconds = 30 * 24 * 3600;  // 30 days
+// The shortest audit.retention (and `bluetrace-admin audit prune --before` age) accepted.
+inline constexpr std::int64_t kMinAuditRetentionSeconds = 24 * 3600;
 
 struct ServerConfig {
   // --- [server]
@@ -79,6 +81,14 @@ struct ServerConfig {
   // Reports older than this are deleted at start-up and hourly; 0: kept for ever, as the
   // original (the packaged configuration keeps 90 days).
   std::int64_t report_retention_seconds = 0;
+
+  // --- [audit] (docs/SECURITY.md, "Tampering")
+  // Audit records older than this are pruned at start-up and hourly (whole UTC days: a
+  // record stays up to a day longer), an anchor record keeping the rest of the chain
+  // verifiable (store/audit_trail.hpp, Prune); 0: every record
+  // is kept, as the original's command line does (the packaged configuration keeps 2
+  // years). Between 1 and 86399 is refused: a typo must not wipe the trail.
+  std::int64_t audit_retention_seconds = 0;
 
   // --- [tls]
   std::string certificate_file;         // empty: <state_dir>/server.crt, created when missing

@@ -1,5 +1,6 @@
 #include "bluetrace/store/files/audit_log.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <functional>
 
@@ -176,7 +177,9 @@ Result<AuditLog::Tail> AuditLog::ReadTail(FileSystem& fs, const std::string& pat
     return util::Corruption(path + " line " + std::to_string(last_no) + ": " + problem);
   }
   tail.seq = r.seq;
-  tail.hash = std::string(r.hash);
+  // The record after a prune's anchor carries the anchor's prev hash (audit_log.hpp).
+  const bool anchor = last_no == 1 && r.event == kAuditPrunedEvent;
+  tail.hash = std::string(anchor ? r.prev : r.hash);
   return tail;
 }
 
@@ -190,6 +193,7 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(FileSystem& fs, const util::Clo
     lock = std::move(l);
   }
   BLUETRACE_ASSIGN_OR_RETURN(auto file, fs.OpenForAppend(log->path_, 0600));
+  BLUETRACE_ASSIGN_OR_RETURN(const FileInfo info, fs.Stat(log->path_));
   std::uint64_t size = 0;
   BLUETRACE_ASSIGN_OR_RETURN(auto tail, ReadTail(fs, log->path_, &size));
   if (size > tail.size) {
@@ -203,10 +207,25 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(FileSystem& fs, const util::Clo
   util::MutexLock l(log->mu_);
   log->file_ = std::move(file);
   log->tail_ = std::move(tail);
+  log->inode_ = info.inode;
   return log;
 }
 
 Result<std::string> AuditLog::FormatEventText(std::string_view event, const AuditFields& fields) {
+  if (event == kAuditPrunedEvent) {
+    return util::InvalidArgument("audit_pruned is written by a prune only");
+  }
+  return FormatText(event, fields);
+}
+
+Result<std::string> AuditLog::FormatAnchorText(std::int64_t cutoff_unix, std::uint64_t records,
+                                               const AuditFields& fields) {
+  AuditFields all = {{"before", std::to_string(cutoff_unix)}, {"records", std::to_string(records)}};
+  all.insert(all.end(), fields.begin(), fields.end());
+  return FormatText(kAuditPrunedEvent, all);
+}
+
+Result<std::string> AuditLog::FormatText(std::string_view event, const AuditFields& fields) {
   if (!IsName(event)) return util::InvalidArgument("bad audit event name");
   std::string text = std::string(event);
   for (const auto& [key, value] : fields) {
@@ -234,9 +253,16 @@ Status AuditLog::Append(std::string_view event, const AuditFields& fields) {
     BLUETRACE_ASSIGN_OR_RETURN(auto fl, fs_.LockFile(lock_path_, true));
     lock = std::move(fl);
   }
-  // Another process appended since our last record: continue from its last record.
-  BLUETRACE_ASSIGN_OR_RETURN(auto size, fs_.FileSize(path_));
-  if (size != tail_.size) {
+  BLUETRACE_ASSIGN_OR_RETURN(const FileInfo info, fs_.Stat(path_));
+  const bool replaced = info.inode != inode_;
+  if (replaced) {
+    // Another process pruned the log (a new file by rename): append to the new file.
+    BLUETRACE_ASSIGN_OR_RETURN(auto file, fs_.OpenForAppend(path_, 0600));
+    file_ = std::move(file);
+    inode_ = info.inode;
+  }
+  // Another process appended or pruned since our last record: continue from its last one.
+  if (replaced || info.size != tail_.size) {
     std::uint64_t file_size = 0;
     BLUETRACE_ASSIGN_OR_RETURN(auto tail, ReadTail(fs_, path_, &file_size));
     tail_ = std::move(tail);
@@ -255,6 +281,119 @@ Status AuditLog::Append(std::string_view event, const AuditFields& fields) {
   tail_.hash = hash;
   tail_.size += line.size();
   return Status::Ok();
+}
+
+Result<AuditPruneResult> AuditLog::Prune(std::int64_t cutoff_unix, const AuditFields& fields) {
+  BLUETRACE_RETURN_IF_ERROR(FormatAnchorText(cutoff_unix, 0, fields).status());  // bad fields
+  // Most runs (the server's hourly ones) have nothing to drop: the first record says so,
+  // without the lock or a pass over the file. A line that does not parse is left to the
+  // full pass, which names it.
+  bool old_enough = false;
+  std::string rest;
+  BLUETRACE_RETURN_IF_ERROR(ForEachLine(
+      fs_, path_,
+      [&](std::string_view line, std::uint64_t, std::uint64_t) {
+        Record r;
+        if (!ParseRecord(line, r).empty()) {
+          old_enough = true;
+          return false;
+        }
+        if (r.event == kAuditPrunedEvent) return true;
+        old_enough = static_cast<std::int64_t>(r.unix_time) < cutoff_unix;
+        return false;
+      },
+      rest));
+  if (!old_enough) return AuditPruneResult{};
+
+  util::MutexLock l(mu_);
+  if (failed_) return util::Unavailable(path_ + ": an earlier append failed; reopen the log");
+  std::unique_ptr<FileLock> lock;
+  if (!lock_path_.empty()) {
+    BLUETRACE_ASSIGN_OR_RETURN(auto fl, fs_.LockFile(lock_path_, true));
+    lock = std::move(fl);
+  }
+  // One pass under the lock: check the chain, find the oldest records (an earlier anchor
+  // goes with them) and where the kept lines start. Lines are canonical (ParseRecord), so a
+  // record's line is FormatRecordLine of what Read gives.
+  struct Scan {
+    bool dropping = true;
+    std::uint64_t dropped = 0, last_seq = 0, kept_offset = 0, end = 0;
+    std::string last_hash;
+    Tail tail;  // the file's last record, as ReadTail would find it
+  } scan;
+  scan.tail.hash = kGenesis;
+  BLUETRACE_ASSIGN_OR_RETURN(
+      const AuditVerifyResult verified, Read(fs_, path_, [&](const AuditRecord& r) {
+        const bool anchor = r.event == kAuditPrunedEvent;
+        scan.end += FormatRecordLine(r.seq, r.unix_time, r.text, r.prev_hash, r.hash).size() + 1;
+        scan.tail.seq = r.seq;
+        scan.tail.hash = anchor ? r.prev_hash : r.hash;
+        if (!scan.dropping) return;
+        if (!anchor && r.unix_time >= cutoff_unix) {
+          scan.dropping = false;
+          return;
+        }
+        scan.kept_offset = scan.end;
+        if (anchor) return;
+        ++scan.dropped;
+        scan.last_seq = r.seq;
+        scan.last_hash = r.hash;
+      }));
+  if (!verified.ok() && !verified.incomplete_last_line) {
+    return util::Corruption(path_ + " line " + std::to_string(verified.bad_line) + ": " +
+                            verified.problem + "; a broken chain is not pruned");
+  }
+  if (scan.dropped == 0) return AuditPruneResult{};
+
+  BLUETRACE_ASSIGN_OR_RETURN(const std::string text,
+                             FormatAnchorText(cutoff_unix, scan.dropped, fields));
+  const std::int64_t now = clock_.NowUnixSeconds();
+  const std::string body = std::to_string(scan.last_seq) + " " + std::to_string(now) + " " + text;
+  const std::string anchor = FormatRecordLine(scan.last_seq, now, text, scan.last_hash,
+                                              Sha256Hex(scan.last_hash + " " + body)) +
+                             "\n";
+
+  // The anchor, then the kept lines copied as they are (a torn last line left out).
+  BLUETRACE_ASSIGN_OR_RETURN(auto in, fs_.OpenForRead(path_));
+  std::uint64_t skip = scan.kept_offset, copy = scan.end - scan.kept_offset;
+  bool anchor_written = false;
+  const auto source = [&](std::string& out) -> Result<bool> {
+    if (!anchor_written) {
+      anchor_written = true;
+      out = anchor;
+      return true;
+    }
+    while (skip > 0 || copy > 0) {
+      out.resize(static_cast<std::size_t>(std::min<std::uint64_t>(64 * 1024, skip + copy)));
+      BLUETRACE_ASSIGN_OR_RETURN(std::size_t n, in->Read(out.data(), out.size()));
+      if (n == 0) return util::Corruption(path_ + ": shorter than it was read while pruning");
+      const std::size_t skipped = static_cast<std::size_t>(std::min<std::uint64_t>(skip, n));
+      skip -= skipped;
+      out.erase(0, skipped);
+      out.resize(n - skipped);
+      copy -= out.size();
+      if (!out.empty()) return true;
+    }
+    return false;
+  };
+  BLUETRACE_RETURN_IF_ERROR(fs_.ReplaceFileFromSource(path_, source, 0600));
+
+  // The old file is gone: append to the new one from now on.
+  auto file = fs_.OpenForAppend(path_, 0600);
+  auto info = file.ok() ? fs_.Stat(path_) : file.status();
+  if (!info.ok()) {
+    failed_ = true;
+    return util::Unavailable(path_ + ": pruned, but not reopened: " + info.status().ToString());
+  }
+  file_ = std::move(*file);
+  inode_ = info->inode;
+  tail_ = scan.tail;
+  if (scan.kept_offset == scan.end) {  // nothing kept: the anchor is the last record
+    tail_.seq = scan.last_seq;
+    tail_.hash = scan.last_hash;
+  }
+  tail_.size = anchor.size() + (scan.end - scan.kept_offset);
+  return AuditPruneResult{scan.dropped, scan.last_seq};
 }
 
 std::string AuditLog::FormatRecordLine(std::uint64_t seq, std::int64_t unix_time,
@@ -284,6 +423,16 @@ Result<AuditVerifyResult> AuditLog::Read(FileSystem& fs, const std::string& path
       [&](std::string_view line, std::uint64_t no, std::uint64_t) {
         Record r;
         std::string problem = ParseRecord(line, r);
+        const bool anchor = problem.empty() && r.event == kAuditPrunedEvent;
+        if (anchor && no == 1) {
+          // A prune's anchor: the chain runs on from the last dropped record.
+          expect_seq = r.seq;
+          prev = std::string(r.prev);
+          result.anchored = true;
+          result.chain_from = r.seq + 1;
+        } else if (anchor) {
+          problem = "an audit_pruned anchor after line 1 (a prune writes it as line 1 only)";
+        }
         if (problem.empty() && r.seq != expect_seq) {
           problem = "sequence number " + std::to_string(r.seq) + " where " +
                     std::to_string(expect_seq) + " was expected (line removed or reordered)";
@@ -295,7 +444,7 @@ Result<AuditVerifyResult> AuditLog::Read(FileSystem& fs, const std::string& path
           result.problem = problem;
           return false;
         }
-        prev = std::string(r.hash);
+        if (!anchor) prev = std::string(r.hash);
         ++expect_seq;
         ++result.records;
         if (!on_record) return true;

@@ -48,6 +48,13 @@ util::Status FileAuditTrail::Record(std::string_view event, const AuditFields& f
   return st;
 }
 
+util::Result<AuditPruneResult> FileAuditTrail::Prune(std::int64_t cutoff_unix,
+                                                     const AuditFields& fields) {
+  util::MutexLock lock(mu_);
+  BLUETRACE_RETURN_IF_ERROR(EnsureOpen());
+  return log_->Prune(cutoff_unix, fields);
+}
+
 bool FileAuditTrail::healthy() {
   if (open_.load()) return true;
   util::MutexLock lock(mu_);

@@ -13,11 +13,12 @@ namespace bluetrace::store {
 namespace {
 
 // The lock every writer of a target holds while its temporary file exists.
-enum class Guard { kCredentials, kLockouts, kServer };
+enum class Guard { kCredentials, kLockouts, kAudit, kServer };
 
 std::optional<Guard> GuardOfStateFile(std::string_view target) {
   if (target == StateDir::kCredentials) return Guard::kCredentials;
   if (target == StateDir::kLockouts) return Guard::kLockouts;
+  if (target == StateDir::kAuditLog) return Guard::kAudit;  // a prune (audit.retention)
   if (target == StateDir::kTempIds || target == "server.crt" || target == "server.key") {
     return Guard::kServer;
   }
@@ -55,6 +56,8 @@ Result<std::unique_ptr<FileLock>> TakeGuard(FileSystem& fs, const StateDir& dir,
       return AcquireLock(fs, {dir.Path(StateDir::kCredentialsLock), options.lock_timeout});
     case Guard::kLockouts:
       return AcquireLock(fs, {dir.Path(StateDir::kLockoutsLock), options.lock_timeout});
+    case Guard::kAudit:
+      return AcquireLock(fs, {dir.Path(StateDir::kAuditLock), options.lock_timeout});
     case Guard::kServer:
       if (options.caller_holds_server_lock) return std::unique_ptr<FileLock>();
       return fs.LockFile(dir.server_lock(), false);
@@ -81,7 +84,8 @@ Result<LeftoverTempFiles> RemoveLeftoverTempFiles(FileSystem& fs, const std::str
       found));
 
   LeftoverTempFiles result;
-  constexpr std::array<Guard, 3> kOrder = {Guard::kCredentials, Guard::kLockouts, Guard::kServer};
+  constexpr std::array<Guard, 4> kOrder = {Guard::kCredentials, Guard::kLockouts, Guard::kAudit,
+                                           Guard::kServer};
   for (const Guard guard : kOrder) {
     bool any = false;
     for (const Leftover& l : found) any = any || l.guard == guard;

@@ -12,8 +12,11 @@ namespace {
 constexpr const char* kAuditLockKey = "108251990811764";  // 0x627461756474
 const std::string kGenesis(64, '0');
 
+// The record after a prune's anchor carries the anchor's prev hash (audit_log.hpp); an
+// anchor is the lowest row, so it is the last only when it is alone.
 constexpr const char* kReadTail =
-    "SELECT seq, encode(hash, 'hex') FROM audit ORDER BY seq DESC LIMIT 1";
+    "SELECT seq, encode(CASE WHEN event = 'audit_pruned' THEN prev_hash ELSE hash END, 'hex') "
+    "FROM audit ORDER BY seq DESC LIMIT 1";
 
 }  // namespace
 
@@ -60,6 +63,27 @@ Status PgAuditTrail::Record(std::string_view event, const AuditFields& fields) {
   healthy_ = st.ok();
   if (!st.ok()) next_probe_ = clock_.NowUnixSeconds() + kRetryInterval;
   return st;
+}
+
+Result<AuditPruneResult> PgAuditTrail::Prune(std::int64_t cutoff_unix, const AuditFields& fields) {
+  // The function writes "audit_pruned before=<cutoff> records=<n>" itself: it is given the
+  // fields after those, encoded as the record will hold them.
+  BLUETRACE_ASSIGN_OR_RETURN(const std::string head,
+                             AuditLog::FormatAnchorText(cutoff_unix, 0, {}));
+  BLUETRACE_ASSIGN_OR_RETURN(const std::string text,
+                             AuditLog::FormatAnchorText(cutoff_unix, 0, fields));
+  BLUETRACE_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  BLUETRACE_ASSIGN_OR_RETURN(
+      auto result,
+      conn->Exec(
+          "prune audit chain",
+          "SELECT dropped, anchor_seq FROM bluetrace_prune_audit($1::bigint, $2::bigint, $3)",
+          {std::to_string(cutoff_unix), std::to_string(clock_.NowUnixSeconds()),
+           text.substr(head.size())}));
+  BLUETRACE_ASSIGN_OR_RETURN(const std::int64_t dropped, result.GetInt(0, 0));
+  BLUETRACE_ASSIGN_OR_RETURN(const std::int64_t anchor_seq, result.GetInt(0, 1));
+  return AuditPruneResult{static_cast<std::uint64_t>(dropped),
+                          static_cast<std::uint64_t>(anchor_seq)};
 }
 
 bool PgAuditTrail::healthy() {

@@ -87,5 +87,57 @@ TEST_P(AuditTrailContract, ValuesCannotForgeFieldsOrRecords) {
   EXPECT_EQ(backend().AuditRecords(), expected);  // one record, its value intact
 }
 
+// audit.retention: the oldest records go, one anchor record takes their place, and the kept
+// records (and those written after) still verify as one chain (AuditRecords checks it).
+TEST_P(AuditTrailContract, APruneDropsTheOldestRecordsBehindAnAnchor) {
+  auto server = backend().OpenAudit();
+  auto admin = backend().OpenAudit();
+  const std::int64_t t0 = backend().clock().NowUnixSeconds();
+  ASSERT_TRUE(server->Record("login_ok", {{"user", "+61410000001"}}).ok());
+  ASSERT_TRUE(server->Record("upload", {{"user", "+61410000001"}}).ok());
+  backend().clock().AdvanceSeconds(10 * 86400);
+  ASSERT_TRUE(server->Record("contact_check", {{"user", "+61410000001"}}).ok());
+
+  auto none = admin->Prune(t0, {});  // nothing before t0
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ(none->records_dropped, 0u);
+  EXPECT_EQ(backend().AuditRecords().size(), 3u);
+
+  auto pruned = admin->Prune(t0 + 86400, {{"by", "ana"}});
+  ASSERT_TRUE(pruned.ok()) << pruned.status().ToString();
+  EXPECT_EQ(pruned->records_dropped, 2u);
+  EXPECT_EQ(pruned->anchor_seq, 2u);
+  const std::string anchor =
+      "audit_pruned before=" + std::to_string(t0 + 86400) + " records=2 by=ana";
+  EXPECT_EQ(backend().AuditRecords(),
+            (std::vector<std::string>{anchor, "contact_check user=+61410000001"}));
+
+  // Every handle's records continue the chain; a second prune replaces the anchor.
+  ASSERT_TRUE(server->Record("login_ok", {{"user", "+61410000002"}}).ok());
+  ASSERT_TRUE(admin->Record("admin_unblock", {{"user", "+61410000002"}}).ok());
+  EXPECT_EQ(backend().AuditRecords().size(), 4u);
+  backend().clock().AdvanceSeconds(86400);
+  pruned = server->Prune(backend().clock().NowUnixSeconds() - 3600, {});
+  ASSERT_TRUE(pruned.ok()) << pruned.status().ToString();
+  EXPECT_EQ(pruned->records_dropped, 3u);
+  EXPECT_EQ(pruned->anchor_seq, 5u);
+  ASSERT_TRUE(server->Record("login_ok", {{"user", "+61410000003"}}).ok());
+  const std::vector<std::string> expected = {
+      "audit_pruned before=" + std::to_string(backend().clock().NowUnixSeconds() - 3600) +
+          " records=3",
+      "login_ok user=+61410000003"};
+  EXPECT_EQ(backend().AuditRecords(), expected);
+}
+
+TEST_P(AuditTrailContract, OnlyAPruneWritesAnAnchor) {
+  auto audit = backend().OpenAudit();
+  EXPECT_EQ(audit->Record("audit_pruned", {{"before", "1"}, {"records", "9"}}).code(),
+            util::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      audit->Prune(backend().clock().NowUnixSeconds() - 86400, {{"Bad key", "x"}}).status().code(),
+      util::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(backend().AuditRecords().empty());
+}
+
 }  // namespace
 }  // namespace bluetrace::test

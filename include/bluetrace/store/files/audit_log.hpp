@@ -11,6 +11,15 @@
 // Events and keys are [a-z0-9_.]; values are percent-encoded except for
 // [A-Za-z0-9._:/@+-], so a user name cannot forge a field, a record or a line.
 //
+// Retention (audit.retention, Prune): a prune rewrites the file atomically without its
+// oldest records and with one anchor line first,
+//   <seq> <time> audit_pruned before=<cutoff> records=<n> [<key>=<value> ...] <prev> <hash>
+// whose seq and prev hash are those of the last dropped record, so the kept lines stay
+// byte for byte what they were. The chain then runs from the anchor's prev hash: the
+// record after an anchor carries the anchor's prev hash (not its hash) and the anchor's
+// seq + 1. Verify accepts a chain that does not start at seq 1 from 64 zeros only after
+// such an anchor, and only as line 1.
+//
 // Durability: each Append writes its line and fdatasyncs it before returning (one sync
 // per record: audited events are logins and uploads, each already costing an Argon2 hash
 // or a report fsync, so a shared sync would gain little; see docs/SECURITY.md).
@@ -48,6 +57,8 @@ struct AuditVerifyResult {
   std::uint64_t bad_line = 0;         // 1-based line of the first problem; 0 when the chain holds
   std::string problem;                // what is wrong with that line
   bool incomplete_last_line = false;  // the problem is a last line without its line end
+  bool anchored = false;              // line 1 is a prune's anchor (audit_pruned)
+  std::uint64_t chain_from = 1;       // seq of the first record after the anchor, else 1
   bool ok() const { return bad_line == 0; }
 };
 
@@ -87,7 +98,18 @@ class AuditLog {
   // Verify and Open refuse; a record still longer than the 64 KiB a reader accepts is
   // kInvalidArgument and not written. After a failed write or sync the log refuses
   // further appends (kUnavailable) until reopened, since its tail is unknown.
+  // The event kAuditPrunedEvent is kInvalidArgument: only Prune writes it.
   Status Append(std::string_view event, const AuditFields& fields) EXCLUDES(mu_);
+
+  // AuditTrail::Prune on this file: under the flock, checks the whole chain, then writes
+  // the anchor and the kept lines to a temporary file, fsyncs it and renames it over the
+  // file (FileSystem::ReplaceFileFromSource, streamed), so a crash or an error leaves the
+  // old file whole. Other writers (another AuditLog on the file) notice the new file by
+  // its inode at their next Append. `fields` are added to the anchor (e.g. by=). Errors:
+  // kCorruption naming the line when the chain is broken (an incomplete last line is no
+  // break: it is left out, as Open would cut it); the FileSystem's; kUnavailable when the
+  // log could not reopen the new file (then every Append refuses until reopened).
+  Result<AuditPruneResult> Prune(std::int64_t cutoff_unix, const AuditFields& fields) EXCLUDES(mu_);
 
   // Checks the whole chain of the file at `path`; the first broken line is reported in the
   // result. Errors: only I/O errors reading the file (a missing file is kNotFound).
@@ -104,7 +126,12 @@ class AuditLog {
   // hashes, with Append's checks and truncation of long values (see Append); shared with
   // the other backends' audit trails so that every chain hashes the same text.
   // kInvalidArgument for a bad event or key name or a record longer than a reader accepts.
+  // kInvalidArgument for kAuditPrunedEvent too (FormatAnchorText makes that one).
   static Result<std::string> FormatEventText(std::string_view event, const AuditFields& fields);
+
+  // The text of a prune's anchor: "audit_pruned before=<cutoff> records=<n>" and `fields`.
+  static Result<std::string> FormatAnchorText(std::int64_t cutoff_unix, std::uint64_t records,
+                                              const AuditFields& fields);
 
   // The line of one record, without its line end: "<seq> <time> <text> <prev hash> <hash>".
   // `text` is FormatEventText's; the hashes are hex. The one writer of the record layout.
@@ -126,6 +153,9 @@ class AuditLog {
     std::uint64_t size = 0;  // bytes of complete lines
   };
 
+  // FormatEventText without refusing the anchor's event.
+  static Result<std::string> FormatText(std::string_view event, const AuditFields& fields);
+
   AuditLog(FileSystem& fs, const util::Clock& clock, std::string path, std::string lock_path)
       : fs_(fs), clock_(clock), path_(std::move(path)), lock_path_(std::move(lock_path)) {}
 
@@ -140,6 +170,7 @@ class AuditLog {
   util::Mutex mu_;
   std::unique_ptr<AppendFile> file_ GUARDED_BY(mu_);
   Tail tail_ GUARDED_BY(mu_);
+  std::uint64_t inode_ GUARDED_BY(mu_) = 0;  // of the file file_ appends to
   bool failed_ GUARDED_BY(mu_) = false;
 };
 

@@ -39,6 +39,10 @@ class FileAuditTrail final : public AuditTrail {
   // fsync.
   bool healthy() override EXCLUDES(mu_);
 
+  // AuditLog::Prune; kUnavailable while the log cannot be written.
+  util::Result<AuditPruneResult> Prune(std::int64_t cutoff_unix, const AuditFields& fields) override
+      EXCLUDES(mu_);
+
  private:
   FileAuditTrail(FileSystem& fs, const util::Clock& clock, std::string path, std::string lock_path)
       : fs_(fs), clock_(clock), path_(std::move(path)), lock_path_(std::move(lock_path)) {}

@@ -5,14 +5,15 @@
 //
 // Which files: only names TempFileName makes (TempFileTarget, the one matcher) whose target
 // is a file the server or bluetrace-admin replaces there: credentials.txt, lockouts.txt,
-// tempIDs.txt, server.crt and server.key in the state directory, and report names in
-// reports/. Anything else is never touched (a client run in the same directory keeps its
-// own files, a ready file's leftover holds only a port number).
+// audit.log (a prune), tempIDs.txt, server.crt and server.key in the state directory, and
+// report names in reports/. Anything else is never touched (a client run in the same
+// directory keeps its own files, a ready file's leftover holds only a port number).
 //
 // A temporary file may belong to a write in progress, so each is removed only while
 // holding the lock that every writer of its target holds for the whole write:
 //   credentials.txt  .lock-credentials  (every rewrite, by the server or bluetrace-admin)
 //   lockouts.txt     .lock-lockouts     (likewise)
+//   audit.log        .lock-audit        (a prune, by the server or bluetrace-admin)
 //   everything else  .server.lock       (held by a running server for its whole life;
 //                                        bluetrace-admin compact takes it to rewrite)
 // With the lock held, a temporary of that target still on disk was left by a dead writer.

@@ -17,7 +17,7 @@ namespace bluetrace::store {
 
 // The schema version this build works with: the number of the newest script in
 // packaging/sql/ (a test keeps them equal).
-inline constexpr int kSchemaVersion = 6;
+inline constexpr int kSchemaVersion = 7;
 
 // The schema version of the database: the highest applied migration, 0 for an empty
 // database (no schema_version table). Errors: the connection's.

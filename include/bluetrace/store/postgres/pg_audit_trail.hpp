@@ -8,6 +8,9 @@
 // chain can be checked, or exported as audit.log lines, from the rows alone. Record holds
 // a transaction-scoped advisory lock while it reads the last record and inserts the next,
 // so writers on any instance line up into one chain; it commits before returning.
+// Prune calls bluetrace_prune_audit() (packaging/sql/007_audit_retention.sql), which
+// deletes the oldest rows and inserts the anchor in one statement under the same lock; the
+// chain is then checked from its lowest seq (an anchor, audit_log.hpp's rule).
 //
 // healthy() is false after a Record failed for any reason but a bad record, until a later
 // Record succeeds or a cheap read of the chain's tail does (tried by healthy() at most
@@ -43,6 +46,9 @@ class PgAuditTrail final : public AuditTrail {
   // away or busy).
   Status Record(std::string_view event, const AuditFields& fields) override EXCLUDES(mu_);
   bool healthy() override EXCLUDES(mu_);
+  // Errors: kInvalidArgument for a bad field; the database's (a cutoff less than a day
+  // before the database's clock is refused there).
+  Result<AuditPruneResult> Prune(std::int64_t cutoff_unix, const AuditFields& fields) override;
 
  private:
   PgAuditTrail(PgPool& pool, const util::Clock& clock) : pool_(pool), clock_(clock) {}
