@@ -35,6 +35,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_server.hpp"
 #include "bluetrace/net/certificate.hpp"
 #include "bluetrace/net/client_connection.hpp"
 #include "bluetrace/net/server.hpp"
@@ -190,34 +191,21 @@ int main(int argc, char** argv) {
   }
   if (!fs.ReplaceFileAtomically(store::JoinPath(fx.dir, "credentials.txt"), creds, 0600).ok())
     return 1;
-  auto cert = net::EnsureServerCertificate(fs, fx.dir, "", "");
-  if (!cert.ok()) return 1;
-  fx.cert = *cert;
-  auto tls = net::MakeServerContext({cert->certificate_file, cert->private_key_file, "1.3"}, fs);
-  const net::TlsClientOptions client_options{cert->certificate_file, "127.0.0.1"};
-  auto client_tls = net::MakeClientContext(client_options, fs);
-  if (!tls.ok() || !client_tls.ok()) return 1;
-  fx.client_tls = *client_tls;
-  SSL_CTX_set_info_callback(fx.client_tls->native_handle(), OnTlsInfo);
-
   service::ServerConfig config;
   config.state_dir = fx.dir;
   config.console_output = false;
   // Defaults everywhere but the limits per address: every client is 127.0.0.1.
   config.login_rate = config.tempid_rate = config.connection_rate = {1e6, 1e6};
   config.max_connections_per_address = 10000;
-  service::NullConsole console;
-  auto service = service::ReportingService::Open(
-      config, service::ServiceEnv{fs, util::SystemClock::Instance(), random, console});
-  if (!service.ok()) {
-    std::fprintf(stderr, "%s\n", service.status().ToString().c_str());
-    return 1;
-  }
-  net::ServerOptions options = net::ServerOptionsFromConfig(config);
-  options.bind_address = "127.0.0.1";
-  options.port = 0;
-  net::Server server(options, *tls, **service);
-  if (!server.Start().ok()) return 1;
+  auto server = bench::InProcessServer::Start(config);
+  if (server == nullptr) return 1;
+  fx.cert = server->certificate();
+  const net::TlsClientOptions client_options{fx.cert.certificate_file, "127.0.0.1"};
+  auto client_tls = net::MakeClientContext(client_options, fs);
+  if (!client_tls.ok()) return 1;
+  fx.client_tls = *client_tls;
+  SSL_CTX_set_info_callback(fx.client_tls->native_handle(), OnTlsInfo);
+  const net::ServerOptions& options = server->options();
   const int workers = static_cast<int>(config.argon2_workers);
 
   const auto bound = [&](int, const std::atomic<bool>& stop, std::atomic<long>& count,
@@ -239,8 +227,8 @@ int main(int argc, char** argv) {
     const std::string& user = fx.users[static_cast<std::size_t>(t) % fx.users.size()];
     const std::string& password = fx.passwords[static_cast<std::size_t>(t) % fx.users.size()];
     while (!stop.load()) {
-      auto c =
-          net::ClientConnection::Connect("127.0.0.1", server.port(), fx.client_tls, client_options);
+      auto c = net::ClientConnection::Connect("127.0.0.1", server->port(), fx.client_tls,
+                                              client_options);
       if (!c.ok() || !(*c)->Call(protocol::Hello{1, 1, "bench"}, std::chrono::seconds(10)).ok()) {
         ++failures;
         continue;
@@ -264,15 +252,14 @@ int main(int argc, char** argv) {
       "login_bound_bench: Argon2id m=%u KiB t=%u p=%u, %d auth workers, %d I/O threads, "
       "%d clients, %d s a phase, certificate %s\n",
       params.memory_kib, params.iterations, params.parallelism, workers, options.io_threads,
-      clients, seconds, CertificateKey(cert->certificate_file).c_str());
+      clients, seconds, CertificateKey(fx.cert.certificate_file).c_str());
   if (!only.empty()) {
     const bool bound_only = only == "bound";
     const Phase p =
         bound_only ? RunPhase(workers, seconds, bound) : RunPhase(clients, seconds, sessions);
     std::printf("%s only: %.1f/s, CPU %.2f ms each, %ld failures\n", only.c_str(), p.rate,
                 1000 * p.cpu_per_op, p.failures);
-    server.Stop(std::chrono::seconds(2));
-    service->reset();
+    server.reset();
     std::filesystem::remove_all(fx.dir);
     return 0;
   }
@@ -283,7 +270,7 @@ int main(int argc, char** argv) {
   std::printf("%-5s %9s %7s %11s %7s %9s %8s %6s %11s %10s\n", "pair", "bound/s", "CPU %",
               "sessions/s", "CPU %", "ratio", "target", "met", "CPU/session", "CPU ratio");
   std::vector<double> ratios, cpu_ratios, hash_cpu_ms, session_cpu_ms, client_cpu_ms;
-  const auto busy0 = (*service)->auth_stats().logins_busy.load();
+  const auto busy0 = server->service().auth_stats().logins_busy.load();
   for (int i = 0; i < pairs; ++i) {
     const Phase b = RunPhase(workers, seconds, bound);
     const long client0 = client_cpu_us.load();
@@ -309,7 +296,7 @@ int main(int argc, char** argv) {
       "median ratio %.1f%% (target >= 90%%: %s), median CPU ratio %.1f%%; logins "
       "answered Busy: %llu\n",
       100 * median, median >= 0.9 ? "met" : "not met", 100 * Median(cpu_ratios),
-      static_cast<unsigned long long>((*service)->auth_stats().logins_busy.load() - busy0));
+      static_cast<unsigned long long>(server->service().auth_stats().logins_busy.load() - busy0));
   // Every thread shares the 2 cores, so each CPU millisecond a session spends beside its
   // hash is taken from the hashes.
   const double hash_ms = Median(hash_cpu_ms);
@@ -324,7 +311,7 @@ int main(int argc, char** argv) {
       "%.2f ms = %.3f (target: all of it <= 0.11 of a hash)\n",
       session_ms - client_ms - hash_ms, (session_ms - client_ms - hash_ms) / hash_ms, client_ms,
       client_ms / hash_ms);
-  const auto wait = (*service)->auth_queue_wait().Read();
+  const auto wait = server->service().auth_queue_wait().Read();
   if (wait.count > 0) {
     std::printf("auth queue wait: mean %.2f ms over %llu jobs\n",
                 static_cast<double>(wait.sum_nanos) / 1e6 / static_cast<double>(wait.count),
@@ -346,8 +333,8 @@ int main(int argc, char** argv) {
     long ok = 0;
     const auto t0 = Clock::now();
     for (int i = 0; i < kHandshakes; ++i) {
-      auto c =
-          net::ClientConnection::Connect("127.0.0.1", server.port(), fx.client_tls, client_options);
+      auto c = net::ClientConnection::Connect("127.0.0.1", server->port(), fx.client_tls,
+                                              client_options);
       if (c.ok() && (*c)->Call(protocol::Hello{1, 1, "bench"}, std::chrono::seconds(10)).ok()) {
         ++ok;
       }
@@ -364,7 +351,7 @@ int main(int argc, char** argv) {
     if (ok != kHandshakes)
       std::printf("  (%ld of %d handshakes failed)\n", kHandshakes - ok, kHandshakes);
   }
-  store::Stores& stores = (*service)->stores();
+  store::Stores& stores = server->service().stores();
   piece("lockout Check + RecordSuccess (no failures to forget)", MeanMs(1000, [&] {
           (void)stores.lockouts->Check(fx.users[0]);
           (void)stores.lockouts->RecordSuccess(fx.users[0]);
@@ -439,8 +426,7 @@ int main(int argc, char** argv) {
     std::printf("  libsodium: not built in (pkg-config found no libsodium); line skipped\n");
   }
 
-  server.Stop(std::chrono::seconds(2));
-  service->reset();
+  server.reset();
   std::filesystem::remove_all(fx.dir);
   return 0;
 }

@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_server.hpp"
 #include "bluetrace/net/certificate.hpp"
 #include "bluetrace/net/client_connection.hpp"
 #include "bluetrace/net/server.hpp"
@@ -158,32 +159,16 @@ int main(int argc, char** argv) {
            .ok()) {
     return 1;
   }
-  auto cert = net::EnsureServerCertificate(fs, dir, "", "");
-  if (!cert.ok()) return 1;
-  auto tls = net::MakeServerContext({cert->certificate_file, cert->private_key_file, "1.3"}, fs);
-  if (!tls.ok()) return 1;
-
   service::ServerConfig config;  // default Argon2id cost, workers and queue
   config.state_dir = dir;
   config.console_output = false;
   config.device_lockout = true;
   // Every limit at its default: the per-address rates hold each of the 199 addresses back,
   // and what gets through keeps the Argon2 workers busy.
-  service::NullConsole console;
-  auto service = service::ReportingService::Open(
-      config, service::ServiceEnv{fs, util::SystemClock::Instance(),
-                                  util::OpenSslRandom::Instance(), console});
-  if (!service.ok()) {
-    std::fprintf(stderr, "%s\n", service.status().ToString().c_str());
-    return 1;
-  }
-  net::ServerOptions options = net::ServerOptionsFromConfig(config);
-  options.bind_address = "127.0.0.1";
-  options.port = 0;
-  net::Server server(options, *tls, **service);
-  if (!server.Start().ok()) return 1;
+  auto server = bench::InProcessServer::Start(config);
+  if (server == nullptr) return 1;
 
-  Bench bench(server.port(), cert->certificate_file);
+  Bench bench(server->port(), server->certificate().certificate_file);
   Case warm, quiet_v1, quiet_v2, flood_v1, flood_v2;
   bench.UserLogin(warm, 2, "");  // upgrades the plaintext line; brings the device token
   for (int i = 0; i < samples; ++i) bench.UserLogin(quiet_v1, 1, "");
@@ -197,16 +182,16 @@ int main(int argc, char** argv) {
   }
   std::this_thread::sleep_for(3s);  // the queue fills
   const long before = guesses.load();
-  const auto verified_before = (*service)->auth_stats().verifications.load();
+  const auto verified_before = server->service().auth_stats().verifications.load();
   const auto f0 = Clock::now();
   for (int i = 0; i < samples; ++i) bench.UserLogin(flood_v1, 1, "");
   for (int i = 0; i < samples; ++i) bench.UserLogin(flood_v2, 2, bench.token());
   const double flood_s = std::chrono::duration<double>(Clock::now() - f0).count();
   const long during = guesses.load() - before;
-  const auto verified = (*service)->auth_stats().verifications.load() - verified_before;
+  const auto verified = server->service().auth_stats().verifications.load() - verified_before;
   stop = true;
   for (auto& t : flood) t.join();
-  server.Stop(std::chrono::seconds(2));
+  server->Stop();
 
   const double quiet = std::max(Percentile(quiet_v1.ms, 0.99), Percentile(quiet_v2.ms, 0.99));
   std::printf(
@@ -224,7 +209,7 @@ int main(int argc, char** argv) {
   Row("flood, DeviceLogin with its token (v2)", flood_v2, quiet);
   std::printf("failed logins: %d\n",
               quiet_v1.failed + quiet_v2.failed + flood_v1.failed + flood_v2.failed);
-  service->reset();
+  server.reset();
   std::filesystem::remove_all(dir);
   return 0;
 }

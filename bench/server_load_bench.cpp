@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_server.hpp"
 #include "bluetrace/net/certificate.hpp"
 #include "bluetrace/net/client_connection.hpp"
 #include "bluetrace/net/server.hpp"
@@ -53,30 +54,15 @@ int main(int argc, char** argv) {
     creds += "+614100000" + std::to_string(10 + i) + " password" + std::to_string(i) + "\n";
   if (!fs.ReplaceFileAtomically(store::JoinPath(dir, "credentials.txt"), creds, 0600).ok())
     return 1;
-  auto cert = net::EnsureServerCertificate(fs, dir, "", "");
-  if (!cert.ok()) return 1;
-  auto tls = net::MakeServerContext({cert->certificate_file, cert->private_key_file, "1.3"}, fs);
-  if (!tls.ok()) return 1;
-
   service::ServerConfig config;
   config.state_dir = dir;
   config.argon2_memory_kib = static_cast<std::uint32_t>(argon2_kib);
   config.console_output = false;
   config.login_rate = config.tempid_rate = config.connection_rate = {1e6, 1e6};
   config.max_connections_per_address = 10000;
-  service::NullConsole console;
-  auto service = service::ReportingService::Open(
-      config, service::ServiceEnv{fs, util::SystemClock::Instance(),
-                                  util::OpenSslRandom::Instance(), console});
-  if (!service.ok()) {
-    std::fprintf(stderr, "%s\n", service.status().ToString().c_str());
-    return 1;
-  }
-  net::ServerOptions options = net::ServerOptionsFromConfig(config);
-  options.bind_address = "127.0.0.1";
-  options.port = 0;
-  net::Server server(options, *tls, **service);
-  if (!server.Start().ok()) return 1;
+  auto server = bench::InProcessServer::Start(config);
+  if (server == nullptr) return 1;
+  const std::string& certificate_file = server->certificate().certificate_file;
 
   std::atomic<bool> stop{false};
   std::atomic<long> sessions{0}, failures{0};
@@ -92,7 +78,7 @@ int main(int argc, char** argv) {
       while (!stop.load()) {
         const auto t0 = Clock::now();
         auto c = net::ClientConnection::Connect(
-            "127.0.0.1", server.port(), net::TlsClientOptions{cert->certificate_file, "127.0.0.1"});
+            "127.0.0.1", server->port(), net::TlsClientOptions{certificate_file, "127.0.0.1"});
         if (!c.ok() || !(*c)->Call(protocol::Hello{1, 1, "bench"}, std::chrono::seconds(10)).ok()) {
           ++failures;
           continue;
@@ -124,7 +110,7 @@ int main(int argc, char** argv) {
   stop = true;
   for (auto& th : threads) th.join();
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  server.Stop(std::chrono::seconds(2));
+  server->Stop();
 
   std::printf("server load: %d clients, %.1f s, Argon2id m=%d KiB t=2 p=1, 2 auth workers\n",
               clients, elapsed, argon2_kib);
@@ -137,11 +123,11 @@ int main(int argc, char** argv) {
   std::printf("  Download_tempID ms     p50 %.2f  p99 %.2f\n", Percentile(tempid_ms, 0.5),
               Percentile(tempid_ms, 0.99));
   std::printf("  logins busy            %llu\n",
-              static_cast<unsigned long long>((*service)->auth_stats().logins_busy.load()));
+              static_cast<unsigned long long>(server->service().auth_stats().logins_busy.load()));
   std::printf("  TempIDs issued         %llu (fsyncs %llu)\n",
-              static_cast<unsigned long long>((*service)->stats().tempids_issued.load()),
-              static_cast<unsigned long long>((*service)->tempids().stats().syncs));
-  service->reset();
+              static_cast<unsigned long long>(server->service().stats().tempids_issued.load()),
+              static_cast<unsigned long long>(server->service().tempids().stats().syncs));
+  server.reset();
   std::filesystem::remove_all(dir);
   return 0;
 }
