@@ -3,6 +3,7 @@
 // state: temporary files left by interrupted writes (store/files/leftover_temp_files.hpp).
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,19 +27,24 @@ namespace {
 
 using store::JoinPath;
 
-// Every line of a text file through `parse`, collecting each line's problem. A missing file
-// is no problem (the server creates it).
+// The state file `name`, or nothing when it is missing (no problem: the server creates it)
+// or cannot be read (then the error is a problem).
+std::optional<std::string> ReadStateFile(AdminEnv& env, const std::string& name,
+                                         std::vector<std::string>& problems) {
+  auto text = env.fs.ReadFile(store::StateDir(env.config.state_dir).Path(name), 1ull << 36);
+  if (text.ok()) return std::move(*text);
+  if (text.status().code() != util::StatusCode::kNotFound) {
+    problems.push_back(text.status().ToString());
+  }
+  return std::nullopt;
+}
+
+// Every line of a text file through `parse`, collecting each line's problem.
 template <typename Parse>
 void CheckLines(AdminEnv& env, const std::string& name, Parse parse,
                 std::vector<std::string>& problems) {
-  const std::string path = store::StateDir(env.config.state_dir).Path(name);
-  auto text = env.fs.ReadFile(path, 1ull << 36);
-  if (!text.ok()) {
-    if (text.status().code() != util::StatusCode::kNotFound) {
-      problems.push_back(text.status().ToString());
-    }
-    return;
-  }
+  const std::optional<std::string> text = ReadStateFile(env, name, problems);
+  if (!text) return;
   util::Status st = protocol::ForEachLine(*text, name, [&](const protocol::TextLine& line) {
     util::Status parsed = parse(line.text);
     if (!parsed.ok()) {
@@ -51,18 +57,12 @@ void CheckLines(AdminEnv& env, const std::string& name, Parse parse,
 
 // A whole file through `parse` (the file's one parser, which names the file as it is given
 // `name`, and the line: "staff.txt:3: ..." or "upload-codes.txt line 3: ..."); it stops at
-// the file's first problem. A missing file is no problem (the server creates it).
+// the file's first problem.
 template <typename Parse>
 void CheckFile(AdminEnv& env, const std::string& name, Parse parse,
                std::vector<std::string>& problems) {
-  const std::string path = store::StateDir(env.config.state_dir).Path(name);
-  auto text = env.fs.ReadFile(path, 1ull << 36);
-  if (!text.ok()) {
-    if (text.status().code() != util::StatusCode::kNotFound) {
-      problems.push_back(text.status().ToString());
-    }
-    return;
-  }
+  std::optional<std::string> text = ReadStateFile(env, name, problems);
+  if (!text) return;
   const util::Status parsed = parse(*text, name);
   util::WipeString(*text);  // staff.txt holds password hashes
   if (!parsed.ok()) problems.push_back(parsed.message());
