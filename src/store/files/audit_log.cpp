@@ -183,15 +183,16 @@ Result<AuditLog::Tail> AuditLog::ReadTail(FileSystem& fs, const std::string& pat
   return tail;
 }
 
+Result<std::unique_ptr<FileLock>> AuditLog::LockWriters() const {
+  if (lock_path_.empty()) return std::unique_ptr<FileLock>();
+  return fs_.LockFile(lock_path_, true);
+}
+
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(FileSystem& fs, const util::Clock& clock,
                                                  std::string path, std::string lock_path,
                                                  std::string* repair_note) {
   std::unique_ptr<AuditLog> log(new AuditLog(fs, clock, std::move(path), std::move(lock_path)));
-  std::unique_ptr<FileLock> lock;
-  if (!log->lock_path_.empty()) {
-    BLUETRACE_ASSIGN_OR_RETURN(auto l, fs.LockFile(log->lock_path_, true));
-    lock = std::move(l);
-  }
+  BLUETRACE_ASSIGN_OR_RETURN(auto lock, log->LockWriters());
   BLUETRACE_ASSIGN_OR_RETURN(auto file, fs.OpenForAppend(log->path_, 0600));
   BLUETRACE_ASSIGN_OR_RETURN(const FileInfo info, fs.Stat(log->path_));
   std::uint64_t size = 0;
@@ -248,11 +249,7 @@ Status AuditLog::Append(std::string_view event, const AuditFields& fields) {
   BLUETRACE_ASSIGN_OR_RETURN(const std::string text, FormatEventText(event, fields));
   util::MutexLock l(mu_);
   if (failed_) return util::Unavailable(path_ + ": an earlier append failed; reopen the log");
-  std::unique_ptr<FileLock> lock;
-  if (!lock_path_.empty()) {
-    BLUETRACE_ASSIGN_OR_RETURN(auto fl, fs_.LockFile(lock_path_, true));
-    lock = std::move(fl);
-  }
+  BLUETRACE_ASSIGN_OR_RETURN(auto lock, LockWriters());
   BLUETRACE_ASSIGN_OR_RETURN(const FileInfo info, fs_.Stat(path_));
   const bool replaced = info.inode != inode_;
   if (replaced) {
@@ -307,11 +304,7 @@ Result<AuditPruneResult> AuditLog::Prune(std::int64_t cutoff_unix, const AuditFi
 
   util::MutexLock l(mu_);
   if (failed_) return util::Unavailable(path_ + ": an earlier append failed; reopen the log");
-  std::unique_ptr<FileLock> lock;
-  if (!lock_path_.empty()) {
-    BLUETRACE_ASSIGN_OR_RETURN(auto fl, fs_.LockFile(lock_path_, true));
-    lock = std::move(fl);
-  }
+  BLUETRACE_ASSIGN_OR_RETURN(auto lock, LockWriters());
   // One pass under the lock: check the chain, find the oldest records (an earlier anchor
   // goes with them) and where the kept lines start. Lines are canonical (ParseRecord), so a
   // record's line is FormatRecordLine of what Read gives.

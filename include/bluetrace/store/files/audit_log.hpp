@@ -159,6 +159,9 @@ class AuditLog {
   AuditLog(FileSystem& fs, const util::Clock& clock, std::string path, std::string lock_path)
       : fs_(fs), clock_(clock), path_(std::move(path)), lock_path_(std::move(lock_path)) {}
 
+  // The flock on `lock_path_` shared with the other writers, waited for; null when there is
+  // no lock path. Held for as long as the result lives.
+  Result<std::unique_ptr<FileLock>> LockWriters() const;
   // Reads the file through, returning its last record and where the complete lines end.
   static Result<Tail> ReadTail(FileSystem& fs, const std::string& path, std::uint64_t* file_size);
 
