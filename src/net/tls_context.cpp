@@ -145,6 +145,10 @@ Result<ContextPtr> MakeServerContext(const TlsServerOptions& options, store::Fil
   // An idle session gives its record buffers (about 34 KiB) back to the allocator; OpenSSL
   // takes them again when a record comes or goes (docs/ARCHITECTURE.md, "Memory per session").
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+  // The chain sent is the certificate file's, as loaded below. Without this OpenSSL would
+  // also try to build one from the context's (empty) trust store at every handshake: an
+  // X509_verify_cert per connection that can add nothing.
+  SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
 
   BLUETRACE_RETURN_IF_ERROR(LoadCertificateChain(ctx, chain, options.certificate_file));
   BLUETRACE_RETURN_IF_ERROR(LoadPrivateKey(ctx, key_pem.view(), options));

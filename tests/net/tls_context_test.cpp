@@ -126,6 +126,8 @@ TEST_F(TlsContextTest, ServerContextLoadsTheGeneratedCertificateHardened) {
   EXPECT_EQ(SSL_CTX_get_session_cache_mode(native), SSL_SESS_CACHE_OFF);
   // Idle sessions hold no record buffers (issue 14 §3).
   EXPECT_NE(SSL_CTX_get_mode(native) & SSL_MODE_RELEASE_BUFFERS, 0);
+  // The chain is the certificate file's; none is built at each handshake (issue 14 §4).
+  EXPECT_NE(SSL_CTX_get_mode(native) & SSL_MODE_NO_AUTO_CHAIN, 0);
 
   auto tls12 = Server("1.2");
   ASSERT_TRUE(tls12);
@@ -223,6 +225,10 @@ TEST_F(TlsContextTest, Tls13HandshakeVerifiesTheServerAndCarriesData) {
   Connection c(*server_ctx, *client_ctx);
   HandshakeOk(c, options);
   EXPECT_EQ(SSL_version(c.client.native_handle()), TLS1_3_VERSION);
+  // The server sent the file's chain as it is: the leaf alone.
+  STACK_OF(X509)* sent = SSL_get_peer_cert_chain(c.client.native_handle());
+  ASSERT_NE(sent, nullptr);
+  EXPECT_EQ(sk_X509_num(sent), 1);
   EXPECT_EQ(SSL_get_verify_result(c.client.native_handle()), X509_V_OK);
   EXPECT_EQ(*PeerCertificateFingerprint(c.client.native_handle()), fingerprint_);
   EXPECT_EQ(PeerCertificateFingerprint(c.server.native_handle()).status().code(),
@@ -404,6 +410,10 @@ TEST_F(TlsContextTest, MakeCaScriptIssuesACertificateClientsVerify) {
   Connection c(**server_ctx, *client_ctx);
   HandshakeOk(c, options);
   EXPECT_EQ(SSL_version(c.client.native_handle()), TLS1_3_VERSION);
+  // The server sent the file's chain as it is: the leaf, then the CA.
+  STACK_OF(X509)* sent = SSL_get_peer_cert_chain(c.client.native_handle());
+  ASSERT_NE(sent, nullptr);
+  EXPECT_EQ(sk_X509_num(sent), 2);
 
   // Rerunning keeps the CA (clients keep trusting it) and issues a new server certificate;
   // only --force replaces the CA key.
