@@ -11,7 +11,7 @@
 #   tempid_store_bench   10,000,000 lines (the 10-million-line open, issue 14 §1-§2)
 #   idle_sessions_bench  10,000 idle TLS sessions, then logged in (issue 14 §3)
 #   server_load_bench    8 clients for 10 s, default Argon2id, then a 64 KiB one
-#   login_bound_bench    5 pairs of 4 s phases, 16 clients (issue 14 §4)
+#   login_bound_bench    12 pairs of 2 s windows, 16 clients (issue 14 §4)
 #   login_flood_bench    96 guessing threads, 40 logins per case
 #   auth_timing_bench    100 rounds
 #   pg_bench             2 s per run, 1,000,000 stored TempIDs, a 1,000,000-line import
@@ -83,7 +83,7 @@ run tempid_store 1800 "$bin/bench/tempid_store_bench"
 run idle_sessions 900 "$bin/bench/idle_sessions_bench" 10000 120
 run server_load 120 "$bin/bench/server_load_bench" 8 10
 run server_load_cheap 120 "$bin/bench/server_load_bench" 8 10 64
-run login_bound 300 "$bin/bench/login_bound_bench" 5 4 16
+run login_bound 300 "$bin/bench/login_bound_bench" 12 2 16
 run login_flood 900 "$bin/bench/login_flood_bench" 96 40
 run auth_timing 300 "$bin/bench/auth_timing_bench" 100
 if [ $full -eq 1 ]; then
